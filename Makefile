@@ -1,0 +1,77 @@
+# klb: top-level build.
+#
+#   make            klb.ko and all userspace programs
+#   make check      install what is missing, build, run every test
+#   make demo       a gateway cluster with backends and live traffic, in a VM
+#   make bench      benchmarks (host side and in the VM, beside IPVS)
+#   make style      checkpatch --strict over the kernel and shared code
+#   make install    install klb.ko, klbd, klbctl, man pages, completion
+#   make deps       install the Debian packages the above need (as root)
+#
+# Userspace is built non-recursively: every component has a fragment
+# (*.mk next to its sources) that adds its programs to the lists below.
+# Objects go to $(O)/ mirroring the source tree.
+
+O       := build
+KDIR    ?= $(shell tools/kdir.sh)
+KSFT    := $(O)/ksft
+CC      ?= gcc
+V       ?= 0
+
+USER_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+	-Wmissing-prototypes -Wstrict-prototypes \
+	-Iinclude -Iinclude/uapi -Iuserspace -isystem $(KSFT)
+USER_LDFLAGS :=
+
+# Filled in by the fragments.
+BINS        :=   # programs that are installed or used by tests
+HOST_TESTS  :=   # host-side test programs: TAP on stdout, non-zero on failure
+VM_TESTS    :=   # test programs run as root inside the guest, same contract
+BENCHES     :=   # commands run by 'make bench'
+
+all: module userspace
+
+include $(sort $(wildcard userspace/*/*.mk tools/*.mk tools/*/*.mk selftests/*/*.mk))
+
+userspace: $(BINS) $(HOST_TESTS) $(VM_TESTS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Headers borrowed from the kernel tree at build time (never committed).
+$(KSFT)/kselftest_harness.h:
+	tools/kernel-files.sh $(KSFT)
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules W=1
+
+deps:
+	tools/deps.sh
+
+style: $(KSFT)/kselftest_harness.h
+	perl $(KSFT)/checkpatch.pl --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(shell git ls-files 'kmod/*.[ch]' 'include/*.h')
+
+check: deps
+	tools/check.sh
+
+bench: deps all
+	tools/bench.sh $(BENCHES)
+
+demo: deps all
+	tools/demo.sh
+
+# 'make print-VAR' shows a variable, e.g. the test lists for tools/check.sh.
+print-%:
+	@echo $($*)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean
+	rm -rf $(O)
+
+.PHONY: all userspace module deps style check bench demo clean install

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install every Debian package that building, testing and benchmarking klb
+# needs. Idempotent and quiet: when everything is present it does nothing.
+set -eu
+
+packages="
+	build-essential bc flex bison libelf-dev kmod cpio xz-utils
+	linux-headers-amd64 linux-image-amd64 linux-source-6.1
+	qemu-system-x86 busybox-static
+	libmnl-dev libnl-3-dev libnl-genl-3-dev liburing-dev libjson-c-dev
+	iproute2 ipvsadm iperf3 socat ncat valgrind python3
+"
+
+missing=
+for p in $packages; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run 'make deps' as root to install them" >&2
+	exit 1
+fi
+
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
