@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * klb: generic netlink API of the klb load balancer.
+ *
+ * Family name "klb" (KLB_GENL_NAME), version KLB_GENL_VERSION. The family is
+ * per network namespace: every object below lives in the netns of the socket
+ * that talks to it, and nothing is shared between namespaces. Loading klb.ko
+ * is enough: the family autoloads the module ("genl-family-klb" alias).
+ *
+ * ------------------------------------------------------------------------
+ * Objects
+ * ------------------------------------------------------------------------
+ *
+ * A service is a virtual service: (protocol, VIP, port), with how it picks
+ * and reaches backends. A backend is one real server of one service. A
+ * service that uses Maglev ("maglev", "maglev-bounded") also has a table:
+ * M backend ids, computed in userspace and pushed down; the kernel never
+ * builds a table, it validates and publishes one.
+ *
+ * Everything the fast path reads about a service (its settings, its backend
+ * set and its table) is one immutable snapshot, replaced as a whole with RCU:
+ * a packet sees the old snapshot or the new one, never a mix. Every change
+ * to a service makes a new snapshot and bumps the service's version
+ * (KLB_SVC_A_VERSION), which every reply about that service carries.
+ *
+ * Service keys:  KLB_SVC_A_PROTO, KLB_SVC_A_FAMILY, KLB_SVC_A_ADDR,
+ *                KLB_SVC_A_PORT. All four name a service.
+ * Backend keys:  KLB_BE_A_FAMILY, KLB_BE_A_ADDR, KLB_BE_A_PORT, within a
+ *                service. The backend id (KLB_BE_A_ID) is the name the table
+ *                uses; it is chosen by userspace when the backend is created
+ *                so that every gateway given the same configuration holds
+ *                byte-identical tables, and never changes afterwards.
+ *
+ * ------------------------------------------------------------------------
+ * Attribute tree (types as in the kernel's netlink policy)
+ * ------------------------------------------------------------------------
+ *
+ * KLB_A_SERVICE                    nested
+ *   KLB_SVC_A_PROTO                u8    IPPROTO_TCP (6) or IPPROTO_UDP (17)
+ *   KLB_SVC_A_FAMILY               u16   AF_INET or AF_INET6
+ *   KLB_SVC_A_ADDR                 binary, 4 bytes (AF_INET) or 16 (AF_INET6),
+ *                                  network byte order
+ *   KLB_SVC_A_PORT                 be16  1..65535
+ *   KLB_SVC_A_SCHED                u8    enum klb_sched; default maglev
+ *   KLB_SVC_A_FWD                  u8    enum klb_fwd; default nat
+ *   KLB_SVC_A_TABLE_SIZE           u32   M, prime, 7..max_table_size
+ *                                        (module parameter, default and
+ *                                        upper bound 1048573); default 16381
+ *   KLB_SVC_A_BOUND                u32   maglev-bounded load factor in
+ *                                        percent of the mean, 100..1000;
+ *                                        default 125
+ *   KLB_SVC_A_SEED                 binary, 16 bytes: the 128-bit hash seed
+ *                                  of flow hashing and of the table. Default
+ *                                  all zero. Only reported to callers with
+ *                                  CAP_NET_ADMIN.
+ *   KLB_SVC_A_FLAGS                u32   mask of enum klb_service_flags
+ *   KLB_SVC_A_VERSION              u64   read only: the snapshot's version
+ *   KLB_SVC_A_BACKENDS             u32   read only: number of backends
+ *   KLB_SVC_A_TABLE_LOADED         u8    read only: 1 when a table is
+ *                                        published (table size entries)
+ *
+ * KLB_A_BACKEND                    nested
+ *   KLB_BE_A_ID                    u16   0..65534 (KLB_BACKEND_ID_MAX),
+ *                                        unique within the service
+ *   KLB_BE_A_FAMILY                u16   must equal the service's family
+ *   KLB_BE_A_ADDR                  binary, 4 or 16 bytes as KLB_SVC_A_ADDR
+ *   KLB_BE_A_PORT                  be16  1..65535
+ *   KLB_BE_A_WEIGHT                u32   0..65535; default 1
+ *   KLB_BE_A_STATE                 u8    enum klb_backend_state; default up
+ *
+ * KLB_A_TABLE                      nested
+ *   KLB_TBL_A_SIZE                 u32   M; must equal the service's
+ *                                        table size
+ *   KLB_TBL_A_OFFSET               u32   index of the chunk's first entry
+ *   KLB_TBL_A_ENTRIES              binary, array of u16 backend ids in host
+ *                                  byte order; at most KLB_TABLE_CHUNK_MAX
+ *                                  entries (one attribute is < 64 KiB)
+ *
+ * KLB_A_GENERATION                 u64   the netns's config generation
+ * KLB_A_GENERATION_EXPECT          u64   compare-and-swap guard, see below
+ * KLB_A_TXN                        u32   transaction id, see below
+ * KLB_A_INFO                       nested, read only (KLB_CMD_INFO_GET)
+ *   KLB_INFO_A_MAX_SERVICES        u32   module parameter max_services
+ *   KLB_INFO_A_MAX_BACKENDS        u32   module parameter max_backends
+ *   KLB_INFO_A_MAX_TABLE_SIZE      u32   module parameter max_table_size
+ *   KLB_INFO_A_MAX_TXNS            u32   module parameter max_txns
+ *   KLB_INFO_A_SERVICES            u32   services in this netns
+ *   KLB_INFO_A_TXNS                u32   open transactions in this netns
+ *   KLB_INFO_A_SERVICE_LIMIT_HITS  u64   writes refused by max_services
+ *   KLB_INFO_A_BACKEND_LIMIT_HITS  u64   writes refused by max_backends
+ *   KLB_INFO_A_TABLE_LIMIT_HITS    u64   writes refused by max_table_size
+ *   KLB_INFO_A_TXN_LIMIT_HITS      u64   KLB_CMD_TXN_BEGIN refused by max_txns
+ *
+ * Unknown attributes and trailing garbage are rejected (strict validation).
+ *
+ * ------------------------------------------------------------------------
+ * Commands
+ * ------------------------------------------------------------------------
+ *
+ * Writes need CAP_NET_ADMIN in the user namespace that owns the socket's
+ * netns (GENL_UNS_ADMIN_PERM); anyone else gets EPERM. Reads are open.
+ *
+ * KLB_CMD_SERVICE_NEW    KLB_A_SERVICE: keys, optional settings.
+ *                        EEXIST if it exists, ENOSPC at max_services.
+ *                        A new service has no backends and no table: it
+ *                        does not steer any packet until it has both.
+ * KLB_CMD_SERVICE_SET    KLB_A_SERVICE: keys and the settings to change.
+ *                        Changing the table size drops the table unless the
+ *                        change is part of a transaction that pushes a table
+ *                        of the new size. Changing the scheduler to one that
+ *                        does not use a table (wlc, wrr, rr) drops it too.
+ * KLB_CMD_SERVICE_DEL    KLB_A_SERVICE: keys. Deletes its backends and table.
+ * KLB_CMD_SERVICE_GET    doit: KLB_A_SERVICE keys, replies with the service.
+ *                        dumpit: every service of the netns.
+ *
+ * KLB_CMD_BACKEND_NEW    KLB_A_SERVICE keys, KLB_A_BACKEND with the id, the
+ *                        keys and optional weight and state.
+ *                        EEXIST for a duplicate address:port or id, ENOSPC at
+ *                        max_backends.
+ * KLB_CMD_BACKEND_SET    KLB_A_SERVICE keys, KLB_A_BACKEND keys and the
+ *                        weight and/or state to change. The id cannot change.
+ * KLB_CMD_BACKEND_DEL    KLB_A_SERVICE keys, KLB_A_BACKEND keys. EBUSY while
+ *                        the published table still names the backend: push
+ *                        a table without it first, or delete it and push the
+ *                        new table in one transaction.
+ * KLB_CMD_BACKEND_GET    doit: service and backend keys. dumpit: KLB_A_SERVICE
+ *                        keys required; every backend of that service, all
+ *                        from one snapshot (each message carries the
+ *                        service's KLB_SVC_A_VERSION).
+ *
+ * KLB_CMD_TABLE_SET      KLB_A_SERVICE keys, KLB_A_TABLE. Only for Maglev
+ *                        schedulers (EOPNOTSUPP otherwise). Outside a
+ *                        transaction the message must carry the whole table
+ *                        (offset 0, M entries), which fits one attribute for
+ *                        M <= KLB_TABLE_CHUNK_MAX; larger tables go through
+ *                        a transaction. Every entry must name a backend of
+ *                        the service (ENOENT otherwise, extack names the
+ *                        slot). Backends that are down, draining or have
+ *                        weight 0 may appear; the kernel does not judge a
+ *                        table, it only checks that it is well formed.
+ * KLB_CMD_TABLE_DEL      KLB_A_SERVICE keys. Removes the table.
+ * KLB_CMD_TABLE_GET      dumpit: KLB_A_SERVICE keys required. The published
+ *                        table in chunks of at most KLB_TABLE_CHUNK_MAX
+ *                        entries, in slot order, all from one snapshot
+ *                        (each message carries KLB_SVC_A_VERSION). ENOENT
+ *                        when the service has no table.
+ *
+ * KLB_CMD_FLUSH          Deletes every service of the netns and aborts every
+ *                        open transaction.
+ * KLB_CMD_GENERATION_GET Replies with KLB_A_GENERATION.
+ * KLB_CMD_GENERATION_SET KLB_A_GENERATION: the new value (any u64).
+ * KLB_CMD_INFO_GET       Replies with KLB_A_GENERATION and KLB_A_INFO.
+ *
+ * KLB_CMD_TXN_BEGIN      KLB_A_SERVICE keys. Replies with KLB_A_TXN, the id
+ *                        of a private copy of the service's snapshot. ENOSPC
+ *                        at max_txns open transactions in the netns.
+ * KLB_CMD_TXN_COMMIT     KLB_A_TXN. Validates the staged snapshot as a whole
+ *                        and publishes it atomically.
+ * KLB_CMD_TXN_ABORT      KLB_A_TXN. Discards it.
+ *
+ * ------------------------------------------------------------------------
+ * Transactions: changing a service atomically, and tables over 64 KiB
+ * ------------------------------------------------------------------------
+ *
+ * SERVICE_SET, BACKEND_NEW/SET/DEL and TABLE_SET/DEL carrying KLB_A_TXN
+ * change the transaction's private snapshot instead of the published one;
+ * packets keep using the published snapshot until KLB_CMD_TXN_COMMIT swaps
+ * the whole staged snapshot in one RCU pointer update. Within a transaction:
+ *
+ *  - a table is sent as a sequence of TABLE_SET messages whose chunks cover
+ *    [0, M) in order: each chunk's offset must be where the previous one
+ *    ended (EINVAL otherwise); a chunk at offset 0 restarts the table;
+ *  - entries are checked against the staged backend set at commit, so a
+ *    transaction may delete a backend and push the table that no longer
+ *    names it, in either order;
+ *  - COMMIT fails with EINVAL if a table was started but not completed,
+ *    with ENOENT if the table names a missing backend, and with ESTALE if
+ *    the service changed since TXN_BEGIN (someone else committed first) or
+ *    was deleted. A failed commit ends the transaction and changes nothing.
+ *
+ * A transaction belongs to the socket that began it (other sockets get
+ * ENOENT for its id) and is aborted when that socket closes. Without
+ * KLB_A_TXN each write is its own transaction, applied at once.
+ *
+ * ------------------------------------------------------------------------
+ * Config generation: compare-and-swap between writers
+ * ------------------------------------------------------------------------
+ *
+ * Each netns has a u64 config generation, reported by GENERATION_GET,
+ * INFO_GET and in every dump message. klbd sets it to the Raft index of
+ * the configuration it applied; klbctl uses it to detect concurrent writers.
+ *
+ * Every write command (all but GETs and TXN_BEGIN/ABORT, and staged writes
+ * inside a transaction) may carry:
+ *   KLB_A_GENERATION_EXPECT  the write is applied only if the generation
+ *                            equals this value; otherwise ESTALE and nothing
+ *                            changes (the extack message gives the current
+ *                            value). Writers serialize in the kernel, so the
+ *                            check and the write are one atomic step.
+ *   KLB_A_GENERATION         the generation after the write. Without it, a
+ *                            successful write adds one to the generation.
+ * For a transaction these go on KLB_CMD_TXN_COMMIT.
+ *
+ * ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------
+ *
+ * Every rejected request changes nothing and carries an extack message
+ * naming what is wrong, and the offending attribute where there is one.
+ *   EINVAL       missing or malformed attribute, address family mismatch
+ *                (backend vs service, address length vs family), M not
+ *                prime or below 7, table chunk out of order or of the
+ *                wrong length, incomplete table at commit
+ *   ERANGE       a value outside its range (weight, table size above
+ *                max_table_size, bound factor, id)
+ *   EEXIST       duplicate service, backend address:port or backend id
+ *   ENOENT       unknown service, backend or transaction; table entry that
+ *                names no backend; TABLE_GET of a service without a table
+ *   ENOSPC       a limit (max_services, max_backends, max_txns) is reached
+ *   EBUSY        BACKEND_DEL of a backend the published table names
+ *   EOPNOTSUPP   a table for a scheduler that does not use one
+ *   ESTALE       KLB_A_GENERATION_EXPECT did not match; a transaction's
+ *                service changed or disappeared before commit
+ *   EPERM        a write without CAP_NET_ADMIN
+ *
+ * ------------------------------------------------------------------------
+ * Notifications
+ * ------------------------------------------------------------------------
+ *
+ * Multicast group "events" (KLB_MCGRP_EVENTS). After every successful write
+ * the kernel sends one message whose command is the write's command and
+ * which carries KLB_A_GENERATION (the new value) and, where one is
+ * concerned, KLB_A_SERVICE (keys and KLB_SVC_A_VERSION) and KLB_A_BACKEND
+ * (keys and id). A transaction emits one KLB_CMD_TXN_COMMIT message.
+ */
+
+#ifndef _UAPI_LINUX_KLB_H
+#define _UAPI_LINUX_KLB_H
+
+#define KLB_GENL_NAME		"klb"
+#define KLB_GENL_VERSION	1
+#define KLB_MCGRP_EVENTS	"events"
+
+#define KLB_BACKEND_ID_MAX	65534
+#define KLB_BACKEND_ID_NONE	65535
+#define KLB_TABLE_SIZE_DEFAULT	16381
+#define KLB_TABLE_SIZE_MIN	7
+#define KLB_TABLE_SIZE_LIMIT	1048573
+#define KLB_TABLE_CHUNK_MAX	32000
+#define KLB_BOUND_DEFAULT	125
+#define KLB_SEED_LEN		16
+
+enum klb_cmd {
+	KLB_CMD_UNSPEC,
+	KLB_CMD_SERVICE_NEW,
+	KLB_CMD_SERVICE_SET,
+	KLB_CMD_SERVICE_DEL,
+	KLB_CMD_SERVICE_GET,
+	KLB_CMD_BACKEND_NEW,
+	KLB_CMD_BACKEND_SET,
+	KLB_CMD_BACKEND_DEL,
+	KLB_CMD_BACKEND_GET,
+	KLB_CMD_TABLE_SET,
+	KLB_CMD_TABLE_DEL,
+	KLB_CMD_TABLE_GET,
+	KLB_CMD_FLUSH,
+	KLB_CMD_GENERATION_GET,
+	KLB_CMD_GENERATION_SET,
+	KLB_CMD_INFO_GET,
+	KLB_CMD_TXN_BEGIN,
+	KLB_CMD_TXN_COMMIT,
+	KLB_CMD_TXN_ABORT,
+
+	__KLB_CMD_MAX
+};
+#define KLB_CMD_MAX (__KLB_CMD_MAX - 1)
+
+enum klb_attr {
+	KLB_A_UNSPEC,
+	KLB_A_SERVICE,
+	KLB_A_BACKEND,
+	KLB_A_TABLE,
+	KLB_A_GENERATION,
+	KLB_A_GENERATION_EXPECT,
+	KLB_A_TXN,
+	KLB_A_INFO,
+	KLB_A_PAD,
+
+	__KLB_A_MAX
+};
+#define KLB_A_MAX (__KLB_A_MAX - 1)
+
+enum klb_service_attr {
+	KLB_SVC_A_UNSPEC,
+	KLB_SVC_A_PROTO,
+	KLB_SVC_A_FAMILY,
+	KLB_SVC_A_ADDR,
+	KLB_SVC_A_PORT,
+	KLB_SVC_A_SCHED,
+	KLB_SVC_A_FWD,
+	KLB_SVC_A_TABLE_SIZE,
+	KLB_SVC_A_BOUND,
+	KLB_SVC_A_SEED,
+	KLB_SVC_A_FLAGS,
+	KLB_SVC_A_VERSION,
+	KLB_SVC_A_BACKENDS,
+	KLB_SVC_A_TABLE_LOADED,
+	KLB_SVC_A_PAD,
+
+	__KLB_SVC_A_MAX
+};
+#define KLB_SVC_A_MAX (__KLB_SVC_A_MAX - 1)
+
+enum klb_backend_attr {
+	KLB_BE_A_UNSPEC,
+	KLB_BE_A_ID,
+	KLB_BE_A_FAMILY,
+	KLB_BE_A_ADDR,
+	KLB_BE_A_PORT,
+	KLB_BE_A_WEIGHT,
+	KLB_BE_A_STATE,
+
+	__KLB_BE_A_MAX
+};
+#define KLB_BE_A_MAX (__KLB_BE_A_MAX - 1)
+
+enum klb_table_attr {
+	KLB_TBL_A_UNSPEC,
+	KLB_TBL_A_SIZE,
+	KLB_TBL_A_OFFSET,
+	KLB_TBL_A_ENTRIES,
+
+	__KLB_TBL_A_MAX
+};
+#define KLB_TBL_A_MAX (__KLB_TBL_A_MAX - 1)
+
+enum klb_info_attr {
+	KLB_INFO_A_UNSPEC,
+	KLB_INFO_A_MAX_SERVICES,
+	KLB_INFO_A_MAX_BACKENDS,
+	KLB_INFO_A_MAX_TABLE_SIZE,
+	KLB_INFO_A_MAX_TXNS,
+	KLB_INFO_A_SERVICES,
+	KLB_INFO_A_TXNS,
+	KLB_INFO_A_SERVICE_LIMIT_HITS,
+	KLB_INFO_A_BACKEND_LIMIT_HITS,
+	KLB_INFO_A_TABLE_LIMIT_HITS,
+	KLB_INFO_A_TXN_LIMIT_HITS,
+	KLB_INFO_A_PAD,
+
+	__KLB_INFO_A_MAX
+};
+#define KLB_INFO_A_MAX (__KLB_INFO_A_MAX - 1)
+
+enum klb_sched {
+	KLB_SCHED_MAGLEV,		/* Maglev table lookup */
+	KLB_SCHED_MAGLEV_BOUNDED,	/* Maglev candidates, bounded loads */
+	KLB_SCHED_WLC,			/* weighted least connections */
+	KLB_SCHED_WRR,			/* weighted round robin */
+	KLB_SCHED_RR,			/* round robin */
+
+	__KLB_SCHED_MAX
+};
+#define KLB_SCHED_MAX (__KLB_SCHED_MAX - 1)
+
+enum klb_fwd {
+	KLB_FWD_NAT,			/* rewrite the destination */
+	KLB_FWD_TUNNEL,			/* IP-in-IP to the backend */
+
+	__KLB_FWD_MAX
+};
+#define KLB_FWD_MAX (__KLB_FWD_MAX - 1)
+
+enum klb_backend_state {
+	KLB_BACKEND_UP,			/* takes new flows */
+	KLB_BACKEND_DRAIN,		/* no new flows; existing ones stay */
+	KLB_BACKEND_DOWN,		/* gone; flows follow the down policy */
+
+	__KLB_BACKEND_STATE_MAX
+};
+#define KLB_BACKEND_STATE_MAX (__KLB_BACKEND_STATE_MAX - 1)
+
+enum klb_service_flags {
+	/* hash the source address only: a client sticks to one backend */
+	KLB_SVC_F_AFFINITY_SRC	= 1 << 0,
+	/* flows of a down backend are dropped instead of re-steered */
+	KLB_SVC_F_DOWN_DROP	= 1 << 1,
+};
+#define KLB_SVC_F_ALL (KLB_SVC_F_AFFINITY_SRC | KLB_SVC_F_DOWN_DROP)
+
+#endif /* _UAPI_LINUX_KLB_H */
