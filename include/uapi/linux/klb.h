@@ -273,6 +273,7 @@ enum klb_cmd {
 
 	__KLB_CMD_MAX
 };
+
 #define KLB_CMD_MAX (__KLB_CMD_MAX - 1)
 
 enum klb_attr {
@@ -288,6 +289,7 @@ enum klb_attr {
 
 	__KLB_A_MAX
 };
+
 #define KLB_A_MAX (__KLB_A_MAX - 1)
 
 enum klb_service_attr {
@@ -309,6 +311,7 @@ enum klb_service_attr {
 
 	__KLB_SVC_A_MAX
 };
+
 #define KLB_SVC_A_MAX (__KLB_SVC_A_MAX - 1)
 
 enum klb_backend_attr {
@@ -322,6 +325,7 @@ enum klb_backend_attr {
 
 	__KLB_BE_A_MAX
 };
+
 #define KLB_BE_A_MAX (__KLB_BE_A_MAX - 1)
 
 enum klb_table_attr {
@@ -332,6 +336,7 @@ enum klb_table_attr {
 
 	__KLB_TBL_A_MAX
 };
+
 #define KLB_TBL_A_MAX (__KLB_TBL_A_MAX - 1)
 
 enum klb_info_attr {
@@ -350,6 +355,7 @@ enum klb_info_attr {
 
 	__KLB_INFO_A_MAX
 };
+
 #define KLB_INFO_A_MAX (__KLB_INFO_A_MAX - 1)
 
 enum klb_sched {
@@ -361,6 +367,7 @@ enum klb_sched {
 
 	__KLB_SCHED_MAX
 };
+
 #define KLB_SCHED_MAX (__KLB_SCHED_MAX - 1)
 
 enum klb_fwd {
@@ -369,6 +376,7 @@ enum klb_fwd {
 
 	__KLB_FWD_MAX
 };
+
 #define KLB_FWD_MAX (__KLB_FWD_MAX - 1)
 
 enum klb_backend_state {
@@ -378,6 +386,7 @@ enum klb_backend_state {
 
 	__KLB_BACKEND_STATE_MAX
 };
+
 #define KLB_BACKEND_STATE_MAX (__KLB_BACKEND_STATE_MAX - 1)
 
 enum klb_service_flags {
@@ -386,6 +395,7 @@ enum klb_service_flags {
 	/* flows of a down backend are dropped instead of re-steered */
 	KLB_SVC_F_DOWN_DROP	= 1 << 1,
 };
+
 #define KLB_SVC_F_ALL (KLB_SVC_F_AFFINITY_SRC | KLB_SVC_F_DOWN_DROP)
 
 #endif /* _UAPI_LINUX_KLB_H */

@@ -1,0 +1,1341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "klb" generic netlink family. The contract is in
+ * include/uapi/linux/klb.h; this file parses, checks permissions and
+ * limits, and turns requests into transactions on snapshots.
+ */
+
+#include <linux/capability.h>
+#include <linux/in.h>
+#include <linux/mm.h>
+#include <linux/socket.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "klb.h"
+
+static struct genl_family klb_family;
+
+enum klb_mcgrp {
+	KLB_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group klb_mcgrps[] = {
+	[KLB_MCGRP_EVENTS_ID] = { .name = KLB_MCGRP_EVENTS },
+};
+
+static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
+	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
+	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
+	[KLB_SVC_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(__be32),
+					    sizeof(struct in6_addr)),
+	[KLB_SVC_A_PORT] = { .type = NLA_BE16 },
+	[KLB_SVC_A_SCHED] = NLA_POLICY_MAX(NLA_U8, KLB_SCHED_MAX),
+	[KLB_SVC_A_FWD] = NLA_POLICY_MAX(NLA_U8, KLB_FWD_MAX),
+	[KLB_SVC_A_TABLE_SIZE] = { .type = NLA_U32 },
+	[KLB_SVC_A_BOUND] = NLA_POLICY_RANGE(NLA_U32, 100, 1000),
+	[KLB_SVC_A_SEED] = NLA_POLICY_EXACT_LEN(KLB_SEED_LEN),
+	[KLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, KLB_SVC_F_ALL),
+	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT },
+	[KLB_SVC_A_BACKENDS] = { .type = NLA_REJECT },
+	[KLB_SVC_A_TABLE_LOADED] = { .type = NLA_REJECT },
+	[KLB_SVC_A_PAD] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
+	[KLB_BE_A_ID] = NLA_POLICY_MAX(NLA_U16, KLB_BACKEND_ID_MAX),
+	[KLB_BE_A_FAMILY] = { .type = NLA_U16 },
+	[KLB_BE_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(__be32),
+					   sizeof(struct in6_addr)),
+	[KLB_BE_A_PORT] = { .type = NLA_BE16 },
+	[KLB_BE_A_WEIGHT] = NLA_POLICY_MAX(NLA_U32, 65535),
+	[KLB_BE_A_STATE] = NLA_POLICY_MAX(NLA_U8, KLB_BACKEND_STATE_MAX),
+};
+
+static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
+	[KLB_TBL_A_SIZE] = { .type = NLA_U32 },
+	[KLB_TBL_A_OFFSET] = { .type = NLA_U32 },
+	[KLB_TBL_A_ENTRIES] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(u16),
+					       KLB_TABLE_CHUNK_MAX * sizeof(u16)),
+};
+
+static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_policy),
+	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_policy),
+	[KLB_A_TABLE] = NLA_POLICY_NESTED(klb_table_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+	[KLB_A_INFO] = { .type = NLA_REJECT },
+	[KLB_A_PAD] = { .type = NLA_REJECT },
+};
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static int klb_parse_addr(const struct nlattr *attr, u16 family,
+			  union klb_addr *addr, struct netlink_ext_ack *extack)
+{
+	size_t len = family == AF_INET ? sizeof(addr->v4) : sizeof(addr->v6);
+
+	if (nla_len(attr) != len) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "address length does not match its family");
+		return -EINVAL;
+	}
+	memset(addr, 0, sizeof(*addr));
+	nla_memcpy(addr, attr, len);
+	return 0;
+}
+
+static int klb_parse_family(const struct nlattr *attr, u16 *family,
+			    struct netlink_ext_ack *extack)
+{
+	*family = nla_get_u16(attr);
+	if (*family != AF_INET && *family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "address family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int klb_parse_port(const struct nlattr *attr, __be16 *port,
+			  struct netlink_ext_ack *extack)
+{
+	*port = nla_get_be16(attr);
+	if (!*port) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "port must be 1..65535");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int klb_parse_service_key(struct nlattr **tb, const struct nlattr *nest,
+				 struct klb_service_key *key,
+				 struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_SVC_A_PROTO) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_SVC_A_FAMILY) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_SVC_A_ADDR) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_SVC_A_PORT)) {
+		NL_SET_ERR_MSG(extack, "service needs protocol, family, address and port");
+		return -EINVAL;
+	}
+	memset(key, 0, sizeof(*key));
+	key->proto = nla_get_u8(tb[KLB_SVC_A_PROTO]);
+	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KLB_SVC_A_PROTO], "protocol must be TCP or UDP");
+		return -EINVAL;
+	}
+	err = klb_parse_family(tb[KLB_SVC_A_FAMILY], &key->family, extack);
+	if (err)
+		return err;
+	err = klb_parse_addr(tb[KLB_SVC_A_ADDR], key->family, &key->addr,
+			     extack);
+	if (err)
+		return err;
+	return klb_parse_port(tb[KLB_SVC_A_PORT], &key->port, extack);
+}
+
+/* Applies the settings present in @tb on top of @conf. */
+static int klb_parse_service_conf(struct klb_net *kn, struct nlattr **tb,
+				  struct klb_service_conf *conf,
+				  struct netlink_ext_ack *extack)
+{
+	if (tb[KLB_SVC_A_SCHED])
+		conf->sched = nla_get_u8(tb[KLB_SVC_A_SCHED]);
+	if (tb[KLB_SVC_A_FWD])
+		conf->fwd = nla_get_u8(tb[KLB_SVC_A_FWD]);
+	if (tb[KLB_SVC_A_BOUND])
+		conf->bound = nla_get_u32(tb[KLB_SVC_A_BOUND]);
+	if (tb[KLB_SVC_A_FLAGS])
+		conf->flags = nla_get_u32(tb[KLB_SVC_A_FLAGS]);
+	if (tb[KLB_SVC_A_SEED])
+		nla_memcpy(conf->seed, tb[KLB_SVC_A_SEED], sizeof(conf->seed));
+	if (tb[KLB_SVC_A_TABLE_SIZE]) {
+		u32 size = nla_get_u32(tb[KLB_SVC_A_TABLE_SIZE]);
+		u32 max = min_t(u32, READ_ONCE(klb_max_table_size),
+				KLB_TABLE_SIZE_LIMIT);
+
+		if (size > max) {
+			atomic64_inc(&kn->table_limit_hits);
+			NL_SET_ERR_MSG_ATTR(extack, tb[KLB_SVC_A_TABLE_SIZE],
+					    "table size above the limit (module parameter max_table_size)");
+			return -ERANGE;
+		}
+		if (!klb_table_size_valid(size)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KLB_SVC_A_TABLE_SIZE],
+					    "table size must be a prime of at least 7");
+			return -EINVAL;
+		}
+		conf->table_size = size;
+	}
+	return 0;
+}
+
+struct klb_backend_req {
+	const struct nlattr *nest;
+	struct nlattr *tb[KLB_BE_A_MAX + 1];
+	u16 family;
+	union klb_addr addr;
+	__be16 port;
+};
+
+static int klb_parse_backend(struct genl_info *info, u16 svc_family,
+			     struct klb_backend_req *req)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **tb = req->tb;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KLB_A_BACKEND))
+		return -EINVAL;
+	req->nest = info->attrs[KLB_A_BACKEND];
+	err = nla_parse_nested(tb, KLB_BE_A_MAX, info->attrs[KLB_A_BACKEND],
+			       klb_backend_policy, extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, req->nest, tb, KLB_BE_A_FAMILY) ||
+	    NL_REQ_ATTR_CHECK(extack, req->nest, tb, KLB_BE_A_ADDR) ||
+	    NL_REQ_ATTR_CHECK(extack, req->nest, tb, KLB_BE_A_PORT)) {
+		NL_SET_ERR_MSG(extack, "backend needs family, address and port");
+		return -EINVAL;
+	}
+	err = klb_parse_family(tb[KLB_BE_A_FAMILY], &req->family, extack);
+	if (err)
+		return err;
+	if (req->family != svc_family) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KLB_BE_A_FAMILY],
+				    "backend address family differs from the service's");
+		return -EINVAL;
+	}
+	err = klb_parse_addr(tb[KLB_BE_A_ADDR], req->family, &req->addr, extack);
+	if (err)
+		return err;
+	return klb_parse_port(tb[KLB_BE_A_PORT], &req->port, extack);
+}
+
+/* ---- replies and events ---------------------------------------------- */
+
+static bool klb_caller_is_admin(const struct sk_buff *skb, struct net *net)
+{
+	return netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN);
+}
+
+static int klb_put_service_key(struct sk_buff *skb,
+			       const struct klb_service_key *key)
+{
+	size_t len = key->family == AF_INET ? sizeof(key->addr.v4) :
+					      sizeof(key->addr.v6);
+
+	if (nla_put_u8(skb, KLB_SVC_A_PROTO, key->proto) ||
+	    nla_put_u16(skb, KLB_SVC_A_FAMILY, key->family) ||
+	    nla_put(skb, KLB_SVC_A_ADDR, len, &key->addr) ||
+	    nla_put_be16(skb, KLB_SVC_A_PORT, key->port))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* @snap NULL: keys only; @full: every setting too. */
+static int klb_put_service(struct sk_buff *skb,
+			   const struct klb_service_key *key,
+			   const struct klb_snapshot *snap, bool full,
+			   bool with_seed)
+{
+	const struct klb_service_conf *conf;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, KLB_A_SERVICE);
+	if (!nest || klb_put_service_key(skb, key))
+		return -EMSGSIZE;
+	if (snap && nla_put_u64_64bit(skb, KLB_SVC_A_VERSION, snap->version,
+				      KLB_SVC_A_PAD))
+		return -EMSGSIZE;
+	if (snap && full) {
+		conf = &snap->conf;
+		if (nla_put_u8(skb, KLB_SVC_A_SCHED, conf->sched) ||
+		    nla_put_u8(skb, KLB_SVC_A_FWD, conf->fwd) ||
+		    nla_put_u32(skb, KLB_SVC_A_TABLE_SIZE, conf->table_size) ||
+		    nla_put_u32(skb, KLB_SVC_A_BOUND, conf->bound) ||
+		    nla_put_u32(skb, KLB_SVC_A_FLAGS, conf->flags) ||
+		    nla_put_u32(skb, KLB_SVC_A_BACKENDS, snap->nr_backends) ||
+		    nla_put_u8(skb, KLB_SVC_A_TABLE_LOADED, !!snap->table))
+			return -EMSGSIZE;
+		if (with_seed && nla_put(skb, KLB_SVC_A_SEED, sizeof(conf->seed),
+					 conf->seed))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int klb_put_backend(struct sk_buff *skb, const struct klb_backend *be,
+			   const struct klb_backend_slot *slot)
+{
+	size_t len = be->family == AF_INET ? sizeof(be->addr.v4) :
+					     sizeof(be->addr.v6);
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, KLB_A_BACKEND);
+	if (!nest ||
+	    nla_put_u16(skb, KLB_BE_A_ID, be->id) ||
+	    nla_put_u16(skb, KLB_BE_A_FAMILY, be->family) ||
+	    nla_put(skb, KLB_BE_A_ADDR, len, &be->addr) ||
+	    nla_put_be16(skb, KLB_BE_A_PORT, be->port))
+		return -EMSGSIZE;
+	if (slot && (nla_put_u32(skb, KLB_BE_A_WEIGHT, slot->weight) ||
+		     nla_put_u8(skb, KLB_BE_A_STATE, slot->state)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int klb_put_generation(struct sk_buff *skb, u64 generation)
+{
+	return nla_put_u64_64bit(skb, KLB_A_GENERATION, generation, KLB_A_PAD);
+}
+
+/*
+ * Tells listeners what changed. Best effort: a listener that overflows
+ * sees ENOBUFS on its socket and must re-read, as with rtnetlink.
+ */
+static void klb_notify(struct klb_net *kn, u8 cmd, struct klb_service *svc,
+		       const struct klb_backend *be)
+{
+	struct klb_snapshot *snap = NULL;
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&klb_family, kn->net, KLB_MCGRP_EVENTS_ID))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &klb_family, 0, cmd);
+	if (!hdr)
+		goto err;
+	if (klb_put_generation(skb, kn->generation))
+		goto err;
+	if (svc) {
+		snap = rcu_dereference_protected(svc->snap,
+						 lockdep_is_held(&kn->lock));
+		if (klb_put_service(skb, &svc->key, snap, false, false))
+			goto err;
+	}
+	if (be && klb_put_backend(skb, be, NULL))
+		goto err;
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&klb_family, kn->net, skb, 0,
+				KLB_MCGRP_EVENTS_ID, GFP_KERNEL);
+	return;
+err:
+	nlmsg_free(skb);
+}
+
+/* ---- generation compare-and-swap -------------------------------------- */
+
+static int klb_generation_check(struct klb_net *kn, struct genl_info *info)
+{
+	struct nlattr *expect = info->attrs[KLB_A_GENERATION_EXPECT];
+
+	if (expect && nla_get_u64(expect) != kn->generation) {
+		nl_set_extack_cookie_u64(info->extack, kn->generation);
+		NL_SET_ERR_MSG_ATTR(info->extack, expect,
+				    "config generation has changed (the cookie holds the current one)");
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static void klb_generation_advance(struct klb_net *kn, struct genl_info *info)
+{
+	struct nlattr *gen = info->attrs[KLB_A_GENERATION];
+
+	kn->generation = gen ? nla_get_u64(gen) : kn->generation + 1;
+	kn->change_seq++;
+}
+
+/* ---- the write path shared by service-scoped commands ----------------- */
+
+struct klb_write {
+	struct klb_net *kn;
+	struct klb_service *svc;
+	struct klb_txn *txn;
+	struct nlattr *svc_tb[KLB_SVC_A_MAX + 1];
+	struct klb_service_key key;
+};
+
+static int klb_parse_service(struct genl_info *info,
+			     struct nlattr **tb, struct klb_service_key *key)
+{
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KLB_A_SERVICE))
+		return -EINVAL;
+	err = nla_parse_nested(tb, KLB_SVC_A_MAX, info->attrs[KLB_A_SERVICE],
+			       klb_service_policy, info->extack);
+	if (err)
+		return err;
+	return klb_parse_service_key(tb, info->attrs[KLB_A_SERVICE], key,
+				     info->extack);
+}
+
+/*
+ * Parses the service, takes the lock, finds the service and the
+ * transaction to edit: the caller's explicit one (KLB_A_TXN) or a fresh
+ * implicit one. On success the lock is held; klb_write_end() releases it.
+ */
+static int klb_write_begin(struct genl_info *info, struct klb_write *w)
+{
+	struct nlattr *txn_attr = info->attrs[KLB_A_TXN];
+	int err;
+
+	w->kn = klb_net(genl_info_net(info));
+	w->txn = NULL;
+	err = klb_parse_service(info, w->svc_tb, &w->key);
+	if (err)
+		return err;
+	if (txn_attr && (info->attrs[KLB_A_GENERATION] ||
+			 info->attrs[KLB_A_GENERATION_EXPECT])) {
+		NL_SET_ERR_MSG(info->extack, "generation goes on the transaction commit");
+		return -EINVAL;
+	}
+
+	mutex_lock(&w->kn->lock);
+	if (!txn_attr) {
+		err = klb_generation_check(w->kn, info);
+		if (err)
+			goto err;
+	}
+	w->svc = klb_service_find(w->kn, &w->key);
+	if (!w->svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
+		err = -ENOENT;
+		goto err;
+	}
+	if (txn_attr) {
+		w->txn = klb_txn_find(w->kn, nla_get_u32(txn_attr),
+				      info->snd_portid);
+		if (!w->txn) {
+			NL_SET_ERR_MSG_ATTR(info->extack, txn_attr,
+					    "no such transaction on this socket");
+			err = -ENOENT;
+			goto err;
+		}
+		if (memcmp(&w->txn->key, &w->key, sizeof(w->key))) {
+			NL_SET_ERR_MSG_ATTR(info->extack, txn_attr,
+					    "transaction belongs to another service");
+			err = -EINVAL;
+			goto err;
+		}
+	} else {
+		w->txn = klb_txn_open(w->kn, w->svc, true);
+		if (!w->txn) {
+			err = -ENOMEM;
+			goto err;
+		}
+	}
+	return 0;
+
+err:
+	mutex_unlock(&w->kn->lock);
+	return err;
+}
+
+/*
+ * Commits an implicit transaction if the edit succeeded (@err == 0), moves
+ * the generation on and tells listeners. Releases the lock.
+ */
+static int klb_write_end(struct genl_info *info, struct klb_write *w, int err,
+			 const struct klb_backend *be)
+{
+	struct klb_txn *txn = w->txn;
+
+	if (!txn->implicit)
+		goto out;
+	if (err) {
+		klb_txn_close(w->kn, txn);
+		goto out;
+	}
+	err = klb_txn_commit(w->kn, txn, info->extack);
+	if (err)
+		goto out;
+	klb_generation_advance(w->kn, info);
+	klb_notify(w->kn, info->genlhdr->cmd, w->svc, be);
+out:
+	mutex_unlock(&w->kn->lock);
+	return err;
+}
+
+/* ---- services --------------------------------------------------------- */
+
+static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_service_conf conf;
+	struct klb_service_key key;
+	int err;
+
+	if (info->attrs[KLB_A_TXN]) {
+		NL_SET_ERR_MSG(info->extack, "a service is created outside transactions");
+		return -EINVAL;
+	}
+	err = klb_parse_service(info, tb, &key);
+	if (err)
+		return err;
+	klb_service_conf_default(&conf);
+	err = klb_parse_service_conf(kn, tb, &conf, info->extack);
+	if (err)
+		return err;
+
+	mutex_lock(&kn->lock);
+	err = klb_generation_check(kn, info);
+	if (!err)
+		err = klb_service_create(kn, &key, &conf, info->extack);
+	if (!err) {
+		klb_generation_advance(kn, info);
+		klb_notify(kn, KLB_CMD_SERVICE_NEW,
+			   klb_service_find(kn, &key), NULL);
+	}
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int klb_cmd_service_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_service_conf conf;
+	struct klb_write w;
+	int err;
+
+	err = klb_write_begin(info, &w);
+	if (err)
+		return err;
+	conf = w.txn->staged->conf;
+	err = klb_parse_service_conf(w.kn, w.svc_tb, &conf, info->extack);
+	if (!err)
+		err = klb_txn_set_conf(w.txn, &conf);
+	return klb_write_end(info, &w, err, NULL);
+}
+
+static int klb_cmd_service_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_service_key key;
+	struct klb_service *svc;
+	int err;
+
+	err = klb_parse_service(info, tb, &key);
+	if (err)
+		return err;
+	mutex_lock(&kn->lock);
+	err = klb_generation_check(kn, info);
+	if (err)
+		goto out;
+	svc = klb_service_find(kn, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
+		err = -ENOENT;
+		goto out;
+	}
+	klb_service_delete(kn, svc);
+	klb_generation_advance(kn, info);
+	klb_notify(kn, KLB_CMD_SERVICE_DEL, NULL, NULL);
+out:
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int klb_fill_service_msg(struct sk_buff *skb, u32 portid, u32 seq,
+				int flags, u64 generation,
+				struct klb_service *svc,
+				const struct klb_snapshot *snap,
+				bool with_seed, struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &klb_family, flags,
+			  KLB_CMD_SERVICE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (klb_put_generation(skb, generation) ||
+	    klb_put_service(skb, &svc->key, snap, true, with_seed)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int klb_cmd_service_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct klb_net *kn = klb_net(net);
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_service_key key;
+	struct klb_service *svc;
+	struct sk_buff *msg;
+	int err;
+
+	err = klb_parse_service(info, tb, &key);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&kn->lock);
+	svc = klb_service_find(kn, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
+		err = -ENOENT;
+	} else {
+		err = klb_fill_service_msg(msg, info->snd_portid, info->snd_seq,
+					   0, kn->generation, svc,
+					   rcu_dereference_protected(svc->snap,
+								     lockdep_is_held(&kn->lock)),
+					   klb_caller_is_admin(skb, net), NULL);
+	}
+	mutex_unlock(&kn->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* cb->args[0]: services already sent. Consistency: cb->seq. */
+static int klb_dump_services(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct net *net = sock_net(skb->sk);
+	struct klb_net *kn = klb_net(net);
+	bool with_seed = klb_caller_is_admin(cb->skb, net);
+	struct klb_service *svc;
+	long idx = 0;
+
+	mutex_lock(&kn->lock);
+	cb->seq = kn->change_seq;
+	list_for_each_entry(svc, &kn->services, list) {
+		if (idx++ < cb->args[0])
+			continue;
+		if (klb_fill_service_msg(skb, NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					 kn->generation, svc,
+					 rcu_dereference_protected(svc->snap,
+								   lockdep_is_held(&kn->lock)),
+					 with_seed, cb)) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&kn->lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+/* ---- backends --------------------------------------------------------- */
+
+static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_backend *be = NULL;
+	struct klb_backend_req req;
+	struct klb_write w;
+	u32 weight = 1;
+	u16 id;
+	u8 state = KLB_BACKEND_UP;
+	int err;
+
+	err = klb_write_begin(info, &w);
+	if (err)
+		return err;
+	err = klb_parse_backend(info, w.key.family, &req);
+	if (err)
+		goto out;
+	if (NL_REQ_ATTR_CHECK(info->extack, req.nest, req.tb, KLB_BE_A_ID)) {
+		NL_SET_ERR_MSG(info->extack, "a new backend needs an id");
+		err = -EINVAL;
+		goto out;
+	}
+	if (req.tb[KLB_BE_A_WEIGHT])
+		weight = nla_get_u32(req.tb[KLB_BE_A_WEIGHT]);
+	if (req.tb[KLB_BE_A_STATE])
+		state = nla_get_u8(req.tb[KLB_BE_A_STATE]);
+	id = nla_get_u16(req.tb[KLB_BE_A_ID]);
+	err = klb_txn_backend_new(w.kn, w.txn, id, req.family, &req.addr,
+				  req.port, weight, state, info->extack);
+	if (!err)
+		be = w.txn->staged->slots[id].backend;
+out:
+	return klb_write_end(info, &w, err, be);
+}
+
+/* Finds the backend a request names; with an id, the id must agree. */
+static struct klb_backend_slot *klb_req_slot(struct genl_info *info,
+					     struct klb_txn *txn,
+					     struct klb_backend_req *req)
+{
+	struct klb_backend_slot *slot;
+
+	slot = klb_snapshot_find_backend(txn->staged, req->family, &req->addr,
+					 req->port);
+	if (!slot) {
+		NL_SET_ERR_MSG_ATTR(info->extack, req->nest, "no such backend in the service");
+		return NULL;
+	}
+	if (req->tb[KLB_BE_A_ID] &&
+	    nla_get_u16(req->tb[KLB_BE_A_ID]) != slot->backend->id) {
+		NL_SET_ERR_MSG_ATTR(info->extack, req->tb[KLB_BE_A_ID],
+				    "a backend's id cannot change");
+		return ERR_PTR(-EINVAL);
+	}
+	return slot;
+}
+
+static int klb_cmd_backend_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_backend_slot *slot = NULL;
+	struct klb_backend *be = NULL;
+	struct klb_backend_req req;
+	struct klb_write w;
+	u32 weight;
+	u8 state;
+	int err;
+
+	err = klb_write_begin(info, &w);
+	if (err)
+		return err;
+	err = klb_parse_backend(info, w.key.family, &req);
+	if (err)
+		goto out;
+	slot = klb_req_slot(info, w.txn, &req);
+	if (IS_ERR_OR_NULL(slot)) {
+		err = slot ? PTR_ERR(slot) : -ENOENT;
+		goto out;
+	}
+	be = slot->backend;
+	if (req.tb[KLB_BE_A_WEIGHT])
+		weight = nla_get_u32(req.tb[KLB_BE_A_WEIGHT]);
+	if (req.tb[KLB_BE_A_STATE])
+		state = nla_get_u8(req.tb[KLB_BE_A_STATE]);
+	err = klb_txn_backend_set(w.txn, slot,
+				  req.tb[KLB_BE_A_WEIGHT] ? &weight : NULL,
+				  req.tb[KLB_BE_A_STATE] ? &state : NULL);
+out:
+	return klb_write_end(info, &w, err, be);
+}
+
+static int klb_cmd_backend_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_backend_slot *slot;
+	struct klb_backend *be = NULL;
+	struct klb_backend_req req;
+	struct klb_write w;
+	int err;
+
+	err = klb_write_begin(info, &w);
+	if (err)
+		return err;
+	err = klb_parse_backend(info, w.key.family, &req);
+	if (err)
+		goto out;
+	slot = klb_req_slot(info, w.txn, &req);
+	if (IS_ERR_OR_NULL(slot)) {
+		err = slot ? PTR_ERR(slot) : -ENOENT;
+		goto out;
+	}
+	/* Keep it alive for the event after the slot lets go. */
+	be = slot->backend;
+	refcount_inc(&be->ref);
+	err = klb_txn_backend_del(w.txn, slot, info->extack);
+out:
+	err = klb_write_end(info, &w, err, be);
+	klb_backend_put(be);
+	return err;
+}
+
+static int klb_fill_backend_msg(struct sk_buff *skb, u32 portid, u32 seq,
+				int flags, u64 generation,
+				const struct klb_service_key *key,
+				const struct klb_snapshot *snap,
+				const struct klb_backend_slot *slot)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &klb_family, flags,
+			  KLB_CMD_BACKEND_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (klb_put_generation(skb, generation) ||
+	    klb_put_service(skb, key, snap, false, false) ||
+	    klb_put_backend(skb, slot->backend, slot)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int klb_cmd_backend_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_backend_slot *slot;
+	struct klb_service_key key;
+	struct klb_backend_req req;
+	struct klb_snapshot *snap;
+	struct klb_service *svc;
+	struct sk_buff *msg;
+	int err;
+
+	err = klb_parse_service(info, tb, &key);
+	if (err)
+		return err;
+	err = klb_parse_backend(info, key.family, &req);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&kn->lock);
+	svc = klb_service_find(kn, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
+		err = -ENOENT;
+		goto out;
+	}
+	snap = rcu_dereference_protected(svc->snap, lockdep_is_held(&kn->lock));
+	slot = klb_snapshot_find_backend(snap, req.family, &req.addr, req.port);
+	if (!slot) {
+		NL_SET_ERR_MSG_ATTR(info->extack, req.nest, "no such backend in the service");
+		err = -ENOENT;
+		goto out;
+	}
+	err = klb_fill_backend_msg(msg, info->snd_portid, info->snd_seq, 0,
+				   kn->generation, &key, snap, slot);
+out:
+	mutex_unlock(&kn->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * Backend and table dumps read one snapshot from start to done, so a dump
+ * is never a mix of two versions of a service however long it takes.
+ */
+struct klb_dump_ctx {
+	struct klb_snapshot *snap;
+	struct klb_service_key key;
+	u64 generation;
+	u32 pos;
+};
+
+static struct klb_dump_ctx *klb_dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct klb_dump_ctx) > sizeof(cb->ctx));
+	return (struct klb_dump_ctx *)cb->ctx;
+}
+
+static int klb_dump_snapshot_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
+	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
+	struct nlattr *nest = dinfo->attrs[KLB_A_SERVICE];
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_service *svc;
+	int err;
+
+	if (!nest) {
+		NL_SET_ERR_MSG(cb->extack, "dump needs the service");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, KLB_SVC_A_MAX, nest, klb_service_policy,
+			       cb->extack);
+	if (err)
+		return err;
+	err = klb_parse_service_key(tb, nest, &ctx->key, cb->extack);
+	if (err)
+		return err;
+	mutex_lock(&kn->lock);
+	svc = klb_service_find(kn, &ctx->key);
+	ctx->snap = svc ? klb_service_snapshot_get(svc) : NULL;
+	ctx->generation = kn->generation;
+	mutex_unlock(&kn->lock);
+	ctx->pos = 0;
+	if (!ctx->snap) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "no such service");
+		return -ENOENT;
+	}
+	if (dinfo->op.cmd == KLB_CMD_TABLE_GET && !ctx->snap->table) {
+		klb_snapshot_put(ctx->snap);
+		ctx->snap = NULL;
+		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "service has no table");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int klb_dump_snapshot_done(struct netlink_callback *cb)
+{
+	klb_snapshot_put(klb_dump_ctx(cb)->snap);
+	return 0;
+}
+
+static int klb_dump_backends(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
+	struct klb_snapshot *snap = ctx->snap;
+
+	for (; ctx->pos < snap->nr_slots; ctx->pos++) {
+		if (!snap->slots[ctx->pos].backend)
+			continue;
+		if (klb_fill_backend_msg(skb, NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					 ctx->generation, &ctx->key, snap,
+					 &snap->slots[ctx->pos]))
+			break;
+	}
+	return skb->len;
+}
+
+/* ---- tables ----------------------------------------------------------- */
+
+static int klb_cmd_table_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[KLB_TBL_A_MAX + 1];
+	struct nlattr *nest = info->attrs[KLB_A_TABLE];
+	struct klb_write w;
+	u32 offset = 0;
+	int err;
+
+	err = klb_write_begin(info, &w);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, KLB_A_TABLE)) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = nla_parse_nested(tb, KLB_TBL_A_MAX, nest, klb_table_policy,
+			       info->extack);
+	if (err)
+		goto out;
+	if (NL_REQ_ATTR_CHECK(info->extack, nest, tb, KLB_TBL_A_SIZE) ||
+	    NL_REQ_ATTR_CHECK(info->extack, nest, tb, KLB_TBL_A_ENTRIES)) {
+		NL_SET_ERR_MSG(info->extack, "table needs its size and entries");
+		err = -EINVAL;
+		goto out;
+	}
+	if (nla_len(tb[KLB_TBL_A_ENTRIES]) % sizeof(u16)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[KLB_TBL_A_ENTRIES],
+				    "table entries are u16 backend ids");
+		err = -EINVAL;
+		goto out;
+	}
+	if (tb[KLB_TBL_A_OFFSET])
+		offset = nla_get_u32(tb[KLB_TBL_A_OFFSET]);
+	err = klb_txn_table_chunk(w.txn, nla_get_u32(tb[KLB_TBL_A_SIZE]),
+				  offset, nla_data(tb[KLB_TBL_A_ENTRIES]),
+				  nla_len(tb[KLB_TBL_A_ENTRIES]) / sizeof(u16),
+				  info->extack);
+out:
+	return klb_write_end(info, &w, err, NULL);
+}
+
+static int klb_cmd_table_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_write w;
+	int err;
+
+	err = klb_write_begin(info, &w);
+	if (err)
+		return err;
+	klb_txn_table_del(w.txn);
+	return klb_write_end(info, &w, 0, NULL);
+}
+
+static int klb_dump_table(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
+	struct klb_snapshot *snap = ctx->snap;
+	u32 size = snap->conf.table_size;
+	struct nlattr *nest;
+	void *hdr;
+	int room;
+	u32 n;
+
+	if (ctx->pos >= size)
+		return 0;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &klb_family, NLM_F_MULTI, KLB_CMD_TABLE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (klb_put_generation(skb, ctx->generation) ||
+	    klb_put_service(skb, &ctx->key, snap, false, false))
+		goto err;
+	nest = nla_nest_start(skb, KLB_A_TABLE);
+	if (!nest || nla_put_u32(skb, KLB_TBL_A_SIZE, size) ||
+	    nla_put_u32(skb, KLB_TBL_A_OFFSET, ctx->pos))
+		goto err;
+	/* As many entries as this buffer holds, in one chunk. */
+	room = skb_tailroom(skb) - 2 * NLA_HDRLEN - NLA_ALIGNTO;
+	if (room < (int)sizeof(u16))
+		goto err;
+	n = min3(size - ctx->pos, (u32)room / (u32)sizeof(u16),
+		 (u32)KLB_TABLE_CHUNK_MAX);
+	if (nla_put(skb, KLB_TBL_A_ENTRIES, n * sizeof(u16),
+		    snap->table + ctx->pos))
+		goto err;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	ctx->pos += n;
+	return skb->len;
+err:
+	genlmsg_cancel(skb, hdr);
+	return skb->len ? skb->len : -EMSGSIZE;
+}
+
+/* ---- netns-wide commands ---------------------------------------------- */
+
+static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct klb_service *svc, *tmp;
+	int err;
+
+	mutex_lock(&kn->lock);
+	err = klb_generation_check(kn, info);
+	if (!err) {
+		klb_txn_abort_all(kn);
+		list_for_each_entry_safe(svc, tmp, &kn->services, list)
+			klb_service_delete(kn, svc);
+		klb_generation_advance(kn, info);
+		klb_notify(kn, KLB_CMD_FLUSH, NULL, NULL);
+	}
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &klb_family, 0, cmd);
+	if (!hdr)
+		goto err;
+	mutex_lock(&kn->lock);
+	if (klb_put_generation(msg, kn->generation))
+		goto err_unlock;
+	if (with_info) {
+		nest = nla_nest_start(msg, KLB_A_INFO);
+		if (!nest ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_SERVICES, READ_ONCE(klb_max_services)) ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_BACKENDS, READ_ONCE(klb_max_backends)) ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_TABLE_SIZE,
+				min_t(u32, READ_ONCE(klb_max_table_size),
+				      KLB_TABLE_SIZE_LIMIT)) ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_TXNS, READ_ONCE(klb_max_txns)) ||
+		    nla_put_u32(msg, KLB_INFO_A_SERVICES, kn->nr_services) ||
+		    nla_put_u32(msg, KLB_INFO_A_TXNS, kn->nr_txns) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_SERVICE_LIMIT_HITS,
+				      atomic64_read(&kn->service_limit_hits),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_BACKEND_LIMIT_HITS,
+				      atomic64_read(&kn->backend_limit_hits),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_TABLE_LIMIT_HITS,
+				      atomic64_read(&kn->table_limit_hits),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_TXN_LIMIT_HITS,
+				      atomic64_read(&kn->txn_limit_hits),
+				      KLB_INFO_A_PAD))
+			goto err_unlock;
+		nla_nest_end(msg, nest);
+	}
+	mutex_unlock(&kn->lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&kn->lock);
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int klb_cmd_generation_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return klb_reply_generation(info, KLB_CMD_GENERATION_GET, false);
+}
+
+static int klb_cmd_info_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return klb_reply_generation(info, KLB_CMD_INFO_GET, true);
+}
+
+static int klb_cmd_generation_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KLB_A_GENERATION))
+		return -EINVAL;
+	mutex_lock(&kn->lock);
+	err = klb_generation_check(kn, info);
+	if (!err) {
+		klb_generation_advance(kn, info);
+		klb_notify(kn, KLB_CMD_GENERATION_SET, NULL, NULL);
+	}
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static int klb_cmd_txn_begin(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_service_key key;
+	struct klb_service *svc;
+	struct klb_txn *txn;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = klb_parse_service(info, tb, &key);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &klb_family, 0, KLB_CMD_TXN_BEGIN);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err;
+	}
+	mutex_lock(&kn->lock);
+	svc = klb_service_find(kn, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
+		err = -ENOENT;
+		goto err_unlock;
+	}
+	if (kn->nr_txns >= READ_ONCE(klb_max_txns)) {
+		atomic64_inc(&kn->txn_limit_hits);
+		NL_SET_ERR_MSG(info->extack, "too many transactions (max_txns)");
+		err = -ENOSPC;
+		goto err_unlock;
+	}
+	txn = klb_txn_open(kn, svc, false);
+	if (!txn) {
+		err = -ENOMEM;
+		goto err_unlock;
+	}
+	txn->portid = info->snd_portid;
+	if (nla_put_u32(msg, KLB_A_TXN, txn->id)) {
+		klb_txn_close(kn, txn);
+		err = -EMSGSIZE;
+		goto err_unlock;
+	}
+	mutex_unlock(&kn->lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&kn->lock);
+err:
+	nlmsg_free(msg);
+	return err;
+}
+
+static struct klb_txn *klb_req_txn(struct klb_net *kn, struct genl_info *info)
+{
+	struct klb_txn *txn;
+
+	if (GENL_REQ_ATTR_CHECK(info, KLB_A_TXN))
+		return NULL;
+	txn = klb_txn_find(kn, nla_get_u32(info->attrs[KLB_A_TXN]),
+			   info->snd_portid);
+	if (!txn)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_TXN],
+				    "no such transaction on this socket");
+	return txn;
+}
+
+static int klb_cmd_txn_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct klb_service_key key;
+	struct klb_txn *txn;
+	int err;
+
+	mutex_lock(&kn->lock);
+	txn = klb_req_txn(kn, info);
+	if (!txn) {
+		err = info->attrs[KLB_A_TXN] ? -ENOENT : -EINVAL;
+		goto out;
+	}
+	key = txn->key;
+	err = klb_generation_check(kn, info);
+	if (err) {
+		klb_txn_close(kn, txn);
+		goto out;
+	}
+	err = klb_txn_commit(kn, txn, info->extack);
+	if (!err) {
+		klb_generation_advance(kn, info);
+		klb_notify(kn, KLB_CMD_TXN_COMMIT, klb_service_find(kn, &key),
+			   NULL);
+	}
+out:
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+static int klb_cmd_txn_abort(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct klb_txn *txn;
+	int err = 0;
+
+	mutex_lock(&kn->lock);
+	txn = klb_req_txn(kn, info);
+	if (txn)
+		klb_txn_close(kn, txn);
+	else
+		err = info->attrs[KLB_A_TXN] ? -ENOENT : -EINVAL;
+	mutex_unlock(&kn->lock);
+	return err;
+}
+
+/* ---- the family ------------------------------------------------------- */
+
+static const struct genl_ops klb_ops[] = {
+	{
+		.cmd = KLB_CMD_SERVICE_NEW,
+		.doit = klb_cmd_service_new,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_SERVICE_SET,
+		.doit = klb_cmd_service_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_SERVICE_DEL,
+		.doit = klb_cmd_service_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_SERVICE_GET,
+		.doit = klb_cmd_service_get,
+		.dumpit = klb_dump_services,
+	},
+	{
+		.cmd = KLB_CMD_BACKEND_NEW,
+		.doit = klb_cmd_backend_new,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_BACKEND_SET,
+		.doit = klb_cmd_backend_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_BACKEND_DEL,
+		.doit = klb_cmd_backend_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_BACKEND_GET,
+		.doit = klb_cmd_backend_get,
+		.start = klb_dump_snapshot_start,
+		.dumpit = klb_dump_backends,
+		.done = klb_dump_snapshot_done,
+	},
+	{
+		.cmd = KLB_CMD_TABLE_SET,
+		.doit = klb_cmd_table_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_TABLE_DEL,
+		.doit = klb_cmd_table_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_TABLE_GET,
+		.start = klb_dump_snapshot_start,
+		.dumpit = klb_dump_table,
+		.done = klb_dump_snapshot_done,
+	},
+	{
+		.cmd = KLB_CMD_FLUSH,
+		.doit = klb_cmd_flush,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_GENERATION_GET,
+		.doit = klb_cmd_generation_get,
+	},
+	{
+		.cmd = KLB_CMD_GENERATION_SET,
+		.doit = klb_cmd_generation_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_INFO_GET,
+		.doit = klb_cmd_info_get,
+	},
+	{
+		.cmd = KLB_CMD_TXN_BEGIN,
+		.doit = klb_cmd_txn_begin,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_TXN_COMMIT,
+		.doit = klb_cmd_txn_commit,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KLB_CMD_TXN_ABORT,
+		.doit = klb_cmd_txn_abort,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family klb_family __ro_after_init = {
+	.name = KLB_GENL_NAME,
+	.version = KLB_GENL_VERSION,
+	.maxattr = KLB_A_MAX,
+	.policy = klb_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = klb_ops,
+	.n_ops = ARRAY_SIZE(klb_ops),
+	.resv_start_op = KLB_CMD_TXN_ABORT + 1,
+	.mcgrps = klb_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(klb_mcgrps),
+};
+
+int __init klb_genl_init(void)
+{
+	return genl_register_family(&klb_family);
+}
+
+void klb_genl_exit(void)
+{
+	genl_unregister_family(&klb_family);
+}

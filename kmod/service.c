@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Services: the per-netns set of virtual services, found by key from the
+ * fast path (RCU hash table) and listed in creation order for dumps.
+ */
+
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+
+#include "klb.h"
+
+static const struct rhashtable_params klb_service_params = {
+	.key_len = sizeof(struct klb_service_key),
+	.key_offset = offsetof(struct klb_service, key),
+	.head_offset = offsetof(struct klb_service, node),
+	.automatic_shrinking = true,
+};
+
+int klb_services_init(struct klb_net *kn)
+{
+	return rhashtable_init(&kn->service_table, &klb_service_params);
+}
+
+void klb_services_destroy(struct klb_net *kn)
+{
+	struct klb_service *svc, *tmp;
+
+	list_for_each_entry_safe(svc, tmp, &kn->services, list)
+		klb_service_delete(kn, svc);
+	rhashtable_destroy(&kn->service_table);
+}
+
+void klb_service_conf_default(struct klb_service_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->sched = KLB_SCHED_MAGLEV;
+	conf->fwd = KLB_FWD_NAT;
+	conf->table_size = KLB_TABLE_SIZE_DEFAULT;
+	conf->bound = KLB_BOUND_DEFAULT;
+}
+
+struct klb_service *klb_service_find(struct klb_net *kn,
+				     const struct klb_service_key *key)
+{
+	return rhashtable_lookup_fast(&kn->service_table, key,
+				      klb_service_params);
+}
+
+int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
+		       const struct klb_service_conf *conf,
+		       struct netlink_ext_ack *extack)
+{
+	struct klb_service *svc;
+	struct klb_snapshot *snap;
+	int err;
+
+	lockdep_assert_held(&kn->lock);
+	if (klb_service_find(kn, key)) {
+		NL_SET_ERR_MSG(extack, "service already exists");
+		return -EEXIST;
+	}
+	if (kn->nr_services >= READ_ONCE(klb_max_services)) {
+		atomic64_inc(&kn->service_limit_hits);
+		NL_SET_ERR_MSG(extack, "too many services (module parameter max_services)");
+		return -ENOSPC;
+	}
+	svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
+	snap = klb_snapshot_alloc(conf);
+	if (!svc || !snap) {
+		err = -ENOMEM;
+		goto err;
+	}
+	svc->key = *key;
+	snap->version = ++kn->last_version;
+	RCU_INIT_POINTER(svc->snap, snap);
+	err = rhashtable_insert_fast(&kn->service_table, &svc->node,
+				     klb_service_params);
+	if (err)
+		goto err;
+	list_add_tail(&svc->list, &kn->services);
+	kn->nr_services++;
+	kn->change_seq++;
+	return 0;
+
+err:
+	klb_snapshot_put(snap);
+	kfree(svc);
+	return err;
+}
+
+void klb_service_delete(struct klb_net *kn, struct klb_service *svc)
+{
+	lockdep_assert_held(&kn->lock);
+	rhashtable_remove_fast(&kn->service_table, &svc->node,
+			       klb_service_params);
+	list_del(&svc->list);
+	kn->nr_services--;
+	kn->change_seq++;
+	klb_snapshot_put(rcu_replace_pointer(svc->snap, NULL,
+					     lockdep_is_held(&kn->lock)));
+	kfree_rcu(svc, rcu);
+}
+
+/* Readers see the old snapshot or @snap, whole; the old one goes after RCU. */
+void klb_service_publish(struct klb_net *kn, struct klb_service *svc,
+			 struct klb_snapshot *snap)
+{
+	struct klb_snapshot *old;
+
+	lockdep_assert_held(&kn->lock);
+	snap->version = ++kn->last_version;
+	old = rcu_replace_pointer(svc->snap, snap, lockdep_is_held(&kn->lock));
+	kn->change_seq++;
+	klb_snapshot_put(old);
+}
+
+/* A reference for a reader that must hold one snapshot across calls. */
+struct klb_snapshot *klb_service_snapshot_get(struct klb_service *svc)
+{
+	struct klb_snapshot *snap;
+
+	rcu_read_lock();
+	do {
+		snap = rcu_dereference(svc->snap);
+	} while (snap && !refcount_inc_not_zero(&snap->ref));
+	rcu_read_unlock();
+	return snap;
+}

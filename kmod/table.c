@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Maglev tables are computed in userspace; the kernel only checks that a
+ * table is well formed before it is published.
+ */
+
+#include "klb.h"
+
+/* M must be prime for every offset/skip pair to give a full permutation. */
+bool klb_table_size_valid(u32 size)
+{
+	u32 d;
+
+	if (size < KLB_TABLE_SIZE_MIN)
+		return false;
+	if (!(size % 2))
+		return false;
+	for (d = 3; d <= size / d; d += 2)
+		if (!(size % d))
+			return false;
+	return true;
+}
+
+bool klb_sched_uses_table(u8 sched)
+{
+	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
+}
+
+/*
+ * Every entry must name a backend of the same snapshot: that is what lets
+ * the fast path index slots[] without checking.
+ */
+int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot)
+{
+	u32 i;
+
+	for (i = 0; i < snap->conf.table_size; i++) {
+		u16 id = snap->table[i];
+
+		if (id >= snap->nr_slots || !snap->slots[id].backend) {
+			*bad_slot = i;
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
