@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the pure pieces under the Raft core: quorum arithmetic,
+ * per-follower progress and its in-flight window, configuration changes and
+ * their encoding, and the in-memory log.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "raft/conf.h"
+#include "raft/log.h"
+#include "raft/progress.h"
+#include "raft/quorum.h"
+
+TEST(majority_index)
+{
+	uint64_t three[] = { 5, 2, 9 };
+	uint64_t four[] = { 7, 7, 1, 3 };
+	uint64_t one[] = { 4 };
+	uint64_t five[] = { 1, 2, 3, 4, 5 };
+
+	EXPECT_EQ(5, quorum_majority_index(three, 3));
+	/* Four voters need three acknowledgements: the third largest. */
+	EXPECT_EQ(3, quorum_majority_index(four, 4));
+	EXPECT_EQ(4, quorum_majority_index(one, 1));
+	EXPECT_EQ(3, quorum_majority_index(five, 5));
+	EXPECT_EQ(UINT64_MAX, quorum_majority_index(NULL, 0));
+}
+
+TEST(joint_index_is_the_smaller_majority)
+{
+	uint64_t in[] = { 10, 10, 2 };
+	uint64_t out[] = { 4, 3, 9 };
+
+	EXPECT_EQ(4, quorum_joint_index(in, 3, out, 3));
+	/* An empty outgoing half defers to the incoming majority. */
+	EXPECT_EQ(10, quorum_joint_index(in, 3, NULL, 0));
+	EXPECT_EQ(0, quorum_joint_index(NULL, 0, NULL, 0));
+}
+
+TEST(majority_vote)
+{
+	EXPECT_EQ(QUORUM_PENDING, quorum_majority_vote(3, 1, 0));
+	EXPECT_EQ(QUORUM_WON, quorum_majority_vote(3, 2, 1));
+	EXPECT_EQ(QUORUM_LOST, quorum_majority_vote(3, 1, 2));
+	EXPECT_EQ(QUORUM_PENDING, quorum_majority_vote(4, 2, 1));
+	EXPECT_EQ(QUORUM_LOST, quorum_majority_vote(4, 2, 2));
+	EXPECT_EQ(QUORUM_WON, quorum_majority_vote(1, 1, 0));
+	EXPECT_EQ(QUORUM_WON, quorum_majority_vote(0, 0, 0));
+}
+
+TEST(joint_vote_needs_both_halves)
+{
+	EXPECT_EQ(QUORUM_PENDING, quorum_joint_vote(3, 2, 0, 3, 1, 0));
+	EXPECT_EQ(QUORUM_WON, quorum_joint_vote(3, 2, 0, 3, 2, 0));
+	EXPECT_EQ(QUORUM_LOST, quorum_joint_vote(3, 3, 0, 3, 0, 2));
+	EXPECT_EQ(QUORUM_WON, quorum_joint_vote(3, 2, 1, 0, 0, 0));
+}
+
+TEST(inflights_window)
+{
+	struct inflights in;
+	int i;
+
+	inflights_init(&in, 3, 0);
+	for (i = 1; i <= 3; i++) {
+		EXPECT_FALSE(inflights_full(&in));
+		inflights_add(&in, i * 10, 100);
+	}
+	EXPECT_TRUE(inflights_full(&in));
+	inflights_free_to(&in, 15);
+	EXPECT_EQ(2, in.count);
+	EXPECT_FALSE(inflights_full(&in));
+	inflights_free_to(&in, 30);
+	EXPECT_EQ(0, in.count);
+	EXPECT_EQ(0, in.bytes);
+
+	inflights_init(&in, 100, 250);
+	inflights_add(&in, 1, 100);
+	inflights_add(&in, 2, 100);
+	EXPECT_FALSE(inflights_full(&in));
+	inflights_add(&in, 3, 100);
+	EXPECT_TRUE(inflights_full(&in));	/* byte budget */
+	inflights_free_to(&in, 1);
+	EXPECT_FALSE(inflights_full(&in));
+}
+
+TEST(inflights_wrap_around)
+{
+	struct inflights in;
+	uint64_t i;
+
+	inflights_init(&in, INFLIGHTS_MAX, 0);
+	for (i = 1; i <= 10 * INFLIGHTS_MAX; i++) {
+		inflights_add(&in, i, 1);
+		if (i > 5)
+			inflights_free_to(&in, i - 5);
+		ASSERT_EQ(i > 5 ? 5 : i, in.count);
+	}
+}
+
+TEST(progress_probe_then_replicate)
+{
+	struct progress pr;
+
+	progress_init(&pr, 2, 11, 4, 0);
+	EXPECT_EQ(PROGRESS_PROBE, pr.state);
+	EXPECT_FALSE(progress_is_paused(&pr));
+	progress_sent(&pr, 11, 0, true);
+	/* Probe: one message until an answer. */
+	EXPECT_TRUE(progress_is_paused(&pr));
+	EXPECT_EQ(11, pr.next);
+
+	/* Rejection of index 10 with the follower at 6: retry from 7. */
+	EXPECT_TRUE(progress_maybe_decrease(&pr, 10, 6));
+	EXPECT_EQ(7, pr.next);
+	EXPECT_FALSE(progress_is_paused(&pr));
+	/* A stale rejection (not of next-1) is ignored. */
+	EXPECT_FALSE(progress_maybe_decrease(&pr, 10, 3));
+	EXPECT_EQ(7, pr.next);
+
+	EXPECT_TRUE(progress_maybe_update(&pr, 8));
+	progress_become_replicate(&pr);
+	EXPECT_EQ(9, pr.next);
+	progress_sent(&pr, 12, 10, true);
+	progress_sent(&pr, 15, 10, true);
+	EXPECT_EQ(16, pr.next);
+	EXPECT_EQ(2, pr.inflights.count);
+	EXPECT_FALSE(progress_maybe_update(&pr, 8));
+	EXPECT_TRUE(progress_maybe_update(&pr, 12));
+	/* Replicate: only a rejection above match counts. */
+	EXPECT_FALSE(progress_maybe_decrease(&pr, 12, 0));
+	EXPECT_TRUE(progress_maybe_decrease(&pr, 14, 0));
+	EXPECT_EQ(13, pr.next);
+}
+
+TEST(progress_window_pauses_replication)
+{
+	struct progress pr;
+	int i;
+
+	progress_init(&pr, 2, 1, 2, 0);
+	progress_become_replicate(&pr);
+	for (i = 1; i <= 2; i++) {
+		EXPECT_FALSE(progress_is_paused(&pr));
+		progress_sent(&pr, i, 1, true);
+	}
+	EXPECT_TRUE(progress_is_paused(&pr));
+	progress_maybe_update(&pr, 1);
+	inflights_free_to(&pr.inflights, 1);
+	EXPECT_FALSE(progress_is_paused(&pr));
+}
+
+TEST(progress_snapshot_resumes_after_it)
+{
+	struct progress pr;
+
+	progress_init(&pr, 3, 5, 4, 0);
+	progress_become_snapshot(&pr, 40);
+	EXPECT_TRUE(progress_is_paused(&pr));
+	progress_maybe_update(&pr, 40);
+	progress_become_probe(&pr);
+	EXPECT_EQ(41, pr.next);
+	EXPECT_FALSE(progress_is_paused(&pr));
+}
+
+TEST(conf_single_server_changes)
+{
+	struct raft_conf c = { .n_voters = 3, .voters = { 1, 2, 3 } }, n;
+
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_ADD_LEARNER, 4, &n));
+	EXPECT_TRUE(conf_is_learner(&n, 4));
+	EXPECT_FALSE(conf_is_voter(&n, 4));
+	c = n;
+	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_ADD_LEARNER, 4, &n));
+	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_ADD_LEARNER, 2, &n));
+	EXPECT_EQ(-ENOENT, conf_change(&c, RAFT_CONF_PROMOTE, 9, &n));
+	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_PROMOTE, 2, &n));
+	EXPECT_EQ(-EINVAL, conf_change(&c, RAFT_CONF_ADD_LEARNER, 0, &n));
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_PROMOTE, 4, &n));
+	EXPECT_TRUE(conf_is_voter(&n, 4));
+	EXPECT_EQ(4, n.n_voters);
+	EXPECT_EQ(0, n.n_learners);
+	c = n;
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_REMOVE, 2, &n));
+	EXPECT_FALSE(conf_is_voter(&n, 2));
+	EXPECT_EQ(3, n.n_voters);
+	EXPECT_EQ(-ENOENT, conf_change(&n, RAFT_CONF_REMOVE, 2, &c));
+
+	c = (struct raft_conf){ .n_voters = 1, .voters = { 7 } };
+	EXPECT_EQ(-EINVAL, conf_change(&c, RAFT_CONF_REMOVE, 7, &n));
+}
+
+TEST(conf_encoding_round_trips_and_rejects_garbage)
+{
+	struct raft_conf c = { .n_voters = 2, .voters = { 1, 1ULL << 40 },
+			       .n_learners = 1, .learners = { 9 } }, d;
+	uint8_t buf[CONF_ENCODED_MAX];
+	size_t len = conf_encode(&c, buf);
+
+	EXPECT_EQ(8 + 3 * 8, len);
+	ASSERT_EQ(0, conf_decode(buf, len, &d));
+	EXPECT_TRUE(conf_equal(&c, &d));
+	EXPECT_EQ(-EINVAL, conf_decode(buf, len - 1, &d));
+	EXPECT_EQ(-EINVAL, conf_decode(buf, 4, &d));
+	buf[0] = 200;
+	EXPECT_EQ(-EINVAL, conf_decode(buf, len, &d));
+}
+
+static void append_terms(struct raft_log *l, const uint64_t *terms, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct raft_entry e = { .term = terms[i], .index = log_last_index(l) + 1 };
+
+		log_append(l, &e);
+	}
+}
+
+TEST(log_terms_truncation_compaction)
+{
+	static const uint64_t terms[] = { 1, 1, 2, 3, 3 };
+	struct raft_log l;
+	uint64_t t;
+
+	log_init(&l, 0, 0);
+	append_terms(&l, terms, 5);
+	EXPECT_EQ(5, log_last_index(&l));
+	EXPECT_EQ(3, log_last_term(&l));
+	ASSERT_EQ(0, log_term(&l, 3, &t));
+	EXPECT_EQ(2, t);
+	EXPECT_EQ(-ERANGE, log_term(&l, 6, &t));
+	{
+		struct raft_entry gap = { .term = 3, .index = 9 };
+
+		EXPECT_EQ(-EINVAL, log_append(&l, &gap));
+	}
+	/* The up-to-date rule compares last term first, then length. */
+	EXPECT_TRUE(log_is_up_to_date(&l, 5, 3));
+	EXPECT_TRUE(log_is_up_to_date(&l, 1, 4));
+	EXPECT_FALSE(log_is_up_to_date(&l, 4, 3));
+	EXPECT_FALSE(log_is_up_to_date(&l, 9, 2));
+	/* Rejection hint: last index <= 5 whose term <= 2. */
+	EXPECT_EQ(3, log_find_conflict_by_term(&l, 5, 2));
+	EXPECT_EQ(0, log_find_conflict_by_term(&l, 5, 0));
+
+	l.stable = 5;
+	l.persist_next = 6;
+	log_truncate_from(&l, 4);
+	EXPECT_EQ(3, log_last_index(&l));
+	EXPECT_EQ(3, l.stable);
+	EXPECT_EQ(4, l.persist_next);
+
+	log_compact(&l, 2);
+	EXPECT_EQ(3, log_first_index(&l));
+	EXPECT_EQ(-ENOENT, log_term(&l, 1, &t));
+	ASSERT_EQ(0, log_term(&l, 2, &t));
+	EXPECT_EQ(1, t);
+	EXPECT_TRUE(log_matches(&l, 3, 2));
+	log_free(&l);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,13 @@
+# Raft tests: unit tests of the pure pieces, scripted scenarios, storage
+# against a real directory, and a simulation budget.
+
+include userspace/raft/objs.mk
+
+RAFT_TEST_DIR := build/selftests/raft
+
+$(RAFT_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
+
+$(RAFT_TEST_DIR)/core_test: $(RAFT_TEST_DIR)/core_test.o $(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
+
+HOST_TESTS += $(RAFT_TEST_DIR)/core_test

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Raft consensus as a pure state machine.
+ *
+ * The core does no I/O, reads no clock, starts no thread and keeps no global
+ * state. The host drives it:
+ *
+ *   inputs   raft_tick()          one logical clock tick
+ *            raft_step()          a message received from a peer
+ *            raft_propose()       new entries (leader only)
+ *            raft_propose_conf()  a single-server membership change
+ *            raft_read_index()    a linearizable read barrier
+ *            raft_transfer_leader()
+ *            raft_compact()       the application took a snapshot
+ *
+ *   outputs  raft_ready() fills a struct raft_ready. The host then, in order:
+ *              1. sends rd.msgs (they depend on nothing unpersisted);
+ *              2. saves rd.snapshot, appends rd.entries and writes rd.hs with
+ *                 one fsync (group commit);
+ *              3. only then sends rd.msgs_after_persist and calls
+ *                 raft_persisted(rd.persist_index, rd.persist_term);
+ *              4. applies rd.committed (always already durable locally) and
+ *                 calls raft_applied() with the last one applied;
+ *              5. serves rd.reads once its applied index reaches each read's
+ *                 index.
+ *            raft_advance() does 3's and 4's acknowledgements in one call for
+ *            hosts that do everything synchronously.
+ *
+ * Pointers in a ready stay valid until the next call into the core.
+ *
+ * Membership changes are single-server changes (one voter or learner added,
+ * promoted or removed per change) that take effect as soon as the entry is
+ * appended to a log, at most one uncommitted at a time, and only after the
+ * leader has committed an entry of its own term.
+ */
+#ifndef KLB_RAFT_H
+#define KLB_RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAFT_MAX_NODES 16
+#define RAFT_NONE 0
+
+enum raft_entry_type {
+	RAFT_ENTRY_NORMAL = 0,
+	RAFT_ENTRY_CONF = 1,	/* data is an encoded struct raft_conf */
+};
+
+struct raft_entry {
+	uint64_t term;
+	uint64_t index;
+	uint32_t type;
+	uint32_t len;
+	void *data;
+};
+
+struct raft_conf {
+	uint32_t n_voters;
+	uint32_t n_learners;
+	uint64_t voters[RAFT_MAX_NODES];
+	uint64_t learners[RAFT_MAX_NODES];
+};
+
+struct raft_hard_state {
+	uint64_t term;
+	uint64_t vote;
+	uint64_t commit;
+};
+
+struct raft_snapshot_meta {
+	uint64_t index;
+	uint64_t term;
+	struct raft_conf conf;
+};
+
+struct raft_snapshot {
+	struct raft_snapshot_meta meta;
+	void *data;
+	size_t len;
+};
+
+enum raft_msg_type {
+	RAFT_MSG_APPEND = 1,
+	RAFT_MSG_APPEND_RESP,
+	RAFT_MSG_VOTE,
+	RAFT_MSG_VOTE_RESP,
+	RAFT_MSG_PREVOTE,
+	RAFT_MSG_PREVOTE_RESP,
+	RAFT_MSG_HEARTBEAT,
+	RAFT_MSG_HEARTBEAT_RESP,
+	RAFT_MSG_SNAPSHOT,
+	RAFT_MSG_SNAPSHOT_RESP,
+	RAFT_MSG_TIMEOUT_NOW,
+	RAFT_MSG_TYPE_MAX,
+};
+
+/* RAFT_MSG_VOTE context: campaign ordered by the leader (TimeoutNow). */
+#define RAFT_VOTE_TRANSFER 1
+
+struct raft_msg {
+	uint32_t type;
+	uint64_t from;
+	uint64_t to;
+	uint64_t term;
+	/*
+	 * APPEND: index/log_term of the entry before 'entries';
+	 * VOTE, PREVOTE: the candidate's last index/term;
+	 * APPEND_RESP: last matching index (accept) or the rejected index;
+	 * SNAPSHOT_RESP: next chunk offset wanted, or last index when done.
+	 */
+	uint64_t index;
+	uint64_t log_term;
+	uint64_t commit;
+	bool reject;
+	uint64_t reject_hint;	/* APPEND_RESP reject: follower log hint */
+	uint64_t context;	/* HEARTBEAT(_RESP): read round; VOTE: flags */
+	uint32_t n_entries;
+	struct raft_entry *entries;
+	/* SNAPSHOT: one chunk of the snapshot described by snap. */
+	struct raft_snapshot_meta snap;
+	uint64_t snap_offset;
+	uint64_t snap_total;
+	uint32_t snap_len;
+	void *snap_data;
+};
+
+enum raft_role {
+	RAFT_FOLLOWER,
+	RAFT_PRE_CANDIDATE,
+	RAFT_CANDIDATE,
+	RAFT_LEADER,
+};
+
+/* Planted bugs, for showing that the simulator catches them. Never in use. */
+enum raft_bug {
+	RAFT_BUG_COMMIT_OLD_TERM = 1 << 0,	/* count previous-term entries */
+	RAFT_BUG_DOUBLE_VOTE = 1 << 1,		/* vote again in the same term */
+};
+
+struct raft_config {
+	uint64_t id;
+	unsigned int election_ticks;	/* timeout is random in [n, 2n) */
+	unsigned int heartbeat_ticks;
+	uint64_t seed;			/* PRNG seed for election timeouts */
+	bool pre_vote;
+	bool check_quorum;
+	uint32_t max_msg_bytes;		/* entry bytes per APPEND (>= 1 entry) */
+	uint32_t max_inflight_msgs;	/* APPENDs in flight per follower */
+	uint64_t max_inflight_bytes;	/* 0: unlimited */
+	uint32_t max_entry_bytes;	/* proposal size limit */
+	uint64_t max_uncommitted_bytes;	/* 0: unlimited */
+	uint32_t snapshot_chunk_bytes;
+	unsigned int bugs;		/* enum raft_bug, testing only */
+};
+
+/* Durable state the host loaded from storage at start. */
+struct raft_boot {
+	struct raft_hard_state hs;
+	struct raft_snapshot_meta snap;
+	const void *snap_data;
+	size_t snap_len;
+	const struct raft_entry *entries;	/* snap.index+1 ... */
+	size_t n_entries;
+	uint64_t applied;	/* what the state machine already holds */
+};
+
+struct raft_read {
+	uint64_t ctx;
+	uint64_t index;
+};
+
+struct raft_ready {
+	bool hs_changed;
+	struct raft_hard_state hs;
+	const struct raft_snapshot *snapshot;	/* received; save and restore */
+	const struct raft_entry *entries;	/* append to the log */
+	size_t n_entries;
+	uint64_t persist_index;			/* acknowledge with these */
+	uint64_t persist_term;
+	bool must_sync;
+	const struct raft_entry *committed;
+	size_t n_committed;
+	const struct raft_msg *msgs;
+	size_t n_msgs;
+	const struct raft_msg *msgs_after_persist;
+	size_t n_msgs_after_persist;
+	const struct raft_read *reads;
+	size_t n_reads;
+};
+
+struct raft_status {
+	uint64_t id;
+	enum raft_role role;
+	uint64_t term;
+	uint64_t vote;
+	uint64_t lead;
+	uint64_t commit;
+	uint64_t applied;
+	uint64_t stable;
+	uint64_t first_index;
+	uint64_t last_index;
+	uint64_t snap_index;
+	uint64_t snap_term;
+	uint64_t conf_index;
+	uint64_t transferee;
+	struct raft_conf conf;
+};
+
+enum raft_conf_op {
+	RAFT_CONF_ADD_LEARNER,
+	RAFT_CONF_PROMOTE,
+	RAFT_CONF_REMOVE,
+};
+
+struct raft_buf {
+	const void *data;
+	uint32_t len;
+};
+
+struct raft;
+
+void raft_config_default(struct raft_config *cfg, uint64_t id, uint64_t seed);
+int raft_new(struct raft **out, const struct raft_config *cfg, const struct raft_boot *boot);
+void raft_free(struct raft *r);
+
+void raft_tick(struct raft *r);
+int raft_step(struct raft *r, const struct raft_msg *m);
+int raft_campaign(struct raft *r);
+int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n, uint64_t *first_index);
+int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, uint64_t *index);
+int raft_read_index(struct raft *r, uint64_t ctx);
+int raft_transfer_leader(struct raft *r, uint64_t to);
+int raft_compact(struct raft *r, uint64_t index, const void *data, size_t len);
+
+bool raft_has_ready(const struct raft *r);
+void raft_ready(struct raft *r, struct raft_ready *rd);
+void raft_persisted(struct raft *r, uint64_t index, uint64_t term);
+void raft_applied(struct raft *r, uint64_t index);
+void raft_advance(struct raft *r, const struct raft_ready *rd);
+
+void raft_status(const struct raft *r, struct raft_status *st);
+int raft_term_at(const struct raft *r, uint64_t index, uint64_t *term);
+const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
+const struct raft_snapshot *raft_snapshot(const struct raft *r);
+
+const char *raft_role_name(enum raft_role role);
+const char *raft_msg_name(uint32_t type);
+
+#endif
