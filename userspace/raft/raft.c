@@ -334,9 +334,14 @@ static void bcast_append(struct raft *r, bool allow_empty)
 {
 	size_t i;
 
-	for (i = 0; i < r->n_prs; i++)
-		if (r->prs[i].id != r->id)
-			send_append(r, &r->prs[i], allow_empty);
+	for (i = 0; i < r->n_prs; i++) {
+		struct progress *pr = &r->prs[i];
+
+		/* Fill the follower's window: pipelining. */
+		if (pr->id != r->id && send_append(r, pr, allow_empty))
+			while (send_append(r, pr, false))
+				;
+	}
 }
 
 static int append_local(struct raft *r, struct raft_entry *e)
@@ -1142,9 +1147,14 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 			struct raft_msg resp = { .type = RAFT_MSG_APPEND_RESP };
 
 			reply(r, &resp, m);
-		} else if (m->type == RAFT_MSG_PREVOTE) {
-			struct raft_msg resp = { .type = RAFT_MSG_PREVOTE_RESP, .reject = true };
+		} else if (m->type == RAFT_MSG_PREVOTE || m->type == RAFT_MSG_VOTE) {
+			struct raft_msg resp = {
+				.type = m->type == RAFT_MSG_VOTE ? RAFT_MSG_VOTE_RESP :
+								   RAFT_MSG_PREVOTE_RESP,
+				.reject = true,
+			};
 
+			/* Figure 2: refuse, and tell the sender our term. */
 			reply(r, &resp, m);
 		}
 		return 0;
