@@ -6,6 +6,8 @@ include userspace/raft/objs.mk
 RAFT_TEST_DIR := build/selftests/raft
 
 $(RAFT_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
+# The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.
+$(RAFT_TEST_DIR)/%.o: USER_CFLAGS += -Wno-missing-prototypes
 
 $(RAFT_TEST_DIR)/core_test: $(RAFT_TEST_DIR)/core_test.o $(RAFT_CORE_OBJS)
 	$(CC) -o $@ $^ $(USER_LDFLAGS)
@@ -17,3 +19,9 @@ $(RAFT_TEST_DIR)/scenario_test: $(RAFT_TEST_DIR)/scenario_test.o $(RAFT_TEST_DIR
 	$(CC) -o $@ $^ $(USER_LDFLAGS)
 
 HOST_TESTS += $(RAFT_TEST_DIR)/scenario_test
+
+$(RAFT_TEST_DIR)/storage_test: $(RAFT_TEST_DIR)/storage_test.o $(RAFT_STORAGE_OBJS) \
+		$(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(RAFT_STORAGE_LIBS)
+
+HOST_TESTS += $(RAFT_TEST_DIR)/storage_test

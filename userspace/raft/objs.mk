@@ -2,3 +2,5 @@
 # more by the top-level wildcard, which is harmless: only := assignments).
 
 RAFT_CORE_OBJS := $(addprefix build/userspace/raft/,raft.o log.o quorum.o progress.o conf.o prng.o)
+RAFT_STORAGE_OBJS := $(addprefix build/userspace/raft/,wal.o snapshot_file.o crc32c.o)
+RAFT_STORAGE_LIBS := -luring

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Storage against a real directory: WAL round trips, overwrites, torn and
+ * corrupt tails, segment roll-over and compaction, injected ENOSPC/EIO, and
+ * atomic snapshots. Directories are made with mkdtemp under $TMPDIR (or the
+ * build directory) and removed afterwards.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "raft/crc32c.h"
+#include "raft/prng.h"
+#include "raft/snapshot_file.h"
+#include "raft/wal.h"
+
+static void make_dir(char *dir, size_t len)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/raft-storage-XXXXXX", base ? base : "build");
+	if (!mkdtemp(dir))
+		abort();
+}
+
+static void remove_dir(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static char payload[64][32];
+
+static struct raft_entry entry(uint64_t index, uint64_t term)
+{
+	char *p = payload[index % 64];
+
+	snprintf(p, 32, "entry-%llu-%llu", (unsigned long long)index, (unsigned long long)term);
+	return (struct raft_entry){ .term = term, .index = index, .len = strlen(p), .data = p };
+}
+
+static int append_range(struct wal *w, uint64_t from, uint64_t to, uint64_t term)
+{
+	struct raft_entry e[64];
+	uint64_t i;
+
+	for (i = from; i <= to; i++)
+		e[i - from] = entry(i, term);
+	return wal_append(w, e, to - from + 1, NULL, true);
+}
+
+static int check_entries(const struct wal_recovery *rec, uint64_t from, uint64_t to,
+			 uint64_t term)
+{
+	uint64_t i;
+
+	if (rec->n_entries != to - from + 1)
+		return -1;
+	for (i = from; i <= to; i++) {
+		struct raft_entry want = entry(i, term);
+		const struct raft_entry *got = &rec->entries[i - from];
+
+		if (got->index != i || got->term != term || got->len != want.len ||
+		    memcmp(got->data, want.data, want.len))
+			return -1;
+	}
+	return 0;
+}
+
+static char *last_segment(const char *dir)
+{
+	static char path[4096];
+	char best[256] = "";
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".wal") && strcmp(de->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", de->d_name);
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/%s", dir, best);
+	return path;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+FIXTURE(wal) {
+	char dir[4096];
+	struct wal *w;
+	struct wal_recovery rec;
+};
+
+FIXTURE_SETUP(wal)
+{
+	make_dir(self->dir, sizeof(self->dir));
+	ASSERT_EQ(0, wal_open(&self->w, self->dir, NULL, &self->rec));
+}
+
+FIXTURE_TEARDOWN(wal)
+{
+	wal_close(self->w);
+	wal_recovery_free(&self->rec);
+	remove_dir(self->dir);
+}
+
+static void reopen(struct _test_data_wal *self, const struct wal_options *opt, int want)
+{
+	wal_close(self->w);
+	self->w = NULL;
+	wal_recovery_free(&self->rec);
+	if (wal_open(&self->w, self->dir, opt, &self->rec) != want)
+		abort();
+}
+
+TEST(crc32c_known_answer_and_both_paths_agree)
+{
+	struct prng p;
+	uint8_t buf[1000];
+	size_t i, len;
+
+	EXPECT_EQ(0xe3069283u, crc32c_portable(0, "123456789", 9));
+	EXPECT_EQ(0xe3069283u, crc32c(0, "123456789", 9));
+	/* Continuation equals one pass. */
+	EXPECT_EQ(0xe3069283u, crc32c(crc32c(0, "1234", 4), "56789", 5));
+	prng_seed(&p, 42);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = prng_next(&p);
+	for (len = 0; len < sizeof(buf); len += 37)
+		ASSERT_EQ(crc32c_portable(7, buf, len), crc32c_sse42(7, buf, len));
+}
+
+TEST_F(wal, fresh_directory_is_empty)
+{
+	EXPECT_EQ(0, self->rec.n_entries);
+	EXPECT_EQ(0, self->rec.hs.term);
+	EXPECT_EQ(1, wal_segment_count(self->w));
+}
+
+TEST_F(wal, entries_and_hard_state_round_trip)
+{
+	struct raft_hard_state hs = { .term = 3, .vote = 2, .commit = 5 };
+	struct raft_entry e = entry(9, 3);
+
+	ASSERT_EQ(0, append_range(self->w, 1, 8, 3));
+	ASSERT_EQ(0, wal_append(self->w, &e, 1, &hs, true));
+	reopen(self, NULL, 0);
+	EXPECT_EQ(0, check_entries(&self->rec, 1, 9, 3));
+	EXPECT_EQ(3, self->rec.hs.term);
+	EXPECT_EQ(2, self->rec.hs.vote);
+	EXPECT_EQ(5, self->rec.hs.commit);
+	EXPECT_EQ(0, self->rec.truncated_bytes);
+}
+
+TEST_F(wal, rewritten_index_drops_the_old_suffix)
+{
+	ASSERT_EQ(0, append_range(self->w, 1, 6, 1));
+	ASSERT_EQ(0, append_range(self->w, 4, 5, 2));
+	reopen(self, NULL, 0);
+	ASSERT_EQ(5, self->rec.n_entries);
+	EXPECT_EQ(1, self->rec.entries[2].term);
+	EXPECT_EQ(2, self->rec.entries[3].term);
+	EXPECT_EQ(5, self->rec.entries[4].index);
+}
+
+TEST_F(wal, torn_tail_is_cut_off_and_appends_continue)
+{
+	char *seg;
+	off_t size;
+
+	ASSERT_EQ(0, append_range(self->w, 1, 5, 1));
+	seg = last_segment(self->dir);
+	size = file_size(seg);
+	/* The last record loses its last 3 bytes: a torn write. */
+	ASSERT_EQ(0, truncate(seg, size - 3));
+	reopen(self, NULL, 0);
+	EXPECT_EQ(0, check_entries(&self->rec, 1, 4, 1));
+	EXPECT_GT(self->rec.truncated_bytes, 0);
+	EXPECT_LT(file_size(seg), size - 3);
+	ASSERT_EQ(0, append_range(self->w, 5, 6, 1));
+	reopen(self, NULL, 0);
+	EXPECT_EQ(0, check_entries(&self->rec, 1, 6, 1));
+	EXPECT_EQ(0, self->rec.truncated_bytes);
+}
+
+TEST_F(wal, corrupt_tail_is_cut_off)
+{
+	char *seg;
+	off_t size;
+	int fd;
+	char c;
+
+	ASSERT_EQ(0, append_range(self->w, 1, 5, 1));
+	seg = last_segment(self->dir);
+	size = file_size(seg);
+	fd = open(seg, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, pread(fd, &c, 1, size - 2));
+	c ^= 0x40;
+	ASSERT_EQ(1, pwrite(fd, &c, 1, size - 2));
+	close(fd);
+	reopen(self, NULL, 0);
+	EXPECT_EQ(0, check_entries(&self->rec, 1, 4, 1));
+	EXPECT_GT(self->rec.truncated_bytes, 0);
+}
+
+TEST_F(wal, damage_before_the_tail_is_an_error)
+{
+	struct wal_options opt = { .segment_bytes = 256 };
+	char path[4200];
+	int fd;
+	char c = 0;
+	uint64_t i;
+
+	reopen(self, &opt, 0);
+	for (i = 1; i <= 20; i++)
+		ASSERT_EQ(0, append_range(self->w, i, i, 1));
+	ASSERT_GT(wal_segment_count(self->w), 2);
+	snprintf(path, sizeof(path), "%s/0000000000000001.wal", self->dir);
+	fd = open(path, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, pread(fd, &c, 1, 70));
+	c ^= 0x20;
+	ASSERT_EQ(1, pwrite(fd, &c, 1, 70));
+	close(fd);
+	wal_close(self->w);
+	self->w = NULL;
+	wal_recovery_free(&self->rec);
+	EXPECT_EQ(-EBADMSG, wal_open(&self->w, self->dir, &opt, &self->rec));
+}
+
+TEST_F(wal, segments_roll_over_and_compaction_removes_old_ones)
+{
+	struct wal_options opt = { .segment_bytes = 256 };
+	struct raft_hard_state hs = { .term = 1, .vote = 1, .commit = 30 };
+	unsigned int before;
+	uint64_t i;
+
+	reopen(self, &opt, 0);
+	for (i = 1; i <= 30; i++)
+		ASSERT_EQ(0, append_range(self->w, i, i, 1));
+	ASSERT_EQ(0, wal_append(self->w, NULL, 0, &hs, true));
+	before = wal_segment_count(self->w);
+	ASSERT_GT(before, 3);
+	EXPECT_EQ(-EINVAL, wal_compact(self->w, 20));	/* start not recorded */
+	ASSERT_EQ(0, wal_set_start(self->w, 20, 1, false));
+	ASSERT_EQ(0, wal_compact(self->w, 20));
+	EXPECT_LT(wal_segment_count(self->w), before);
+	reopen(self, &opt, 0);
+	EXPECT_EQ(20, self->rec.start_index);
+	EXPECT_EQ(1, self->rec.start_term);
+	EXPECT_EQ(0, check_entries(&self->rec, 21, 30, 1));
+	/* The hard state survives in the newer segments' headers. */
+	EXPECT_EQ(30, self->rec.hs.commit);
+	EXPECT_EQ(1, self->rec.hs.vote);
+}
+
+TEST_F(wal, reset_start_drops_everything)
+{
+	ASSERT_EQ(0, append_range(self->w, 1, 10, 1));
+	ASSERT_EQ(0, wal_set_start(self->w, 7, 2, true));
+	reopen(self, NULL, 0);
+	EXPECT_EQ(0, self->rec.n_entries);
+	EXPECT_EQ(7, self->rec.start_index);
+	ASSERT_EQ(0, append_range(self->w, 8, 9, 2));
+	reopen(self, NULL, 0);
+	EXPECT_EQ(0, check_entries(&self->rec, 8, 9, 2));
+}
+
+struct fault_plan {
+	enum storage_op op;
+	int err;
+	int after;	/* let this many matching operations succeed first */
+};
+
+static int fault_hook(void *ctx, enum storage_op op)
+{
+	struct fault_plan *f = ctx;
+
+	if (op != f->op || !f->err)
+		return 0;
+	if (f->after-- > 0)
+		return 0;
+	return f->err;
+}
+
+static void fault_run(struct _test_data_wal *self, struct __test_metadata *_metadata,
+		      enum storage_op op, int err, bool uring)
+{
+	struct fault_plan plan = { .op = op, .err = 0 };
+	struct storage_fault fault = { fault_hook, &plan };
+	struct wal_options opt = { .fault = &fault, .no_uring = !uring };
+
+	reopen(self, &opt, 0);
+	ASSERT_EQ(0, append_range(self->w, 1, 3, 1));
+	plan.err = err;
+	EXPECT_EQ(err, append_range(self->w, 4, 5, 1));
+	/* The WAL does not carry on after a failed write or sync. */
+	plan.err = 0;
+	EXPECT_EQ(-EIO, append_range(self->w, 4, 5, 1));
+	EXPECT_EQ(-EIO, wal_set_start(self->w, 1, 1, false));
+	reopen(self, NULL, 0);
+	/* What was acknowledged before is intact. */
+	ASSERT_GE(self->rec.n_entries, 3);
+	EXPECT_EQ(0, memcmp(self->rec.entries[2].data, "entry-3-1", 9));
+}
+
+TEST_F(wal, enospc_on_write_is_returned)
+{
+	fault_run(self, _metadata, STORAGE_WRITE, -ENOSPC, true);
+}
+
+TEST_F(wal, eio_on_sync_is_returned)
+{
+	fault_run(self, _metadata, STORAGE_SYNC, -EIO, true);
+}
+
+TEST_F(wal, eio_on_sync_without_uring_is_returned)
+{
+	fault_run(self, _metadata, STORAGE_SYNC, -EIO, false);
+}
+
+TEST_F(wal, enospc_creating_a_segment_is_returned)
+{
+	struct fault_plan plan = { .op = STORAGE_CREATE, .err = -ENOSPC };
+	struct storage_fault fault = { fault_hook, &plan };
+	struct wal_options opt = { .fault = &fault, .segment_bytes = 128 };
+	int err = 0;
+	uint64_t i;
+
+	reopen(self, &opt, 0);
+	for (i = 1; i <= 20 && !err; i++)
+		err = append_range(self->w, i, i, 1);
+	EXPECT_EQ(-ENOSPC, err);
+	EXPECT_EQ(-EIO, append_range(self->w, i, i, 1));
+}
+
+FIXTURE(snap) {
+	char dir[4096];
+};
+
+FIXTURE_SETUP(snap)
+{
+	make_dir(self->dir, sizeof(self->dir));
+}
+
+FIXTURE_TEARDOWN(snap)
+{
+	remove_dir(self->dir);
+}
+
+TEST_F(snap, save_load_round_trip)
+{
+	struct raft_snapshot s = {
+		.meta = { .index = 42, .term = 7,
+			  .conf = { .n_voters = 3, .voters = { 1, 2, 3 }, .n_learners = 1,
+				    .learners = { 4 } } },
+		.data = "state machine bytes",
+		.len = 19,
+	}, got;
+
+	EXPECT_EQ(-ENOENT, snapshot_load(self->dir, &got));
+	ASSERT_EQ(0, snapshot_save(self->dir, &s, NULL));
+	ASSERT_EQ(0, snapshot_load(self->dir, &got));
+	EXPECT_EQ(42, got.meta.index);
+	EXPECT_EQ(7, got.meta.term);
+	EXPECT_EQ(3, got.meta.conf.n_voters);
+	EXPECT_EQ(4, got.meta.conf.learners[0]);
+	ASSERT_EQ(19, got.len);
+	EXPECT_EQ(0, memcmp(got.data, "state machine bytes", 19));
+	free(got.data);
+}
+
+TEST_F(snap, failed_save_keeps_the_old_snapshot)
+{
+	struct raft_snapshot old = { .meta = { .index = 10, .term = 1 }, .data = "old", .len = 3 };
+	struct raft_snapshot nw = { .meta = { .index = 20, .term = 2 }, .data = "new", .len = 3 };
+	static const enum storage_op ops[] = { STORAGE_CREATE, STORAGE_WRITE, STORAGE_SYNC,
+					       STORAGE_RENAME };
+	struct raft_snapshot got;
+	size_t i;
+
+	ASSERT_EQ(0, snapshot_save(self->dir, &old, NULL));
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct fault_plan plan = { .op = ops[i], .err = -ENOSPC };
+		struct storage_fault fault = { fault_hook, &plan };
+
+		EXPECT_EQ(-ENOSPC, snapshot_save(self->dir, &nw, &fault));
+		ASSERT_EQ(0, snapshot_load(self->dir, &got));
+		EXPECT_EQ(10, got.meta.index);
+		free(got.data);
+	}
+}
+
+TEST_F(snap, leftover_temp_file_is_ignored_and_damage_detected)
+{
+	struct raft_snapshot s = { .meta = { .index = 5, .term = 1 }, .data = "abcdef", .len = 6 };
+	struct raft_snapshot got;
+	char path[4200];
+	int fd;
+
+	ASSERT_EQ(0, snapshot_save(self->dir, &s, NULL));
+	snprintf(path, sizeof(path), "%s/snapshot.tmp", self->dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ASSERT_EQ(4, write(fd, "junk", 4));
+	close(fd);
+	ASSERT_EQ(0, snapshot_load(self->dir, &got));
+	EXPECT_EQ(5, got.meta.index);
+	free(got.data);
+
+	snprintf(path, sizeof(path), "%s/snapshot", self->dir);
+	fd = open(path, O_WRONLY);
+	ASSERT_EQ(1, pwrite(fd, "X", 1, 40));
+	close(fd);
+	EXPECT_EQ(-EBADMSG, snapshot_load(self->dir, &got));
+}
+
+TEST_HARNESS_MAIN
