@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * klbctl flow show|flush|where, and stats. Showing and flushing flows and
+ * the counters need the fast path's flow table, which klb.ko does not have
+ * yet; "where" needs only the table, the seed and the shared flow hash.
+ */
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <klb/addr.h>
+#include <klb/flow_hash.h>
+#include <klb/maglev.h>
+
+#include "klbctl/klbctl.h"
+
+int not_supported_yet(const char *what)
+{
+	return report_msg(what, "not supported by this kernel module yet (the fast path has no flow table and counters yet)");
+}
+
+/* [PROTO VIP:PORT] then the command's own keywords from *i. */
+static int optional_service(struct ctx *ctx, int argc, char **argv, int *i)
+{
+	struct klb_service_key key;
+
+	*i = 0;
+	if (argc >= 1 && !parse_proto(argv[0], &key.proto)) {
+		if (argc < 2)
+			return usage_error(ctx, "missing VIP:PORT");
+		if (parse_endpoint(argv[1], &key.vip))
+			return usage_error(ctx, "bad address '%s'", argv[1]);
+		*i = 2;
+	}
+	return 0;
+}
+
+int cmd_flow_show(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_endpoint be;
+	int i, ret;
+
+	ret = optional_service(ctx, argc, argv, &i);
+	if (ret)
+		return ret;
+	if (i < argc) {
+		if (!matches(argv[i], "backend"))
+			return usage_error(ctx, "unknown keyword '%s'", argv[i]);
+		if (i + 1 >= argc || parse_endpoint(argv[i + 1], &be))
+			return usage_error(ctx, "'backend' needs ADDR:PORT");
+		if (i + 2 < argc)
+			return usage_error(ctx, "unexpected '%s'", argv[i + 2]);
+	}
+	return not_supported_yet("flow show");
+}
+
+int cmd_flow_flush(struct ctx *ctx, int argc, char **argv)
+{
+	int i, ret;
+
+	ret = optional_service(ctx, argc, argv, &i);
+	if (ret)
+		return ret;
+	if (i < argc)
+		return usage_error(ctx, "unexpected '%s'", argv[i]);
+	return not_supported_yet("flow flush");
+}
+
+int cmd_stats(struct ctx *ctx, int argc, char **argv)
+{
+	int i, ret;
+
+	ret = optional_service(ctx, argc, argv, &i);
+	if (ret)
+		return ret;
+	if (i < argc)
+		return usage_error(ctx, "unexpected '%s'", argv[i]);
+	return not_supported_yet("stats");
+}
+
+static void canonical(const struct klb_endpoint *ep, uint8_t *out)
+{
+	if (ep->family == AF_INET) {
+		__be32 v4;
+
+		memcpy(&v4, ep->addr, sizeof(v4));
+		klb_addr_from_ipv4(out, v4);
+	} else {
+		klb_addr_from_ipv6(out, ep->addr);
+	}
+}
+
+int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
+{
+	char what[SERVICE_STRLEN + 8] = "service ", client_s[ENDPOINT_STRLEN];
+	char hash_s[20], vip_s[ENDPOINT_STRLEN];
+	const char *cand_names[KLB_MAGLEV_CAND_MAX];
+	uint16_t cands[KLB_MAGLEV_CAND_MAX];
+	struct klb_backend *bes = NULL, *chosen = NULL;
+	struct klb_service_key key;
+	struct klb_endpoint client;
+	struct klb_flow_key fk = { 0 };
+	struct klb_hash_seed seed;
+	struct klb_service svc;
+	struct klb_table table = { 0 };
+	struct klb_client *c;
+	char **names = NULL;
+	unsigned int nr_cands = 0, k;
+	uint64_t hash, version;
+	uint32_t slot;
+	klb_error e;
+	size_t n, i;
+	int ret, tries;
+
+	if (argc != 3)
+		return usage_error(ctx, argc < 3 ? "missing PROTO VIP:PORT CLIENT:PORT" :
+				   "unexpected '%s'", argc > 3 ? argv[3] : "");
+	if (parse_service_key(argv[0], argv[1], &key))
+		return usage_error(ctx, "bad service '%s %s'", argv[0], argv[1]);
+	if (parse_endpoint(argv[2], &client))
+		return usage_error(ctx, "bad client address '%s'", argv[2]);
+	fmt_service(&key, what + 8);
+	if (client.family != key.vip.family)
+		return report_msg(what, "client address family differs from the service's");
+	ret = ctx_client(ctx, &c);
+	if (ret)
+		return ret;
+	for (tries = 0;; tries++) {
+		if (klb_service_get(c, &key, &svc, &e))
+			return report_error(what, &e);
+		if (!(svc.conf.fields & KLB_SVC_SEED))
+			return report_msg(what, "reading the service's hash seed needs CAP_NET_ADMIN");
+		if (!sched_uses_table(svc.conf.sched))
+			return report_msg(what, "scheduler %s picks backends by load, not by a table: a new flow's backend depends on live connection counts",
+					  sched_name(svc.conf.sched));
+		if (!svc.table_loaded)
+			return report_msg(what, "the service has no table: a new flow gets no backend");
+		if (klb_table_get(c, &key, &table, &e))
+			return report_error(what, &e);
+		if (klb_backend_list(c, &key, &bes, &n, &version, &e)) {
+			free(table.ids);
+			return report_error(what, &e);
+		}
+		if ((table.version == svc.version && version == svc.version) ||
+		    tries == KLBCTL_CAS_RETRIES)
+			break;
+		free(table.ids);
+		free(bes);
+	}
+
+	fk.family = (uint8_t)key.vip.family;
+	fk.proto = key.proto;
+	fk.sport = htons(client.port);
+	fk.dport = htons(key.vip.port);
+	canonical(&client, fk.saddr);
+	canonical(&key.vip, fk.daddr);
+	klb_hash_seed_from_bytes(&seed, svc.conf.seed);
+	hash = klb_flow_hash(&fk, &seed, svc.conf.flags & KLB_SVC_F_AFFINITY_SRC);
+	slot = klb_maglev_slot(hash, table.size);
+	names = backend_names(bes, n);
+	if (!names) {
+		ret = report_msg(what, "out of memory");
+		goto out;
+	}
+	if (svc.conf.sched == KLB_SCHED_MAGLEV_BOUNDED) {
+		/*
+		 * Bounded loads move a flow down its candidates while one is
+		 * full; without the fast path's counters every backend counts
+		 * as below its bound, so the first one taking new flows wins.
+		 */
+		nr_cands = klb_maglev_candidates(table.ids, table.size, hash, cands,
+						 KLB_MAGLEV_CAND_MAX, table.size);
+		for (k = 0; k < nr_cands; k++) {
+			cand_names[k] = names[cands[k]] ? names[cands[k]] : "?";
+			for (i = 0; !chosen && i < n; i++)
+				if (bes[i].id == cands[k] && backend_takes_new_flows(&bes[i]))
+					chosen = &bes[i];
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			if (bes[i].id == table.ids[slot])
+				chosen = &bes[i];
+	}
+	snprintf(hash_s, sizeof(hash_s), "%016" PRIx64, hash);
+	out_record_begin();
+	out_str("service", what + 8);
+	out_str("vip", fmt_endpoint(&key.vip, vip_s));
+	out_str("client", fmt_endpoint(&client, client_s));
+	out_str("hash", hash_s);
+	out_uint("slot", slot);
+	out_str("backend", chosen ? names[chosen->id] : "none");
+	if (chosen) {
+		out_uint("id", chosen->id);
+		out_str("state", state_name(chosen->state));
+	}
+	if (svc.conf.sched == KLB_SCHED_MAGLEV_BOUNDED)
+		out_str_list("candidates", cand_names, nr_cands);
+	out_str("note", "choice for a NEW flow; an established flow stays on its backend");
+	out_record_end();
+	out_finish();
+	ret = EXIT_OK;
+out:
+	free_backend_names(names);
+	free(bes);
+	free(table.ids);
+	return ret;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * klbctl internals: the command context, argument parsing and formatting,
+ * the output layer, and the write operations interface (the kernel now,
+ * klbd later).
+ */
+
+#ifndef KLBCTL_H
+#define KLBCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/klb_client.h"
+
+/* Exit statuses: the contract with scripts. */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* Writes retried this often when another writer got there first. */
+#define KLBCTL_CAS_RETRIES	32
+
+#define KLBD_CONTROL_SOCKET	"/run/klbd/control.sock"
+
+struct klbctl_ops;
+
+struct ctx {
+	bool json;
+	bool stats;
+	bool direct;
+	const char *netns;
+	const struct klbctl_ops *ops;
+	struct klb_client client;
+	bool client_open;
+	const struct command *cmd;	/* the command being run */
+};
+
+struct command {
+	const char *object;		/* NULL for object-less commands */
+	const char *name;
+	int (*run)(struct ctx *ctx, int argc, char **argv);
+	const char *usage;
+};
+
+/* main.c */
+int usage_error(struct ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Opens the netlink client on first use; prints why it cannot. */
+int ctx_client(struct ctx *ctx, struct klb_client **c);
+
+/*
+ * Prints "klbctl: WHAT: REASON" for a failed operation, REASON being the
+ * kernel's message when it gave one; returns EXIT_FAIL.
+ */
+int report_error(const char *what, const klb_error *e);
+int report_msg(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* parse.c: arguments. Each returns 0 or -1 (bad syntax). */
+int parse_proto(const char *s, uint8_t *proto);
+int parse_endpoint(const char *s, struct klb_endpoint *ep);
+int parse_service_key(const char *proto, const char *vip,
+		      struct klb_service_key *key);
+int parse_u32(const char *s, uint32_t *v);
+int parse_u64(const char *s, uint64_t *v);
+int parse_sched(const char *s, uint8_t *sched);
+int parse_fwd(const char *s, uint8_t *fwd);
+int parse_state(const char *s, uint8_t *state);
+int parse_hex(const char *s, uint8_t *out, size_t len);
+bool matches(const char *arg, const char *keyword);
+
+/* Formatting: buffers of at least ENDPOINT_STRLEN / SERVICE_STRLEN. */
+#define ENDPOINT_STRLEN 64
+#define SERVICE_STRLEN 72
+const char *fmt_endpoint(const struct klb_endpoint *ep, char *buf);
+const char *fmt_service(const struct klb_service_key *key, char *buf);
+const char *fmt_backend(const struct klb_service_key *key,
+			const struct klb_endpoint *be, char *buf, size_t len);
+const char *proto_name(uint8_t proto);
+const char *sched_name(uint8_t sched);
+const char *fwd_name(uint8_t fwd);
+const char *state_name(uint8_t state);
+void fmt_hex(const uint8_t *in, size_t len, char *out);
+bool sched_uses_table(uint8_t sched);
+
+/*
+ * Service settings from "KEYWORD VALUE" pairs (sched, fwd, table-size,
+ * bound, affinity, down-policy, seed). Fills conf->fields with what was
+ * given; on error prints a hint and returns EXIT_USAGE or EXIT_FAIL.
+ */
+int parse_service_options(struct ctx *ctx, int argc, char **argv,
+			  struct klb_service_conf *conf, uint32_t *clear_flags);
+
+/* output.c: one print path for text tables and JSON documents. */
+void out_init(bool json);
+void out_list_begin(void);		/* a list of records */
+void out_list_end(void);
+void out_record_begin(void);
+void out_record_end(void);
+void out_str(const char *key, const char *val);
+void out_uint(const char *key, uint64_t val);
+void out_bool(const char *key, bool val);
+void out_str_list(const char *key, const char *const *vals, size_t n);
+/* A bare list of strings (e.g. the table): JSON array, text one a line. */
+void out_strings(const char *const *vals, size_t n);
+/* Streams: each record printed as soon as it ends (monitor). */
+void out_stream_begin(void);
+void out_finish(void);
+
+/* ops: writes, behind an interface so that they can go through klbd. */
+struct restore_service {
+	struct klb_service_key key;
+	struct klb_service_conf conf;
+	struct klb_backend *backends;
+	size_t nr_backends;
+	uint16_t *table;		/* conf.table_size entries, or NULL */
+	unsigned int line;
+};
+
+struct klbctl_ops {
+	const char *name;
+	int (*service_add)(struct ctx *ctx, const struct klb_service_key *key,
+			   const struct klb_service_conf *conf);
+	int (*service_set)(struct ctx *ctx, const struct klb_service_key *key,
+			   const struct klb_service_conf *conf,
+			   uint32_t clear_flags);
+	int (*service_del)(struct ctx *ctx, const struct klb_service_key *key);
+	int (*backend_add)(struct ctx *ctx, const struct klb_service_key *key,
+			   const struct klb_backend *be);
+	int (*backend_set)(struct ctx *ctx, const struct klb_service_key *key,
+			   const struct klb_backend *be);
+	int (*backend_del)(struct ctx *ctx, const struct klb_service_key *key,
+			   const struct klb_backend *be);
+	int (*flush)(struct ctx *ctx);
+	int (*restore)(struct ctx *ctx, const struct restore_service *svcs,
+		       size_t n);
+};
+
+extern const struct klbctl_ops kernel_ops;
+extern const struct klbctl_ops klbd_ops;
+
+/* table_build.c: the Maglev table a backend set should have. */
+bool backend_takes_new_flows(const struct klb_backend *be);
+
+struct table_input {
+	const struct klb_service_conf *conf;	/* table_size and seed */
+	const struct klb_backend *old_bes;	/* what old_table names */
+	size_t nr_old;
+	const uint16_t *old_table;		/* NULL: build from scratch */
+	const struct klb_backend *new_bes;
+	size_t nr_new;
+};
+
+/*
+ * Computes into out (conf->table_size entries) the table of the new
+ * backend set, moving as little as possible from old_table. Returns the
+ * number of backends that take new flows (0: no table, out untouched) or
+ * a negative errno with e set.
+ */
+int table_build(const struct table_input *in, uint16_t *out, klb_error *e);
+
+/* Commands, one file per object. */
+int cmd_service_add(struct ctx *ctx, int argc, char **argv);
+int cmd_service_set(struct ctx *ctx, int argc, char **argv);
+int cmd_service_del(struct ctx *ctx, int argc, char **argv);
+int cmd_service_show(struct ctx *ctx, int argc, char **argv);
+int cmd_backend_add(struct ctx *ctx, int argc, char **argv);
+int cmd_backend_set(struct ctx *ctx, int argc, char **argv);
+int cmd_backend_del(struct ctx *ctx, int argc, char **argv);
+int cmd_backend_show(struct ctx *ctx, int argc, char **argv);
+int cmd_table_show(struct ctx *ctx, int argc, char **argv);
+int cmd_flow_show(struct ctx *ctx, int argc, char **argv);
+int cmd_flow_flush(struct ctx *ctx, int argc, char **argv);
+int cmd_flow_where(struct ctx *ctx, int argc, char **argv);
+int cmd_stats(struct ctx *ctx, int argc, char **argv);
+int cmd_save(struct ctx *ctx, int argc, char **argv);
+int cmd_restore(struct ctx *ctx, int argc, char **argv);
+int cmd_flush(struct ctx *ctx, int argc, char **argv);
+int cmd_monitor(struct ctx *ctx, int argc, char **argv);
+
+/* table.c: "ADDR:PORT" of every backend id (NULL where none). */
+char **backend_names(const struct klb_backend *bes, size_t n);
+void free_backend_names(char **names);
+
+/* flow.c: the error of commands that need the fast path's flow table. */
+int not_supported_yet(const char *what);
+
+#endif /* KLBCTL_H */

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsing command arguments and formatting objects back into the same
+ * words, so that what klbctl prints can be pasted back into it.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <klb/maglev.h>
+
+#include "klbctl/klbctl.h"
+
+static const char *const sched_names[] = {
+	[KLB_SCHED_MAGLEV] = "maglev",
+	[KLB_SCHED_MAGLEV_BOUNDED] = "maglev-bounded",
+	[KLB_SCHED_WLC] = "wlc",
+	[KLB_SCHED_WRR] = "wrr",
+	[KLB_SCHED_RR] = "rr",
+};
+
+static const char *const fwd_names[] = {
+	[KLB_FWD_NAT] = "nat",
+	[KLB_FWD_TUNNEL] = "tunnel",
+};
+
+static const char *const state_names[] = {
+	[KLB_BACKEND_UP] = "up",
+	[KLB_BACKEND_DRAIN] = "drain",
+	[KLB_BACKEND_DOWN] = "down",
+};
+
+bool matches(const char *arg, const char *keyword)
+{
+	return !strcmp(arg, keyword);
+}
+
+static int parse_name(const char *s, const char *const *names, size_t n,
+		      uint8_t *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] && !strcmp(s, names[i])) {
+			*v = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int parse_sched(const char *s, uint8_t *sched)
+{
+	return parse_name(s, sched_names, KLB_SCHED_MAX + 1, sched);
+}
+
+int parse_fwd(const char *s, uint8_t *fwd)
+{
+	return parse_name(s, fwd_names, KLB_FWD_MAX + 1, fwd);
+}
+
+int parse_state(const char *s, uint8_t *state)
+{
+	return parse_name(s, state_names, KLB_BACKEND_STATE_MAX + 1, state);
+}
+
+const char *sched_name(uint8_t sched)
+{
+	return sched <= KLB_SCHED_MAX ? sched_names[sched] : "unknown";
+}
+
+const char *fwd_name(uint8_t fwd)
+{
+	return fwd <= KLB_FWD_MAX ? fwd_names[fwd] : "unknown";
+}
+
+const char *state_name(uint8_t state)
+{
+	return state <= KLB_BACKEND_STATE_MAX ? state_names[state] : "unknown";
+}
+
+bool sched_uses_table(uint8_t sched)
+{
+	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
+}
+
+const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+int parse_proto(const char *s, uint8_t *proto)
+{
+	if (!strcmp(s, "tcp"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		*proto = IPPROTO_UDP;
+	else
+		return -1;
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+int parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t v64;
+
+	if (parse_u64(s, &v64) || v64 > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)v64;
+	return 0;
+}
+
+/* "A.B.C.D:PORT" or "[IPV6]:PORT", port 1..65535. */
+int parse_endpoint(const char *s, struct klb_endpoint *ep)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port;
+	uint32_t p;
+	size_t len;
+
+	memset(ep, 0, sizeof(*ep));
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -1;
+		len = (size_t)(close - s - 1);
+		if (len >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET6, host, ep->addr) != 1)
+			return -1;
+		ep->family = AF_INET6;
+		port = close + 2;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		len = (size_t)(colon - s);
+		if (len >= sizeof(host))
+			return -1;
+		memcpy(host, s, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET, host, ep->addr) != 1)
+			return -1;
+		ep->family = AF_INET;
+		port = colon + 1;
+	}
+	if (parse_u32(port, &p) || p < 1 || p > 65535)
+		return -1;
+	ep->port = (uint16_t)p;
+	return 0;
+}
+
+int parse_service_key(const char *proto, const char *vip,
+		      struct klb_service_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (parse_proto(proto, &key->proto))
+		return -1;
+	return parse_endpoint(vip, &key->vip);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int parse_hex(const char *s, uint8_t *out, size_t len)
+{
+	size_t i;
+
+	if (strlen(s) != 2 * len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void fmt_hex(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+const char *fmt_endpoint(const struct klb_endpoint *ep, char *buf)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	inet_ntop(ep->family, ep->addr, host, sizeof(host));
+	if (ep->family == AF_INET6)
+		snprintf(buf, ENDPOINT_STRLEN, "[%s]:%u", host, ep->port);
+	else
+		snprintf(buf, ENDPOINT_STRLEN, "%s:%u", host, ep->port);
+	return buf;
+}
+
+const char *fmt_service(const struct klb_service_key *key, char *buf)
+{
+	char vip[ENDPOINT_STRLEN];
+
+	snprintf(buf, SERVICE_STRLEN, "%s %s", proto_name(key->proto),
+		 fmt_endpoint(&key->vip, vip));
+	return buf;
+}
+
+const char *fmt_backend(const struct klb_service_key *key,
+			const struct klb_endpoint *be, char *buf, size_t len)
+{
+	char svc[SERVICE_STRLEN], addr[ENDPOINT_STRLEN];
+
+	snprintf(buf, len, "backend %s of %s", fmt_endpoint(be, addr),
+		 fmt_service(key, svc));
+	return buf;
+}
+
+/*
+ * Shape errors (unknown keyword, missing value, unreadable number) are
+ * usage errors; values out of range are refused like the kernel would.
+ */
+int parse_service_options(struct ctx *ctx, int argc, char **argv,
+			  struct klb_service_conf *conf, uint32_t *clear_flags)
+{
+	int i;
+
+	for (i = 0; i < argc; i += 2) {
+		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!matches(kw, "sched") && !matches(kw, "fwd") &&
+		    !matches(kw, "table-size") && !matches(kw, "bound") &&
+		    !matches(kw, "affinity") && !matches(kw, "down-policy") &&
+		    !matches(kw, "seed"))
+			return usage_error(ctx, "unknown keyword '%s'", kw);
+		if (!val)
+			return usage_error(ctx, "'%s' needs a value", kw);
+		if (matches(kw, "sched")) {
+			if (parse_sched(val, &conf->sched))
+				return usage_error(ctx, "unknown scheduler '%s'", val);
+			conf->fields |= KLB_SVC_SCHED;
+		} else if (matches(kw, "fwd")) {
+			if (parse_fwd(val, &conf->fwd))
+				return usage_error(ctx, "unknown forwarding method '%s'", val);
+			conf->fields |= KLB_SVC_FWD;
+		} else if (matches(kw, "table-size")) {
+			if (parse_u32(val, &conf->table_size))
+				return usage_error(ctx, "table-size '%s' is not a number", val);
+			conf->fields |= KLB_SVC_TABLE_SIZE;
+		} else if (matches(kw, "bound")) {
+			if (parse_u32(val, &conf->bound))
+				return usage_error(ctx, "bound '%s' is not a number", val);
+			conf->fields |= KLB_SVC_BOUND;
+		} else if (matches(kw, "seed")) {
+			if (parse_hex(val, conf->seed, KLB_SEED_LEN))
+				return usage_error(ctx, "seed '%s' is not 32 hex digits", val);
+			conf->fields |= KLB_SVC_SEED;
+		} else if (matches(kw, "affinity")) {
+			conf->fields |= KLB_SVC_FLAGS;
+			if (matches(val, "src")) {
+				conf->flags |= KLB_SVC_F_AFFINITY_SRC;
+				*clear_flags &= ~KLB_SVC_F_AFFINITY_SRC;
+			} else if (matches(val, "none")) {
+				conf->flags &= ~KLB_SVC_F_AFFINITY_SRC;
+				*clear_flags |= KLB_SVC_F_AFFINITY_SRC;
+			} else {
+				return usage_error(ctx, "affinity is 'src' or 'none', not '%s'", val);
+			}
+		} else if (matches(kw, "down-policy")) {
+			conf->fields |= KLB_SVC_FLAGS;
+			if (matches(val, "drop")) {
+				conf->flags |= KLB_SVC_F_DOWN_DROP;
+				*clear_flags &= ~KLB_SVC_F_DOWN_DROP;
+			} else if (matches(val, "resteer")) {
+				conf->flags &= ~KLB_SVC_F_DOWN_DROP;
+				*clear_flags |= KLB_SVC_F_DOWN_DROP;
+			} else {
+				return usage_error(ctx, "down-policy is 'resteer' or 'drop', not '%s'", val);
+			}
+		}
+	}
+	return 0;
+}

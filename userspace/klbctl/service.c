@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* klbctl service add|set|del|show */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "klbctl/klbctl.h"
+
+static int service_args(struct ctx *ctx, int argc, char **argv,
+			struct klb_service_key *key)
+{
+	if (argc < 2)
+		return usage_error(ctx, "missing PROTO VIP:PORT");
+	if (parse_proto(argv[0], &key->proto))
+		return usage_error(ctx, "protocol must be tcp or udp, not '%s'", argv[0]);
+	if (parse_endpoint(argv[1], &key->vip))
+		return usage_error(ctx, "bad address '%s' (want 203.0.113.10:80 or [2001:db8::10]:80, port 1..65535)",
+				   argv[1]);
+	return 0;
+}
+
+int cmd_service_add(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_service_conf conf = { 0 };
+	struct klb_service_key key;
+	uint32_t clear = 0;
+	int ret;
+
+	ret = service_args(ctx, argc, argv, &key);
+	if (ret)
+		return ret;
+	ret = parse_service_options(ctx, argc - 2, argv + 2, &conf, &clear);
+	if (ret)
+		return ret;
+	/* Defaults spelled out, so that the table is built for what we send. */
+	if (!(conf.fields & KLB_SVC_SCHED))
+		conf.sched = KLB_SCHED_MAGLEV;
+	if (!(conf.fields & KLB_SVC_FWD))
+		conf.fwd = KLB_FWD_NAT;
+	if (!(conf.fields & KLB_SVC_TABLE_SIZE))
+		conf.table_size = KLB_TABLE_SIZE_DEFAULT;
+	conf.fields |= KLB_SVC_SCHED | KLB_SVC_FWD | KLB_SVC_TABLE_SIZE;
+	if (!(conf.fields & KLB_SVC_SEED)) {
+		if (getrandom(conf.seed, sizeof(conf.seed), 0) != sizeof(conf.seed))
+			return report_msg("service", "getrandom: %s", strerror(errno));
+		conf.fields |= KLB_SVC_SEED;
+	}
+	return ctx->ops->service_add(ctx, &key, &conf);
+}
+
+int cmd_service_set(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_service_conf conf = { 0 };
+	struct klb_service_key key;
+	uint32_t clear = 0;
+	int ret;
+
+	ret = service_args(ctx, argc, argv, &key);
+	if (ret)
+		return ret;
+	ret = parse_service_options(ctx, argc - 2, argv + 2, &conf, &clear);
+	if (ret)
+		return ret;
+	if (!conf.fields)
+		return usage_error(ctx, "nothing to set");
+	return ctx->ops->service_set(ctx, &key, &conf, clear);
+}
+
+int cmd_service_del(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_service_key key;
+	int ret;
+
+	ret = service_args(ctx, argc, argv, &key);
+	if (ret)
+		return ret;
+	if (argc > 2)
+		return usage_error(ctx, "unexpected '%s'", argv[2]);
+	return ctx->ops->service_del(ctx, &key);
+}
+
+static void print_service(const struct klb_service *svc)
+{
+	char vip[ENDPOINT_STRLEN], seed[2 * KLB_SEED_LEN + 1];
+	const struct klb_service_conf *conf = &svc->conf;
+
+	out_record_begin();
+	out_str("proto", proto_name(svc->key.proto));
+	out_str("vip", fmt_endpoint(&svc->key.vip, vip));
+	out_str("sched", sched_name(conf->sched));
+	out_str("fwd", fwd_name(conf->fwd));
+	out_uint("table_size", conf->table_size);
+	out_uint("bound", conf->bound);
+	out_str("affinity", conf->flags & KLB_SVC_F_AFFINITY_SRC ? "src" : "none");
+	out_str("down_policy", conf->flags & KLB_SVC_F_DOWN_DROP ? "drop" : "resteer");
+	out_uint("backends", svc->nr_backends);
+	out_bool("table", svc->table_loaded);
+	out_uint("version", svc->version);
+	if (conf->fields & KLB_SVC_SEED) {
+		fmt_hex(conf->seed, KLB_SEED_LEN, seed);
+		out_str("seed", seed);
+	}
+	out_record_end();
+}
+
+int cmd_service_show(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_service *svcs = NULL, one;
+	struct klb_service_key key;
+	struct klb_client *c;
+	char name[SERVICE_STRLEN];
+	klb_error e;
+	size_t n, i;
+	int ret;
+
+	if (argc == 1 || argc > 2)
+		return usage_error(ctx, argc == 1 ? "missing VIP:PORT" : "unexpected '%s'",
+				   argc > 2 ? argv[2] : "");
+	if (argc == 2) {
+		ret = service_args(ctx, argc, argv, &key);
+		if (ret)
+			return ret;
+	}
+	if (ctx->stats)
+		return not_supported_yet("service statistics (-s)");
+	ret = ctx_client(ctx, &c);
+	if (ret)
+		return ret;
+	if (argc == 2) {
+		if (klb_service_get(c, &key, &one, &e))
+			return report_error(fmt_service(&key, name), &e);
+		svcs = &one;
+		n = 1;
+	} else if (klb_service_list(c, &svcs, &n, NULL, &e)) {
+		return report_error("service", &e);
+	}
+	out_list_begin();
+	for (i = 0; i < n; i++)
+		print_service(&svcs[i]);
+	out_list_end();
+	out_finish();
+	if (svcs != &one)
+		free(svcs);
+	return EXIT_OK;
+}
