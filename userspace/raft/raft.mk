@@ -1,3 +1,8 @@
 # Raft: the pure core, its storage (WAL + snapshots) and the simulator.
 
 include userspace/raft/objs.mk
+
+build/userspace/raft/raft-sim: build/userspace/raft/sim_main.o $(RAFT_SIM_OBJS) $(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
+
+BINS += build/userspace/raft/raft-sim

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Deterministic simulation of a Raft cluster: one thread, a seeded PRNG, a
+ * virtual clock in milliseconds, a virtual network and a storage model that
+ * distinguishes written from durable data. Everything that happens is a
+ * function of the seed, so any run replays exactly.
+ */
+#ifndef KLB_RAFT_SIM_H
+#define KLB_RAFT_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "raft/prng.h"
+#include "raft/raft.h"
+
+#define SIM_MAX_NODES 7
+
+/* What the checker remembers of one log position. */
+struct shadow_entry {
+	uint64_t term;
+	uint64_t chain;		/* hash of this entry and all before it */
+	uint32_t conf_id;	/* configuration in force at this entry */
+	uint8_t type;
+};
+
+/* A mirror of a log: entries after (base_index, base_term). */
+struct shadow_log {
+	uint64_t base_index;
+	uint64_t base_term;
+	uint64_t base_chain;
+	uint32_t base_conf;
+	struct shadow_entry *e;
+	size_t n;
+	size_t cap;
+};
+
+/* One batch handed to the disk and not yet known durable. */
+struct disk_write {
+	bool has_snap;
+	struct raft_snapshot_meta snap;
+	uint8_t snap_data[16];
+	uint64_t snap_chain;
+	struct raft_entry *ents;
+	uint64_t *chains;
+	size_t n;
+	bool has_hs;
+	struct raft_hard_state hs;
+};
+
+/* The storage model: durable state plus writes not yet synced. */
+struct disk {
+	struct raft_hard_state hs;
+	struct raft_snapshot_meta snap;
+	uint8_t snap_data[16];
+	uint64_t snap_chain;
+	struct raft_entry *ents;	/* snap.index + 1 ... */
+	uint64_t *chains;
+	size_t n;
+	size_t cap;
+	struct disk_write *pending;
+	size_t n_pending;
+	size_t cap_pending;
+};
+
+struct sim_node {
+	uint64_t id;
+	struct raft *r;
+	bool up;
+	bool removed;		/* decommissioned after leaving the config */
+	uint64_t paused_until;
+	unsigned int tick_ms;	/* clock skew: each node ticks at its own rate */
+	unsigned int restarts;
+	struct disk disk;
+	struct shadow_log log;
+	/* a write in flight: what to do once it is durable */
+	bool writing;
+	uint64_t write_gen;
+	uint64_t ack_index;
+	uint64_t ack_term;
+	struct raft_msg *after;
+	size_t n_after;
+	/* state machine: hash of applied data, and its index */
+	uint64_t sm_hash;
+	uint64_t applied;
+	uint64_t commit;
+	enum raft_role role;
+	uint64_t term;
+	uint64_t max_durable_commit;
+	uint64_t max_durable_snap;
+};
+
+struct sim_event {
+	uint64_t time;
+	uint64_t seq;
+	int kind;
+	int node;
+	uint64_t gen;
+	struct raft_msg *msg;
+};
+
+struct sim_trace {
+	uint64_t time;
+	uint64_t a, b, c, d;
+	int kind;
+	int node;
+	int msg_type;
+};
+
+struct sim_options {
+	uint64_t seed;
+	uint64_t steps;
+	unsigned int bugs;
+	bool verbose;
+	bool trace_all;
+	/* election benchmark */
+	unsigned int election_ticks;
+	unsigned int heartbeat_ticks;
+	unsigned int tick_ms;
+	bool no_faults;
+};
+
+struct sim {
+	struct sim_options opt;
+	struct prng prng;
+	uint64_t now;
+	uint64_t steps;
+	int n_nodes;
+	struct sim_node nodes[SIM_MAX_NODES + 1];
+	bool blocked[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
+	/* fault mix of this seed, permille */
+	unsigned int p_drop, p_dup, p_long_delay;
+	unsigned int max_delay;
+	unsigned int w_partition, w_crash, w_pause, w_conf, w_compact, w_transfer, w_heal;
+	bool healing;		/* final phase: faults stop */
+	uint64_t conf_applied;	/* newest conf entry applied anywhere */
+	/* events */
+	struct sim_event *heap;
+	size_t n_heap;
+	size_t cap_heap;
+	uint64_t seq;
+	/* client */
+	uint64_t next_payload;
+	uint64_t next_read;
+	uint64_t heal_payload;	/* proposals from here on must commit */
+	uint64_t heal_time;
+	bool live_ok;
+	/* checker state */
+	struct check *check;
+	/* statistics */
+	uint64_t elections;
+	uint64_t commits;
+	uint64_t crashes;
+	uint64_t conf_changes;
+	uint64_t snapshots_sent;
+	uint64_t reads;
+	/* trace ring */
+	struct sim_trace trace[512];
+	uint64_t n_trace;
+	/* first violation, and every node's state at that moment */
+	char violation[512];
+	char nodes_dump[4096];
+};
+
+/* sim.c */
+int sim_run(const struct sim_options *opt, struct sim *out_stats);
+void sim_violation(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_dump_trace(const struct sim *s, FILE *f);
+
+/* sim_check.c: invariants, checked as the hosts see readies */
+struct check *check_new(void);
+void check_free(struct check *c);
+uint32_t check_conf_id(struct check *c, const struct raft_conf *conf);
+const struct raft_conf *check_conf(struct check *c, uint32_t id);
+uint64_t check_chain(uint64_t prev, const struct raft_entry *e);
+void check_entries(struct sim *s, struct sim_node *n, const struct raft_entry *ents, size_t cnt);
+void check_snapshot(struct sim *s, struct sim_node *n, const struct raft_snapshot *snap);
+void check_commit(struct sim *s, struct sim_node *n, uint64_t commit);
+void check_apply(struct sim *s, struct sim_node *n, const struct raft_entry *e);
+void check_role(struct sim *s, struct sim_node *n);
+void check_read_issued(struct sim *s, struct sim_node *n, uint64_t ctx);
+void check_read_released(struct sim *s, struct sim_node *n, const struct raft_read *rd);
+void check_restart(struct sim *s, struct sim_node *n);
+uint64_t check_commit_max(const struct check *c);
+uint64_t check_sm_at(struct check *c, uint64_t index, uint64_t hash, bool *mismatch);
+
+void shadow_reset(struct shadow_log *l, uint64_t index, uint64_t term, uint64_t chain,
+		  uint32_t conf);
+void shadow_free(struct shadow_log *l);
+const struct shadow_entry *shadow_at(const struct shadow_log *l, uint64_t index);
+uint64_t shadow_last(const struct shadow_log *l);
+
+#endif
