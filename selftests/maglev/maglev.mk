@@ -4,7 +4,7 @@
 include userspace/lib/maglev_objs.mk
 
 MAGLEV_TEST_DIR := build/selftests/maglev
-MAGLEV_TESTS := flow_hash_test build_test
+MAGLEV_TESTS := flow_hash_test build_test update_test
 
 $(MAGLEV_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 

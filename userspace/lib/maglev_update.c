@@ -64,12 +64,20 @@ static void update_free(struct update *u)
 	free(u->own);
 }
 
-static int update_alloc(struct update *u, size_t n, uint32_t m)
+static int update_alloc(struct update *u, const struct maglev_state *st,
+			const struct maglev_backend *nb, size_t n)
 {
-	size_t k = n + 1;
+	size_t k = n + 1, i;
 
-	u->m = m;
-	u->ids = KLB_BACKEND_ID_MAX + 1;
+	u->m = st->m;
+	/* Maps by id only need to reach the largest id in use. */
+	u->ids = 1;
+	for (i = 0; i < st->nr_backends; i++)
+		if (st->backends[i].id >= u->ids)
+			u->ids = st->backends[i].id + 1;
+	for (i = 0; i < n; i++)
+		if (nb[i].id >= u->ids)
+			u->ids = nb[i].id + 1;
 	u->act = malloc(k * sizeof(*u->act));
 	u->w = malloc(k * sizeof(*u->w));
 	u->want = calloc(k, sizeof(*u->want));
@@ -78,7 +86,7 @@ static int update_alloc(struct update *u, size_t n, uint32_t m)
 	u->need = malloc(k * sizeof(*u->need));
 	u->carry = malloc(u->ids * sizeof(*u->carry));
 	u->parked = calloc(u->ids, sizeof(*u->parked));
-	u->own = malloc((size_t)m * sizeof(*u->own));
+	u->own = malloc((size_t)u->m * sizeof(*u->own));
 	if (!u->act || !u->w || !u->want || !u->have || !u->q || !u->need ||
 	    !u->carry || !u->parked || !u->own)
 		return -MAGLEV_E_NOMEM;
@@ -280,7 +288,7 @@ int maglev_update_list(struct maglev_state *st,
 	memcpy(list, backends, n * sizeof(*list));
 	maglev_sort_by_id(list, n);
 
-	err = update_alloc(&u, n, st->m);
+	err = update_alloc(&u, st, list, n);
 	if (!err)
 		err = match_backends(&u, st, list, n);
 	if (!err)
