@@ -25,3 +25,8 @@ $(RAFT_TEST_DIR)/storage_test: $(RAFT_TEST_DIR)/storage_test.o $(RAFT_STORAGE_OB
 	$(CC) -o $@ $^ $(USER_LDFLAGS) $(RAFT_STORAGE_LIBS)
 
 HOST_TESTS += $(RAFT_TEST_DIR)/storage_test
+
+$(RAFT_TEST_DIR)/sim_test: $(RAFT_TEST_DIR)/sim_test.o $(RAFT_SIM_OBJS) $(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
+
+HOST_TESTS += $(RAFT_TEST_DIR)/sim_test

@@ -48,6 +48,12 @@ void inflights_free_to(struct inflights *in, uint64_t index)
 		in->start = 0;
 }
 
+void inflights_free_first(struct inflights *in)
+{
+	if (in->count)
+		inflights_free_to(in, in->index[in->start]);
+}
+
 void progress_init(struct progress *pr, uint64_t id, uint64_t next, uint32_t max_msgs,
 		   uint64_t max_bytes)
 {

@@ -48,6 +48,7 @@ void inflights_init(struct inflights *in, uint32_t max_count, uint64_t max_bytes
 void inflights_add(struct inflights *in, uint64_t index, uint64_t bytes);
 void inflights_free_to(struct inflights *in, uint64_t index);
 bool inflights_full(const struct inflights *in);
+void inflights_free_first(struct inflights *in);
 void inflights_reset(struct inflights *in);
 
 void progress_init(struct progress *pr, uint64_t id, uint64_t next, uint32_t max_msgs,

@@ -699,8 +699,10 @@ static int step_leader(struct raft *r, const struct raft_msg *m)
 				progress_become_snapshot(pr, r->snap.meta.index);
 			send_snapshot_chunk(r, pr);
 		} else if (pr->match < log_last_index(&r->log)) {
-			if (progress_is_paused(pr))
-				progress_become_probe(pr);
+			/* A full window may be full of lost messages: let one more
+			 * through; a gap it reveals sends the follower to probe. */
+			if (pr->state == PROGRESS_REPLICATE && inflights_full(&pr->inflights))
+				inflights_free_first(&pr->inflights);
 			send_append(r, pr, true);
 		}
 		if (m->context)

@@ -63,6 +63,9 @@ static void trace(struct sim *s, int kind, int node, const struct raft_msg *m, u
 		t->b = m->to;
 		t->c = m->term;
 		t->d = m->index;
+		t->n_entries = m->n_entries;
+		t->reject = m->reject;
+		t->commit = m->commit;
 	}
 	if (s->opt.trace_all)
 		sim_dump_trace(s, stdout), s->n_trace = 0;
@@ -73,9 +76,11 @@ static void print_trace(const struct sim_trace *t, FILE *f)
 	fprintf(f, "  %8llu ms  %-8s node %d", (unsigned long long)t->time,
 		event_names[t->kind], t->node);
 	if (t->msg_type)
-		fprintf(f, "  %s %llu->%llu term %llu index %llu", raft_msg_name(t->msg_type),
-			(unsigned long long)t->a, (unsigned long long)t->b,
-			(unsigned long long)t->c, (unsigned long long)t->d);
+		fprintf(f, "  %s %llu->%llu term %llu index %llu entries %u commit %llu%s",
+			raft_msg_name(t->msg_type), (unsigned long long)t->a,
+			(unsigned long long)t->b, (unsigned long long)t->c,
+			(unsigned long long)t->d, t->n_entries, (unsigned long long)t->commit,
+			t->reject ? " reject" : "");
 	else if (t->a)
 		fprintf(f, "  %llu", (unsigned long long)t->a);
 	fputc('\n', f);

@@ -106,6 +106,9 @@ struct sim_trace {
 	int kind;
 	int node;
 	int msg_type;
+	uint32_t n_entries;
+	bool reject;
+	uint64_t commit;
 };
 
 struct sim_options {
