@@ -218,17 +218,24 @@ TEST(flow_hash_every_field)
 
 	make_key(&a, &flow_cases[2]);
 	h = klb_flow_hash(&a, &seed, false);
-	b = a; b.family = AF_INET;
+	b = a;
+	b.family = AF_INET;
 	EXPECT_NE(h, klb_flow_hash(&b, &seed, false));
-	b = a; b.proto = 17;
+	b = a;
+	b.proto = 17;
 	EXPECT_NE(h, klb_flow_hash(&b, &seed, false));
-	b = a; b.sport = htons(ntohs(a.sport) + 1);
+	b = a;
+	b.sport = htons(ntohs(a.sport) + 1);
 	EXPECT_NE(h, klb_flow_hash(&b, &seed, false));
-	b = a; b.dport = a.sport; b.sport = a.dport;
+	b = a;
+	b.dport = a.sport;
+	b.sport = a.dport;
 	EXPECT_NE(h, klb_flow_hash(&b, &seed, false));
-	b = a; b.saddr[0] ^= 0x80;
+	b = a;
+	b.saddr[0] ^= 0x80;
 	EXPECT_NE(h, klb_flow_hash(&b, &seed, false));
-	b = a; b.daddr[7] ^= 1;
+	b = a;
+	b.daddr[7] ^= 1;
 	EXPECT_NE(h, klb_flow_hash(&b, &seed, false));
 }
 

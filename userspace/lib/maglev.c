@@ -112,16 +112,20 @@ int maglev_build(uint16_t *table, uint32_t m, const struct klb_hash_seed *seed,
 	size_t i, na = 0;
 	int err;
 
-	err = maglev_check_backends(backends, n, m);
+	err = maglev_check_size(m);
 	if (err)
 		return err;
+	if (n > MAGLEV_BACKENDS_MAX)
+		return -MAGLEV_E_TOO_MANY;
 	err = -MAGLEV_E_NOMEM;
 	pos = malloc((n + 1) * sizeof(*pos));
 	w = malloc((n + 1) * sizeof(*w));
 	q = malloc((n + 1) * sizeof(*q));
 	if (!pos || !w || !q)
 		goto out;
-	maglev_sort_by_identity(backends, n, pos);
+	err = maglev_check_backends(backends, n, m, pos);
+	if (err)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (maglev_backend_active(&backends[pos[i]])) {
 			pos[na] = pos[i];

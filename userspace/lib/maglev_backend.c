@@ -30,25 +30,56 @@ int maglev_check_size(uint32_t m)
 	return 0;
 }
 
-static int cmp_identity_pos(const void *x, const void *y, void *arg)
-{
-	const struct maglev_backend *b = arg;
-	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-	int c = maglev_identity_cmp(&b[i], &b[j]);
+/* An identity as integers, most significant first, for sorting. */
+struct identity_key {
+	uint64_t hi, lo;
+	uint32_t port, pos;
+};
 
-	if (c)
-		return c;
-	return i < j ? -1 : i > j;
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
 }
 
-void maglev_sort_by_identity(const struct maglev_backend *b, size_t n,
-			     uint32_t *pos)
+static int cmp_identity_key(const void *x, const void *y)
 {
+	const struct identity_key *a = x, *b = y;
+
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+int maglev_sort_by_identity(const struct maglev_backend *b, size_t n,
+			    uint32_t *pos)
+{
+	struct identity_key *k = malloc((n + 1) * sizeof(*k));
 	size_t i;
 
+	if (!k)
+		return -MAGLEV_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		const uint8_t *port = (const uint8_t *)&b[i].port;
+
+		k[i].hi = load_be64(b[i].addr);
+		k[i].lo = load_be64(b[i].addr + 8);
+		k[i].port = port[0] << 8 | port[1];
+		k[i].pos = i;
+	}
+	qsort(k, n, sizeof(*k), cmp_identity_key);
 	for (i = 0; i < n; i++)
-		pos[i] = i;
-	qsort_r(pos, n, sizeof(*pos), cmp_identity_pos, (void *)b);
+		pos[i] = k[i].pos;
+	free(k);
+	return 0;
 }
 
 static int cmp_id(const void *x, const void *y)
@@ -63,10 +94,11 @@ void maglev_sort_by_id(struct maglev_backend *b, size_t n)
 	qsort(b, n, sizeof(*b), cmp_id);
 }
 
-int maglev_check_backends(const struct maglev_backend *b, size_t n, uint32_t m)
+int maglev_check_backends(const struct maglev_backend *b, size_t n, uint32_t m,
+			  uint32_t *pos)
 {
 	uint8_t seen[(KLB_BACKEND_ID_MAX + 1 + 7) / 8] = { 0 };
-	uint32_t *pos;
+	uint32_t *own = NULL;
 	int err;
 	size_t i;
 
@@ -88,18 +120,15 @@ int maglev_check_backends(const struct maglev_backend *b, size_t n, uint32_t m)
 			return -MAGLEV_E_DUP_ID;
 		seen[b[i].id / 8] |= 1u << (b[i].id % 8);
 	}
-	if (n < 2)
-		return 0;
-	pos = malloc(n * sizeof(*pos));
-	if (!pos)
-		return -MAGLEV_E_NOMEM;
-	maglev_sort_by_identity(b, n, pos);
-	for (i = 1; i < n; i++) {
-		if (!maglev_identity_cmp(&b[pos[i - 1]], &b[pos[i]])) {
-			free(pos);
-			return -MAGLEV_E_DUP_IDENTITY;
-		}
+	if (!pos) {
+		pos = own = malloc((n + 1) * sizeof(*pos));
+		if (!pos)
+			return -MAGLEV_E_NOMEM;
 	}
-	free(pos);
-	return 0;
+	err = maglev_sort_by_identity(b, n, pos);
+	for (i = 1; i < n && !err; i++)
+		if (!maglev_identity_cmp(&b[pos[i - 1]], &b[pos[i]]))
+			err = -MAGLEV_E_DUP_IDENTITY;
+	free(own);
+	return err;
 }

@@ -20,14 +20,16 @@ int maglev_identity_cmp(const struct maglev_backend *a,
 
 /*
  * Checks M and a backend list against every rule of maglev.h: 0 or
- * -MAGLEV_E_...
+ * -MAGLEV_E_... When pos is not NULL it receives the positions of b[] in
+ * identity order.
  */
 int maglev_check_size(uint32_t m);
-int maglev_check_backends(const struct maglev_backend *b, size_t n, uint32_t m);
+int maglev_check_backends(const struct maglev_backend *b, size_t n, uint32_t m,
+			  uint32_t *pos);
 
-/* Positions of b[] sorted by identity, or by id. */
-void maglev_sort_by_identity(const struct maglev_backend *b, size_t n,
-			     uint32_t *pos);
+/* Positions of b[] sorted by identity; b[] sorted by id. */
+int maglev_sort_by_identity(const struct maglev_backend *b, size_t n,
+			    uint32_t *pos);
 void maglev_sort_by_id(struct maglev_backend *b, size_t n);
 
 /*

@@ -60,7 +60,7 @@ int maglev_state_init(struct maglev_state *st, uint32_t m,
 	struct maglev_state tmp;
 	int err;
 
-	err = maglev_check_backends(backends, n, m);
+	err = maglev_check_backends(backends, n, m, NULL);
 	if (err)
 		return err;
 	err = state_alloc(&tmp, m, seed, backends, n);
@@ -96,7 +96,7 @@ int maglev_state_import(struct maglev_state *st, uint32_t m,
 	uint32_t s;
 	int err;
 
-	err = maglev_check_backends(backends, n, m);
+	err = maglev_check_backends(backends, n, m, NULL);
 	if (err)
 		return err;
 	kind = malloc(KLB_BACKEND_ID_MAX + 2);
@@ -228,7 +228,7 @@ int maglev_state_decode(struct maglev_state *st, const void *buf, size_t len)
 	m = get32(p + 8);
 	klb_hash_seed_from_bytes(&seed, p + 12);
 	n = get32(p + 28);
-	err = maglev_check_backends(NULL, 0, m);
+	err = maglev_check_size(m);
 	if (err)
 		return err;
 	if (n > MAGLEV_BACKENDS_MAX ||

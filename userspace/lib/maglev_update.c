@@ -11,13 +11,13 @@
  *     of its fair share M * w / W, as close as possible to what it holds
  *     now, except that a backend coming back asks for the slots reserved for
  *     it in the base table (maglev_quota_near()).
- *  2. Reclaim: a backend coming back takes back its reserved slots, walking
- *     the slot order, from owners that hold more than their quota (or from
- *     free slots) while it is below its own.
+ *  2. Reclaim: a backend coming back takes back its reserved slots, in the
+ *     slot order, from owners above their quota (or free slots) while it is
+ *     below its own.
  *  3. Release: owners above their quota free their last slots in the slot
  *     order until they are at their quota.
- *  4. Fill: free slots, in slot order, go to the backends below their quota,
- *     in identity order, each until it is at its quota.
+ *  4. Fill: free slots, in the slot order, go to the backends below their
+ *     quota, in identity order, each until it is at its quota.
  *
  * Entries only leave backends above quota (or inactive ones) and only go to
  * backends below quota, so a removal moves only the removed share, an
@@ -41,19 +41,41 @@
 
 struct update {
 	uint32_t m;
-	size_t na;			/* active backends */
-	uint32_t *act;			/* active index -> position in list */
+	struct maglev_walk order;
+	uint64_t order_inv;		/* inverse of order.step mod m */
+	size_t na;			/* active backends, identity order */
+	uint16_t nil;			/* = na: "no active backend" */
+	uint16_t *act_id;		/* active index -> id; [nil] NONE */
 	uint32_t *w, *want, *have, *q;
 	int64_t *need;			/* quota minus entries held */
-	uint16_t *carry;		/* old id -> active index, or NONE */
-	uint8_t *parked;		/* old id is kept but not active */
-	uint16_t *own;			/* slot -> active index, or NONE */
-	size_t ids;			/* size of carry[] and parked[] */
+	/*
+	 * Maps by old id, of ids + 1 entries: the last one stands for
+	 * KLB_BACKEND_ID_NONE and any id not in the old list.
+	 */
+	size_t ids;
+	uint16_t *carry;		/* -> active index, or nil */
+	uint8_t *parked;		/* same backend, now unavailable */
+	uint16_t *own;			/* slot -> active index, or nil */
+	uint32_t *free_slots;		/* unowned slots, then released ones */
+	size_t nr_free;
+	uint32_t *reserved;		/* slots a returning backend asks for */
+	size_t nr_reserved;
+	/*
+	 * Slots that may change: unowned, released, or with a reservation.
+	 * Every other slot keeps its owner and its base entry.
+	 */
+	uint32_t *touched;
+	size_t nr_touched;
 };
+
+static inline size_t map_index(const struct update *u, uint16_t id)
+{
+	return id < u->ids ? id : u->ids;
+}
 
 static void update_free(struct update *u)
 {
-	free(u->act);
+	free(u->act_id);
 	free(u->w);
 	free(u->want);
 	free(u->have);
@@ -62,6 +84,19 @@ static void update_free(struct update *u)
 	free(u->carry);
 	free(u->parked);
 	free(u->own);
+	free(u->free_slots);
+	free(u->reserved);
+	free(u->touched);
+}
+
+static uint64_t pow_mod(uint64_t x, uint64_t e, uint64_t m)
+{
+	uint64_t r = 1;
+
+	for (x %= m; e; e >>= 1, x = x * x % m)
+		if (e & 1)
+			r = r * x % m;
+	return r;
 }
 
 static int update_alloc(struct update *u, const struct maglev_state *st,
@@ -70,7 +105,9 @@ static int update_alloc(struct update *u, const struct maglev_state *st,
 	size_t k = n + 1, i;
 
 	u->m = st->m;
-	/* Maps by id only need to reach the largest id in use. */
+	maglev_slot_order(&u->order, &st->seed, st->m);
+	/* M is prime: step^(M-2) is the inverse of step. */
+	u->order_inv = pow_mod(u->order.step, st->m - 2, st->m);
 	u->ids = 1;
 	for (i = 0; i < st->nr_backends; i++)
 		if (st->backends[i].id >= u->ids)
@@ -78,101 +115,107 @@ static int update_alloc(struct update *u, const struct maglev_state *st,
 	for (i = 0; i < n; i++)
 		if (nb[i].id >= u->ids)
 			u->ids = nb[i].id + 1;
-	u->act = malloc(k * sizeof(*u->act));
+	u->act_id = malloc((k + 1) * sizeof(*u->act_id));
 	u->w = malloc(k * sizeof(*u->w));
 	u->want = calloc(k, sizeof(*u->want));
-	u->have = calloc(k, sizeof(*u->have));
+	u->have = calloc(k + 1, sizeof(*u->have));
 	u->q = calloc(k, sizeof(*u->q));
-	u->need = malloc(k * sizeof(*u->need));
-	u->carry = malloc(u->ids * sizeof(*u->carry));
-	u->parked = calloc(u->ids, sizeof(*u->parked));
+	u->need = calloc(k + 1, sizeof(*u->need));
+	u->carry = malloc((u->ids + 1) * sizeof(*u->carry));
+	u->parked = calloc(u->ids + 1, sizeof(*u->parked));
 	u->own = malloc((size_t)u->m * sizeof(*u->own));
-	if (!u->act || !u->w || !u->want || !u->have || !u->q || !u->need ||
-	    !u->carry || !u->parked || !u->own)
+	u->free_slots = malloc((size_t)u->m * sizeof(*u->free_slots));
+	u->reserved = malloc((size_t)u->m * sizeof(*u->reserved));
+	u->touched = malloc((size_t)u->m * sizeof(*u->touched));
+	if (!u->act_id || !u->w || !u->want || !u->have || !u->q ||
+	    !u->need || !u->carry || !u->parked || !u->own ||
+	    !u->free_slots || !u->reserved || !u->touched)
 		return -MAGLEV_E_NOMEM;
 	return 0;
 }
 
 /*
  * Which old ids are still the same backend (same id, same identity) and
- * what they are now: an active index, or parked (unavailable). Tables only
- * hold ids of the old list, so carry[] of other ids is never read.
+ * what they are now: an active index, or parked (unavailable). pos[] is the
+ * new list in identity order; list[] receives it in id order.
  */
 static int match_backends(struct update *u, const struct maglev_state *st,
-			  const struct maglev_backend *nb, size_t n)
+			  const struct maglev_backend *nb, size_t n,
+			  const uint32_t *pos, struct maglev_backend *list)
 {
-	uint16_t *newpos;
-	uint32_t *pos;
-	size_t i;
+	uint16_t *newpos = malloc((u->ids + 1) * sizeof(*newpos));
+	size_t i, k;
 
-	newpos = malloc(u->ids * sizeof(*newpos));
-	pos = malloc((n + 1) * sizeof(*pos));
-	if (!newpos || !pos) {
-		free(newpos);
-		free(pos);
+	if (!newpos)
 		return -MAGLEV_E_NOMEM;
-	}
-	memset(newpos, 0xff, u->ids * sizeof(*newpos));
-	memset(u->carry, 0xff, u->ids * sizeof(*u->carry));
+	memset(newpos, 0xff, (u->ids + 1) * sizeof(*newpos));
 
-	maglev_sort_by_identity(nb, n, pos);
-	u->na = 0;
-	for (i = 0; i < n; i++) {
+	for (i = u->na = 0; i < n; i++)
+		u->na += maglev_backend_active(&nb[i]);
+	u->nil = u->na;
+	for (i = 0; i <= u->ids; i++)
+		u->carry[i] = u->nil;
+	u->act_id[u->nil] = MAGLEV_NONE;
+	for (i = k = 0; i < n; i++) {
 		const struct maglev_backend *b = &nb[pos[i]];
 
 		newpos[b->id] = pos[i];
 		if (maglev_backend_active(b)) {
-			u->act[u->na] = pos[i];
-			u->w[u->na] = b->weight;
-			u->na++;
+			u->carry[b->id] = k;
+			u->act_id[k] = b->id;
+			u->w[k] = b->weight;
+			k++;
 		}
 	}
-	for (i = 0; i < u->na; i++)
-		u->carry[nb[u->act[i]].id] = i;
-
 	for (i = 0; i < st->nr_backends; i++) {
 		const struct maglev_backend *old = &st->backends[i];
 		uint16_t p = newpos[old->id];
 
-		if (p == MAGLEV_NONE || maglev_identity_cmp(old, &nb[p])) {
-			/* Gone, or the id now names someone else. */
-			u->carry[old->id] = MAGLEV_NONE;
-			continue;
-		}
-		if (!maglev_backend_active(&nb[p]))
+		if (p == MAGLEV_NONE || maglev_identity_cmp(old, &nb[p]))
+			u->carry[old->id] = u->nil;	/* gone */
+		else if (!maglev_backend_active(&nb[p]))
 			u->parked[old->id] = 1;
 	}
+	/* Ids new in this update own nothing yet: tables hold old ids only. */
+	for (i = k = 0; i < u->ids; i++)
+		if (newpos[i] != MAGLEV_NONE)
+			list[k++] = nb[newpos[i]];
 	free(newpos);
-	free(pos);
 	return 0;
 }
 
-static uint16_t carried(const struct update *u, uint16_t id)
-{
-	return id == MAGLEV_NONE ? MAGLEV_NONE : u->carry[id];
-}
-
 /* Step 1: who holds what, who asks for what, and the quotas. */
-static int count_and_share(struct update *u, const struct maglev_state *st,
-			   bool *returning)
+static int count_and_share(struct update *u, const struct maglev_state *st)
 {
+	size_t a, i;
 	uint32_t s;
-	size_t a;
 	int err;
 
-	*returning = false;
+	u->nr_free = u->nr_reserved = u->nr_touched = 0;
 	for (s = 0; s < u->m; s++) {
-		uint16_t o = carried(u, st->table[s]);
-		uint16_t r = carried(u, st->base[s]);
+		uint16_t p = st->table[s];
+		uint16_t o = u->carry[map_index(u, p)];
 
 		u->own[s] = o;
-		if (o != MAGLEV_NONE)
-			u->have[o]++;
-		if (r != MAGLEV_NONE && r != o) {
+		u->have[o]++;
+		if (o == u->nil || st->base[s] != p)
+			u->touched[u->nr_touched++] = s;
+	}
+	for (a = 0; a < u->na; a++)
+		u->want[a] = u->have[a];
+	for (i = 0; i < u->nr_touched; i++) {
+		uint16_t o, r;
+
+		s = u->touched[i];
+		o = u->own[s];
+		r = u->carry[map_index(u, st->base[s])];
+		if (o == u->nil)
+			u->free_slots[u->nr_free++] = s;
+		if (r != u->nil && r != o) {
 			u->want[r]++;
-			*returning = true;
-		} else if (o != MAGLEV_NONE) {
-			u->want[o]++;
+			if (o != u->nil)
+				u->want[o]--;
+			u->reserved[u->nr_reserved++] = s;
 		}
 	}
 	err = maglev_quota_near(u->w, u->want, u->have, u->na, u->m, u->q);
@@ -183,18 +226,56 @@ static int count_and_share(struct update *u, const struct maglev_state *st,
 	return 0;
 }
 
-/* Step 2. */
-static void reclaim(struct update *u, const struct maglev_state *st,
-		    const struct maglev_walk *order)
+static int cmp_u64(const void *x, const void *y)
 {
-	uint32_t s = order->start, k;
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 
-	for (k = 0; k < u->m; k++, s = maglev_walk_next(order, s)) {
-		uint16_t r = carried(u, st->base[s]), o = u->own[s];
+	return a < b ? -1 : a > b;
+}
 
-		if (r == MAGLEV_NONE || r == o || u->need[r] <= 0)
+/*
+ * Puts slots[] in the slot order: sorted by their rank in the walk, which
+ * is (s - start) / step mod M. Same result as walking all M slots, at the
+ * cost of the few slots at hand.
+ */
+static int sort_in_order(const struct update *u, uint32_t *slots, size_t n)
+{
+	uint64_t *key = malloc((n + 1) * sizeof(*key));
+	size_t i;
+
+	if (!key)
+		return -MAGLEV_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		uint64_t d = slots[i] >= u->order.start ?
+			     slots[i] - u->order.start :
+			     slots[i] + u->m - u->order.start;
+
+		key[i] = (d * u->order_inv % u->m) << 32 | slots[i];
+	}
+	qsort(key, n, sizeof(*key), cmp_u64);
+	for (i = 0; i < n; i++)
+		slots[i] = (uint32_t)key[i];
+	free(key);
+	return 0;
+}
+
+/* Step 2. */
+static int reclaim(struct update *u, const struct maglev_state *st)
+{
+	size_t i;
+	int err;
+
+	err = sort_in_order(u, u->reserved, u->nr_reserved);
+	if (err)
+		return err;
+	for (i = 0; i < u->nr_reserved; i++) {
+		uint32_t s = u->reserved[i];
+		uint16_t r = u->carry[map_index(u, st->base[s])];
+		uint16_t o = u->own[s];
+
+		if (u->need[r] <= 0)
 			continue;
-		if (o != MAGLEV_NONE) {
+		if (o != u->nil) {
 			if (u->need[o] >= 0)
 				continue;
 			u->need[o]++;
@@ -202,67 +283,88 @@ static void reclaim(struct update *u, const struct maglev_state *st,
 		u->own[s] = r;
 		u->need[r]--;
 	}
+	return 0;
 }
 
-/* Step 3. */
-static void release(struct update *u, const struct maglev_walk *order)
+/* Step 3: walks the slot order backwards until no owner is above quota. */
+static void release(struct update *u, const struct maglev_state *st)
 {
-	uint32_t s = maglev_walk_last(order), k;
+	uint32_t s = maglev_walk_last(&u->order), k;
 	int64_t surplus = 0;
 	size_t a;
 
 	for (a = 0; a < u->na; a++)
 		if (u->need[a] < 0)
 			surplus -= u->need[a];
-	for (k = 0; k < u->m && surplus; k++, s = maglev_walk_prev(order, s)) {
+	for (k = 0; k < u->m && surplus;
+	     k++, s = maglev_walk_prev(&u->order, s)) {
 		uint16_t o = u->own[s];
 
-		if (o != MAGLEV_NONE && u->need[o] < 0) {
-			u->own[s] = MAGLEV_NONE;
+		if (u->need[o] < 0) {
+			u->own[s] = u->nil;
 			u->need[o]++;
+			u->free_slots[u->nr_free++] = s;
+			/* Owned slots are touched when they have a reservation. */
+			if (st->base[s] == st->table[s])
+				u->touched[u->nr_touched++] = s;
 			surplus--;
 		}
 	}
 }
 
 /* Step 4. */
-static void fill(struct update *u, const struct maglev_walk *order)
+static int fill(struct update *u)
 {
-	uint32_t s = order->start, k;
-	size_t a = 0;
+	size_t i, k = 0, a = 0;
+	uint32_t s;
+	int err;
 
 	if (!u->na)
-		return;
-	for (k = 0; k < u->m; k++, s = maglev_walk_next(order, s)) {
-		if (u->own[s] != MAGLEV_NONE)
-			continue;
+		return 0;
+	/* Still free (reclaim took some): in slot order. */
+	for (i = 0; i < u->nr_free; i++)
+		if (u->own[u->free_slots[i]] == u->nil)
+			u->free_slots[k++] = u->free_slots[i];
+	u->nr_free = k;
+	if (k < u->m / 64) {
+		err = sort_in_order(u, u->free_slots, k);
+		if (err)
+			return err;
+	} else {
+		/* Many: collecting them along the walk is cheaper. */
+		for (i = k = 0, s = u->order.start; i < u->m;
+		     i++, s = maglev_walk_next(&u->order, s))
+			if (u->own[s] == u->nil)
+				u->free_slots[k++] = s;
+	}
+	for (i = 0; i < k; i++) {
 		while (a < u->na && u->need[a] <= 0)
 			a++;
 		if (a == u->na)
 			break;	/* cannot happen: free slots == sum of needs */
-		u->own[s] = a;
+		u->own[u->free_slots[i]] = a;
 		u->need[a]--;
 	}
+	return 0;
 }
 
 /*
- * The next published and base tables, in place: a slot's new values depend
- * only on its old ones and own[].
+ * The next published and base tables, in place. Only touched slots can
+ * change; a slot's new values depend on its old ones and own[] alone.
  */
-static void write_tables(const struct update *u, struct maglev_state *st,
-			 const struct maglev_backend *nb)
+static void write_tables(const struct update *u, struct maglev_state *st)
 {
-	uint32_t s;
+	size_t i;
 
-	for (s = 0; s < u->m; s++) {
+	for (i = 0; i < u->nr_touched; i++) {
+		uint32_t s = u->touched[i];
 		uint16_t p = st->table[s], b = st->base[s];
-		uint16_t now = u->own[s] == MAGLEV_NONE ? MAGLEV_NONE :
-			       nb[u->act[u->own[s]]].id;
+		uint16_t now = u->act_id[u->own[s]];
 
 		st->table[s] = now;
-		if (p != MAGLEV_NONE && u->parked[p])
+		if (u->parked[map_index(u, p)])
 			st->base[s] = p;	/* it held the slot until now */
-		else if (b != MAGLEV_NONE && u->parked[b])
+		else if (b != p && u->parked[map_index(u, b)])
 			st->base[s] = b;	/* an older reservation */
 		else
 			st->base[s] = now;
@@ -272,42 +374,41 @@ static void write_tables(const struct update *u, struct maglev_state *st,
 int maglev_update_list(struct maglev_state *st,
 		       const struct maglev_backend *backends, size_t n)
 {
-	struct maglev_backend *list;
-	struct maglev_walk order;
+	struct maglev_backend *list = NULL;
 	struct update u = { 0 };
-	bool returning;
+	uint32_t *pos = NULL;
 	int err;
 
-	err = maglev_check_backends(backends, n, st->m);
-	if (err)
-		return err;
+	if (n > MAGLEV_BACKENDS_MAX)
+		return -MAGLEV_E_TOO_MANY;
+	pos = malloc((n + 1) * sizeof(*pos));
 	list = malloc((n + 1) * sizeof(*list));
 	err = -MAGLEV_E_NOMEM;
-	if (!list)
+	if (!pos || !list)
 		goto out;
-	memcpy(list, backends, n * sizeof(*list));
-	maglev_sort_by_id(list, n);
-
-	err = update_alloc(&u, st, list, n);
+	err = maglev_check_backends(backends, n, st->m, pos);
 	if (!err)
-		err = match_backends(&u, st, list, n);
+		err = update_alloc(&u, st, backends, n);
 	if (!err)
-		err = count_and_share(&u, st, &returning);
+		err = match_backends(&u, st, backends, n, pos, list);
+	if (!err)
+		err = count_and_share(&u, st);
+	if (!err && u.nr_reserved)
+		err = reclaim(&u, st);
 	if (err)
 		goto out;
-
-	maglev_slot_order(&order, &st->seed, st->m);
-	if (returning)
-		reclaim(&u, st, &order);
-	release(&u, &order);
-	fill(&u, &order);
-	write_tables(&u, st, list);
+	release(&u, st);
+	err = fill(&u);
+	if (err)
+		goto out;
+	write_tables(&u, st);
 
 	free(st->backends);
 	st->backends = list;
 	st->nr_backends = n;
 	list = NULL;
 out:
+	free(pos);
 	free(list);
 	update_free(&u);
 	return err;
