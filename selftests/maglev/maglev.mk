@@ -9,6 +9,6 @@ MAGLEV_TESTS := flow_hash_test build_test update_test
 $(MAGLEV_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 
 $(addprefix $(MAGLEV_TEST_DIR)/,$(MAGLEV_TESTS)): %: %.o $(MAGLEV_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) $(MAGLEV_LDLIBS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
 
 HOST_TESTS += $(addprefix $(MAGLEV_TEST_DIR)/,$(MAGLEV_TESTS))

@@ -7,7 +7,7 @@ build/tools/bench/maglev-bench.o: USER_CFLAGS += -Itools
 
 build/tools/bench/maglev-bench: build/tools/bench/maglev-bench.o \
 		build/tools/maglev-disruption/experiment.o $(MAGLEV_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) $(MAGLEV_LDLIBS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
 
 BINS += build/tools/bench/maglev-bench
 BENCHES += build/tools/bench/maglev-bench

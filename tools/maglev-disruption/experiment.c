@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +101,12 @@ static double needed_moves(const struct experiment *e)
 	double sum = 0;
 	size_t i;
 
-	for (i = 0; i < e->n; i++)
-		sum += fabs(fair_share(e->before, e->n, e->m, e->before[i].id) -
-			    fair_share(e->after, e->n_after, e->m,
-				       e->before[i].id));
+	for (i = 0; i < e->n; i++) {
+		double d = fair_share(e->before, e->n, e->m, e->before[i].id) -
+			   fair_share(e->after, e->n_after, e->m, e->before[i].id);
+
+		sum += d < 0 ? -d : d;
+	}
 	for (i = e->n; i < e->n_after; i++)
 		sum += fair_share(e->after, e->n_after, e->m, e->after[i].id);
 	return sum / 2;

@@ -10,6 +10,6 @@ $(MAGLEV_DISRUPTION_DIR)/%.o: USER_CFLAGS += -Itools
 $(MAGLEV_DISRUPTION_DIR)/maglev-disruption: \
 		$(MAGLEV_DISRUPTION_DIR)/maglev-disruption.o \
 		$(MAGLEV_DISRUPTION_DIR)/experiment.o $(MAGLEV_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) $(MAGLEV_LDLIBS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
 
 BINS += $(MAGLEV_DISRUPTION_DIR)/maglev-disruption

@@ -4,4 +4,3 @@
 MAGLEV_OBJS := $(addprefix build/userspace/lib/,maglev.o maglev_backend.o \
 	maglev_error.o maglev_perm.o maglev_quota.o maglev_state.o \
 	maglev_stats.o maglev_update.o)
-MAGLEV_LDLIBS := -lm

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Measures of a table: entries moved between two tables, and balance. */
-#include <math.h>
 #include <stdlib.h>
 
 #include "lib/maglev_internal.h"
@@ -39,8 +38,10 @@ double maglev_table_balance(const uint16_t *table, uint32_t m,
 		fair = m * (backends[i].weight / total);
 		if (held / fair > worst)
 			worst = held / fair;
-		if (fabs(held - fair) > dev)
-			dev = fabs(held - fair);
+		if (held - fair > dev)
+			dev = held - fair;
+		if (fair - held > dev)
+			dev = fair - held;
 	}
 	free(count);
 	if (max_dev)
