@@ -25,6 +25,20 @@ static const struct genl_multicast_group klb_mcgrps[] = {
 	[KLB_MCGRP_EVENTS_ID] = { .name = KLB_MCGRP_EVENTS },
 };
 
+/* Bounds past s16 need a range object: the inline policy fields are s16. */
+static struct netlink_range_validation klb_weight_range = {
+	.max = 65535,
+};
+
+static struct netlink_range_validation klb_backend_id_range = {
+	.max = KLB_BACKEND_ID_MAX,
+};
+
+static struct netlink_range_validation klb_table_entries_range = {
+	.min = sizeof(u16),
+	.max = KLB_TABLE_CHUNK_MAX * sizeof(u16),
+};
+
 static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
 	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
@@ -44,20 +58,20 @@ static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 };
 
 static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
-	[KLB_BE_A_ID] = NLA_POLICY_MAX(NLA_U16, KLB_BACKEND_ID_MAX),
+	[KLB_BE_A_ID] = NLA_POLICY_FULL_RANGE(NLA_U16, &klb_backend_id_range),
 	[KLB_BE_A_FAMILY] = { .type = NLA_U16 },
 	[KLB_BE_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(__be32),
 					   sizeof(struct in6_addr)),
 	[KLB_BE_A_PORT] = { .type = NLA_BE16 },
-	[KLB_BE_A_WEIGHT] = NLA_POLICY_MAX(NLA_U32, 65535),
+	[KLB_BE_A_WEIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32, &klb_weight_range),
 	[KLB_BE_A_STATE] = NLA_POLICY_MAX(NLA_U8, KLB_BACKEND_STATE_MAX),
 };
 
 static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
 	[KLB_TBL_A_SIZE] = { .type = NLA_U32 },
 	[KLB_TBL_A_OFFSET] = { .type = NLA_U32 },
-	[KLB_TBL_A_ENTRIES] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(u16),
-					       KLB_TABLE_CHUNK_MAX * sizeof(u16)),
+	[KLB_TBL_A_ENTRIES] = NLA_POLICY_FULL_RANGE(NLA_BINARY,
+						    &klb_table_entries_range),
 };
 
 static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
