@@ -66,6 +66,22 @@ bench: deps all
 demo: deps all
 	tools/demo.sh
 
+# Install: the module for the kernel it was built against, the programs,
+# their man pages and completion. DESTDIR and PREFIX as usual.
+PREFIX   ?= /usr/local
+KVER     ?= $(notdir $(patsubst %/build,%,$(KDIR)))
+INSTALL_PROGS := build/userspace/klbctl/klbctl
+INSTALL_MAN8  := $(wildcard Documentation/*.8)
+
+install: all
+	install -D -m 0644 kmod/klb.ko $(DESTDIR)/lib/modules/$(KVER)/extra/klb.ko
+	[ -n "$(DESTDIR)" ] || depmod -a $(KVER)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	$(if $(INSTALL_MAN8),install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/)
+	install -D -m 0644 userspace/klbctl/klbctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/klbctl
+
 # 'make print-VAR' shows a variable, e.g. the test lists for tools/check.sh.
 print-%:
 	@echo $($*)
