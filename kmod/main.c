@@ -73,6 +73,12 @@ static int klb_netlink_event(struct notifier_block *nb, unsigned long event,
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
 	kn = klb_net(n->net);
+	/*
+	 * Every generic netlink socket of the system passes here; most have
+	 * no transaction, and a closing socket cannot open one.
+	 */
+	if (list_empty_careful(&kn->txns))
+		return NOTIFY_DONE;
 	mutex_lock(&kn->lock);
 	klb_txn_abort_portid(kn, n->portid);
 	mutex_unlock(&kn->lock);
