@@ -19,6 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <klb/flow_hash.h>
+#include <klb/maglev.h>
+
 #include "maglev-disruption/experiment.h"
 
 static double now_ms(void)
@@ -152,6 +155,57 @@ static int table(const char *weights, const char *add)
 	return 0;
 }
 
+/*
+ * The per-packet side: the flow hash and a flow's candidates, in ns per
+ * call (what klb.ko runs for a new flow).
+ */
+static int packet_path(void)
+{
+	enum { FLOWS = 1 << 20, N = 1000, M = 65537 };
+	static const unsigned int wants[] = { 1, 2, 4 };
+	struct klb_flow_key key = { .family = 10, .proto = 6 };
+	struct klb_hash_seed seed = { 1, 2 };
+	struct experiment e;
+	uint16_t *table, ids[4];
+	uint64_t sink = 0;
+	double t0, t;
+	uint32_t i;
+	int src;
+	size_t k;
+
+	if (experiment_init(&e, N, M, "1", "remove:0", 1))
+		return 1;
+	table = malloc(M * sizeof(*table));
+	if (!table || maglev_build(table, M, &e.seed, e.before, N))
+		return 1;
+	printf("# per new flow: SipHash-2-4 flow hash, %d flows\n", FLOWS);
+	for (src = 0; src < 2; src++) {
+		t0 = now_ms();
+		for (i = 0; i < FLOWS; i++) {
+			key.sport = i;
+			key.saddr[15] = i >> 16;
+			key.saddr[14] = i >> 8;
+			sink += klb_flow_hash(&key, &seed, src);
+		}
+		t = now_ms() - t0;
+		printf("flow hash, %-12s %7.1f ns\n",
+		       src ? "source only" : "five-tuple", t * 1e6 / FLOWS);
+	}
+	for (k = 0; k < 3; k++) {
+		t0 = now_ms();
+		for (i = 0; i < FLOWS; i++)
+			sink += klb_maglev_candidates(table, M, sink * 31 + i,
+						      ids, wants[k], 64);
+		t = now_ms() - t0;
+		printf("first %u candidate%s of %d backends, M %d: %7.1f ns\n",
+		       wants[k], wants[k] > 1 ? "s" : " ", N, M,
+		       t * 1e6 / FLOWS);
+	}
+	free(table);
+	experiment_free(&e);
+	return sink == 42;	/* keeps the loops */
+}
+
 static int one(const char *what, unsigned long n, unsigned long m,
 	       const char *weights, const char *change)
 {
@@ -223,6 +277,9 @@ int main(int argc, char **argv)
 	}
 	printf("# maglev-bench: Maglev tables, classic rebuild vs incremental update\n");
 	print_machine();
+	if (packet_path())
+		return 1;
+	printf("\n");
 	if (table("1", "add:1"))
 		return 1;
 	printf("\n");

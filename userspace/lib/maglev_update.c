@@ -176,7 +176,10 @@ static int match_backends(struct update *u, const struct maglev_state *st,
 		else if (!maglev_backend_active(&nb[p]))
 			u->parked[old->id] = 1;
 	}
-	/* Ids new in this update own nothing yet: tables hold old ids only. */
+	/*
+	 * carry[] of an id new in this update is never read (tables hold
+	 * old ids only). The new list, by id:
+	 */
 	for (i = k = 0; i < u->ids; i++)
 		if (newpos[i] != MAGLEV_NONE)
 			list[k++] = nb[newpos[i]];
