@@ -775,7 +775,7 @@ static int api_fp_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int api_fingerprint(struct api_nl *nl, uint64_t *fp)
+static int api_fingerprint_of(struct api_nl *nl, bool with_txns, uint64_t *fp)
 {
 	uint64_t h = 0xcbf29ce484222325ULL, gen;
 	struct api_info info;
@@ -786,10 +786,21 @@ int api_fingerprint(struct api_nl *nl, uint64_t *fp)
 		return ret;
 	h = api_hash(h, &gen, sizeof(gen));
 	h = api_hash(h, &info.services, sizeof(info.services));
-	h = api_hash(h, &info.txns, sizeof(info.txns));
+	if (with_txns)
+		h = api_hash(h, &info.txns, sizeof(info.txns));
 	ret = api_service_dump(nl, api_fp_cb, &h, NULL);
 	if (ret)
 		return ret;
 	*fp = h;
 	return 0;
+}
+
+int api_fingerprint(struct api_nl *nl, uint64_t *fp)
+{
+	return api_fingerprint_of(nl, true, fp);
+}
+
+int api_fingerprint_published(struct api_nl *nl, uint64_t *fp)
+{
+	return api_fingerprint_of(nl, false, fp);
 }

@@ -185,5 +185,7 @@ int api_info_get(struct api_nl *nl, struct api_info *info,
  * settings, backends and table. Equal fingerprints: nothing changed.
  */
 int api_fingerprint(struct api_nl *nl, uint64_t *fp);
+/* The same without the open transactions: what packets and readers see. */
+int api_fingerprint_published(struct api_nl *nl, uint64_t *fp);
 
 #endif /* API_KLB_H */

@@ -43,6 +43,13 @@
 	ASSERT_EQ(before, __after) TH_LOG("a rejected request changed state"); \
 } while (0)
 
+/* The same for what is published, when a failed commit ends a transaction. */
+#define ASSERT_PUBLISHED_UNCHANGED(nl, before) do { \
+	uint64_t __after = 0; \
+	ASSERT_EQ(0, api_fingerprint_published(nl, &__after)); \
+	ASSERT_EQ(before, __after) TH_LOG("a rejected commit changed state"); \
+} while (0)
+
 static inline int api_enter_new_netns(void)
 {
 	return unshare(CLONE_NEWNET) ? -errno : 0;
