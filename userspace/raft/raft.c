@@ -1109,6 +1109,15 @@ static void step_vote_request(struct raft *r, const struct raft_msg *m)
 		if (!pre) {
 			r->election_elapsed = 0;
 			r->vote = m->from;
+		} else if (r->role == RAFT_FOLLOWER) {
+			/*
+			 * Give the candidate we would vote for time to finish
+			 * instead of timing out next to it and splitting the
+			 * vote. Its leader is silent (we are out of lease), so
+			 * forget it: the lease must not turn the real vote away.
+			 */
+			r->election_elapsed = 0;
+			r->lead = RAFT_NONE;
 		}
 	} else {
 		resp.term = r->term;
@@ -1127,9 +1136,17 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 		if (m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PREVOTE) {
 			bool force = m->type == RAFT_MSG_VOTE && m->context == RAFT_VOTE_TRANSFER;
 			bool in_lease = r->cfg.check_quorum && r->lead != RAFT_NONE &&
-					r->election_elapsed < r->cfg.election_ticks;
+					r->election_elapsed + r->cfg.heartbeat_ticks <
+					r->cfg.election_ticks;
 
-			/* Leader lease: a live leader makes us ignore campaigns. */
+			/*
+			 * Leader lease: a live leader makes us ignore campaigns.
+			 * A follower that reaches a live leader hears from it every
+			 * heartbeat interval, so the lease can end one interval
+			 * before the shortest election timeout: then followers
+			 * that heard the last heartbeat a little apart do not
+			 * turn away the first one to time out.
+			 */
 			if (in_lease && !force)
 				return 0;
 		}

@@ -6,3 +6,9 @@ build/userspace/raft/raft-sim: build/userspace/raft/sim_main.o $(RAFT_SIM_OBJS) 
 	$(CC) -o $@ $^ $(USER_LDFLAGS)
 
 BINS += build/userspace/raft/raft-sim
+
+build/userspace/raft/raft-bench: build/userspace/raft/bench.o $(RAFT_STORAGE_OBJS) $(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(RAFT_STORAGE_LIBS)
+
+BINS += build/userspace/raft/raft-bench
+BENCHES += userspace/raft/raft-bench.sh

@@ -368,6 +368,10 @@ static void node_config(struct sim *s, struct sim_node *n, struct raft_config *c
 	cfg->heartbeat_ticks = s->opt.heartbeat_ticks;
 	cfg->pre_vote = prng_chance(&p, 700);
 	cfg->check_quorum = prng_chance(&p, 700);
+	if (s->opt.no_faults) {
+		cfg->pre_vote = true;
+		cfg->check_quorum = true;
+	}
 	/* Tiny messages (one entry each) open windows where a leader has
 	 * acknowledgements for old entries but not yet for its own. */
 	cfg->max_msg_bytes = prng_chance(&p, 500) ? 8 + prng_below(&p, 32) :
@@ -545,8 +549,9 @@ static void node_process(struct sim *s, struct sim_node *n)
 				free(c);
 			}
 			/* fsync latency: usually short, sometimes slow */
-			schedule(s, s->now + (prng_chance(&s->prng, 50) ? 20 + prng_below(&s->prng, 80) :
-					      prng_below(&s->prng, 4)),
+			schedule(s, s->now + (!s->opt.no_faults && prng_chance(&s->prng, 50) ?
+					      20 + prng_below(&s->prng, 80) :
+					      1 + prng_below(&s->prng, 3)),
 				 EV_SYNC, n->id, n->write_gen, NULL);
 		} else {
 			for (i = 0; i < rd.n_msgs_after_persist; i++)
@@ -603,8 +608,8 @@ static void client_step(struct sim *s)
 	struct raft_buf bufs[4];
 	int k, i;
 
-	schedule(s, s->now + (s->healing ? 50 : 3 + prng_below(&s->prng, 20)), EV_CLIENT, 0, 0,
-		 NULL);
+	schedule(s, s->now + (s->healing ? 50 : s->opt.no_faults ? 200 :
+			      3 + prng_below(&s->prng, 20)), EV_CLIENT, 0, 0, NULL);
 	if (!n || s->now < n->paused_until)
 		return;
 	k = 1 + prng_below(&s->prng, 4);
@@ -871,6 +876,8 @@ static void world_init(struct sim *s, const struct sim_options *opt)
 	s->check = check_new();
 	s->n_nodes = 3 + prng_below(&s->prng, SIM_MAX_NODES - 2);
 	voters = s->n_nodes >= 5 && prng_chance(&s->prng, 500) ? 5 : 3;
+	if (opt->nodes >= 1 && opt->nodes <= SIM_MAX_NODES)
+		s->n_nodes = voters = opt->nodes;
 	/* The fault mix of this seed. */
 	s->p_drop = prng_below(&s->prng, 150);
 	s->p_dup = prng_below(&s->prng, 100);
@@ -995,6 +1002,45 @@ static void step_event(struct sim *s, struct sim_event *ev)
 	}
 	if (ev->kind != EV_DELIVER && ev->kind != EV_TICK)
 		trace(s, ev->kind, ev->node, NULL, 0);
+}
+
+void sim_world_init(struct sim *s, const struct sim_options *opt)
+{
+	world_init(s, opt);
+}
+
+void sim_world_free(struct sim *s)
+{
+	world_free(s);
+}
+
+bool sim_step(struct sim *s)
+{
+	struct sim_event ev;
+
+	if (!s->n_heap || s->violation[0])
+		return false;
+	ev = pop(s);
+	step_event(s, &ev);
+	return !s->violation[0];
+}
+
+void sim_crash(struct sim *s, struct sim_node *n)
+{
+	node_crash(s, n);
+}
+
+void sim_restart(struct sim *s, struct sim_node *n)
+{
+	if (!n->up) {
+		node_start(s, n);
+		node_process(s, n);
+	}
+}
+
+struct sim_node *sim_leader(struct sim *s)
+{
+	return find_leader(s);
 }
 
 int sim_run(const struct sim_options *opt, struct sim *s)

@@ -122,6 +122,7 @@ struct sim_options {
 	unsigned int heartbeat_ticks;
 	unsigned int tick_ms;
 	bool no_faults;
+	int nodes;		/* fixed cluster size, all voters (0: seed picks) */
 };
 
 struct sim {
@@ -168,6 +169,13 @@ struct sim {
 
 /* sim.c */
 int sim_run(const struct sim_options *opt, struct sim *out_stats);
+/* Pieces for drivers other than sim_run (the election benchmark). */
+void sim_world_init(struct sim *s, const struct sim_options *opt);
+void sim_world_free(struct sim *s);
+bool sim_step(struct sim *s);
+void sim_crash(struct sim *s, struct sim_node *n);
+void sim_restart(struct sim *s, struct sim_node *n);
+struct sim_node *sim_leader(struct sim *s);
 void sim_violation(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_dump_trace(const struct sim *s, FILE *f);
 
