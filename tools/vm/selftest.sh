@@ -64,7 +64,7 @@ check "the host root is untouched" [ ! -e "/etc/klb-vm-selftest-$token" ]
 check "modprobe loads host modules" grep -qx "ip_vs loaded" "$out"
 check "network namespaces work" grep -qx "netns works" "$out"
 check "the kernel log is saved" grep -q "klb-vm: command exited with status 7" build/vm/dmesg.log
-check "a failure prints the kernel log" grep -q "last kernel messages" "$work/err"
+check "a failure prints the kernel log" grep -q "klb-vm: command exited with status 7" "$work/err"
 
 # A kernel warning fails a command that succeeded, unless allowed; both
 # runs go at once, which checks that concurrent runs stay apart.
