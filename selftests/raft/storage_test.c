@@ -18,6 +18,7 @@
 #include "raft/crc32c.h"
 #include "raft/prng.h"
 #include "raft/snapshot_file.h"
+#include "raft/storage.h"
 #include "raft/wal.h"
 
 static void make_dir(char *dir, size_t len)
@@ -435,6 +436,85 @@ TEST_F(snap, leftover_temp_file_is_ignored_and_damage_detected)
 	ASSERT_EQ(1, pwrite(fd, "X", 1, 40));
 	close(fd);
 	EXPECT_EQ(-EBADMSG, snapshot_load(self->dir, &got));
+}
+
+/* A node persists through raft_storage, restarts from it, compacts, and
+ * restarts again: the core boots with the same term, vote, log and commit. */
+static void drive(struct raft *r, struct raft_storage *st, struct __test_metadata *_metadata)
+{
+	struct raft_ready rd;
+
+	while (raft_has_ready(r)) {
+		raft_ready(r, &rd);
+		ASSERT_EQ(0, raft_storage_save(st, &rd));
+		raft_advance(r, &rd);
+	}
+}
+
+TEST_F(snap, node_restarts_from_its_directory)
+{
+	struct raft_conf conf = { .n_voters = 1, .voters = { 1 } };
+	struct raft_boot boot;
+	struct raft_storage st;
+	struct raft_status s1, s2;
+	struct raft_config cfg;
+	struct raft *r;
+	char dir[4200];
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/node", self->dir);
+	raft_config_default(&cfg, 1, 1);
+	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf));
+	EXPECT_EQ(-EEXIST, raft_storage_bootstrap(dir, &conf));
+	ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+	EXPECT_EQ(0, boot.n_entries);
+	EXPECT_EQ(1, boot.snap.conf.n_voters);
+	ASSERT_EQ(0, raft_new(&r, &cfg, &boot));
+	ASSERT_EQ(0, raft_campaign(r));
+	drive(r, &st, _metadata);
+	for (i = 0; i < 10; i++) {
+		char data[16];
+		struct raft_buf b = { data, snprintf(data, sizeof(data), "v%d", i) };
+
+		ASSERT_EQ(0, raft_propose(r, &b, 1, NULL));
+		drive(r, &st, _metadata);
+	}
+	raft_status(r, &s1);
+	EXPECT_EQ(11, s1.commit);
+	raft_free(r);
+	raft_storage_close(&st);
+
+	ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+	ASSERT_EQ(0, raft_new(&r, &cfg, &boot));
+	raft_status(r, &s2);
+	EXPECT_EQ(s1.term, s2.term);
+	EXPECT_EQ(s1.vote, s2.vote);
+	EXPECT_EQ(11, s2.last_index);
+	EXPECT_EQ(11, s2.commit);
+	EXPECT_EQ(1, s2.conf.n_voters);
+	ASSERT_EQ(4, raft_entry_at(r, 6)->len + 2);
+	EXPECT_EQ(0, memcmp(raft_entry_at(r, 6)->data, "v4", 2));
+	/* Apply everything, snapshot at 8, compact. */
+	drive(r, &st, _metadata);
+	ASSERT_EQ(0, raft_compact(r, 8, "state@8", 7));
+	ASSERT_EQ(0, raft_storage_compact(&st, raft_snapshot(r)));
+	raft_free(r);
+	raft_storage_close(&st);
+
+	ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+	EXPECT_EQ(8, boot.snap.index);
+	EXPECT_EQ(1, boot.snap.conf.n_voters);
+	ASSERT_EQ(7, boot.snap_len);
+	EXPECT_EQ(0, memcmp(boot.snap_data, "state@8", 7));
+	ASSERT_EQ(3, boot.n_entries);
+	EXPECT_EQ(9, boot.entries[0].index);
+	ASSERT_EQ(0, raft_new(&r, &cfg, &boot));
+	raft_status(r, &s2);
+	EXPECT_EQ(11, s2.last_index);
+	EXPECT_EQ(9, s2.first_index);
+	EXPECT_EQ(s1.term, s2.term);
+	raft_free(r);
+	raft_storage_close(&st);
 }
 
 TEST_HARNESS_MAIN
