@@ -932,8 +932,13 @@ static void world_free(struct sim *s)
 	for (i = 1; i <= s->n_nodes; i++) {
 		struct sim_node *n = &s->nodes[i];
 
-		if (n->up)
-			node_crash(s, n);
+		if (n->up) {
+			size_t j;
+
+			raft_free(n->r);
+			for (j = 0; j < n->n_after; j++)
+				msg_release(&n->after[j]);
+		}
 		disk_free(&n->disk);
 		shadow_free(&n->log);
 		free(n->after);
