@@ -213,6 +213,8 @@ static int api_handle_msg(const struct nlmsghdr *nlh, api_msg_cb cb,
 		if (len >= sizeof(code))
 			memcpy(&code, payload, sizeof(code));
 		err->error = -code;
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			err->dump_intr = true;
 		if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len >= MNL_ALIGN(4))
 			api_parse_ext_ack(payload + MNL_ALIGN(4),
 					  len - MNL_ALIGN(4), err);
@@ -256,6 +258,8 @@ int api_recv_reply(struct api_nl *nl, uint32_t seq, api_msg_cb cb,
 			if (done)
 				break;
 		}
+		if (!done && nl->between_reads)
+			nl->between_reads(nl->between_reads_arg);
 	}
 	return -err->error;
 }

@@ -26,6 +26,9 @@ struct api_nl {
 	uint32_t portid;
 	uint32_t seq;
 	char *rcv;			/* API_RCV_MAX bytes */
+	/* Called after each datagram of a reply: to act in the middle of a dump. */
+	void (*between_reads)(void *arg);
+	void *between_reads_arg;
 };
 
 /* What the kernel said about a rejected (or accepted) request. */

@@ -11,7 +11,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -120,44 +119,65 @@ TEST_F_TIMEOUT(klb, dump_thousands_each_once, 240)
 /*
  * The churn services come first in the netns, so deleting one moves every
  * stable service one place down the list a dump walks: a dump that did not
- * notice would skip or repeat one.
+ * notice would skip or repeat one. The writes happen at chosen points in
+ * the middle of dumps (between two datagrams of the reply), so that every
+ * other round is interleaved for certain; the rounds in between have no
+ * write and must be consistent.
  */
+struct churn {
+	struct api_nl nl;
+	int after;			/* write after this many datagrams */
+	int seen;
+	int next;
+	int failed;
+};
+
+static void churn_between_reads(void *arg)
+{
+	struct churn *w = arg;
+	struct api_key k;
+
+	if (++w->seen != w->after)
+		return;
+	churn_key(&k, w->next);
+	w->next = (w->next + 1) % NR_CHURN;
+	if (api_service_del(&w->nl, &k, NULL) || api_service_new(&w->nl, &k, NULL))
+		w->failed++;
+}
+
 TEST_F_TIMEOUT(klb, dump_interleaved_with_writes, 300)
 {
-	int clean = 0, flagged = 0, round, i, status;
 	struct census *c = calloc(1, sizeof(*c));
+	int clean = 0, flagged = 0, round, i;
+	struct churn w = { 0 };
 	struct api_key k;
-	pid_t writer;
 
 	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, api_open(&w.nl));
 	for (i = 0; i < NR_CHURN; i++) {
 		churn_key(&k, i);
 		ASSERT_EQ(0, api_service_new(&self->nl, &k, NULL));
 	}
 	ASSERT_EQ(0, create_stable(&self->nl));
-
-	writer = fork();
-	ASSERT_LE(0, writer);
-	if (writer == 0) {
-		struct api_nl wnl;
-
-		if (api_open(&wnl))
-			_exit(2);
-		/* Until killed: delete one, re-create it (at the end of the list). */
-		for (i = 0;; i = (i + 1) % NR_CHURN) {
-			churn_key(&k, i);
-			if (api_service_del(&wnl, &k, NULL) ||
-			    api_service_new(&wnl, &k, NULL))
-				_exit(3);
-		}
-	}
+	self->nl.between_reads = churn_between_reads;
+	self->nl.between_reads_arg = &w;
 
 	for (round = 0; round < 12; round++) {
+		bool interleaved = round % 2 == 0;
 		struct api_err err;
 		int bad = 0;
 
 		memset(c, 0, sizeof(*c));
+		w.seen = 0;
+		w.after = interleaved ? 1 + round / 2 : -1;
 		ASSERT_EQ(0, api_service_dump(&self->nl, census_cb, c, &err));
+		ASSERT_EQ(0, w.failed);
+		if (interleaved) {
+			ASSERT_LT(w.after, w.seen) TH_LOG("the dump ended before the write");
+		} else {
+			EXPECT_FALSE(err.dump_intr) TH_LOG("round %d: flagged without a write",
+							   round);
+		}
 		if (err.dump_intr) {
 			flagged++;
 			continue;
@@ -171,11 +191,10 @@ TEST_F_TIMEOUT(klb, dump_interleaved_with_writes, 300)
 					 "skipped or repeated %d services", round, bad);
 		EXPECT_EQ(0, c->other);
 	}
-	kill(writer, SIGKILL);
-	ASSERT_EQ(writer, waitpid(writer, &status, 0));
-	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("the writer failed (status %d)", status);
+	self->nl.between_reads = NULL;
 	printf("# %d dumps consistent, %d flagged NLM_F_DUMP_INTR\n", clean, flagged);
 	fflush(stdout);
+	api_close(&w.nl);
 	free(c);
 }
 

@@ -48,7 +48,9 @@ static int fill(struct api_nl *nl, const struct api_key *k, uint32_t m,
 	if (!ret && txn) {
 		/* Left open, half-way through a table. */
 		ret = api_txn_begin(nl, k, txn, NULL);
-		ret = ret ?: api_table_set(nl, k, m, 0, t, m / 2 ?: 1, *txn, NULL);
+		ret = ret ?: api_table_set(nl, k, m, 0, t,
+					   m / 2 < KLB_TABLE_CHUNK_MAX ? m / 2 :
+					   KLB_TABLE_CHUNK_MAX, *txn, NULL);
 	}
 	free(req);
 	free(t);
