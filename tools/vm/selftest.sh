@@ -71,7 +71,8 @@ check "a failure prints the kernel log" grep -q "klb-vm: command exited with sta
 warn='echo "<4>WARNING: klb-vm selftest" >/dev/kmsg'
 "$run" -- sh -c "$warn" >"$work/warn.out" 2>"$work/warn.err" &
 p1=$!
-"$run" --allow-warn -- sh -c "$warn; echo allowed" >"$work/allow.out" 2>&1 &
+"$run" --allow-warn -- sh -c "$warn; echo allowed; echo e1 >&2; echo o2" \
+	>"$work/allow.out" 2>&1 &
 p2=$!
 wait $p1
 rc1=$?
@@ -81,6 +82,8 @@ check "a kernel WARNING fails the run (status 121)" [ "$rc1" = 121 ]
 check "the warning is printed" grep -q "WARNING: klb-vm selftest" "$work/warn.err"
 check "--allow-warn lets it pass" [ "$rc2" = 0 ]
 check "a concurrent run has its own output" grep -qx allowed "$work/allow.out"
+check "2>&1 keeps stdout and stderr in order" \
+	[ "$(tr '\n' ' ' <"$work/allow.out")" = "allowed e1 o2 " ]
 
 start=$(date +%s)
 mkdir "$work/tmp"
