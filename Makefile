@@ -40,7 +40,7 @@ $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -path $(O)/debug-kernel -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # Headers borrowed from the kernel tree at build time (never committed).
 $(KSFT)/kselftest_harness.h:
