@@ -111,7 +111,7 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 	struct klb_service *svcs = NULL, one;
 	struct klb_service_key key;
 	struct klb_client *c;
-	char name[SERVICE_STRLEN];
+	char name[SERVICE_STRLEN + 8] = "service ";
 	klb_error e;
 	size_t n, i;
 	int ret;
@@ -130,8 +130,9 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (argc == 2) {
+		fmt_service(&key, name + 8);
 		if (klb_service_get(c, &key, &one, &e))
-			return report_error(fmt_service(&key, name), &e);
+			return report_error(name, &e);
 		svcs = &one;
 		n = 1;
 	} else if (klb_service_list(c, &svcs, &n, NULL, &e)) {

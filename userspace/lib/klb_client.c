@@ -119,9 +119,10 @@ static void put_write(struct nlmsghdr *nlh, const struct klb_write *w)
 {
 	if (!w)
 		return;
+	/* Inside a transaction the guard goes on the commit. */
 	if (w->txn)
 		mnl_attr_put_u32(nlh, KLB_A_TXN, w->txn);
-	if (w->check_generation)
+	else if (w->check_generation)
 		mnl_attr_put_u64(nlh, KLB_A_GENERATION_EXPECT,
 				 w->expect_generation);
 }
@@ -554,6 +555,8 @@ int klb_backend_list(struct klb_client *c, const struct klb_service_key *key,
 
 	put_service(nlh, key, NULL);
 	err = reply_error(klb_request(c, nlh, backend_cb, &d, e), e);
+	if (err == -ENOENT && e && !e->msg[0])
+		nl_error_set(e, ENOENT, "no such service");
 	if (err) {
 		free(d.v.items);
 		return err;
@@ -658,6 +661,15 @@ int klb_table_get(struct klb_client *c, const struct klb_service_key *key,
 	memset(table, 0, sizeof(*table));
 	put_service(nlh, key, NULL);
 	err = reply_error(klb_request(c, nlh, table_cb, &d, e), e);
+	if (err == -ENOENT && e && !e->msg[0]) {
+		/* A dump's start gives no message: tell the two cases apart. */
+		struct klb_service svc;
+		klb_error ignored;
+
+		nl_error_set(e, ENOENT, "%s",
+			     klb_service_get(c, key, &svc, &ignored) == -ENOENT ?
+			     "no such service" : "the service has no table");
+	}
 	if (!err && d.filled != table->size)
 		err = nl_error_set(e, EBADMSG, "incomplete table from the kernel");
 	if (err) {

@@ -1,0 +1,483 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# klbctl against the real klb.ko, run as root in the test guest (the module
+# is loaded by selftests/run-in-vm.sh; loaded here from kmod/ if it is not).
+# Covers every command and option in text and JSON, IPv4 and IPv6, every
+# error path with its exit status and message, save/restore, concurrent
+# writers, network namespaces, monitor, module absence and missing
+# privileges. Prints TAP; exits non-zero if any test failed.
+
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+K=${KLBCTL:-$PWD/build/userspace/klbctl/klbctl}
+SLOT=$PWD/selftests/klbctl/flow_slot.py
+T=$(mktemp -d "${TMPDIR:-/tmp}/klbctl-test.XXXXXX")
+NS1=klbct-a-$$
+NS2=klbct-b-$$
+MON_PID=
+
+cleanup() {
+	[ -n "$MON_PID" ] && kill "$MON_PID" 2>/dev/null
+	ip netns del "$NS1" 2>/dev/null
+	ip netns del "$NS2" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1"
+	shift
+	for line in "$@"; do
+		echo "# $line"
+	done
+}
+
+# run CMD...: sets $rc, $out (stdout) and $err (stderr).
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+
+# check NAME RC [STDERR-REGEX] -- CMD...: exit status and message.
+check() {
+	local name=$1 want_rc=$2 pattern=
+	shift 2
+	if [ "$1" != -- ]; then
+		pattern=$1
+		shift
+	fi
+	shift
+	run "$@"
+	if [ "$rc" -ne "$want_rc" ]; then
+		not_ok "$name" "exit $rc, want $want_rc: $*" "stderr: $err"
+	elif [ -n "$pattern" ] && ! grep -Eq -- "$pattern" <<<"$err"; then
+		not_ok "$name" "stderr does not match /$pattern/: $err"
+	else
+		ok "$name"
+	fi
+}
+
+# json NAME PYTHON-EXPR -- CMD...: the command's stdout is one JSON
+# document and the expression (of d) holds.
+json() {
+	local name=$1 expr=$2
+	shift 3
+	run "$@"
+	if [ "$rc" -ne 0 ]; then
+		not_ok "$name" "exit $rc: $*" "stderr: $err"
+		return
+	fi
+	if python3 -c "
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+sys.exit(0 if ($expr) else 1)
+" "$T/out" 2>"$T/pyerr"; then
+		ok "$name"
+	else
+		not_ok "$name" "JSON check failed: $expr" "output: $(head -c 600 "$T/out")" \
+			"$(cat "$T/pyerr")"
+	fi
+}
+
+# py NAME PYTHON-CODE ARGS...: a free-form check; the code exits 0 to pass.
+py() {
+	local name=$1 code=$2
+	shift 2
+	if python3 -c "$code" "$@" 2>"$T/pyerr"; then
+		ok "$name"
+	else
+		not_ok "$name" "$(cat "$T/pyerr")"
+	fi
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP needs root (run in the guest)"
+	exit 0
+fi
+if ! grep -q '^klb ' /proc/modules; then
+	insmod kmod/klb.ko || { echo "Bail out! cannot load kmod/klb.ko"; exit 1; }
+fi
+
+V4=203.0.113.10:80
+V6='[2001:db8::10]:443'
+
+# ---- services -------------------------------------------------------------
+
+check "flush starts from nothing" 0 -- "$K" flush
+check "service add with defaults" 0 -- "$K" service add tcp $V4
+json "service show -j: defaults" \
+	'len(d) == 1 and d[0]["proto"] == "tcp" and d[0]["vip"] == "203.0.113.10:80" and d[0]["sched"] == "maglev" and d[0]["fwd"] == "nat" and d[0]["table_size"] == 16381 and d[0]["bound"] == 125 and d[0]["affinity"] == "none" and d[0]["down_policy"] == "resteer" and d[0]["backends"] == 0 and d[0]["table"] is False and len(d[0]["seed"]) == 32' \
+	-- "$K" -j service show
+run "$K" service show
+if [ "$rc" -eq 0 ] && grep -q '^PROTO' <<<"$out" && grep -Eq '^tcp +203\.0\.113\.10:80 +maglev +nat +16381' <<<"$out"; then
+	ok "service show: aligned text table"
+else
+	not_ok "service show: aligned text table" "$out"
+fi
+SEED=00112233445566778899aabbccddeeff
+check "service add udp with every option" 0 -- "$K" service add udp 203.0.113.11:53 \
+	sched maglev-bounded fwd tunnel table-size 251 bound 150 affinity src \
+	down-policy drop seed $SEED
+json "service show one -j: every option" \
+	'd[0]["proto"] == "udp" and d[0]["sched"] == "maglev-bounded" and d[0]["fwd"] == "tunnel" and d[0]["table_size"] == 251 and d[0]["bound"] == 150 and d[0]["affinity"] == "src" and d[0]["down_policy"] == "drop" and d[0]["seed"] == "'$SEED'"' \
+	-- "$K" -j service show udp 203.0.113.11:53
+check "service add IPv6" 0 -- "$K" service add tcp "$V6" sched wrr
+json "service show -j: IPv6 VIP" \
+	'any(s["vip"] == "[2001:db8::10]:443" and s["sched"] == "wrr" for s in d) and len(d) == 3' \
+	-- "$K" -j service show
+for s in rr wlc; do
+	check "service set sched $s" 0 -- "$K" service set tcp "$V6" sched $s
+	json "service set sched $s shows" 'd[0]["sched"] == "'$s'"' -- "$K" -j service show tcp "$V6"
+done
+check "service set fwd/bound/affinity/down-policy" 0 -- "$K" service set udp 203.0.113.11:53 \
+	fwd nat bound 200 affinity none down-policy resteer
+json "service set keeps what was not named" \
+	'd[0]["fwd"] == "nat" and d[0]["bound"] == 200 and d[0]["affinity"] == "none" and d[0]["down_policy"] == "resteer" and d[0]["sched"] == "maglev-bounded" and d[0]["table_size"] == 251 and d[0]["seed"] == "'$SEED'"' \
+	-- "$K" -j service show udp 203.0.113.11:53
+check "service del" 0 -- "$K" service del tcp "$V6"
+check "service show of a deleted service fails" 1 'service tcp \[2001:db8::10\]:443: .*no such service' -- \
+	"$K" service show tcp "$V6"
+check "service del of an unknown service fails" 1 'no such service' -- "$K" service del tcp "$V6"
+
+# ---- backends and the Maglev table ----------------------------------------
+
+check "backend add" 0 -- "$K" backend add tcp $V4 198.51.100.1:8080
+check "backend add weight 3" 0 -- "$K" backend add tcp $V4 198.51.100.2:8080 weight 3
+check "backend add third" 0 -- "$K" backend add tcp $V4 198.51.100.3:8080
+json "backend show -j: ids, weights, states" \
+	'[(b["id"], b["addr"], b["weight"], b["state"]) for b in d] == [(0, "198.51.100.1:8080", 1, "up"), (1, "198.51.100.2:8080", 3, "up"), (2, "198.51.100.3:8080", 1, "up")]' \
+	-- "$K" -j backend show tcp $V4
+run "$K" backend show tcp $V4
+if grep -Eq '^ID +ADDR +WEIGHT +STATE' <<<"$out" && grep -Eq '^1 +198\.51\.100\.2:8080 +3 +up' <<<"$out"; then
+	ok "backend show: text table"
+else
+	not_ok "backend show: text table" "$out"
+fi
+"$K" -j table show tcp $V4 >"$T/t0.json"
+json "table show -j: M ADDR:PORT strings, shares follow weights" \
+	'len(d) == 16381 and set(d) == {"198.51.100.1:8080", "198.51.100.2:8080", "198.51.100.3:8080"} and all(abs(d.count(a) - 16381 * w / 5) <= 1 for a, w in [("198.51.100.1:8080", 1), ("198.51.100.2:8080", 3), ("198.51.100.3:8080", 1)])' \
+	-- cat "$T/t0.json"
+run "$K" table show tcp $V4
+if [ "$(wc -l <<<"$out")" -eq 16382 ] && grep -Eq '^0 +198\.51\.100\.[123]:8080$' <<<"$out"; then
+	ok "table show: text, one slot a line"
+else
+	not_ok "table show: text, one slot a line" "$(head -3 <<<"$out")"
+fi
+
+check "backend del" 0 -- "$K" backend del tcp $V4 198.51.100.1:8080
+"$K" -j table show tcp $V4 >"$T/t1.json"
+py "backend del moves only the removed backend's slots" '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+moved = [i for i in range(len(a)) if a[i] != b[i]]
+sys.exit(0 if moved and all(a[i] == "198.51.100.1:8080" for i in moved) and "198.51.100.1:8080" not in b else 1)
+' "$T/t0.json" "$T/t1.json"
+check "backend add reuses the lowest free id" 0 -- "$K" backend add tcp $V4 198.51.100.4:8080
+json "new backend got id 0" \
+	'any(b["id"] == 0 and b["addr"] == "198.51.100.4:8080" for b in d)' -- "$K" -j backend show tcp $V4
+"$K" -j table show tcp $V4 >"$T/t2.json"
+py "backend add moves slots only to the new backend" '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+moved = [i for i in range(len(a)) if a[i] != b[i]]
+sys.exit(0 if moved and all(b[i] == "198.51.100.4:8080" for i in moved) else 1)
+' "$T/t1.json" "$T/t2.json"
+check "backend set state drain" 0 -- "$K" backend set tcp $V4 198.51.100.2:8080 state drain
+json "drained backend is out of the table" '"198.51.100.2:8080" not in d and len(d) == 16381' \
+	-- "$K" -j table show tcp $V4
+check "backend set state up weight 2" 0 -- "$K" backend set tcp $V4 198.51.100.2:8080 state up weight 2
+json "backend set shows weight and state" \
+	'any(b["addr"] == "198.51.100.2:8080" and b["weight"] == 2 and b["state"] == "up" for b in d)' \
+	-- "$K" -j backend show tcp $V4
+check "backend set state down" 0 -- "$K" backend set tcp $V4 198.51.100.3:8080 state down
+json "down backend is out of the table" '"198.51.100.3:8080" not in d' -- "$K" -j table show tcp $V4
+check "backend set weight 0" 0 -- "$K" backend set tcp $V4 198.51.100.4:8080 weight 0
+json "only the up backend with weight is left in the table" 'set(d) == {"198.51.100.2:8080"}' \
+	-- "$K" -j table show tcp $V4
+
+# IPv6 service with a table
+check "IPv6 maglev service" 0 -- "$K" service add tcp "$V6" table-size 509
+check "IPv6 backend add" 0 -- "$K" backend add tcp "$V6" '[2001:db8::1]:8443'
+check "IPv6 backend add weight 2" 0 -- "$K" backend add tcp "$V6" '[2001:db8::2]:8443' weight 2
+json "IPv6 table" 'len(d) == 509 and set(d) == {"[2001:db8::1]:8443", "[2001:db8::2]:8443"}' \
+	-- "$K" -j table show tcp "$V6"
+check "service set table-size rebuilds the table" 0 -- "$K" service set tcp "$V6" table-size 1021
+json "table has the new size" 'len(d) == 1021' -- "$K" -j table show tcp "$V6"
+check "service set sched wlc drops the table" 0 -- "$K" service set tcp "$V6" sched wlc
+json "no table under wlc" 'd[0]["table"] is False' -- "$K" -j service show tcp "$V6"
+check "table show without a table fails" 1 'no table' -- "$K" table show tcp "$V6"
+check "service set back to maglev builds a table" 0 -- "$K" service set tcp "$V6" sched maglev
+json "table is back" 'len(d) == 1021' -- "$K" -j table show tcp "$V6"
+check "backend del on wlc-less IPv6" 0 -- "$K" backend del tcp "$V6" '[2001:db8::1]:8443'
+
+# ---- flow where --------------------------------------------------------------
+
+check "flow where service" 0 -- "$K" service add tcp 203.0.113.20:80 table-size 1009 seed $SEED
+for i in 1 2 3 4 5; do
+	"$K" backend add tcp 203.0.113.20:80 198.51.100.$((10 + i)):80 >/dev/null || true
+done
+"$K" -j table show tcp 203.0.113.20:80 >"$T/tw.json"
+for client in 192.0.2.1:40000 192.0.2.77:1234 192.0.2.200:65535; do
+	read -r want_slot want_hash < <(python3 "$SLOT" $SEED tcp 203.0.113.20:80 $client 1009)
+	json "flow where $client agrees with the flow hash and the table" \
+		'd["slot"] == '"$want_slot"' and d["hash"] == "'"$want_hash"'" and d["backend"] == json.load(open("'"$T/tw.json"'"))['"$want_slot"'] and "NEW flow" in d["note"]' \
+		-- "$K" -j flow where tcp 203.0.113.20:80 $client
+done
+run "$K" flow where tcp 203.0.113.20:80 192.0.2.1:40000
+if [ "$rc" -eq 0 ] && grep -q 'NEW flow' <<<"$out" && grep -q '198.51.100.1[1-5]:80' <<<"$out"; then
+	ok "flow where: text says it is the choice for a new flow"
+else
+	not_ok "flow where: text says it is the choice for a new flow" "$out"
+fi
+check "service set affinity src" 0 -- "$K" service set tcp 203.0.113.20:80 affinity src
+read -r s1 _ < <(python3 "$SLOT" $SEED tcp 203.0.113.20:80 192.0.2.9:1000 1009 src)
+json "flow where with source affinity hashes the source only" 'd["slot"] == '"$s1"'' \
+	-- "$K" -j flow where tcp 203.0.113.20:80 192.0.2.9:2222
+check "service set maglev-bounded" 0 -- "$K" service set tcp 203.0.113.20:80 sched maglev-bounded affinity none
+"$K" -j table show tcp 203.0.113.20:80 >"$T/tb.json"
+read -r sb _ < <(python3 "$SLOT" $SEED tcp 203.0.113.20:80 192.0.2.5:5555 1009)
+json "flow where, maglev-bounded: candidates start at the slot's backend" \
+	'd["candidates"][0] == json.load(open("'"$T/tb.json"'"))['"$sb"'] and d["backend"] == d["candidates"][0] and len(set(d["candidates"])) == len(d["candidates"]) == 5' \
+	-- "$K" -j flow where tcp 203.0.113.20:80 192.0.2.5:5555
+check "backend drain moves a bounded flow to its next candidate" 0 -- \
+	"$K" backend set tcp 203.0.113.20:80 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[int(sys.argv[2])])' "$T/tb.json" "$sb")" state drain
+"$K" -j table show tcp 203.0.113.20:80 >"$T/tb2.json"
+json "flow where after drain: first candidate in the new table" \
+	'd["backend"] == json.load(open("'"$T/tb2.json"'"))['"$sb"'] and d["state"] == "up"' \
+	-- "$K" -j flow where tcp 203.0.113.20:80 192.0.2.5:5555
+check "flow where: client family differs" 1 'family differs' -- "$K" flow where tcp 203.0.113.20:80 '[2001:db8::9]:1'
+"$K" service set tcp "$V6" sched wlc
+check "flow where: no table (wlc)" 1 'picks backends by load' -- "$K" flow where tcp "$V6" '[2001:db8::99]:1'
+check "flow where: missing client" 2 'missing' -- "$K" flow where tcp 203.0.113.20:80
+
+# ---- the fast path's flow table and counters: not yet ----------------------
+
+check "flow show: not supported yet" 1 'not supported by this kernel module yet' -- "$K" flow show
+check "flow show SERVICE backend: not supported yet" 1 'not supported' -- \
+	"$K" flow show tcp $V4 backend 198.51.100.2:8080
+check "flow flush: not supported yet" 1 'not supported' -- "$K" flow flush tcp $V4
+check "stats: not supported yet" 1 'not supported' -- "$K" stats
+check "stats SERVICE: not supported yet" 1 'not supported' -- "$K" stats tcp $V4
+check "service show -s: not supported yet" 1 'not supported' -- "$K" -s service show
+
+# ---- errors ------------------------------------------------------------------
+
+check "bad address" 2 "bad address '203.0.113.300:80'" -- "$K" service add tcp 203.0.113.300:80
+check "bad port 0" 2 'port 1..65535' -- "$K" service add tcp 203.0.113.10:0
+check "bad port 65536" 2 'port 1..65535' -- "$K" service add tcp 203.0.113.10:65536
+check "missing port" 2 'bad address' -- "$K" service add tcp 203.0.113.10
+check "bad IPv6 address" 2 'bad address' -- "$K" service add tcp '[2001:db8::zz]:80'
+check "bad backend address" 2 'bad backend address' -- "$K" backend add tcp $V4 198.51.100.1
+check "bad protocol" 2 'tcp or udp' -- "$K" service add sctp $V4
+check "usage error prints the command's usage" 2 'usage: klbctl service add PROTO' -- "$K" service add tcp
+check "unknown keyword" 2 "unknown keyword 'colour'" -- "$K" service add tcp 203.0.113.12:80 colour blue
+check "unknown scheduler" 2 "unknown scheduler 'lc'" -- "$K" service add tcp 203.0.113.12:80 sched lc
+check "keyword without value" 2 "'sched' needs a value" -- "$K" service add tcp 203.0.113.12:80 sched
+check "bad seed" 2 'seed .* 32 hex digits' -- "$K" service add tcp 203.0.113.12:80 seed 1234
+check "unknown object" 2 "unknown object 'pool'" -- "$K" pool show
+check "unknown command" 2 "unknown command 'service list'" -- "$K" service list
+check "unknown option" 2 "unknown option '-x'" -- "$K" -x service show
+check "service set with nothing to set" 2 'nothing to set' -- "$K" service set tcp $V4
+check "backend set with nothing to set" 2 'nothing to set' -- "$K" backend set tcp $V4 198.51.100.2:8080
+check "unknown service" 1 'backend 198.51.100.9:80 of tcp 203.0.113.99:80: .*no such service' -- \
+	"$K" backend add tcp 203.0.113.99:80 198.51.100.9:80
+check "duplicate service" 1 'service tcp 203.0.113.10:80: .*exist' -- "$K" service add tcp $V4
+check "duplicate backend" 1 'backend 198.51.100.2:8080 of tcp 203.0.113.10:80: .*already exist' -- \
+	"$K" backend add tcp $V4 198.51.100.2:8080
+check "unknown backend" 1 'no such backend' -- "$K" backend del tcp $V4 198.51.100.99:8080
+check "out-of-range weight" 1 '^klbctl: backend 198.51.100.5:80 of tcp 203.0.113.10:80: weight out of range \(0\.\.65535\)$' -- \
+	"$K" backend add tcp $V4 198.51.100.5:80 weight 65536
+check "out-of-range weight on set" 1 'weight out of range' -- \
+	"$K" backend set tcp $V4 198.51.100.2:8080 weight 100000
+check "backend family differs from the service's" 1 'family differs' -- \
+	"$K" backend add tcp $V4 '[2001:db8::5]:80'
+check "M not prime" 1 'service tcp 203.0.113.12:80: .*prime' -- "$K" service add tcp 203.0.113.12:80 table-size 1000
+check "M too small" 1 'prime' -- "$K" service add tcp 203.0.113.12:80 table-size 5
+check "M not prime on set" 1 'prime' -- "$K" service set tcp $V4 table-size 16380
+check "bound out of range" 1 'service tcp 203.0.113.12:80: ' -- "$K" service add tcp 203.0.113.12:80 bound 50
+json "failed writes changed nothing" 'not any(s["vip"] == "203.0.113.12:80" for s in d)' -- "$K" -j service show
+
+# ---- save / restore ------------------------------------------------------------
+
+"$K" save >"$T/save1" 2>"$T/err"
+check "save" 0 -- test -s "$T/save1"
+check "flush" 0 -- "$K" flush
+json "flush removed every service" 'd == []' -- "$K" -j service show
+check "restore" 0 -- "$K" restore <"$T/save1"
+"$K" save >"$T/save2"
+check "save -> flush -> restore -> save is identical" 0 -- cmp "$T/save1" "$T/save2"
+"$K" -j table show tcp 203.0.113.20:80 >"$T/tr.json"
+check "restore brings the table back slot for slot" 0 -- cmp "$T/tb2.json" "$T/tr.json"
+check "service add outside the saved config" 0 -- "$K" service add udp 203.0.113.50:53
+check "backend set before restore" 0 -- "$K" backend set tcp $V4 198.51.100.2:8080 weight 9
+check "restore replaces the config" 0 -- "$K" restore <"$T/save1"
+"$K" save >"$T/save3"
+check "services not in the input are gone, changes undone" 0 -- cmp "$T/save1" "$T/save3"
+check "restore of the current config is a no-op" 0 -- "$K" restore <"$T/save1"
+cp "$T/save1" "$T/bad"
+echo "backend 198.51.100.200:80 id 7 weight 70000" >>"$T/bad"
+check "restore: bad weight names the line, changes nothing" 1 \
+	"restore: line $(wc -l <"$T/bad"): weight '70000' out of range" -- "$K" restore <"$T/bad"
+printf 'service tcp 192.0.2.1:80\nbackend 192.0.2.2:80 colour red\n' >"$T/bad2"
+check "restore: unknown keyword names the line" 1 "line 2: unknown keyword 'colour'" -- "$K" restore <"$T/bad2"
+printf 'backend 192.0.2.2:80\n' >"$T/bad3"
+check "restore: backend before any service" 1 'line 1:' -- "$K" restore <"$T/bad3"
+printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AAAAAAAAAAAAAAAAAAA=\n' >"$T/bad4"
+check "restore: malformed table" 1 'line 3: table is not the base64' -- "$K" restore <"$T/bad4"
+printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 1\ntable AAAAAAAAAAAAAAAAAAA=\n' >"$T/bad5"
+check "restore: table naming a missing backend" 1 'names backend id 0' -- "$K" restore <"$T/bad5"
+"$K" save >"$T/save4"
+check "bad restores changed nothing" 0 -- cmp "$T/save1" "$T/save4"
+printf 'service tcp 192.0.2.1:80 table-size 13\nbackend 192.0.2.2:80\nbackend 192.0.2.3:80 weight 2\n# a comment\n\nservice udp [2001:db8::1]:53 sched rr\nbackend [2001:db8::2]:53\n' >"$T/hand"
+check "restore of a hand-written config (no ids, no table)" 0 -- "$K" restore <"$T/hand"
+json "hand-written config: table built, ids assigned" \
+	'len(d) == 13 and set(d) == {"192.0.2.2:80", "192.0.2.3:80"}' -- "$K" -j table show tcp 192.0.2.1:80
+json "hand-written config replaced the rest" 'len(d) == 2' -- "$K" -j service show
+
+# ---- concurrent writers --------------------------------------------------------
+
+"$K" flush
+"$K" service add tcp 203.0.113.30:80 table-size 4093 >/dev/null
+pids=
+for i in $(seq 1 10); do
+	"$K" backend add tcp 203.0.113.30:80 198.51.100.$((100 + i)):80 weight $i \
+		>"$T/w$i.out" 2>"$T/w$i.err" &
+	pids="$pids $!"
+done
+bad=0
+for p in $pids; do
+	wait "$p" || bad=$((bad + 1))
+done
+if [ "$bad" -eq 0 ]; then
+	ok "ten concurrent backend adds all succeed"
+else
+	not_ok "ten concurrent backend adds all succeed" "$bad failed" "$(cat "$T"/w*.err)"
+fi
+json "all ten landed with distinct ids 0..9" \
+	'sorted(b["id"] for b in d) == list(range(10)) and len({b["addr"] for b in d}) == 10' \
+	-- "$K" -j backend show tcp 203.0.113.30:80
+json "the table holds all ten by weight" \
+	'len(set(d)) == 10 and all(abs(d.count("198.51.100.%d:80" % (100 + i)) - 4093 * i / 55) <= 1 for i in range(1, 11))' \
+	-- "$K" -j table show tcp 203.0.113.30:80
+
+# ---- monitor -------------------------------------------------------------------
+
+# Waits until FILE has a line matching REGEX, for at most 20 s.
+wait_for() {
+	local file=$1 regex=$2 deadline=$((SECONDS + 20))
+	while [ $SECONDS -lt $deadline ]; do
+		grep -Eq -- "$regex" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+"$K" -j monitor >"$T/mon" 2>"$T/mon.err" &
+MON_PID=$!
+# Subscribed once it reports a change; keep poking until it does.
+deadline=$((SECONDS + 20))
+until grep -q generation "$T/mon" 2>/dev/null || [ $SECONDS -ge $deadline ]; do
+	"$K" service add udp 203.0.113.40:53 sched rr >/dev/null 2>&1
+	"$K" service del udp 203.0.113.40:53 >/dev/null 2>&1
+	sleep 0.1
+done
+"$K" backend add tcp 203.0.113.30:80 198.51.100.200:80 >/dev/null
+if wait_for "$T/mon" '"event":"commit".*"service":"tcp 203.0.113.30:80"'; then
+	ok "monitor -j prints the commit another klbctl caused"
+else
+	not_ok "monitor -j prints the commit another klbctl caused" "$(cat "$T/mon" "$T/mon.err")"
+fi
+"$K" service set tcp 203.0.113.30:80 fwd tunnel >/dev/null
+if wait_for "$T/mon" '"event":"service-set"'; then
+	ok "monitor -j prints service changes"
+else
+	not_ok "monitor -j prints service changes" "$(cat "$T/mon")"
+fi
+py "monitor -j: one JSON object a line" '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if lines and all("generation" in json.loads(l) for l in lines) else 1)
+' "$T/mon"
+kill "$MON_PID"
+wait "$MON_PID" 2>/dev/null
+"$K" monitor >"$T/mon2" 2>&1 &
+MON_PID=$!
+deadline=$((SECONDS + 20))
+until grep -q generation "$T/mon2" 2>/dev/null || [ $SECONDS -ge $deadline ]; do
+	"$K" service add udp 203.0.113.40:53 sched rr >/dev/null 2>&1
+	"$K" service del udp 203.0.113.40:53 >/dev/null 2>&1
+	sleep 0.1
+done
+"$K" backend set tcp 203.0.113.30:80 198.51.100.200:80 state drain >/dev/null
+if wait_for "$T/mon2" '^event commit generation [0-9]+ service tcp 203\.0\.113\.30:80'; then
+	ok "monitor prints text events"
+else
+	not_ok "monitor prints text events" "$(cat "$T/mon2")"
+fi
+kill "$MON_PID"
+wait "$MON_PID" 2>/dev/null
+MON_PID=
+
+# ---- network namespaces ----------------------------------------------------------
+
+ip netns add "$NS1" && ip netns add "$NS2"
+check "-n: service add in a namespace" 0 -- "$K" -n "$NS1" service add tcp 192.0.2.10:80
+check "-n: backend add in a namespace" 0 -- "$K" -n "$NS1" backend add tcp 192.0.2.10:80 192.0.2.11:80
+json "-n: visible in its namespace" 'len(d) == 1 and d[0]["vip"] == "192.0.2.10:80" and d[0]["backends"] == 1' \
+	-- "$K" -j -n "$NS1" service show
+json "-n: not in another namespace" 'd == []' -- "$K" -j -n "$NS2" service show
+json "-n: not in the initial namespace" 'not any(s["vip"] == "192.0.2.10:80" for s in d)' \
+	-- "$K" -j service show
+check "-n: unknown namespace" 1 "network namespace 'klbct-none'" -- "$K" -n klbct-none service show
+check "-n: without a name" 2 '-n needs' -- "$K" -n
+ip netns del "$NS1"
+ip netns del "$NS2"
+
+# ---- the klbd seam -----------------------------------------------------------------
+
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/klbd.sock"
+check "writes refuse to bypass a running klbd" 1 'klbd control socket found but not supported by this klbctl yet' -- \
+	env KLB_CONTROL_SOCKET="$T/klbd.sock" "$K" service add tcp 203.0.113.60:80
+check "--direct writes to the kernel with a warning" 0 'warning: --direct' -- \
+	env KLB_CONTROL_SOCKET="$T/klbd.sock" "$K" --direct service add tcp 203.0.113.60:80
+check "reads work with klbd present" 0 -- env KLB_CONTROL_SOCKET="$T/klbd.sock" "$K" service show
+
+# ---- privileges ---------------------------------------------------------------------
+
+unpriv() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}
+check "unprivileged write: EPERM explained" 1 'CAP_NET_ADMIN' -- unpriv "$K" service add tcp 203.0.113.61:80
+check "unprivileged backend add: EPERM explained" 1 'backend .*CAP_NET_ADMIN' -- \
+	unpriv "$K" backend add tcp 203.0.113.30:80 198.51.100.250:80
+json "unprivileged read works, without the seed" \
+	'len(d) >= 1 and all("seed" not in s for s in d)' -- unpriv "$K" -j service show
+check "unprivileged save refuses without the seed" 1 'CAP_NET_ADMIN' -- unpriv "$K" save
+
+# ---- the module not loaded ------------------------------------------------------------
+
+"$K" flush
+if rmmod klb; then
+	check "module not loaded: says so and how to load it" 1 \
+		"klb kernel module is not loaded .*modprobe klb.*insmod klb.ko" -- "$K" service show
+	check "module not loaded: writes too" 1 'not loaded' -- "$K" service add tcp 203.0.113.62:80
+	insmod kmod/klb.ko
+	check "module back: klbctl works again" 0 -- "$K" service show
+else
+	not_ok "rmmod klb (something holds the module)"
+fi
+
+"$K" flush >/dev/null 2>&1
+echo "1..$n"
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
