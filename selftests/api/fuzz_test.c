@@ -288,7 +288,7 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, random_messages, 300)
 {
 	const char *env = getenv("KLB_FUZZ_ITERS");
-	unsigned long iters = env && *env ? strtoul(env, NULL, 0) : 6000;
+	unsigned long iters = env && *env ? strtoul(env, NULL, 0) : 20000;
 	struct api_info info;
 	struct api_key k;
 	unsigned long i;

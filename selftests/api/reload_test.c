@@ -4,8 +4,7 @@
  * tables, an open transaction), then insmod again: the unload frees it all
  * (the guest's kernel log shows any leak or WARN) and the new module
  * starts from nothing. The module is loaded again at the end, from
- * kmod/klb.ko relative to the repository root (the working directory), or
- * from $KLB_MODULE.
+ * kmod/klb.ko of the repository (see module_path()).
  */
 
 #include <fcntl.h>
@@ -20,11 +19,35 @@
 
 #define NR_CHILDREN	3
 
+/*
+ * $KLB_MODULE, else kmod/klb.ko from the working directory, else from the
+ * checkout this program was built in (build/selftests/api/ -> ../../..).
+ */
 static const char *module_path(void)
 {
+	static char path[4096 + 16];
 	const char *env = getenv("KLB_MODULE");
+	char exe[4096];
+	ssize_t n;
+	char *slash;
+	int up;
 
-	return env && *env ? env : "kmod/klb.ko";
+	if (env && *env)
+		return env;
+	if (!access("kmod/klb.ko", R_OK))
+		return "kmod/klb.ko";
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "kmod/klb.ko";
+	exe[n] = 0;
+	for (up = 0; up < 4; up++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return "kmod/klb.ko";
+		*slash = 0;
+	}
+	snprintf(path, sizeof(path), "%s/kmod/klb.ko", exe);
+	return path;
 }
 
 static bool module_loaded(void)
