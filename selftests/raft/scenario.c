@@ -516,8 +516,10 @@ static int cmd_cluster(struct scenario *s, char **tok, int ntok)
 	}
 	if (!conf.n_voters)
 		return fail(s, "cluster needs voters");
-	/* Every node boots from the same initial configuration at index 0;
-	 * spare nodes boot with none and learn it from the leader. */
+	/*
+	 * Every node boots from the same initial configuration at index 0;
+	 * spare nodes boot with none and learn it from the leader.
+	 */
 	for (i = 0; i < conf.n_voters + conf.n_learners + n_spare; i++) {
 		uint64_t id = i < conf.n_voters ? conf.voters[i] :
 			      i < conf.n_voters + conf.n_learners ?
@@ -634,7 +636,7 @@ static int cmd_expect(struct scenario *s, char **tok, int ntok)
 	return 0;
 }
 
-/* expect-log NODE term term ...: the terms of entries first..last. */
+/* expect-log NODE TERM...: the terms of the entries first..last. */
 static int cmd_expect_log(struct scenario *s, char **tok, int ntok)
 {
 	struct raft_status st;

@@ -438,8 +438,10 @@ TEST_F(snap, leftover_temp_file_is_ignored_and_damage_detected)
 	EXPECT_EQ(-EBADMSG, snapshot_load(self->dir, &got));
 }
 
-/* A node persists through raft_storage, restarts from it, compacts, and
- * restarts again: the core boots with the same term, vote, log and commit. */
+/*
+ * A node persists through raft_storage, restarts from it, compacts, and
+ * restarts again: the core boots with the same term, vote, log and commit.
+ */
 static void drive(struct raft *r, struct raft_storage *st, struct __test_metadata *_metadata)
 {
 	struct raft_ready rd;

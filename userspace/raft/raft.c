@@ -132,8 +132,10 @@ static bool msg_needs_persist(uint32_t type)
 	}
 }
 
-/* Takes ownership of m's buffers; on allocation failure the message is lost,
- * which Raft tolerates like any dropped packet. */
+/*
+ * Takes ownership of m's buffers; on allocation failure the message is lost,
+ * which Raft tolerates like any dropped packet.
+ */
 static void send_msg(struct raft *r, struct raft_msg *m)
 {
 	struct msg_queue *q = msg_needs_persist(m->type) ? &r->out_after : &r->out_now;
@@ -699,8 +701,10 @@ static int step_leader(struct raft *r, const struct raft_msg *m)
 				progress_become_snapshot(pr, r->snap.meta.index);
 			send_snapshot_chunk(r, pr);
 		} else if (pr->match < log_last_index(&r->log)) {
-			/* A full window may be full of lost messages: let one more
-			 * through; a gap it reveals sends the follower to probe. */
+			/*
+			 * A full window may be full of lost messages: let one more
+			 * through; a gap it reveals sends the follower to probe.
+			 */
 			if (pr->state == PROGRESS_REPLICATE && inflights_full(&pr->inflights))
 				inflights_free_first(&pr->inflights);
 			send_append(r, pr, true);

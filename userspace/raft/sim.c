@@ -372,8 +372,10 @@ static void node_config(struct sim *s, struct sim_node *n, struct raft_config *c
 		cfg->pre_vote = true;
 		cfg->check_quorum = true;
 	}
-	/* Tiny messages (one entry each) open windows where a leader has
-	 * acknowledgements for old entries but not yet for its own. */
+	/*
+	 * Tiny messages (one entry each) open windows where a leader has
+	 * acknowledgements for old entries but not yet for its own.
+	 */
 	cfg->max_msg_bytes = prng_chance(&p, 500) ? 8 + prng_below(&p, 32) :
 						    256 + prng_below(&p, 4096);
 	cfg->max_inflight_msgs = 1 + prng_below(&p, 16);
@@ -436,8 +438,10 @@ static void node_crash(struct sim *s, struct sim_node *n)
 
 	if (!n->up)
 		return;
-	/* Lose what was not synced, keeping a random prefix: a torn write
-	 * that recovery cuts at the first bad record. */
+	/*
+	 * Lose what was not synced, keeping a random prefix: a torn write
+	 * that recovery cuts at the first bad record.
+	 */
 	disk_settle(d, prng_below(&s->prng, disk_pending_records(d) + 1));
 	raft_free(n->r);
 	n->r = NULL;
@@ -464,8 +468,10 @@ static void decommission_removed(struct sim *s, const struct raft_entry *e)
 	struct raft_conf conf;
 	int i;
 
-	/* Only the newest configuration counts; a lagging node may apply
-	 * an older one long after. */
+	/*
+	 * Only the newest configuration counts; a lagging node may apply
+	 * an older one long after.
+	 */
 	if (e->index <= s->conf_applied || conf_decode(e->data, e->len, &conf))
 		return;
 	s->conf_applied = e->index;
@@ -519,8 +525,10 @@ static void node_process(struct sim *s, struct sim_node *n)
 	struct raft_ready rd;
 	size_t i;
 
-	/* Roles are checked as soon as they change, even while a write is
-	 * in flight and no ready is taken. */
+	/*
+	 * Roles are checked as soon as they change, even while a write is
+	 * in flight and no ready is taken.
+	 */
 	if (n->up)
 		check_role(s, n);
 	while (n->up && !n->writing && s->now >= n->paused_until && raft_has_ready(n->r) &&

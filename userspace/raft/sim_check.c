@@ -411,8 +411,10 @@ void check_commit(struct sim *s, struct sim_node *n, uint64_t commit)
 			c->commit_max = i;
 		if (i > c->commit_in_term[st.term])
 			c->commit_in_term[st.term] = i;
-		/* Durability: a majority has it on disk (of the configuration at
-		 * the entry or of the newest one: single-server changes overlap). */
+		/*
+		 * Durability: a majority has it on disk (of the configuration at
+		 * the entry or of the newest one: single-server changes overlap).
+		 */
 		{
 			const struct raft_conf *at = check_conf(c, e->conf_id);
 
@@ -476,10 +478,12 @@ void check_role(struct sim *s, struct sim_node *n)
 		uint64_t cm = 0, tm;
 
 		ensure_terms(c, st.term);
-		/* The paper's guarantee covers entries committed in earlier
+		/*
+		 * The paper's guarantee covers entries committed in earlier
 		 * terms: a leader elected late in an old term may lack newer
 		 * commits. Commit terms are recorded as the committing
-		 * observer's term, never below the real one: sound. */
+		 * observer's term, never below the real one: sound.
+		 */
 		for (tm = 0; tm < st.term; tm++)
 			if (c->commit_in_term[tm] > cm)
 				cm = c->commit_in_term[tm];
@@ -489,10 +493,12 @@ void check_role(struct sim *s, struct sim_node *n)
 				      (unsigned long long)n->id, (unsigned long long)st.term);
 		c->leader_of[st.term] = n->id;
 		s->elections++;
-		/* Leader Completeness: everything committed so far is here. The
+		/*
+		 * Leader Completeness: everything committed so far is here. The
 		 * core's own log is read (the shadow may lag behind a write in
 		 * flight); equal terms at one index mean equal prefixes, which
-		 * the Log Matching check covers. */
+		 * the Log Matching check covers.
+		 */
 		if (cm > st.snap_index) {
 			uint64_t t = 0;
 

@@ -46,8 +46,10 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 	err = wal_open(&st->wal, wal_dir, opt, &st->rec);
 	if (err)
 		goto fail;
-	/* A crash between saving a snapshot and marking the WAL leaves log
-	 * entries the snapshot covers: skip them. */
+	/*
+	 * A crash between saving a snapshot and marking the WAL leaves log
+	 * entries the snapshot covers: skip them.
+	 */
 	while (skip < st->rec.n_entries && st->rec.entries[skip].index <= st->snap.meta.index)
 		skip++;
 	if (st->rec.start_index > st->snap.meta.index ||

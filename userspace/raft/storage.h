@@ -23,8 +23,10 @@ struct raft_storage {
 	const struct storage_fault *fault;
 };
 
-/* First start of a new cluster member: record the initial configuration as
- * a snapshot at index 0. -EEXIST if the directory already holds state. */
+/*
+ * First start of a new cluster member: record the initial configuration as
+ * a snapshot at index 0. -EEXIST if the directory already holds state.
+ */
 int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf);
 /* Fills boot (valid until raft_storage_close); creates dir if needed. */
 int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal_options *opt,

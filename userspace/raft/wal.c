@@ -91,8 +91,10 @@ static int buf_reserve(struct wal *w, size_t more)
 	return 0;
 }
 
-/* Appends a record; the payload is written by the caller into the
- * returned space, then record_seal() computes the checksum. */
+/*
+ * Appends a record; the payload is written by the caller into the
+ * returned space, then record_seal() computes the checksum.
+ */
 static uint8_t *record_begin(struct wal *w, uint8_t type, size_t payload)
 {
 	uint8_t *p;
@@ -183,8 +185,10 @@ static int pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
 	return 0;
 }
 
-/* One batch: write at the tail, then (optionally) fdatasync, as a linked
- * pair in one io_uring submission. */
+/*
+ * One batch: write at the tail, then (optionally) fdatasync, as a linked
+ * pair in one io_uring submission.
+ */
 static int write_batch(struct wal *w, bool sync)
 {
 	struct io_uring_cqe *cqe;
@@ -287,8 +291,10 @@ static int segment_create(struct wal *w, uint64_t seq)
 	return 0;
 }
 
-/* Writes w->buf as one batch, rolling to a new segment first if the active
- * one is full; a new segment begins with the hard state and log start. */
+/*
+ * Writes w->buf as one batch, rolling to a new segment first if the active
+ * one is full; a new segment begins with the hard state and log start.
+ */
 static int flush(struct wal *w, bool sync, uint64_t last_index)
 {
 	int err;
@@ -414,8 +420,10 @@ static int replay_start(struct replay *rp, const uint8_t *p, uint32_t len)
 	return 0;
 }
 
-/* Returns the length of the valid prefix of buf, or a negative errno for
- * records that are intact but make no sense (a bug or tampering). */
+/*
+ * Returns the length of the valid prefix of buf, or a negative errno for
+ * records that are intact but make no sense (a bug or tampering).
+ */
 static ssize_t replay_segment(struct replay *rp, const uint8_t *buf, size_t size,
 			      uint64_t *last_index)
 {

@@ -48,8 +48,10 @@ void wal_recovery_free(struct wal_recovery *rec);
 /* Append entries (overwriting any at the same indexes) and hs, one sync. */
 int wal_append(struct wal *w, const struct raft_entry *ents, size_t n,
 	       const struct raft_hard_state *hs, bool sync);
-/* The log now starts after (index, term): after installing a snapshot
- * (reset: drop everything) or compacting (drop what is <= index). */
+/*
+ * The log now starts after (index, term): after installing a snapshot
+ * (reset: drop everything) or compacting (drop what is <= index).
+ */
 int wal_set_start(struct wal *w, uint64_t index, uint64_t term, bool reset);
 /* Delete segments that hold nothing after 'index'. */
 int wal_compact(struct wal *w, uint64_t index);
