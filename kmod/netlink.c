@@ -42,14 +42,13 @@ static struct netlink_range_validation klb_table_entries_range = {
 static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
 	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
-	[KLB_SVC_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(__be32),
-					    sizeof(struct in6_addr)),
+	[KLB_SVC_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
 	[KLB_SVC_A_PORT] = { .type = NLA_BE16 },
 	[KLB_SVC_A_SCHED] = NLA_POLICY_MAX(NLA_U8, KLB_SCHED_MAX),
 	[KLB_SVC_A_FWD] = NLA_POLICY_MAX(NLA_U8, KLB_FWD_MAX),
 	[KLB_SVC_A_TABLE_SIZE] = { .type = NLA_U32 },
 	[KLB_SVC_A_BOUND] = NLA_POLICY_RANGE(NLA_U32, 100, 1000),
-	[KLB_SVC_A_SEED] = NLA_POLICY_EXACT_LEN(KLB_SEED_LEN),
+	[KLB_SVC_A_SEED] = { .type = NLA_BINARY, .len = KLB_SEED_LEN },
 	[KLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, KLB_SVC_F_ALL),
 	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT },
 	[KLB_SVC_A_BACKENDS] = { .type = NLA_REJECT },
@@ -60,8 +59,7 @@ static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
 	[KLB_BE_A_ID] = NLA_POLICY_FULL_RANGE(NLA_U16, &klb_backend_id_range),
 	[KLB_BE_A_FAMILY] = { .type = NLA_U16 },
-	[KLB_BE_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(__be32),
-					   sizeof(struct in6_addr)),
+	[KLB_BE_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
 	[KLB_BE_A_PORT] = { .type = NLA_BE16 },
 	[KLB_BE_A_WEIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32, &klb_weight_range),
 	[KLB_BE_A_STATE] = NLA_POLICY_MAX(NLA_U8, KLB_BACKEND_STATE_MAX),
@@ -84,6 +82,19 @@ static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
 	[KLB_A_INFO] = { .type = NLA_REJECT },
 	[KLB_A_PAD] = { .type = NLA_REJECT },
 };
+
+/*
+ * A missing top-level attribute: flag it for tools and say it for people.
+ * A macro because extack messages must be string literals.
+ */
+#define klb_missing(info, type, msg) ({				\
+	struct genl_info *__mi = (info);			\
+	bool __missing = GENL_REQ_ATTR_CHECK(__mi, type);	\
+								\
+	if (__missing)						\
+		GENL_SET_ERR_MSG(__mi, msg);			\
+	__missing;						\
+})
 
 /* ---- parsing ---------------------------------------------------------- */
 
@@ -165,8 +176,13 @@ static int klb_parse_service_conf(struct klb_net *kn, struct nlattr **tb,
 		conf->bound = nla_get_u32(tb[KLB_SVC_A_BOUND]);
 	if (tb[KLB_SVC_A_FLAGS])
 		conf->flags = nla_get_u32(tb[KLB_SVC_A_FLAGS]);
-	if (tb[KLB_SVC_A_SEED])
+	if (tb[KLB_SVC_A_SEED]) {
+		if (nla_len(tb[KLB_SVC_A_SEED]) != KLB_SEED_LEN) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KLB_SVC_A_SEED], "seed must be 16 bytes");
+			return -EINVAL;
+		}
 		nla_memcpy(conf->seed, tb[KLB_SVC_A_SEED], sizeof(conf->seed));
+	}
 	if (tb[KLB_SVC_A_TABLE_SIZE]) {
 		u32 size = nla_get_u32(tb[KLB_SVC_A_TABLE_SIZE]);
 		u32 max = min_t(u32, READ_ONCE(klb_max_table_size),
@@ -203,7 +219,7 @@ static int klb_parse_backend(struct genl_info *info, u16 svc_family,
 	struct nlattr **tb = req->tb;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KLB_A_BACKEND))
+	if (klb_missing(info, KLB_A_BACKEND, "request needs the backend"))
 		return -EINVAL;
 	req->nest = info->attrs[KLB_A_BACKEND];
 	err = nla_parse_nested(tb, KLB_BE_A_MAX, info->attrs[KLB_A_BACKEND],
@@ -314,10 +330,12 @@ static int klb_put_generation(struct sk_buff *skb, u64 generation)
  * Tells listeners what changed. Best effort: a listener that overflows
  * sees ENOBUFS on its socket and must re-read, as with rtnetlink.
  */
-static void klb_notify(struct klb_net *kn, u8 cmd, struct klb_service *svc,
+static void klb_notify(struct klb_net *kn, u8 cmd,
+		       const struct klb_service_key *key,
 		       const struct klb_backend *be)
 {
 	struct klb_snapshot *snap = NULL;
+	struct klb_service *svc;
 	struct sk_buff *skb;
 	void *hdr;
 
@@ -331,10 +349,13 @@ static void klb_notify(struct klb_net *kn, u8 cmd, struct klb_service *svc,
 		goto err;
 	if (klb_put_generation(skb, kn->generation))
 		goto err;
-	if (svc) {
-		snap = rcu_dereference_protected(svc->snap,
-						 lockdep_is_held(&kn->lock));
-		if (klb_put_service(skb, &svc->key, snap, false, false))
+	if (key) {
+		/* A deleted service is named by its keys alone. */
+		svc = klb_service_find(kn, key);
+		if (svc)
+			snap = rcu_dereference_protected(svc->snap,
+							 lockdep_is_held(&kn->lock));
+		if (klb_put_service(skb, key, snap, false, false))
 			goto err;
 	}
 	if (be && klb_put_backend(skb, be, NULL))
@@ -385,7 +406,7 @@ static int klb_parse_service(struct genl_info *info,
 {
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KLB_A_SERVICE))
+	if (klb_missing(info, KLB_A_SERVICE, "request needs the service"))
 		return -EINVAL;
 	err = nla_parse_nested(tb, KLB_SVC_A_MAX, info->attrs[KLB_A_SERVICE],
 			       klb_service_policy, info->extack);
@@ -476,7 +497,7 @@ static int klb_write_end(struct genl_info *info, struct klb_write *w, int err,
 	if (err)
 		goto out;
 	klb_generation_advance(w->kn, info);
-	klb_notify(w->kn, info->genlhdr->cmd, w->svc, be);
+	klb_notify(w->kn, info->genlhdr->cmd, &w->key, be);
 out:
 	mutex_unlock(&w->kn->lock);
 	return err;
@@ -510,8 +531,7 @@ static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
 		err = klb_service_create(kn, &key, &conf, info->extack);
 	if (!err) {
 		klb_generation_advance(kn, info);
-		klb_notify(kn, KLB_CMD_SERVICE_NEW,
-			   klb_service_find(kn, &key), NULL);
+		klb_notify(kn, KLB_CMD_SERVICE_NEW, &key, NULL);
 	}
 	mutex_unlock(&kn->lock);
 	return err;
@@ -556,7 +576,7 @@ static int klb_cmd_service_del(struct sk_buff *skb, struct genl_info *info)
 	}
 	klb_service_delete(kn, svc);
 	klb_generation_advance(kn, info);
-	klb_notify(kn, KLB_CMD_SERVICE_DEL, NULL, NULL);
+	klb_notify(kn, KLB_CMD_SERVICE_DEL, &key, NULL);
 out:
 	mutex_unlock(&kn->lock);
 	return err;
@@ -855,7 +875,11 @@ static struct klb_dump_ctx *klb_dump_ctx(struct netlink_callback *cb)
 	return (struct klb_dump_ctx *)cb->ctx;
 }
 
-static int klb_dump_snapshot_start(struct netlink_callback *cb)
+/*
+ * Called from the first dumpit rather than from .start: only dumpit's
+ * errors carry an extack message to userspace (in the NLMSG_DONE).
+ */
+static int klb_dump_snapshot_open(struct netlink_callback *cb, bool need_table)
 {
 	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
 	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
@@ -886,9 +910,7 @@ static int klb_dump_snapshot_start(struct netlink_callback *cb)
 		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "no such service");
 		return -ENOENT;
 	}
-	if (dinfo->op.cmd == KLB_CMD_TABLE_GET && !ctx->snap->table) {
-		klb_snapshot_put(ctx->snap);
-		ctx->snap = NULL;
+	if (need_table && !ctx->snap->table) {
 		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "service has no table");
 		return -ENOENT;
 	}
@@ -904,8 +926,15 @@ static int klb_dump_snapshot_done(struct netlink_callback *cb)
 static int klb_dump_backends(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
-	struct klb_snapshot *snap = ctx->snap;
+	struct klb_snapshot *snap;
+	int err;
 
+	if (!ctx->snap) {
+		err = klb_dump_snapshot_open(cb, false);
+		if (err)
+			return err;
+	}
+	snap = ctx->snap;
 	for (; ctx->pos < snap->nr_slots; ctx->pos++) {
 		if (!snap->slots[ctx->pos].backend)
 			continue;
@@ -931,7 +960,7 @@ static int klb_cmd_table_set(struct sk_buff *skb, struct genl_info *info)
 	err = klb_write_begin(info, &w);
 	if (err)
 		return err;
-	if (GENL_REQ_ATTR_CHECK(info, KLB_A_TABLE)) {
+	if (klb_missing(info, KLB_A_TABLE, "request needs the table")) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -976,13 +1005,21 @@ static int klb_cmd_table_del(struct sk_buff *skb, struct genl_info *info)
 static int klb_dump_table(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
-	struct klb_snapshot *snap = ctx->snap;
-	u32 size = snap->conf.table_size;
+	struct klb_snapshot *snap;
 	struct nlattr *nest;
 	void *hdr;
 	int room;
+	u32 size;
 	u32 n;
+	int err;
 
+	if (!ctx->snap) {
+		err = klb_dump_snapshot_open(cb, true);
+		if (err)
+			return err;
+	}
+	snap = ctx->snap;
+	size = snap->conf.table_size;
 	if (ctx->pos >= size)
 		return 0;
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
@@ -1103,7 +1140,7 @@ static int klb_cmd_generation_set(struct sk_buff *skb, struct genl_info *info)
 	struct klb_net *kn = klb_net(genl_info_net(info));
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, KLB_A_GENERATION))
+	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation"))
 		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
@@ -1178,7 +1215,7 @@ static struct klb_txn *klb_req_txn(struct klb_net *kn, struct genl_info *info)
 {
 	struct klb_txn *txn;
 
-	if (GENL_REQ_ATTR_CHECK(info, KLB_A_TXN))
+	if (klb_missing(info, KLB_A_TXN, "request needs the transaction id"))
 		return NULL;
 	txn = klb_txn_find(kn, nla_get_u32(info->attrs[KLB_A_TXN]),
 			   info->snd_portid);
@@ -1210,8 +1247,7 @@ static int klb_cmd_txn_commit(struct sk_buff *skb, struct genl_info *info)
 	err = klb_txn_commit(kn, txn, info->extack);
 	if (!err) {
 		klb_generation_advance(kn, info);
-		klb_notify(kn, KLB_CMD_TXN_COMMIT, klb_service_find(kn, &key),
-			   NULL);
+		klb_notify(kn, KLB_CMD_TXN_COMMIT, &key, NULL);
 	}
 out:
 	mutex_unlock(&kn->lock);
@@ -1275,7 +1311,6 @@ static const struct genl_ops klb_ops[] = {
 	{
 		.cmd = KLB_CMD_BACKEND_GET,
 		.doit = klb_cmd_backend_get,
-		.start = klb_dump_snapshot_start,
 		.dumpit = klb_dump_backends,
 		.done = klb_dump_snapshot_done,
 	},
@@ -1291,7 +1326,6 @@ static const struct genl_ops klb_ops[] = {
 	},
 	{
 		.cmd = KLB_CMD_TABLE_GET,
-		.start = klb_dump_snapshot_start,
 		.dumpit = klb_dump_table,
 		.done = klb_dump_snapshot_done,
 	},

@@ -206,13 +206,20 @@
  * ------------------------------------------------------------------------
  *
  * Every rejected request changes nothing and carries an extack message
- * naming what is wrong, and the offending attribute where there is one.
+ * naming what is wrong, and the offending attribute where there is one
+ * (EPERM excepted: the netlink core refuses those before klb sees them).
+ * A dump that cannot start (no such service, no table) reports its errno
+ * and message in the NLMSG_DONE that ends it, as netlink does for every
+ * dump error. Two errors also carry a u64 cookie (NLMSGERR_ATTR_COOKIE):
+ * ESTALE from KLB_A_GENERATION_EXPECT, the current generation; ENOENT from
+ * a table entry at commit, the first slot that names no backend.
  *   EINVAL       missing or malformed attribute, address family mismatch
  *                (backend vs service, address length vs family), M not
  *                prime or below 7, table chunk out of order or of the
  *                wrong length, incomplete table at commit
  *   ERANGE       a value outside its range (weight, table size above
- *                max_table_size, bound factor, id)
+ *                max_table_size, bound factor, id), an attribute longer
+ *                than its type allows
  *   EEXIST       duplicate service, backend address:port or backend id
  *   ENOENT       unknown service, backend or transaction; table entry that
  *                names no backend; TABLE_GET of a service without a table
