@@ -621,6 +621,12 @@ static int cmd_expect(struct scenario *s, char **tok, int ntok)
 			got = st.snap_index;
 		else if (!strcmp(tok[t], "stable"))
 			got = st.stable;
+		else if (!strcmp(tok[t], "too-large"))
+			got = st.proposals_too_large;
+		else if (!strcmp(tok[t], "over-limit"))
+			got = st.proposals_over_limit;
+		else if (!strcmp(tok[t], "reads-dropped"))
+			got = st.reads_dropped;
 		else if (!strcmp(tok[t], "durable-term"))
 			got = n->hs.term;
 		else if (!strcmp(tok[t], "durable-vote"))

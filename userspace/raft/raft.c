@@ -83,6 +83,10 @@ struct raft {
 	size_t cap_reads;
 	uint64_t read_round;
 	struct read_queue reads_ready, reads_handed;
+	uint64_t proposals_too_large;
+	uint64_t proposals_over_limit;
+	uint64_t reads_over_limit;
+	uint64_t reads_dropped;
 };
 
 static int step_leader(struct raft *r, const struct raft_msg *m);
@@ -298,6 +302,7 @@ static void reset(struct raft *r, uint64_t term)
 	reset_timeouts(r);
 	memset(r->votes, 0, sizeof(r->votes));
 	/* Pending reads cannot be confirmed any more; the host retries. */
+	r->reads_dropped += r->n_reads;
 	r->n_reads = 0;
 }
 
@@ -1200,14 +1205,18 @@ int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n, uint64_t
 	if (r->transferee)
 		return -EAGAIN;
 	for (i = 0; i < n; i++) {
-		if (bufs[i].len > r->cfg.max_entry_bytes)
+		if (bufs[i].len > r->cfg.max_entry_bytes) {
+			r->proposals_too_large++;
 			return -EMSGSIZE;
+		}
 		bytes += bufs[i].len;
 	}
 	/* The uncommitted tail is bounded; one oversized batch may still go alone. */
 	if (r->cfg.max_uncommitted_bytes && r->uncommitted_bytes &&
-	    r->uncommitted_bytes + bytes > r->cfg.max_uncommitted_bytes)
+	    r->uncommitted_bytes + bytes > r->cfg.max_uncommitted_bytes) {
+		r->proposals_over_limit++;
 		return -ENOBUFS;
+	}
 	if (first_index)
 		*first_index = log_last_index(&r->log) + 1;
 	for (i = 0; i < n; i++) {
@@ -1272,8 +1281,10 @@ int raft_read_index(struct raft *r, uint64_t ctx)
 		return -EAGAIN;
 	if (r->conf.n_voters == 1)
 		return read_push_ready(r, ctx, r->log.commit);
-	if (r->n_reads >= MAX_PENDING_READS)
+	if (r->n_reads >= MAX_PENDING_READS) {
+		r->reads_over_limit++;
 		return -ENOBUFS;
+	}
 	if (r->n_reads == r->cap_reads) {
 		size_t cap = r->cap_reads ? r->cap_reads * 2 : 16;
 		struct pending_read *nr = realloc(r->reads, cap * sizeof(*nr));
@@ -1460,6 +1471,10 @@ void raft_status(const struct raft *r, struct raft_status *st)
 	st->conf_index = r->conf_index;
 	st->transferee = r->transferee;
 	st->conf = r->conf;
+	st->proposals_too_large = r->proposals_too_large;
+	st->proposals_over_limit = r->proposals_over_limit;
+	st->reads_over_limit = r->reads_over_limit;
+	st->reads_dropped = r->reads_dropped;
 }
 
 int raft_term_at(const struct raft *r, uint64_t index, uint64_t *term)

@@ -206,6 +206,11 @@ struct raft_status {
 	uint64_t conf_index;
 	uint64_t transferee;
 	struct raft_conf conf;
+	/* limits hit, since start */
+	uint64_t proposals_too_large;	/* -EMSGSIZE */
+	uint64_t proposals_over_limit;	/* -ENOBUFS: uncommitted bound */
+	uint64_t reads_over_limit;	/* -ENOBUFS: pending reads */
+	uint64_t reads_dropped;		/* pending when leadership was lost */
 };
 
 enum raft_conf_op {
