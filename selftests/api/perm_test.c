@@ -206,19 +206,6 @@ WRITE_CMD(txn_begin, KLB_CMD_TXN_BEGIN);
 WRITE_CMD(txn_commit, KLB_CMD_TXN_COMMIT);
 WRITE_CMD(txn_abort, KLB_CMD_TXN_ABORT);
 
-/* The Errors section: every rejection carries an extack message. */
-TEST_F(unpriv, eperm_has_extack)
-{
-	struct api_req *req = malloc(sizeof(*req));
-	struct api_nl *nl;
-	struct api_err err;
-
-	ASSERT_NE(NULL, req);
-	nl = build_write(req, &self->st, KLB_CMD_SERVICE_NEW);
-	ASSERT_REJECTED(EPERM, api_transact(nl, req->nlh, NULL, NULL, &err), &err);
-	free(req);
-}
-
 TEST_F(unpriv, reads_work)
 {
 	struct api_backend bk[4];
