@@ -216,7 +216,9 @@
  *   EINVAL       missing or malformed attribute, address family mismatch
  *                (backend vs service, address length vs family), M not
  *                prime or below 7, table chunk out of order or of the
- *                wrong length, incomplete table at commit
+ *                wrong length, incomplete table at commit, a BACKEND_SET
+ *                whose id differs from the backend's, a staged write that
+ *                names another service than its transaction's
  *   ERANGE       a value outside its range (weight, table size above
  *                max_table_size, bound factor, id), an attribute longer
  *                than its type allows
