@@ -16,6 +16,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <klb/maglev.h>
+
 #include "klbctl/klbctl.h"
 
 /* A service as read from the kernel, all parts from one version. */
@@ -143,6 +145,8 @@ static int run_txn(struct klb_client *c, const struct klb_service_key *key,
 	klb_error ignored;
 	int err;
 
+	uint64_t now;
+
 	err = klb_txn_begin(c, key, &w.txn, e);
 	if (err)
 		return err;
@@ -154,6 +158,13 @@ static int run_txn(struct klb_client *c, const struct klb_service_key *key,
 		klb_batch_end(c, &ignored);
 	if (err) {
 		klb_txn_abort(c, w.txn, &ignored);
+		/*
+		 * Staged writes are checked against the service as it is now,
+		 * not as we read it: a concurrent writer shows up as a clash
+		 * (a backend id taken meanwhile). Start over in that case.
+		 */
+		if (!klb_generation_get(c, &now, &ignored) && now != generation)
+			return nl_error_set(e, ESTALE, "configuration changed");
 		return err;
 	}
 	return klb_txn_commit(c, &w, e);
@@ -293,8 +304,8 @@ static int service_set_attempt(struct klb_client *c, void *arg, klb_error *e)
 		  (!incremental || !sched_uses_table(st.svc.conf.sched));
 	op->table = NULL;
 	op->del_table = false;
-	if (rebuild && m->table_size >= KLB_TABLE_SIZE_MIN &&
-	    m->table_size <= KLB_TABLE_SIZE_LIMIT) {
+	/* A size the kernel refuses: let it say why. */
+	if (rebuild && klb_maglev_size_valid(m->table_size)) {
 		err = new_table(&st, m, false, st.bes, st.nr_bes, &op->table, e);
 		if (err)
 			goto out;
