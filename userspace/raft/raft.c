@@ -505,12 +505,11 @@ static bool send_append(struct raft *r, struct progress *pr, bool allow_empty)
 	while (prev + n < last) {
 		const struct raft_entry *e = log_entry(&r->log, prev + n + 1);
 
-		if (n && bytes + e->len > r->cfg.max_msg_bytes)
+		if (n && (bytes >= r->cfg.max_msg_bytes ||
+			  bytes + e->len > r->cfg.max_msg_bytes))
 			break;
 		bytes += e->len;
 		n++;
-		if (pr->state != PROGRESS_REPLICATE)
-			break;	/* a probe carries one entry at most */
 	}
 	if (!n && !allow_empty)
 		return false;

@@ -32,7 +32,7 @@ static const char *const event_names[] = {
 	"drop", "crash",
 };
 
-#define LIVENESS_MS 10000
+#define LIVENESS_MS 30000
 
 void sim_violation(struct sim *s, const char *fmt, ...)
 {
@@ -380,7 +380,7 @@ static void node_config(struct sim *s, struct sim_node *n, struct raft_config *c
 						    256 + prng_below(&p, 4096);
 	cfg->max_inflight_msgs = 1 + prng_below(&p, 16);
 	/* Bounded, so the liveness deadline bounds the catch-up work too. */
-	cfg->max_uncommitted_bytes = 128 + prng_below(&p, 4096);
+	cfg->max_uncommitted_bytes = 128 + prng_below(&p, 2048);
 	cfg->snapshot_chunk_bytes = 3 + prng_below(&p, 16);
 	cfg->bugs = s->opt.bugs;
 }
