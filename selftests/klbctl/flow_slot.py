@@ -72,22 +72,22 @@ def endpoint(s):
     return family, canon, int(port)
 
 
-def main():
-    seed = bytes.fromhex(sys.argv[1])
-    proto = {"tcp": 6, "udp": 17}[sys.argv[2]]
-    family, daddr, dport = endpoint(sys.argv[3])
-    _, saddr, sport = endpoint(sys.argv[4])
-    m = int(sys.argv[5])
-    src_only = len(sys.argv) > 6 and sys.argv[6] == "src"
-    if src_only:
+def flow_slot(seed_hex, proto_name, vip, client, m, mode=""):
+    """Returns "SLOT HASH_HEX16" for a new flow from client to vip."""
+    seed = bytes.fromhex(seed_hex)
+    proto = {"tcp": 6, "udp": 17}[proto_name]
+    family, daddr, dport = endpoint(vip)
+    _, saddr, sport = endpoint(client)
+    m = int(m)
+    if mode == "src":
         key = bytes([2, family]) + bytes(6) + saddr
     else:
         key = (bytes([1, family, proto, 0]) + sport.to_bytes(2, "big") +
                dport.to_bytes(2, "big") + saddr + daddr)
     h = siphash24(seed, key)
     slot = ((h & 0xFFFFFFFF) * m) >> 32
-    print(slot, "%016x" % h)
+    return "%d %016x" % (slot, h)
 
 
 if __name__ == "__main__":
-    main()
+    print(flow_slot(*sys.argv[1:7]))

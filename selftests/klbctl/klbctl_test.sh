@@ -68,6 +68,42 @@ check() {
 	fi
 }
 
+# One python3 for every JSON check: starting it for each check costs more
+# than the check itself in the guest. It reads "json<TAB>FILE<TAB>EXPR" or
+# "slot<TAB>ARGS..." lines and answers one line each.
+coproc CHECKER {
+	python3 -u -c '
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("flow_slot", sys.argv[1])
+fs = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fs)
+for line in sys.stdin:
+    kind, rest = line.rstrip("\n").split("\t", 1)
+    try:
+        if kind == "json":
+            path, expr = rest.split("\t", 1)
+            d = json.loads(open(path).read())
+            print("ok" if eval(expr) else "fail")
+        else:
+            print(fs.flow_slot(*rest.split("\t")))
+    except Exception as e:
+        print("error " + repr(e).replace("\n", " "))
+' "$SLOT"
+}
+
+# ask LINE: sends a request to the checker, sets $answer.
+ask() {
+	printf '%s\n' "$1" >&"${CHECKER[1]}"
+	IFS= read -r answer <&"${CHECKER[0]}"
+}
+
+# slot ARGS...: "SLOT HASH" of a new flow, per flow_slot.py.
+slot() {
+	local IFS=$'\t'
+	ask "slot	$*"
+	echo "$answer"
+}
+
 # json NAME PYTHON-EXPR -- CMD...: the command's stdout is one JSON
 # document and the expression (of d) holds.
 json() {
@@ -78,26 +114,11 @@ json() {
 		not_ok "$name" "exit $rc: $*" "stderr: $err"
 		return
 	fi
-	if python3 -c "
-import json, sys
-d = json.loads(open(sys.argv[1]).read())
-sys.exit(0 if ($expr) else 1)
-" "$T/out" 2>"$T/pyerr"; then
+	ask "json	$T/out	$expr"
+	if [ "$answer" = ok ]; then
 		ok "$name"
 	else
-		not_ok "$name" "JSON check failed: $expr" "output: $(head -c 600 "$T/out")" \
-			"$(cat "$T/pyerr")"
-	fi
-}
-
-# py NAME PYTHON-CODE ARGS...: a free-form check; the code exits 0 to pass.
-py() {
-	local name=$1 code=$2
-	shift 2
-	if python3 -c "$code" "$@" 2>"$T/pyerr"; then
-		ok "$name"
-	else
-		not_ok "$name" "$(cat "$T/pyerr")"
+		not_ok "$name" "JSON check: $answer: $expr" "output: $(head -c 600 "$T/out")"
 	fi
 }
 
@@ -177,22 +198,16 @@ fi
 
 check "backend del" 0 -- "$K" backend del tcp $V4 198.51.100.1:8080
 "$K" -j table show tcp $V4 >"$T/t1.json"
-py "backend del moves only the removed backend's slots" '
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-moved = [i for i in range(len(a)) if a[i] != b[i]]
-sys.exit(0 if moved and all(a[i] == "198.51.100.1:8080" for i in moved) and "198.51.100.1:8080" not in b else 1)
-' "$T/t0.json" "$T/t1.json"
+json "backend del moves only the removed backend's slots" \
+	'(lambda a: [i for i in range(len(a)) if a[i] != d[i]] != [] and all(a[i] == "198.51.100.1:8080" for i in range(len(a)) if a[i] != d[i]) and "198.51.100.1:8080" not in d)(json.load(open("'"$T/t0.json"'")))' \
+	-- cat "$T/t1.json"
 check "backend add reuses the lowest free id" 0 -- "$K" backend add tcp $V4 198.51.100.4:8080
 json "new backend got id 0" \
 	'any(b["id"] == 0 and b["addr"] == "198.51.100.4:8080" for b in d)' -- "$K" -j backend show tcp $V4
 "$K" -j table show tcp $V4 >"$T/t2.json"
-py "backend add moves slots only to the new backend" '
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-moved = [i for i in range(len(a)) if a[i] != b[i]]
-sys.exit(0 if moved and all(b[i] == "198.51.100.4:8080" for i in moved) else 1)
-' "$T/t1.json" "$T/t2.json"
+json "backend add moves slots only to the new backend" \
+	'(lambda a: [i for i in range(len(a)) if a[i] != d[i]] != [] and all(d[i] == "198.51.100.4:8080" for i in range(len(a)) if a[i] != d[i]))(json.load(open("'"$T/t1.json"'")))' \
+	-- cat "$T/t2.json"
 check "backend set state drain" 0 -- "$K" backend set tcp $V4 198.51.100.2:8080 state drain
 json "drained backend is out of the table" '"198.51.100.2:8080" not in d and len(d) == 16381' \
 	-- "$K" -j table show tcp $V4
@@ -229,7 +244,7 @@ for i in 1 2 3 4 5; do
 done
 "$K" -j table show tcp 203.0.113.20:80 >"$T/tw.json"
 for client in 192.0.2.1:40000 192.0.2.77:1234 192.0.2.200:65535; do
-	read -r want_slot want_hash < <(python3 "$SLOT" $SEED tcp 203.0.113.20:80 $client 1009)
+	read -r want_slot want_hash < <(slot $SEED tcp 203.0.113.20:80 $client 1009)
 	json "flow where $client agrees with the flow hash and the table" \
 		'd["slot"] == '"$want_slot"' and d["hash"] == "'"$want_hash"'" and d["backend"] == json.load(open("'"$T/tw.json"'"))['"$want_slot"'] and "NEW flow" in d["note"]' \
 		-- "$K" -j flow where tcp 203.0.113.20:80 $client
@@ -241,17 +256,17 @@ else
 	not_ok "flow where: text says it is the choice for a new flow" "$out"
 fi
 check "service set affinity src" 0 -- "$K" service set tcp 203.0.113.20:80 affinity src
-read -r s1 _ < <(python3 "$SLOT" $SEED tcp 203.0.113.20:80 192.0.2.9:1000 1009 src)
+read -r s1 _ < <(slot $SEED tcp 203.0.113.20:80 192.0.2.9:1000 1009 src)
 json "flow where with source affinity hashes the source only" 'd["slot"] == '"$s1"'' \
 	-- "$K" -j flow where tcp 203.0.113.20:80 192.0.2.9:2222
 check "service set maglev-bounded" 0 -- "$K" service set tcp 203.0.113.20:80 sched maglev-bounded affinity none
 "$K" -j table show tcp 203.0.113.20:80 >"$T/tb.json"
-read -r sb _ < <(python3 "$SLOT" $SEED tcp 203.0.113.20:80 192.0.2.5:5555 1009)
+read -r sb _ < <(slot $SEED tcp 203.0.113.20:80 192.0.2.5:5555 1009)
 json "flow where, maglev-bounded: candidates start at the slot's backend" \
 	'd["candidates"][0] == json.load(open("'"$T/tb.json"'"))['"$sb"'] and d["backend"] == d["candidates"][0] and len(set(d["candidates"])) == len(d["candidates"]) == 5' \
 	-- "$K" -j flow where tcp 203.0.113.20:80 192.0.2.5:5555
 check "backend drain moves a bounded flow to its next candidate" 0 -- \
-	"$K" backend set tcp 203.0.113.20:80 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[int(sys.argv[2])])' "$T/tb.json" "$sb")" state drain
+	"$K" backend set tcp 203.0.113.20:80 "$("$K" table show tcp 203.0.113.20:80 | awk -v s="$sb" '$1 == s { print $2 }')" state drain
 "$K" -j table show tcp 203.0.113.20:80 >"$T/tb2.json"
 json "flow where after drain: first candidate in the new table" \
 	'd["backend"] == json.load(open("'"$T/tb2.json"'"))['"$sb"'] and d["state"] == "up"' \
@@ -403,11 +418,8 @@ if wait_for "$T/mon" '"event":"service-set"'; then
 else
 	not_ok "monitor -j prints service changes" "$(cat "$T/mon")"
 fi
-py "monitor -j: one JSON object a line" '
-import json, sys
-lines = [l for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if lines and all("generation" in json.loads(l) for l in lines) else 1)
-' "$T/mon"
+head -n 1 "$T/mon" >"$T/mon.first"
+json "monitor -j: each line is one JSON object" '"generation" in d and "event" in d' -- cat "$T/mon.first"
 kill "$MON_PID"
 wait "$MON_PID" 2>/dev/null
 "$K" monitor >"$T/mon2" 2>&1 &

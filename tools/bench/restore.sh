@@ -17,7 +17,8 @@ K=${KLBCTL:-$PWD/build/userspace/klbctl/klbctl}
 services=${1:-1000}
 backends=${2:-100}
 runs=${3:-3}
-work=$(mktemp -d "$PWD/build/bench-restore.XXXXXX")
+# In the guest /tmp is a tmpfs: inputs are read from memory, not over 9p.
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
 trap 'rm -rf "$work"; ipvsadm -C 2>/dev/null; "$K" flush 2>/dev/null' EXIT
 
 grep -q '^klb ' /proc/modules || insmod kmod/klb.ko

@@ -599,7 +599,11 @@ static int restore_stage(struct klb_client *c, const struct klb_write *w,
 		if (err)
 			return err;
 	}
-	for (i = 0; i < svc->nr_backends; i++) {
+	/*
+	 * Highest id first: the kernel sizes a snapshot's slot array by the
+	 * largest id, so ascending ids would regrow it for every backend.
+	 */
+	for (i = svc->nr_backends; i-- > 0;) {
 		const struct klb_backend *b = &svc->backends[i];
 		const struct klb_backend *old = cur ?
 			find_backend(cur->bes, cur->nr_bes, &b->addr) : NULL;
