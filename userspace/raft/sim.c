@@ -368,6 +368,13 @@ static void node_config(struct sim *s, struct sim_node *n, struct raft_config *c
 	cfg->heartbeat_ticks = s->opt.heartbeat_ticks;
 	cfg->pre_vote = prng_chance(&p, 700);
 	cfg->check_quorum = prng_chance(&p, 700);
+	/*
+	 * Without PreVote and CheckQuorum, a removed server that has not
+	 * learned of its removal can depose every leader forever (Raft
+	 * dissertation 4.2.3); liveness is only claimed with one of them.
+	 */
+	if (!cfg->pre_vote && !cfg->check_quorum && s->w_conf)
+		cfg->check_quorum = true;
 	if (s->opt.no_faults) {
 		cfg->pre_vote = true;
 		cfg->check_quorum = true;
@@ -529,8 +536,10 @@ static void node_process(struct sim *s, struct sim_node *n)
 	 * Roles are checked as soon as they change, even while a write is
 	 * in flight and no ready is taken.
 	 */
-	if (n->up)
+	if (n->up) {
 		check_role(s, n);
+		check_leader_commit(s, n);
+	}
 	while (n->up && !n->writing && s->now >= n->paused_until && raft_has_ready(n->r) &&
 	       !s->violation[0]) {
 		raft_ready(n->r, &rd);

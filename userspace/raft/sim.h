@@ -85,6 +85,7 @@ struct sim_node {
 	uint64_t sm_hash;
 	uint64_t applied;
 	uint64_t commit;
+	uint64_t core_commit;	/* the core's commit index when last looked at */
 	enum raft_role role;
 	uint64_t term;
 	uint64_t max_durable_commit;
@@ -190,6 +191,7 @@ void check_snapshot(struct sim *s, struct sim_node *n, const struct raft_snapsho
 void check_commit(struct sim *s, struct sim_node *n, uint64_t commit);
 void check_apply(struct sim *s, struct sim_node *n, const struct raft_entry *e);
 void check_role(struct sim *s, struct sim_node *n);
+void check_leader_commit(struct sim *s, struct sim_node *n);
 void check_read_issued(struct sim *s, struct sim_node *n, uint64_t ctx);
 void check_read_released(struct sim *s, struct sim_node *n, const struct raft_read *rd);
 void check_restart(struct sim *s, struct sim_node *n);

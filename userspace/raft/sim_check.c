@@ -46,6 +46,7 @@ struct check {
 	/* committed[i]: chain (and term) of the committed entry at i (0: unknown) */
 	uint64_t *committed;
 	uint64_t *committed_term;
+	uint32_t *commit_conf;	/* leader's configuration when it committed i, +1 */
 	uint64_t *sm_at;
 	size_t cap_committed;
 	uint64_t commit_max;
@@ -99,6 +100,7 @@ void check_free(struct check *c)
 	free(c->slots);
 	free(c->committed);
 	free(c->committed_term);
+	free(c->commit_conf);
 	free(c->sm_at);
 	free(c->leader_of);
 	free(c->commit_in_term);
@@ -241,6 +243,9 @@ static void ensure_committed(struct check *c, uint64_t index)
 	c->committed = realloc(c->committed, cap * sizeof(*c->committed));
 	c->sm_at = realloc(c->sm_at, cap * sizeof(*c->sm_at));
 	c->committed_term = realloc(c->committed_term, cap * sizeof(*c->committed_term));
+	c->commit_conf = realloc(c->commit_conf, cap * sizeof(*c->commit_conf));
+	memset(c->commit_conf + c->cap_committed, 0,
+	       (cap - c->cap_committed) * sizeof(*c->commit_conf));
 	memset(c->committed + c->cap_committed, 0,
 	       (cap - c->cap_committed) * sizeof(*c->committed));
 	memset(c->sm_at + c->cap_committed, 0, (cap - c->cap_committed) * sizeof(*c->sm_at));
@@ -418,10 +423,15 @@ void check_commit(struct sim *s, struct sim_node *n, uint64_t commit)
 		{
 			const struct raft_conf *at = check_conf(c, e->conf_id);
 
+			const struct raft_conf *by = c->commit_conf[i] ?
+						     check_conf(c, c->commit_conf[i] - 1) : at;
+
 			if (!quorum_is_majority(at->n_voters,
 						durable_holders(s, i, e->chain, at)) &&
 			    !quorum_is_majority(st.conf.n_voters,
-						durable_holders(s, i, e->chain, &st.conf)))
+						durable_holders(s, i, e->chain, &st.conf)) &&
+			    !quorum_is_majority(by->n_voters,
+						durable_holders(s, i, e->chain, by)))
 				sim_violation(s, "entry %llu committed by node %llu before a "
 					      "majority had it durably", (unsigned long long)i,
 					      (unsigned long long)n->id);
@@ -516,6 +526,25 @@ void check_role(struct sim *s, struct sim_node *n)
 		sim_violation(s, "node %llu term went back", (unsigned long long)n->id);
 	n->role = st.role;
 	n->term = st.term;
+}
+
+void check_leader_commit(struct sim *s, struct sim_node *n)
+{
+	struct check *c = s->check;
+	struct raft_status st;
+	uint64_t i;
+
+	raft_status(n->r, &st);
+	if (st.commit < n->core_commit)
+		n->core_commit = st.commit;	/* restarted */
+	if (st.role != RAFT_LEADER || st.commit <= n->core_commit)
+		return;
+	ensure_committed(c, st.commit);
+	i = n->core_commit > st.snap_index ? n->core_commit : st.snap_index;
+	for (i++; i <= st.commit; i++)
+		if (!c->commit_conf[i])
+			c->commit_conf[i] = check_conf_id(c, &st.conf) + 1;
+	n->core_commit = st.commit;
 }
 
 void check_read_issued(struct sim *s, struct sim_node *n, uint64_t ctx)
