@@ -282,6 +282,20 @@ static void print_table(void)
 	free(width);
 }
 
+/* A lone record (flow where): one "key: value" line per field. */
+static void print_record(void)
+{
+	const struct row *r = &out.rows[0];
+	size_t i, width = 0;
+
+	for (i = 0; i < r->n; i++)
+		if (strlen(r->cells[i].key) > width)
+			width = strlen(r->cells[i].key);
+	for (i = 0; i < r->n; i++)
+		printf("%s:%*s %s\n", r->cells[i].key,
+		       (int)(width - strlen(r->cells[i].key)), "", r->cells[i].val);
+}
+
 void out_finish(void)
 {
 	size_t r;
@@ -292,7 +306,10 @@ void out_finish(void)
 			json_object_put(out.doc);
 		}
 	} else {
-		print_table();
+		if (!out.in_list && out.nr_rows == 1)
+			print_record();
+		else
+			print_table();
 		for (r = 0; r < out.nr_rows; r++)
 			free_row(&out.rows[r]);
 		free(out.rows);
