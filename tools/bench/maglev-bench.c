@@ -24,12 +24,23 @@
 
 #include "maglev-disruption/experiment.h"
 
-static double now_ms(void)
+static double clock_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* CPU time of this process: what the wall time would be on an idle host. */
+static double cpu_ms(void)
+{
+	return clock_ms(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -47,12 +58,13 @@ static double median(double *v, int n)
 
 struct result {
 	struct outcome classic, incr;
-	double build_ms, update_ms;
+	double build_ms, update_ms;		/* wall */
+	double build_cpu, update_cpu;		/* CPU */
 };
 
 static int run(const struct experiment *e, int reps, struct result *r)
 {
-	double build[15], update[15];
+	double build[15], update[15], build_cpu[15], update_cpu[15];
 	struct maglev_state start, st;
 	uint16_t *next = malloc(e->m * sizeof(*next));
 	int i, err;
@@ -63,9 +75,10 @@ static int run(const struct experiment *e, int reps, struct result *r)
 	if (err)
 		goto out;
 	for (i = 0; i < reps && !err; i++) {
-		double t0 = now_ms();
+		double t0 = now_ms(), c0 = cpu_ms();
 
 		err = maglev_build(next, e->m, &e->seed, e->before, e->n);
+		build_cpu[i] = cpu_ms() - c0;
 		build[i] = now_ms() - t0;
 	}
 	if (!err)
@@ -74,13 +87,15 @@ static int run(const struct experiment *e, int reps, struct result *r)
 		goto free_start;
 	experiment_measure(e, start.table, next, &r->classic);
 	for (i = 0; i < reps && !err; i++) {
-		double t0;
+		double t0, c0;
 
 		err = maglev_state_copy(&st, &start);
 		if (err)
 			break;
 		t0 = now_ms();
+		c0 = cpu_ms();
 		err = experiment_incremental(e, &st);
+		update_cpu[i] = cpu_ms() - c0;
 		update[i] = now_ms() - t0;
 		if (!err && i == reps - 1)
 			experiment_measure(e, start.table, st.table, &r->incr);
@@ -88,6 +103,8 @@ static int run(const struct experiment *e, int reps, struct result *r)
 	}
 	r->build_ms = median(build, reps);
 	r->update_ms = median(update, reps);
+	r->build_cpu = median(build_cpu, reps);
+	r->update_cpu = median(update_cpu, reps);
 free_start:
 	maglev_state_free(&start);
 out:
@@ -117,12 +134,12 @@ static int table(const char *weights, const char *add)
 	const char *const changes[] = { "remove:1", "remove:5%", add };
 	size_t ni, mi, ci;
 
-	printf("# weights %s; moved/need: entries moved per entry of fair share "
-	       "that changes hands; balance: max entries / fair share; "
-	       "times: median wall ms\n", weights);
-	printf("%5s %7s %-10s %8s | %8s %8s | %9s %9s | %8s %8s | %8s %8s\n",
+	printf("# weights %s; need: fair share that changes hands; mv/need: "
+	       "entries moved per entry needed; bal: max entries / fair share; "
+	       "build, update: median ms, wall/CPU\n", weights);
+	printf("%5s %6s %-10s %8s | %8s %8s | %6s %6s | %7s %7s | %13s %13s\n",
 	       "N", "M", "change", "need", "moved-cl", "moved-in",
-	       "mv/need-c", "mv/need-i", "bal-cl", "bal-in", "build", "update");
+	       "mv/n-c", "mv/n-i", "bal-cl", "bal-in", "build", "update");
 	for (mi = 0; mi < 2; mi++) {
 		for (ni = 0; ni < 4; ni++) {
 			for (ci = 0; ci < 3; ci++) {
@@ -139,14 +156,15 @@ static int table(const char *weights, const char *add)
 						maglev_strerror(err));
 					return 1;
 				}
-				printf("%5zu %7u %-10s %8.1f | %8zu %8zu | %9.3f %9.3f | "
-				       "%8.5f %8.5f | %8.3f %8.3f\n",
+				printf("%5zu %6u %-10s %8.1f | %8zu %8zu | %6.3f %6.3f | "
+				       "%7.4f %7.4f | %6.2f/%6.2f %6.2f/%6.2f\n",
 				       e.n, e.m, changes[ci], e.needed,
 				       r.classic.moved, r.incr.moved,
 				       r.classic.moved / e.needed,
 				       r.incr.moved / e.needed,
 				       r.classic.balance, r.incr.balance,
-				       r.build_ms, r.update_ms);
+				       r.build_ms, r.build_cpu, r.update_ms,
+				       r.update_cpu);
 				fflush(stdout);
 				experiment_free(&e);
 			}
