@@ -2,7 +2,8 @@
 /*
  * Unit tests of the pure pieces under the Raft core: quorum arithmetic,
  * per-follower progress and its in-flight window, configuration changes and
- * their encoding, and the in-memory log.
+ * their encoding, the in-memory log; and the core's ready contract and input
+ * validation.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "raft/log.h"
 #include "raft/progress.h"
 #include "raft/quorum.h"
+#include "raft/raft.h"
 
 TEST(majority_index)
 {
@@ -260,6 +262,123 @@ TEST(log_terms_truncation_compaction)
 	EXPECT_EQ(1, t);
 	EXPECT_TRUE(log_matches(&l, 3, 2));
 	log_free(&l);
+}
+
+/* ---- the ready contract, on the real core ---- */
+
+static struct raft *one_node(uint64_t id, const struct raft_conf *conf)
+{
+	struct raft_boot boot = { .snap = { .conf = *conf } };
+	struct raft_config cfg;
+	struct raft *r = NULL;
+
+	raft_config_default(&cfg, id, id);
+	if (raft_new(&r, &cfg, &boot))
+		abort();
+	return r;
+}
+
+TEST(single_node_commits_only_what_it_persisted)
+{
+	struct raft_conf conf = { .n_voters = 1, .voters = { 1 } };
+	struct raft *r = one_node(1, &conf);
+	struct raft_buf b = { "x", 1 };
+	struct raft_status st;
+	struct raft_ready rd;
+
+	ASSERT_EQ(0, raft_campaign(r));
+	raft_ready(r, &rd);
+	/* Elected at once, its empty entry is to be persisted... */
+	ASSERT_EQ(1, rd.n_entries);
+	EXPECT_TRUE(rd.must_sync);
+	EXPECT_EQ(1, rd.hs.vote);
+	/* ...and is not committed before the host says it is durable. */
+	EXPECT_EQ(0, rd.n_committed);
+	raft_status(r, &st);
+	EXPECT_EQ(0, st.commit);
+	raft_persisted(r, rd.persist_index, rd.persist_term);
+	raft_status(r, &st);
+	EXPECT_EQ(1, st.commit);
+	raft_ready(r, &rd);
+	ASSERT_EQ(1, rd.n_committed);
+	raft_advance(r, &rd);
+
+	ASSERT_EQ(0, raft_propose(r, &b, 1, NULL));
+	raft_ready(r, &rd);
+	ASSERT_EQ(1, rd.n_entries);
+	/* A stale acknowledgement (wrong term) moves nothing. */
+	raft_persisted(r, rd.persist_index, rd.persist_term + 1);
+	raft_status(r, &st);
+	EXPECT_EQ(1, st.commit);
+	raft_advance(r, &rd);
+	raft_status(r, &st);
+	EXPECT_EQ(2, st.commit);
+	if (raft_has_ready(r)) {
+		raft_ready(r, &rd);
+		EXPECT_EQ(0, rd.n_entries);	/* nothing is handed out twice */
+	}
+	raft_free(r);
+}
+
+TEST(replies_wait_for_persistence_and_appends_do_not)
+{
+	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft *f = one_node(2, &conf);
+	struct raft_entry e = { .term = 1, .index = 1 };
+	struct raft_msg app = {
+		.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 1,
+		.n_entries = 1, .entries = &e,
+	};
+	struct raft_ready rd;
+
+	ASSERT_EQ(0, raft_step(f, &app));
+	raft_ready(f, &rd);
+	EXPECT_EQ(1, rd.n_entries);
+	EXPECT_TRUE(rd.must_sync);
+	EXPECT_EQ(0, rd.n_msgs);
+	ASSERT_EQ(1, rd.n_msgs_after_persist);
+	EXPECT_EQ(RAFT_MSG_APPEND_RESP, rd.msgs_after_persist[0].type);
+	EXPECT_EQ(1, rd.msgs_after_persist[0].index);
+	EXPECT_EQ(1, rd.hs.term);
+	raft_free(f);
+}
+
+TEST(bad_input_is_refused_and_changes_nothing)
+{
+	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft *f = one_node(2, &conf);
+	struct raft_entry gap[2] = { { .term = 1, .index = 1 }, { .term = 1, .index = 3 } };
+	struct raft_msg m = { .type = RAFT_MSG_APPEND, .from = 1, .to = 3, .term = 5 };
+	struct raft_config cfg;
+	struct raft_status st;
+	struct raft *r;
+
+	EXPECT_EQ(-EINVAL, raft_step(f, &m));		/* not for us */
+	m.to = 2;
+	m.type = 99;
+	EXPECT_EQ(-EINVAL, raft_step(f, &m));		/* unknown type */
+	m.type = RAFT_MSG_APPEND;
+	m.entries = gap;
+	m.n_entries = 2;
+	EXPECT_EQ(-EINVAL, raft_step(f, &m));		/* entries with a hole */
+	m.n_entries = 0;
+	m.from = 2;
+	EXPECT_EQ(-EINVAL, raft_step(f, &m));		/* from itself */
+	raft_status(f, &st);
+	EXPECT_EQ(0, st.term);
+	EXPECT_EQ(0, st.last_index);
+	EXPECT_FALSE(raft_has_ready(f));
+	EXPECT_EQ(-EPERM, raft_propose(f, &(struct raft_buf){ "x", 1 }, 1, NULL));
+	EXPECT_EQ(-EPERM, raft_read_index(f, 1));
+	EXPECT_EQ(-EPERM, raft_transfer_leader(f, 1));
+	EXPECT_EQ(-EINVAL, raft_compact(f, 5, NULL, 0));
+	raft_free(f);
+
+	raft_config_default(&cfg, 0, 1);
+	EXPECT_EQ(-EINVAL, raft_new(&r, &cfg, NULL));	/* id 0 */
+	raft_config_default(&cfg, 1, 1);
+	cfg.heartbeat_ticks = cfg.election_ticks;
+	EXPECT_EQ(-EINVAL, raft_new(&r, &cfg, NULL));
 }
 
 TEST_HARNESS_MAIN
