@@ -42,7 +42,8 @@ static void remove_dir(const char *dir)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
+		if (unlink(path))
+			remove_dir(path);	/* a node's directory and its wal/ */
 	}
 	closedir(d);
 	rmdir(dir);
