@@ -36,7 +36,8 @@ include $(sort $(wildcard userspace/*/*.mk tools/*.mk tools/*/*.mk selftests/*/*
 
 userspace: $(BINS) $(HOST_TESTS) $(VM_TESTS)
 
-$(O)/%.o: %.c
+# Every object may include the kselftest headers: extract them first.
+$(O)/%.o: %.c | $(KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
