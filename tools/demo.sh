@@ -1,0 +1,8 @@
+#!/bin/sh
+# make demo: boots Debian's kernel in a VM and runs tools/demo-guest.sh
+# there: two gateways (network namespaces) share one configuration and
+# steer every flow to the same backend; a failure moves only the failed
+# backend's share.
+set -eu
+cd "$(dirname "$0")/.."
+exec tools/vm/run --timeout 600 -- tools/demo-guest.sh
