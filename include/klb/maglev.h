@@ -7,21 +7,23 @@
  * computes it (userspace/lib/maglev.h) and the kernel publishes it. A flow
  * with hash h looks at slots
  *
- *   s_0 = klb_maglev_slot(h, M),   s_k = (s_0 + k * step) mod M,
- *   step = 1 + ((h >> 32) * (M - 1) >> 32)  (in 1..M-1)
+ *   s_0 = klb_maglev_slot(h, M)
+ *   s_k = klb_maglev_slot(mix(h + k * 0x9e3779b97f4a7c15), M)   (k >= 1)
  *
- * and its candidates are the distinct ids met along that sequence. The
- * first one is the plain Maglev choice (the id in slot s_0); "maglev-bounded"
- * (consistent hashing with bounded loads, Mirrokni, Thorup and Zadimoghaddam
- * 2018) moves on to the next candidate while the current one is full. Since
- * M is prime every step visits all M slots, and since the step comes from
- * hash bits that the first slot does not use, a flow's second choice is
- * spread over all other backends in proportion to their share of the table
- * instead of always being the owner of the neighbouring slot: the overflow of
- * a full backend does not pile onto one neighbour.
+ * mix() being the splitmix64 finalizer, and its candidates are the distinct
+ * ids met along that sequence. The first one is the plain Maglev choice (the
+ * id in slot s_0); "maglev-bounded" (consistent hashing with bounded loads,
+ * Mirrokni, Thorup and Zadimoghaddam 2018) moves on to the next candidate
+ * while the current one is full. The probes are independent of one another
+ * and of how the table was filled, so a flow's second choice is spread over
+ * the other backends in proportion to their share of the table: the overflow
+ * of a full backend does not pile onto one neighbour. (An arithmetic probe
+ * sequence would not do: a flow whose step equals some backend's Maglev skip
+ * would walk that backend's own preference list and meet mostly that
+ * backend.)
  *
- * Everything is integer arithmetic on 32-bit values (no 64-bit division) and
- * every loop is bounded by the caller's max_probes.
+ * Everything is integer arithmetic (multiplications, no division) and every
+ * loop is bounded by the caller's max_probes.
  */
 
 #ifndef _KLB_MAGLEV_H
@@ -58,29 +60,36 @@ static inline u16 klb_maglev_lookup(const u16 *table, u32 m, u64 hash)
 	return table[klb_maglev_slot(hash, m)];
 }
 
+/* The k-th probe's slot (k >= 1). */
+static inline u32 klb_maglev_probe(u64 hash, u32 k, u32 m)
+{
+	u64 z = hash + (u64)k * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return klb_maglev_slot(z ^ (z >> 31), m);
+}
+
 struct klb_maglev_cand {
 	const u16 *table;
+	u64 hash;
 	u32 m;
-	u32 slot;			/* next slot to look at */
-	u32 step;
-	u32 probes_left;
+	u32 probe;			/* probes made */
+	u32 max_probes;
 	u32 nr_seen;
 	u16 seen[KLB_MAGLEV_CAND_MAX];
 };
 
-/*
- * Starts a flow's candidate sequence; at most max_probes slots will be read
- * (M of them reach every slot of the table).
- */
+/* Starts a flow's candidate sequence; at most max_probes slots are read. */
 static inline void klb_maglev_cand_init(struct klb_maglev_cand *c,
 					const u16 *table, u32 m, u64 hash,
 					u32 max_probes)
 {
 	c->table = table;
+	c->hash = hash;
 	c->m = m;
-	c->slot = klb_maglev_slot(hash, m);
-	c->step = 1 + (u32)(((u64)(u32)(hash >> 32) * (m - 1)) >> 32);
-	c->probes_left = max_probes;
+	c->probe = 0;
+	c->max_probes = max_probes;
 	c->nr_seen = 0;
 }
 
@@ -92,14 +101,13 @@ static inline int klb_maglev_cand_next(struct klb_maglev_cand *c)
 {
 	u32 i;
 
-	while (c->probes_left && c->nr_seen < KLB_MAGLEV_CAND_MAX) {
-		u16 id = c->table[c->slot];
+	while (c->probe < c->max_probes && c->nr_seen < KLB_MAGLEV_CAND_MAX) {
+		u32 slot = c->probe ? klb_maglev_probe(c->hash, c->probe, c->m) :
+			   klb_maglev_slot(c->hash, c->m);
+		u16 id = c->table[slot];
 		bool seen = false;
 
-		c->probes_left--;
-		c->slot += c->step;
-		if (c->slot >= c->m)
-			c->slot -= c->m;
+		c->probe++;
 		if (id == KLB_BACKEND_ID_NONE)
 			continue;
 		for (i = 0; i < c->nr_seen; i++)
