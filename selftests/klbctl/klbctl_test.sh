@@ -352,6 +352,16 @@ printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AAAAA
 check "restore: malformed table" 1 'line 3: table is not the base64' -- "$K" restore <"$T/bad4"
 printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 1\ntable AAAAAAAAAAAAAAAAAAA=\n' >"$T/bad5"
 check "restore: table naming a missing backend" 1 'names backend id 0' -- "$K" restore <"$T/bad5"
+printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 300\ntable LAEsASwBLAEsASwBLAE=\n' >"$T/wide"
+check "restore: a table of 16-bit ids" 0 -- "$K" restore <"$T/wide"
+json "16-bit table restored" 'd == ["192.0.2.2:80"] * 7' -- "$K" -j table show tcp 192.0.2.1:80
+run "$K" save
+if grep -qx 'table LAEsASwBLAEsASwBLAE=' <<<"$out"; then
+	ok "save writes ids above 255 as 16-bit"
+else
+	not_ok "save writes ids above 255 as 16-bit" "$out"
+fi
+check "restore the saved config again" 0 -- "$K" restore <"$T/save1"
 "$K" save >"$T/save4"
 check "bad restores changed nothing" 0 -- cmp "$T/save1" "$T/save4"
 printf 'service tcp 192.0.2.1:80 table-size 13\nbackend 192.0.2.2:80\nbackend 192.0.2.3:80 weight 2\n# a comment\n\nservice udp [2001:db8::1]:53 sched rr\nbackend [2001:db8::2]:53\n' >"$T/hand"

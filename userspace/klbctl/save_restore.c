@@ -11,8 +11,9 @@
  *   table BASE64
  *
  * one line each; backend and table lines belong to the service line above
- * them. The table is the M backend ids as 16-bit little-endian integers,
- * base64-encoded (RFC 4648): exact, and quick to read back.
+ * them. The table is the M backend ids, one byte each when every id is
+ * below 256 and 16-bit little-endian otherwise, base64-encoded (RFC 4648):
+ * exact, and quick to read back.
  */
 
 #include <errno.h>
@@ -113,11 +114,23 @@ static void save_service(const struct klb_service *svc,
 		       fmt_endpoint(&bes[i].addr, addr), bes[i].id, bes[i].weight,
 		       state_name(bes[i].state));
 	if (table->ids) {
-		for (i = 0; i < table->size; i++) {
-			raw[2 * i] = (uint8_t)table->ids[i];
-			raw[2 * i + 1] = (uint8_t)(table->ids[i] >> 8);
+		uint16_t max = 0;
+
+		for (i = 0; i < table->size; i++)
+			if (table->ids[i] > max)
+				max = table->ids[i];
+		/* One byte per slot when every id fits: half the text to read. */
+		if (max <= UINT8_MAX) {
+			for (i = 0; i < table->size; i++)
+				raw[i] = (uint8_t)table->ids[i];
+			b64_encode(raw, table->size, b64);
+		} else {
+			for (i = 0; i < table->size; i++) {
+				raw[2 * i] = (uint8_t)table->ids[i];
+				raw[2 * i + 1] = (uint8_t)(table->ids[i] >> 8);
+			}
+			b64_encode(raw, 2 * (size_t)table->size, b64);
 		}
-		b64_encode(raw, 2 * (size_t)table->size, b64);
 		printf("table %s\n", b64);
 	}
 }
@@ -441,12 +454,17 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 		free(raw);
 		return parse_fail(p, "out of memory");
 	}
-	if (b64_decode(tok[1], raw, 2 * (size_t)m)) {
+	/* The length says the width: M bytes, or M 16-bit little-endian ids. */
+	if (!b64_decode(tok[1], raw, m)) {
+		for (i = 0; i < m; i++)
+			svc->table[i] = raw[i];
+	} else if (!b64_decode(tok[1], raw, 2 * (size_t)m)) {
+		for (i = 0; i < m; i++)
+			svc->table[i] = (uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8);
+	} else {
 		free(raw);
-		return parse_fail(p, "table is not the base64 of %u 16-bit ids", m);
+		return parse_fail(p, "table is not the base64 of %u ids (8 or 16 bits each)", m);
 	}
-	for (i = 0; i < m; i++)
-		svc->table[i] = (uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8);
 	free(raw);
 	p->table_given = true;
 	return 0;
@@ -480,18 +498,19 @@ static int check_service(struct parser *p, struct restore_service *svc)
 		}
 		return 0;
 	}
-	known = calloc(KLB_BACKEND_ID_MAX + 1, 1);
+	/* A bitmap of the ids: 8 KiB, not 64, for every service restored. */
+	known = calloc((KLB_BACKEND_ID_MAX + 8) / 8, 1);
 	if (!known)
 		return parse_fail(p, "out of memory");
 	for (i = 0; i < svc->nr_backends; i++)
-		known[svc->backends[i].id] = 1;
+		known[svc->backends[i].id / 8] |= 1 << (svc->backends[i].id % 8);
 	for (i = 0; i < svc->conf.table_size; i++) {
-		if (svc->table[i] > KLB_BACKEND_ID_MAX || !known[svc->table[i]]) {
-			unsigned int id = svc->table[i];
+		uint16_t id = svc->table[i];
 
+		if (id > KLB_BACKEND_ID_MAX || !(known[id / 8] & (1 << (id % 8)))) {
 			free(known);
 			return parse_fail(p, "table of the service of line %u: slot %u names backend id %u, which the service does not have",
-					  svc->line, i, id);
+					  svc->line, i, (unsigned int)id);
 		}
 	}
 	free(known);
