@@ -72,7 +72,7 @@ check() {
 # than the check itself in the guest. It reads "json<TAB>FILE<TAB>EXPR" or
 # "slot<TAB>ARGS..." lines and answers one line each.
 coproc CHECKER {
-	python3 -u -c '
+	python3 -B -u -c '
 import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("flow_slot", sys.argv[1])
 fs = importlib.util.module_from_spec(spec)
