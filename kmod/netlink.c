@@ -96,6 +96,23 @@ static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
 	__missing;						\
 })
 
+/*
+ * Only the commands the contract lists stage into a transaction. Any other
+ * write applies at once, so a transaction id on it means the caller
+ * believes the change is staged (and guarded by the commit) when it would
+ * not be: refuse rather than ignore it.
+ */
+static bool klb_txn_refused(struct genl_info *info)
+{
+	struct nlattr *txn_attr = info->attrs[KLB_A_TXN];
+
+	if (!txn_attr)
+		return false;
+	NL_SET_ERR_MSG_ATTR(info->extack, txn_attr,
+			    "this command applies at once: it cannot be part of a transaction");
+	return true;
+}
+
 /* ---- parsing ---------------------------------------------------------- */
 
 static int klb_parse_addr(const struct nlattr *attr, u16 family,
@@ -513,10 +530,8 @@ static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service_key key;
 	int err;
 
-	if (info->attrs[KLB_A_TXN]) {
-		NL_SET_ERR_MSG(info->extack, "a service is created outside transactions");
+	if (klb_txn_refused(info))
 		return -EINVAL;
-	}
 	err = klb_parse_service(info, tb, &key);
 	if (err)
 		return err;
@@ -561,6 +576,8 @@ static int klb_cmd_service_del(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service *svc;
 	int err;
 
+	if (klb_txn_refused(info))
+		return -EINVAL;
 	err = klb_parse_service(info, tb, &key);
 	if (err)
 		return err;
@@ -1059,6 +1076,8 @@ static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service *svc, *tmp;
 	int err;
 
+	if (klb_txn_refused(info))
+		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
 	if (!err) {
@@ -1140,7 +1159,8 @@ static int klb_cmd_generation_set(struct sk_buff *skb, struct genl_info *info)
 	struct klb_net *kn = klb_net(genl_info_net(info));
 	int err;
 
-	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation"))
+	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation") ||
+	    klb_txn_refused(info))
 		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
