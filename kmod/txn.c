@@ -230,13 +230,17 @@ int klb_txn_table_chunk(struct klb_txn *txn, u32 size, u32 offset,
 		return -EINVAL;
 	}
 	if (offset == 0) {
-		/* A table being rebuilt is not kept from the snapshot copy. */
-		kvfree(snap->table);
-		snap->table = kvmalloc_array(size, sizeof(u16), GFP_KERNEL_ACCOUNT);
-		if (!snap->table) {
-			txn->table_pending = false;
+		/*
+		 * A table being rebuilt is not kept from the snapshot copy, but
+		 * only goes once its replacement exists: a failed request must
+		 * leave the transaction with the table it had.
+		 */
+		u16 *table = kvmalloc_array(size, sizeof(u16), GFP_KERNEL_ACCOUNT);
+
+		if (!table)
 			return -ENOMEM;
-		}
+		kvfree(snap->table);
+		snap->table = table;
 	}
 	memcpy(snap->table + offset, entries, array_size(count, sizeof(u16)));
 	txn->table_filled = offset + count;
