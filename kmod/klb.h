@@ -2,9 +2,12 @@
 /*
  * klb.ko internals shared between its files.
  *
- * Locking: all writers of a netns serialize on klb_net.lock. Readers (dumps,
- * and the fast path) never take it: they see a service through its
- * published snapshot, which is immutable and replaced as a whole with RCU.
+ * Locking: all writers of a netns serialize on klb_net.lock. The fast path
+ * never takes it: it sees a service through its published snapshot, which
+ * is immutable and replaced as a whole with RCU. Netlink reads take it only
+ * to find a service and read the generation with it; backend and table
+ * dumps then hold a reference on one snapshot and read it unlocked across
+ * dumpit calls.
  */
 
 #ifndef _KLB_H
@@ -160,7 +163,6 @@ struct klb_backend *klb_backend_create(u16 id, u16 family,
 void klb_backend_put(struct klb_backend *be);
 
 /* table.c */
-bool klb_table_size_valid(u32 size);
 bool klb_sched_uses_table(u8 sched);
 int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot);
 

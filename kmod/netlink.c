@@ -13,6 +13,8 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include <klb/maglev.h>
+
 #include "klb.h"
 
 static struct genl_family klb_family;
@@ -211,7 +213,7 @@ static int klb_parse_service_conf(struct klb_net *kn, struct nlattr **tb,
 					    "table size above the limit (module parameter max_table_size)");
 			return -ERANGE;
 		}
-		if (!klb_table_size_valid(size)) {
+		if (!klb_maglev_size_valid(size)) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[KLB_SVC_A_TABLE_SIZE],
 					    "table size must be a prime of at least 7");
 			return -EINVAL;

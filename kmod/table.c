@@ -6,21 +6,6 @@
 
 #include "klb.h"
 
-/* M must be prime for every offset/skip pair to give a full permutation. */
-bool klb_table_size_valid(u32 size)
-{
-	u32 d;
-
-	if (size < KLB_TABLE_SIZE_MIN)
-		return false;
-	if (!(size % 2))
-		return false;
-	for (d = 3; d <= size / d; d += 2)
-		if (!(size % d))
-			return false;
-	return true;
-}
-
 bool klb_sched_uses_table(u8 sched)
 {
 	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
