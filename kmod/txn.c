@@ -57,6 +57,7 @@ struct klb_txn *klb_txn_find(struct klb_net *kn, u32 id, u32 portid)
 {
 	struct klb_txn *txn;
 
+	lockdep_assert_held(&kn->lock);
 	list_for_each_entry(txn, &kn->txns, list)
 		if (txn->id == id && txn->portid == portid)
 			return txn;
@@ -67,6 +68,7 @@ void klb_txn_abort_portid(struct klb_net *kn, u32 portid)
 {
 	struct klb_txn *txn, *tmp;
 
+	lockdep_assert_held(&kn->lock);
 	list_for_each_entry_safe(txn, tmp, &kn->txns, list)
 		if (txn->portid == portid)
 			klb_txn_close(kn, txn);
@@ -76,6 +78,7 @@ void klb_txn_abort_all(struct klb_net *kn)
 {
 	struct klb_txn *txn, *tmp;
 
+	lockdep_assert_held(&kn->lock);
 	list_for_each_entry_safe(txn, tmp, &kn->txns, list)
 		klb_txn_close(kn, txn);
 }
