@@ -1,6 +1,6 @@
 #!/bin/sh
-# Tests of tools/vm/run itself, printing TAP. They cost six guest boots
-# (two of them at once), about a minute, so 'make check' does not run them; run them after
+# Tests of tools/vm/run itself, printing TAP. They cost eight guest boots
+# (four of them two at a time), about a minute and a half, so 'make check' does not run them; run them after
 # changing anything in tools/vm:
 #
 #   tools/vm/selftest.sh
@@ -84,6 +84,17 @@ check "--allow-warn lets it pass" [ "$rc2" = 0 ]
 check "a concurrent run has its own output" grep -qx allowed "$work/allow.out"
 check "2>&1 keeps stdout and stderr in order" \
 	[ "$(tr '\n' ' ' <"$work/allow.out")" = "allowed e1 o2 " ]
+
+# Output nobody reads must not stall the guest: a closed stdout, and a
+# pipe whose reader leaves early (both at once).
+"$run" --timeout 120 -- sh -c 'echo lost; exit 6' >&- 2>/dev/null &
+p1=$!
+( "$run" --timeout 120 -- sh -c 'seq 1 200000; exit 5' 2>/dev/null; echo $? >"$work/pipe.rc" ) |
+	head -n 1 >/dev/null
+wait $p1
+rc1=$?
+check "a closed stdout does not stall the run" [ "$rc1" = 6 ]
+check "a reader that leaves early does not stall the run" [ "$(cat "$work/pipe.rc")" = 5 ]
 
 start=$(date +%s)
 mkdir "$work/tmp"
