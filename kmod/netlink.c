@@ -1113,7 +1113,9 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 		nest = nla_nest_start(msg, KLB_A_INFO);
 		if (!nest ||
 		    nla_put_u32(msg, KLB_INFO_A_MAX_SERVICES, READ_ONCE(klb_max_services)) ||
-		    nla_put_u32(msg, KLB_INFO_A_MAX_BACKENDS, READ_ONCE(klb_max_backends)) ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_BACKENDS,
+				min_t(u32, READ_ONCE(klb_max_backends),
+				      KLB_BACKEND_ID_MAX + 1)) ||
 		    nla_put_u32(msg, KLB_INFO_A_MAX_TABLE_SIZE,
 				min_t(u32, READ_ONCE(klb_max_table_size),
 				      KLB_TABLE_SIZE_LIMIT)) ||
