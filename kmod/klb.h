@@ -122,6 +122,13 @@ struct klb_txn {
 	struct list_head list;
 	u32 id;
 	u32 portid;
+	/*
+	 * The socket that began it. Port ids are freed before the release
+	 * notifier runs and may be reused meanwhile; the socket may not,
+	 * until that notifier has aborted its transactions. Compared, and
+	 * tested for SOCK_DEAD, never used otherwise.
+	 */
+	const struct sock *owner;
 	bool implicit;
 	struct klb_service_key key;
 	u64 base_version;
@@ -170,10 +177,11 @@ int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot);
 struct klb_txn *klb_txn_open(struct klb_net *kn, struct klb_service *svc,
 			     bool implicit);
 void klb_txn_close(struct klb_net *kn, struct klb_txn *txn);
-struct klb_txn *klb_txn_find(struct klb_net *kn, u32 id, u32 portid);
+struct klb_txn *klb_txn_find(struct klb_net *kn, u32 id,
+			     const struct sock *owner);
 int klb_txn_commit(struct klb_net *kn, struct klb_txn *txn,
 		   struct netlink_ext_ack *extack);
-void klb_txn_abort_portid(struct klb_net *kn, u32 portid);
+void klb_txn_abort_released(struct klb_net *kn, u32 portid);
 void klb_txn_abort_all(struct klb_net *kn);
 int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf);
 int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,

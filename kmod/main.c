@@ -80,7 +80,7 @@ static int klb_netlink_event(struct notifier_block *nb, unsigned long event,
 	if (list_empty_careful(&kn->txns))
 		return NOTIFY_DONE;
 	mutex_lock(&kn->lock);
-	klb_txn_abort_portid(kn, n->portid);
+	klb_txn_abort_released(kn, n->portid);
 	mutex_unlock(&kn->lock);
 	return NOTIFY_DONE;
 }

@@ -440,7 +440,8 @@ static int klb_parse_service(struct genl_info *info,
  * transaction to edit: the caller's explicit one (KLB_A_TXN) or a fresh
  * implicit one. On success the lock is held; klb_write_end() releases it.
  */
-static int klb_write_begin(struct genl_info *info, struct klb_write *w)
+static int klb_write_begin(struct sk_buff *skb, struct genl_info *info,
+			   struct klb_write *w)
 {
 	struct nlattr *txn_attr = info->attrs[KLB_A_TXN];
 	int err;
@@ -470,7 +471,7 @@ static int klb_write_begin(struct genl_info *info, struct klb_write *w)
 	}
 	if (txn_attr) {
 		w->txn = klb_txn_find(w->kn, nla_get_u32(txn_attr),
-				      info->snd_portid);
+				      NETLINK_CB(skb).sk);
 		if (!w->txn) {
 			NL_SET_ERR_MSG_ATTR(info->extack, txn_attr,
 					    "no such transaction on this socket");
@@ -560,7 +561,7 @@ static int klb_cmd_service_set(struct sk_buff *skb, struct genl_info *info)
 	struct klb_write w;
 	int err;
 
-	err = klb_write_begin(info, &w);
+	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
 	conf = w.txn->staged->conf;
@@ -701,7 +702,7 @@ static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
 	u8 state = KLB_BACKEND_UP;
 	int err;
 
-	err = klb_write_begin(info, &w);
+	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
 	err = klb_parse_backend(info, w.key.family, &req);
@@ -757,7 +758,7 @@ static int klb_cmd_backend_set(struct sk_buff *skb, struct genl_info *info)
 	u8 state;
 	int err;
 
-	err = klb_write_begin(info, &w);
+	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
 	err = klb_parse_backend(info, w.key.family, &req);
@@ -788,7 +789,7 @@ static int klb_cmd_backend_del(struct sk_buff *skb, struct genl_info *info)
 	struct klb_write w;
 	int err;
 
-	err = klb_write_begin(info, &w);
+	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
 	err = klb_parse_backend(info, w.key.family, &req);
@@ -976,7 +977,7 @@ static int klb_cmd_table_set(struct sk_buff *skb, struct genl_info *info)
 	u32 offset = 0;
 	int err;
 
-	err = klb_write_begin(info, &w);
+	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
 	if (klb_missing(info, KLB_A_TABLE, "request needs the table")) {
@@ -1014,7 +1015,7 @@ static int klb_cmd_table_del(struct sk_buff *skb, struct genl_info *info)
 	struct klb_write w;
 	int err;
 
-	err = klb_write_begin(info, &w);
+	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
 	klb_txn_table_del(w.txn);
@@ -1219,6 +1220,7 @@ static int klb_cmd_txn_begin(struct sk_buff *skb, struct genl_info *info)
 		goto err_unlock;
 	}
 	txn->portid = info->snd_portid;
+	txn->owner = NETLINK_CB(skb).sk;
 	if (nla_put_u32(msg, KLB_A_TXN, txn->id)) {
 		klb_txn_close(kn, txn);
 		err = -EMSGSIZE;
@@ -1235,14 +1237,15 @@ err:
 	return err;
 }
 
-static struct klb_txn *klb_req_txn(struct klb_net *kn, struct genl_info *info)
+static struct klb_txn *klb_req_txn(struct klb_net *kn, struct sk_buff *skb,
+				   struct genl_info *info)
 {
 	struct klb_txn *txn;
 
 	if (klb_missing(info, KLB_A_TXN, "request needs the transaction id"))
 		return NULL;
 	txn = klb_txn_find(kn, nla_get_u32(info->attrs[KLB_A_TXN]),
-			   info->snd_portid);
+			   NETLINK_CB(skb).sk);
 	if (!txn)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_TXN],
 				    "no such transaction on this socket");
@@ -1257,7 +1260,7 @@ static int klb_cmd_txn_commit(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	mutex_lock(&kn->lock);
-	txn = klb_req_txn(kn, info);
+	txn = klb_req_txn(kn, skb, info);
 	if (!txn) {
 		err = info->attrs[KLB_A_TXN] ? -ENOENT : -EINVAL;
 		goto out;
@@ -1285,7 +1288,7 @@ static int klb_cmd_txn_abort(struct sk_buff *skb, struct genl_info *info)
 	int err = 0;
 
 	mutex_lock(&kn->lock);
-	txn = klb_req_txn(kn, info);
+	txn = klb_req_txn(kn, skb, info);
 	if (txn)
 		klb_txn_close(kn, txn);
 	else

@@ -9,6 +9,8 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
+#include <net/sock.h>
+
 #include "klb.h"
 
 struct klb_txn *klb_txn_open(struct klb_net *kn, struct klb_service *svc,
@@ -53,24 +55,26 @@ void klb_txn_close(struct klb_net *kn, struct klb_txn *txn)
 	kfree(txn);
 }
 
-struct klb_txn *klb_txn_find(struct klb_net *kn, u32 id, u32 portid)
+struct klb_txn *klb_txn_find(struct klb_net *kn, u32 id,
+			     const struct sock *owner)
 {
 	struct klb_txn *txn;
 
 	lockdep_assert_held(&kn->lock);
 	list_for_each_entry(txn, &kn->txns, list)
-		if (txn->id == id && txn->portid == portid)
+		if (txn->id == id && txn->owner == owner)
 			return txn;
 	return NULL;
 }
 
-void klb_txn_abort_portid(struct klb_net *kn, u32 portid)
+/* Called when the socket with @portid is released: it is already dead. */
+void klb_txn_abort_released(struct klb_net *kn, u32 portid)
 {
 	struct klb_txn *txn, *tmp;
 
 	lockdep_assert_held(&kn->lock);
 	list_for_each_entry_safe(txn, tmp, &kn->txns, list)
-		if (txn->portid == portid)
+		if (txn->portid == portid && sock_flag(txn->owner, SOCK_DEAD))
 			klb_txn_close(kn, txn);
 }
 
