@@ -5,7 +5,7 @@
 #
 #   tools/vm/selftest.sh
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 run=$PWD/tools/vm/run
 
 n=0
