@@ -11,6 +11,9 @@
 #
 # KLB_TEST_TIMEOUT (seconds, default 900) bounds each program, so one that
 # hangs is reported by name instead of taking the whole guest with it.
+# The braces make the shell read the whole script before running any of it,
+# so a checkout updated under a run in progress cannot derail it.
+{
 set -u
 
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -74,3 +77,4 @@ else
 fi
 
 exit $failed
+}

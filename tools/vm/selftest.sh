@@ -4,6 +4,9 @@
 # changing anything in tools/vm:
 #
 #   tools/vm/selftest.sh
+# The braces make the shell read the whole script before running any of it,
+# so a checkout updated under a run in progress cannot derail it.
+{
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 run=$PWD/tools/vm/run
@@ -118,3 +121,4 @@ check "bad usage exits 2" [ $? = 2 ]
 
 echo "1..$n"
 exit $failed
+}
