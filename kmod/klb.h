@@ -18,6 +18,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <uapi/linux/klb.h>
@@ -89,7 +90,7 @@ struct klb_snapshot {
 
 struct klb_service {
 	struct rhash_head node;
-	struct list_head list;		/* klb_net.services, creation order */
+	u32 index;			/* in klb_net.services */
 	struct klb_service_key key;
 	struct klb_snapshot __rcu *snap;
 	struct rcu_head rcu;
@@ -99,7 +100,8 @@ struct klb_net {
 	struct net *net;
 	struct mutex lock;		/* serializes every writer */
 	struct rhashtable service_table;
-	struct list_head services;
+	struct xarray services;		/* by index: dumps resume in O(log n) */
+	u32 next_service_index;
 	u32 nr_services;
 	struct list_head txns;
 	u32 nr_txns;

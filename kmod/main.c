@@ -41,7 +41,7 @@ static int __net_init klb_net_init(struct net *net)
 
 	kn->net = net;
 	mutex_init(&kn->lock);
-	INIT_LIST_HEAD(&kn->services);
+	xa_init_flags(&kn->services, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&kn->txns);
 	return klb_services_init(kn);
 }

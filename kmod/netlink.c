@@ -661,32 +661,29 @@ static int klb_cmd_service_get(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-/* cb->args[0]: services already sent. Consistency: cb->seq. */
+/* cb->args[0]: the index to resume from. Consistency: cb->seq. */
 static int klb_dump_services(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct net *net = sock_net(skb->sk);
 	struct klb_net *kn = klb_net(net);
 	bool with_seed = klb_caller_is_admin(cb->skb, net);
+	unsigned long index = cb->args[0];
 	struct klb_service *svc;
-	long idx = 0;
 
 	mutex_lock(&kn->lock);
 	cb->seq = kn->change_seq;
-	list_for_each_entry(svc, &kn->services, list) {
-		if (idx++ < cb->args[0])
-			continue;
+	xa_for_each_start(&kn->services, index, svc, cb->args[0]) {
 		if (klb_fill_service_msg(skb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					 kn->generation, svc,
 					 rcu_dereference_protected(svc->snap,
 								   lockdep_is_held(&kn->lock)),
-					 with_seed, cb)) {
-			idx--;
+					 with_seed, cb))
 			break;
-		}
 	}
 	mutex_unlock(&kn->lock);
-	cb->args[0] = idx;
+	/* Resume at the service that did not fit, or past the last one. */
+	cb->args[0] = svc ? index : ULONG_MAX;
 	return skb->len;
 }
 
@@ -1076,7 +1073,8 @@ err:
 static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct klb_net *kn = klb_net(genl_info_net(info));
-	struct klb_service *svc, *tmp;
+	struct klb_service *svc;
+	unsigned long index;
 	int err;
 
 	if (klb_txn_refused(info))
@@ -1085,7 +1083,7 @@ static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	err = klb_generation_check(kn, info);
 	if (!err) {
 		klb_txn_abort_all(kn);
-		list_for_each_entry_safe(svc, tmp, &kn->services, list)
+		xa_for_each(&kn->services, index, svc)
 			klb_service_delete(kn, svc);
 		klb_generation_advance(kn, info);
 		klb_notify(kn, KLB_CMD_FLUSH, NULL, NULL);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Services: the per-netns set of virtual services, found by key from the
- * fast path (RCU hash table) and listed in creation order for dumps.
+ * fast path (RCU hash table) and by an index in creation order for dumps
+ * (an xarray, so a dump resumes where it stopped in O(log n)).
  */
 
 #include <linux/rhashtable.h>
@@ -23,10 +24,12 @@ int klb_services_init(struct klb_net *kn)
 
 void klb_services_destroy(struct klb_net *kn)
 {
-	struct klb_service *svc, *tmp;
+	struct klb_service *svc;
+	unsigned long index;
 
-	list_for_each_entry_safe(svc, tmp, &kn->services, list)
+	xa_for_each(&kn->services, index, svc)
 		klb_service_delete(kn, svc);
+	xa_destroy(&kn->services);
 	rhashtable_destroy(&kn->service_table);
 }
 
@@ -73,11 +76,20 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 	svc->key = *key;
 	snap->version = ++kn->last_version;
 	RCU_INIT_POINTER(svc->snap, snap);
+	/*
+	 * Cyclic: an index is not reused until 2^32 services later, so dumps
+	 * list services oldest first.
+	 */
+	err = xa_alloc_cyclic(&kn->services, &svc->index, svc, xa_limit_32b,
+			      &kn->next_service_index, GFP_KERNEL_ACCOUNT);
+	if (err < 0)
+		goto err;
 	err = rhashtable_insert_fast(&kn->service_table, &svc->node,
 				     klb_service_params);
-	if (err)
+	if (err) {
+		xa_erase(&kn->services, svc->index);
 		goto err;
-	list_add_tail(&svc->list, &kn->services);
+	}
 	kn->nr_services++;
 	kn->change_seq++;
 	return 0;
@@ -93,7 +105,7 @@ void klb_service_delete(struct klb_net *kn, struct klb_service *svc)
 	lockdep_assert_held(&kn->lock);
 	rhashtable_remove_fast(&kn->service_table, &svc->node,
 			       klb_service_params);
-	list_del(&svc->list);
+	xa_erase(&kn->services, svc->index);
 	kn->nr_services--;
 	kn->change_seq++;
 	klb_snapshot_put(rcu_replace_pointer(svc->snap, NULL,
