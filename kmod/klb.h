@@ -113,6 +113,7 @@ struct klb_net {
 	atomic64_t backend_limit_hits;
 	atomic64_t table_limit_hits;
 	atomic64_t txn_limit_hits;
+	atomic64_t chunk_limit_hits;
 };
 
 /*
@@ -140,6 +141,17 @@ struct klb_txn {
 };
 
 struct klb_net *klb_net(const struct net *net);
+
+/*
+ * Something a dump reports changed. Zero is skipped: the netlink core
+ * does not compare a dump part against a sequence of 0, so a dump running
+ * across the wrap would go unflagged.
+ */
+static inline void klb_net_changed(struct klb_net *kn)
+{
+	if (!++kn->change_seq)
+		kn->change_seq = 1;
+}
 
 /* service.c */
 int klb_services_init(struct klb_net *kn);

@@ -36,11 +36,6 @@ static struct netlink_range_validation klb_backend_id_range = {
 	.max = KLB_BACKEND_ID_MAX,
 };
 
-static struct netlink_range_validation klb_table_entries_range = {
-	.min = sizeof(u16),
-	.max = KLB_TABLE_CHUNK_MAX * sizeof(u16),
-};
-
 static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
 	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
@@ -70,8 +65,8 @@ static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
 static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
 	[KLB_TBL_A_SIZE] = { .type = NLA_U32 },
 	[KLB_TBL_A_OFFSET] = { .type = NLA_U32 },
-	[KLB_TBL_A_ENTRIES] = NLA_POLICY_FULL_RANGE(NLA_BINARY,
-						    &klb_table_entries_range),
+	/* Its length is checked in klb_cmd_table_set(), which counts overruns. */
+	[KLB_TBL_A_ENTRIES] = { .type = NLA_BINARY },
 };
 
 static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
@@ -340,6 +335,16 @@ static int klb_put_backend(struct sk_buff *skb, const struct klb_backend *be,
 	return 0;
 }
 
+/* Sends a doit's reply, or drops it if building it failed with @err. */
+static int klb_reply(struct sk_buff *msg, struct genl_info *info, int err)
+{
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
 static int klb_put_generation(struct sk_buff *skb, u64 generation)
 {
 	return nla_put_u64_64bit(skb, KLB_A_GENERATION, generation, KLB_A_PAD);
@@ -407,7 +412,7 @@ static void klb_generation_advance(struct klb_net *kn, struct genl_info *info)
 	struct nlattr *gen = info->attrs[KLB_A_GENERATION];
 
 	kn->generation = gen ? nla_get_u64(gen) : kn->generation + 1;
-	kn->change_seq++;
+	klb_net_changed(kn);
 }
 
 /* ---- the write path shared by service-scoped commands ----------------- */
@@ -433,6 +438,19 @@ static int klb_parse_service(struct genl_info *info,
 		return err;
 	return klb_parse_service_key(tb, info->attrs[KLB_A_SERVICE], key,
 				     info->extack);
+}
+
+/* The service a request names, or NULL with the extack saying so. */
+static struct klb_service *klb_req_service(struct klb_net *kn,
+					   struct genl_info *info,
+					   const struct klb_service_key *key)
+{
+	struct klb_service *svc = klb_service_find(kn, key);
+
+	if (!svc)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE],
+				    "no such service");
+	return svc;
 }
 
 /*
@@ -463,9 +481,8 @@ static int klb_write_begin(struct sk_buff *skb, struct genl_info *info,
 		if (err)
 			goto err;
 	}
-	w->svc = klb_service_find(w->kn, &w->key);
+	w->svc = klb_req_service(w->kn, info, &w->key);
 	if (!w->svc) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
 		err = -ENOENT;
 		goto err;
 	}
@@ -588,9 +605,8 @@ static int klb_cmd_service_del(struct sk_buff *skb, struct genl_info *info)
 	err = klb_generation_check(kn, info);
 	if (err)
 		goto out;
-	svc = klb_service_find(kn, &key);
+	svc = klb_req_service(kn, info, &key);
 	if (!svc) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
 		err = -ENOENT;
 		goto out;
 	}
@@ -642,9 +658,8 @@ static int klb_cmd_service_get(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&kn->lock);
-	svc = klb_service_find(kn, &key);
+	svc = klb_req_service(kn, info, &key);
 	if (!svc) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
 		err = -ENOENT;
 	} else {
 		err = klb_fill_service_msg(msg, info->snd_portid, info->snd_seq,
@@ -654,11 +669,7 @@ static int klb_cmd_service_get(struct sk_buff *skb, struct genl_info *info)
 					   klb_caller_is_admin(skb, net), NULL);
 	}
 	mutex_unlock(&kn->lock);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
+	return klb_reply(msg, info, err);
 }
 
 /* cb->args[0]: the index to resume from. Consistency: cb->seq. */
@@ -723,31 +734,37 @@ out:
 	return klb_write_end(info, &w, err, be);
 }
 
-/* Finds the backend a request names; with an id, the id must agree. */
-static struct klb_backend_slot *klb_req_slot(struct genl_info *info,
-					     struct klb_txn *txn,
-					     struct klb_backend_req *req)
+/*
+ * Parses the backend a write names and finds it in the transaction's
+ * snapshot; with an id, the id must agree.
+ */
+static int klb_req_slot(struct genl_info *info, struct klb_write *w,
+			struct klb_backend_req *req,
+			struct klb_backend_slot **slot)
 {
-	struct klb_backend_slot *slot;
+	int err;
 
-	slot = klb_snapshot_find_backend(txn->staged, req->family, &req->addr,
-					 req->port);
-	if (!slot) {
+	err = klb_parse_backend(info, w->key.family, req);
+	if (err)
+		return err;
+	*slot = klb_snapshot_find_backend(w->txn->staged, req->family,
+					  &req->addr, req->port);
+	if (!*slot) {
 		NL_SET_ERR_MSG_ATTR(info->extack, req->nest, "no such backend in the service");
-		return NULL;
+		return -ENOENT;
 	}
 	if (req->tb[KLB_BE_A_ID] &&
-	    nla_get_u16(req->tb[KLB_BE_A_ID]) != slot->backend->id) {
+	    nla_get_u16(req->tb[KLB_BE_A_ID]) != (*slot)->backend->id) {
 		NL_SET_ERR_MSG_ATTR(info->extack, req->tb[KLB_BE_A_ID],
 				    "a backend's id cannot change");
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	}
-	return slot;
+	return 0;
 }
 
 static int klb_cmd_backend_set(struct sk_buff *skb, struct genl_info *info)
 {
-	struct klb_backend_slot *slot = NULL;
+	struct klb_backend_slot *slot;
 	struct klb_backend *be = NULL;
 	struct klb_backend_req req;
 	struct klb_write w;
@@ -758,14 +775,9 @@ static int klb_cmd_backend_set(struct sk_buff *skb, struct genl_info *info)
 	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
-	err = klb_parse_backend(info, w.key.family, &req);
+	err = klb_req_slot(info, &w, &req, &slot);
 	if (err)
 		goto out;
-	slot = klb_req_slot(info, w.txn, &req);
-	if (IS_ERR_OR_NULL(slot)) {
-		err = slot ? PTR_ERR(slot) : -ENOENT;
-		goto out;
-	}
 	be = slot->backend;
 	if (req.tb[KLB_BE_A_WEIGHT])
 		weight = nla_get_u32(req.tb[KLB_BE_A_WEIGHT]);
@@ -789,14 +801,9 @@ static int klb_cmd_backend_del(struct sk_buff *skb, struct genl_info *info)
 	err = klb_write_begin(skb, info, &w);
 	if (err)
 		return err;
-	err = klb_parse_backend(info, w.key.family, &req);
+	err = klb_req_slot(info, &w, &req, &slot);
 	if (err)
 		goto out;
-	slot = klb_req_slot(info, w.txn, &req);
-	if (IS_ERR_OR_NULL(slot)) {
-		err = slot ? PTR_ERR(slot) : -ENOENT;
-		goto out;
-	}
 	/* Keep it alive for the event after the slot lets go. */
 	be = slot->backend;
 	refcount_inc(&be->ref);
@@ -851,9 +858,8 @@ static int klb_cmd_backend_get(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&kn->lock);
-	svc = klb_service_find(kn, &key);
+	svc = klb_req_service(kn, info, &key);
 	if (!svc) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
 		err = -ENOENT;
 		goto out;
 	}
@@ -868,11 +874,7 @@ static int klb_cmd_backend_get(struct sk_buff *skb, struct genl_info *info)
 				   kn->generation, &key, snap, slot);
 out:
 	mutex_unlock(&kn->lock);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
+	return klb_reply(msg, info, err);
 }
 
 /*
@@ -991,7 +993,15 @@ static int klb_cmd_table_set(struct sk_buff *skb, struct genl_info *info)
 		err = -EINVAL;
 		goto out;
 	}
-	if (nla_len(tb[KLB_TBL_A_ENTRIES]) % sizeof(u16)) {
+	if (nla_len(tb[KLB_TBL_A_ENTRIES]) > KLB_TABLE_CHUNK_MAX * sizeof(u16)) {
+		atomic64_inc(&w.kn->chunk_limit_hits);
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[KLB_TBL_A_ENTRIES],
+				    "table chunk above KLB_TABLE_CHUNK_MAX entries");
+		err = -ERANGE;
+		goto out;
+	}
+	if (!nla_len(tb[KLB_TBL_A_ENTRIES]) ||
+	    nla_len(tb[KLB_TBL_A_ENTRIES]) % sizeof(u16)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[KLB_TBL_A_ENTRIES],
 				    "table entries are u16 backend ids");
 		err = -EINVAL;
@@ -1132,6 +1142,9 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 				      KLB_INFO_A_PAD) ||
 		    nla_put_u64_64bit(msg, KLB_INFO_A_TXN_LIMIT_HITS,
 				      atomic64_read(&kn->txn_limit_hits),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_CHUNK_LIMIT_HITS,
+				      atomic64_read(&kn->chunk_limit_hits),
 				      KLB_INFO_A_PAD))
 			goto err_unlock;
 		nla_nest_end(msg, nest);
@@ -1200,9 +1213,8 @@ static int klb_cmd_txn_begin(struct sk_buff *skb, struct genl_info *info)
 		goto err;
 	}
 	mutex_lock(&kn->lock);
-	svc = klb_service_find(kn, &key);
+	svc = klb_req_service(kn, info, &key);
 	if (!svc) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_SERVICE], "no such service");
 		err = -ENOENT;
 		goto err_unlock;
 	}

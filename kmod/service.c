@@ -91,7 +91,7 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 		goto err;
 	}
 	kn->nr_services++;
-	kn->change_seq++;
+	klb_net_changed(kn);
 	return 0;
 
 err:
@@ -107,7 +107,7 @@ void klb_service_delete(struct klb_net *kn, struct klb_service *svc)
 			       klb_service_params);
 	xa_erase(&kn->services, svc->index);
 	kn->nr_services--;
-	kn->change_seq++;
+	klb_net_changed(kn);
 	klb_snapshot_put(rcu_replace_pointer(svc->snap, NULL,
 					     lockdep_is_held(&kn->lock)));
 	kfree_rcu(svc, rcu);
@@ -122,7 +122,7 @@ void klb_service_publish(struct klb_net *kn, struct klb_service *svc,
 	lockdep_assert_held(&kn->lock);
 	snap->version = ++kn->last_version;
 	old = rcu_replace_pointer(svc->snap, snap, lockdep_is_held(&kn->lock));
-	kn->change_seq++;
+	klb_net_changed(kn);
 	klb_snapshot_put(old);
 }
 

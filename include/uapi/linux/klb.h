@@ -69,20 +69,26 @@
  *   KLB_BE_A_STATE                 u8    enum klb_backend_state; default up
  *
  * KLB_A_TABLE                      nested
- *   KLB_TBL_A_SIZE                 u32   M; must equal the service's
- *                                        table size
- *   KLB_TBL_A_OFFSET               u32   index of the chunk's first entry
- *   KLB_TBL_A_ENTRIES              binary, array of u16 backend ids in host
- *                                  byte order; at most KLB_TABLE_CHUNK_MAX
- *                                  entries (one attribute is < 64 KiB)
+ *   KLB_TBL_A_SIZE                 u32   required: M; must equal the
+ *                                        service's table size
+ *   KLB_TBL_A_OFFSET               u32   index of the chunk's first entry;
+ *                                        default 0
+ *   KLB_TBL_A_ENTRIES              binary, required: array of u16 backend
+ *                                  ids in host byte order; 1 to
+ *                                  KLB_TABLE_CHUNK_MAX entries (one
+ *                                  attribute is < 64 KiB)
  *
  * KLB_A_GENERATION                 u64   the netns's config generation
  * KLB_A_GENERATION_EXPECT          u64   compare-and-swap guard, see below
  * KLB_A_TXN                        u32   transaction id, see below
  * KLB_A_INFO                       nested, read only (KLB_CMD_INFO_GET)
  *   KLB_INFO_A_MAX_SERVICES        u32   module parameter max_services
- *   KLB_INFO_A_MAX_BACKENDS        u32   module parameter max_backends
- *   KLB_INFO_A_MAX_TABLE_SIZE      u32   module parameter max_table_size
+ *   KLB_INFO_A_MAX_BACKENDS        u32   module parameter max_backends, or
+ *                                        65535 (KLB_BACKEND_ID_MAX + 1) if
+ *                                        it is set higher: the limit in force
+ *   KLB_INFO_A_MAX_TABLE_SIZE      u32   module parameter max_table_size, or
+ *                                        KLB_TABLE_SIZE_LIMIT if it is set
+ *                                        higher
  *   KLB_INFO_A_MAX_TXNS            u32   module parameter max_txns
  *   KLB_INFO_A_SERVICES            u32   services in this netns
  *   KLB_INFO_A_TXNS                u32   open transactions in this netns
@@ -90,15 +96,22 @@
  *   KLB_INFO_A_BACKEND_LIMIT_HITS  u64   writes refused by max_backends
  *   KLB_INFO_A_TABLE_LIMIT_HITS    u64   writes refused by max_table_size
  *   KLB_INFO_A_TXN_LIMIT_HITS      u64   KLB_CMD_TXN_BEGIN refused by max_txns
+ *   KLB_INFO_A_CHUNK_LIMIT_HITS    u64   TABLE_SET refused for a chunk of
+ *                                        more than KLB_TABLE_CHUNK_MAX entries
  *
  * Unknown attributes and trailing garbage are rejected (strict validation).
+ * The u64 attributes the kernel sends are aligned with KLB_A_PAD,
+ * KLB_SVC_A_PAD and KLB_INFO_A_PAD, which carry nothing; requests must not
+ * contain them.
  *
  * ------------------------------------------------------------------------
  * Commands
  * ------------------------------------------------------------------------
  *
  * Writes need CAP_NET_ADMIN in the user namespace that owns the socket's
- * netns (GENL_UNS_ADMIN_PERM); anyone else gets EPERM. Reads are open.
+ * netns (GENL_UNS_ADMIN_PERM); anyone else gets EPERM. Reads (the *_GET
+ * commands) are open. Every command but the GETs and KLB_CMD_TXN_BEGIN
+ * answers with an ACK only: send it with NLM_F_ACK.
  *
  * KLB_CMD_SERVICE_NEW    KLB_A_SERVICE: keys, optional settings.
  *                        EEXIST if it exists, ENOSPC at max_services.
@@ -111,7 +124,15 @@
  *                        does not use a table (wlc, wrr, rr) drops it too.
  * KLB_CMD_SERVICE_DEL    KLB_A_SERVICE: keys. Deletes its backends and table.
  * KLB_CMD_SERVICE_GET    doit: KLB_A_SERVICE keys, replies with the service.
- *                        dumpit: every service of the netns.
+ *                        dumpit: every service of the netns, oldest first,
+ *                        one message each. A dump takes several reads
+ *                        (parts); a service that exists from the first
+ *                        part to the last is reported exactly once, one
+ *                        created or deleted meanwhile at most once. When
+ *                        anything it reports (a service, its settings,
+ *                        the generation) changed between parts, a message
+ *                        after the change carries NLM_F_DUMP_INTR (or the
+ *                        NLMSG_DONE does): dump again for a consistent view.
  *
  * KLB_CMD_BACKEND_NEW    KLB_A_SERVICE keys, KLB_A_BACKEND with the id, the
  *                        keys and optional weight and state.
@@ -194,12 +215,14 @@
  * inside a transaction) may carry:
  *   KLB_A_GENERATION_EXPECT  the write is applied only if the generation
  *                            equals this value; otherwise ESTALE and nothing
- *                            changes (the extack message gives the current
+ *                            changes (the cookie gives the current
  *                            value). Writers serialize in the kernel, so the
  *                            check and the write are one atomic step.
  *   KLB_A_GENERATION         the generation after the write. Without it, a
  *                            successful write adds one to the generation.
- * For a transaction these go on KLB_CMD_TXN_COMMIT.
+ * For a transaction these go on KLB_CMD_TXN_COMMIT; a staged write that
+ * carries either is refused (EINVAL). The GETs, TXN_BEGIN and TXN_ABORT
+ * ignore them.
  *
  * ------------------------------------------------------------------------
  * Errors
@@ -213,15 +236,20 @@
  * dump error. Two errors also carry a u64 cookie (NLMSGERR_ATTR_COOKIE):
  * ESTALE from KLB_A_GENERATION_EXPECT, the current generation; ENOENT from
  * a table entry at commit, the first slot that names no backend.
- *   EINVAL       missing or malformed attribute, address family mismatch
- *                (backend vs service, address length vs family), M not
+ *   EINVAL       missing or malformed attribute (wrong type or size, a
+ *                flag bit outside KLB_SVC_F_ALL, table entries of an odd
+ *                or zero byte length), address family mismatch (backend
+ *                vs service, address length vs family), port 0, M not
  *                prime or below 7, table chunk out of order or of the
  *                wrong length, incomplete table at commit, a BACKEND_SET
- *                whose id differs from the backend's, a staged write that
- *                names another service than its transaction's
+ *                or BACKEND_DEL whose id differs from the backend's, a
+ *                staged write that names another service than its
+ *                transaction's or carries a generation, a transaction id
+ *                on a command that cannot be staged
  *   ERANGE       a value outside its range (weight, table size above
- *                max_table_size, bound factor, id), an attribute longer
- *                than its type allows
+ *                max_table_size, bound factor, id, an enum past its last
+ *                value), a table chunk of more than KLB_TABLE_CHUNK_MAX
+ *                entries, an address or seed longer than 16 bytes
  *   EEXIST       duplicate service, backend address:port or backend id
  *   ENOENT       unknown service, backend or transaction; table entry that
  *                names no backend; TABLE_GET of a service without a table
@@ -239,8 +267,9 @@
  * Multicast group "events" (KLB_MCGRP_EVENTS). After every successful write
  * the kernel sends one message whose command is the write's command and
  * which carries KLB_A_GENERATION (the new value) and, where one is
- * concerned, KLB_A_SERVICE (keys and KLB_SVC_A_VERSION) and KLB_A_BACKEND
- * (keys and id). A transaction emits one KLB_CMD_TXN_COMMIT message.
+ * concerned, KLB_A_SERVICE (keys and KLB_SVC_A_VERSION; keys alone for
+ * a deleted service) and KLB_A_BACKEND (keys and id). Staged writes send
+ * nothing; a transaction emits one KLB_CMD_TXN_COMMIT message.
  */
 
 #ifndef _UAPI_LINUX_KLB_H
@@ -361,6 +390,7 @@ enum klb_info_attr {
 	KLB_INFO_A_TABLE_LIMIT_HITS,
 	KLB_INFO_A_TXN_LIMIT_HITS,
 	KLB_INFO_A_PAD,
+	KLB_INFO_A_CHUNK_LIMIT_HITS,
 
 	__KLB_INFO_A_MAX
 };
