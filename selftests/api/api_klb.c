@@ -126,16 +126,22 @@ static void api_copy_addr(uint8_t *dst, const struct nlattr *a)
 	memcpy(dst, mnl_attr_get_payload(a), len > 16 ? 16 : len);
 }
 
+/* The type of @a, noted in @seen (bit n: attribute n was present). */
+static uint16_t api_seen(const struct nlattr *a, uint32_t *seen)
+{
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type < 32)
+		*seen |= 1u << type;
+	return type;
+}
+
 static void api_parse_service(const struct nlattr *nest, struct api_service *s)
 {
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, nest) {
-		uint16_t type = mnl_attr_get_type(a);
-
-		if (type < 32)
-			s->seen |= 1u << type;
-		switch (type) {
+		switch (api_seen(a, &s->seen)) {
 		case KLB_SVC_A_PROTO:
 			s->key.proto = mnl_attr_get_u8(a);
 			break;
@@ -186,11 +192,7 @@ static void api_parse_backend(const struct nlattr *nest, struct api_backend *b)
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, nest) {
-		uint16_t type = mnl_attr_get_type(a);
-
-		if (type < 32)
-			b->seen |= 1u << type;
-		switch (type) {
+		switch (api_seen(a, &b->seen)) {
 		case KLB_BE_A_ID:
 			b->be.id = mnl_attr_get_u16(a);
 			break;
@@ -245,11 +247,7 @@ static void api_parse_info(const struct nlattr *nest, struct api_info *in)
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, nest) {
-		uint16_t type = mnl_attr_get_type(a);
-
-		if (type < 32)
-			in->seen |= 1u << type;
-		switch (type) {
+		switch (api_seen(a, &in->seen)) {
 		case KLB_INFO_A_MAX_SERVICES:
 			in->max_services = mnl_attr_get_u32(a);
 			break;
@@ -279,6 +277,9 @@ static void api_parse_info(const struct nlattr *nest, struct api_info *in)
 			break;
 		case KLB_INFO_A_TXN_LIMIT_HITS:
 			in->txn_limit_hits = api_u64(a);
+			break;
+		case KLB_INFO_A_CHUNK_LIMIT_HITS:
+			in->chunk_limit_hits = api_u64(a);
 			break;
 		}
 	}
@@ -325,13 +326,20 @@ int api_parse(const struct nlmsghdr *nlh, struct api_msg *m)
 
 /* ---- operations --------------------------------------------------------- */
 
-static int api_simple(struct api_nl *nl, struct api_req *req,
-		      struct api_err *err)
+/* Sends @req, passes the reply's messages to @cb and frees @req. */
+static int api_send(struct api_nl *nl, struct api_req *req, api_msg_cb cb,
+		    void *data, struct api_err *err)
 {
-	int ret = api_transact(nl, req->nlh, NULL, NULL, err);
+	int ret = api_transact(nl, req->nlh, cb, data, err);
 
 	free(req);
 	return ret;
+}
+
+static int api_simple(struct api_nl *nl, struct api_req *req,
+		      struct api_err *err)
+{
+	return api_send(nl, req, NULL, NULL, err);
 }
 
 static struct api_req *api_new_req(struct api_nl *nl, uint8_t cmd,
@@ -403,27 +411,42 @@ static int api_get_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Sends @req (and frees it): the reply must be exactly one message, @m. */
+static int api_get_one(struct api_nl *nl, struct api_req *req,
+		       struct api_msg *m, struct api_err *err)
+{
+	struct api_get_ctx ctx = { 0 };
+	int ret;
+
+	ret = api_send(nl, req, api_get_cb, &ctx, err);
+	if (ret)
+		return ret;
+	if (ctx.n != 1)
+		return -EBADMSG;
+	*m = ctx.msg;
+	return 0;
+}
+
 int api_service_get(struct api_nl *nl, const struct api_key *k,
 		    struct api_service *out, uint64_t *generation,
 		    struct api_err *err)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_SERVICE_GET, 0);
-	struct api_get_ctx ctx = { 0 };
+	struct api_msg m;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
 	api_put_service(req->nlh, k);
-	ret = api_transact(nl, req->nlh, api_get_cb, &ctx, err);
-	free(req);
+	ret = api_get_one(nl, req, &m, err);
 	if (ret)
 		return ret;
-	if (ctx.n != 1 || !ctx.msg.has_service)
+	if (!m.has_service)
 		return -EBADMSG;
 	if (out)
-		*out = ctx.msg.svc;
+		*out = m.svc;
 	if (generation)
-		*generation = ctx.msg.generation;
+		*generation = m.generation;
 	return 0;
 }
 
@@ -431,13 +454,10 @@ int api_service_dump(struct api_nl *nl, api_msg_cb cb, void *data,
 		     struct api_err *err)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_SERVICE_GET, NLM_F_DUMP);
-	int ret;
 
 	if (!req)
 		return -ENOMEM;
-	ret = api_transact(nl, req->nlh, cb, data, err);
-	free(req);
-	return ret;
+	return api_send(nl, req, cb, data, err);
 }
 
 static int api_backend_write(struct api_nl *nl, uint8_t cmd,
@@ -487,21 +507,20 @@ int api_backend_get(struct api_nl *nl, const struct api_key *k,
 		    struct api_err *err)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_BACKEND_GET, 0);
-	struct api_get_ctx ctx = { 0 };
+	struct api_msg m;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
 	api_put_service(req->nlh, k);
 	mnl_attr_nest_end(req->nlh, api_put_backend_open(req->nlh, be, false));
-	ret = api_transact(nl, req->nlh, api_get_cb, &ctx, err);
-	free(req);
+	ret = api_get_one(nl, req, &m, err);
 	if (ret)
 		return ret;
-	if (ctx.n != 1 || !ctx.msg.has_backend)
+	if (!m.has_backend)
 		return -EBADMSG;
 	if (out)
-		*out = ctx.msg.be;
+		*out = m.be;
 	return 0;
 }
 
@@ -527,7 +546,6 @@ int api_backend_dump(struct api_nl *nl, const struct api_key *k,
 		     struct api_be_dump *d, struct api_err *err)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_BACKEND_GET, NLM_F_DUMP);
-	int ret;
 
 	if (!req)
 		return -ENOMEM;
@@ -536,9 +554,7 @@ int api_backend_dump(struct api_nl *nl, const struct api_key *k,
 	d->mixed = false;
 	d->missing_version = false;
 	api_put_service(req->nlh, k);
-	ret = api_transact(nl, req->nlh, api_be_dump_cb, d, err);
-	free(req);
-	return ret;
+	return api_send(nl, req, api_be_dump_cb, d, err);
 }
 
 int api_table_set(struct api_nl *nl, const struct api_key *k, uint32_t size,
@@ -637,7 +653,6 @@ int api_table_dump(struct api_nl *nl, const struct api_key *k,
 		   struct api_tbl_dump *d, struct api_err *err)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_TABLE_GET, NLM_F_DUMP);
-	int ret;
 
 	if (!req)
 		return -ENOMEM;
@@ -649,28 +664,25 @@ int api_table_dump(struct api_nl *nl, const struct api_key *k,
 	d->chunks = 0;
 	d->largest_chunk = 0;
 	api_put_service(req->nlh, k);
-	ret = api_transact(nl, req->nlh, api_tbl_dump_cb, d, err);
-	free(req);
-	return ret;
+	return api_send(nl, req, api_tbl_dump_cb, d, err);
 }
 
 int api_txn_begin(struct api_nl *nl, const struct api_key *k, uint32_t *txn,
 		  struct api_err *err)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_TXN_BEGIN, 0);
-	struct api_get_ctx ctx = { 0 };
+	struct api_msg m;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
 	api_put_service(req->nlh, k);
-	ret = api_transact(nl, req->nlh, api_get_cb, &ctx, err);
-	free(req);
+	ret = api_get_one(nl, req, &m, err);
 	if (ret)
 		return ret;
-	if (ctx.n != 1 || !ctx.msg.has_txn)
+	if (!m.has_txn)
 		return -EBADMSG;
-	*txn = ctx.msg.txn;
+	*txn = m.txn;
 	return 0;
 }
 
@@ -707,18 +719,17 @@ int api_flush(struct api_nl *nl, struct api_err *err)
 int api_generation_get(struct api_nl *nl, uint64_t *generation)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_GENERATION_GET, 0);
-	struct api_get_ctx ctx = { 0 };
+	struct api_msg m;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
-	ret = api_transact(nl, req->nlh, api_get_cb, &ctx, NULL);
-	free(req);
+	ret = api_get_one(nl, req, &m, NULL);
 	if (ret)
 		return ret;
-	if (ctx.n != 1 || !ctx.msg.has_generation)
+	if (!m.has_generation)
 		return -EBADMSG;
-	*generation = ctx.msg.generation;
+	*generation = m.generation;
 	return 0;
 }
 
@@ -737,20 +748,19 @@ int api_info_get(struct api_nl *nl, struct api_info *info,
 		 uint64_t *generation)
 {
 	struct api_req *req = api_new_req(nl, KLB_CMD_INFO_GET, 0);
-	struct api_get_ctx ctx = { 0 };
+	struct api_msg m;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
-	ret = api_transact(nl, req->nlh, api_get_cb, &ctx, NULL);
-	free(req);
+	ret = api_get_one(nl, req, &m, NULL);
 	if (ret)
 		return ret;
-	if (ctx.n != 1 || !ctx.msg.has_info)
+	if (!m.has_info)
 		return -EBADMSG;
-	*info = ctx.msg.info;
+	*info = m.info;
 	if (generation)
-		*generation = ctx.msg.generation;
+		*generation = m.generation;
 	return 0;
 }
 

@@ -64,6 +64,7 @@ struct api_info {
 	uint64_t backend_limit_hits;
 	uint64_t table_limit_hits;
 	uint64_t txn_limit_hits;
+	uint64_t chunk_limit_hits;
 	uint32_t seen;			/* bit n: KLB_INFO_A n was present */
 };
 
