@@ -16,17 +16,15 @@ static int backend_args(struct ctx *ctx, int argc, char **argv,
 			uint32_t allowed)
 {
 	char what[160];
-	int i;
+	int i, ret;
 
 	memset(be, 0, sizeof(*be));
 	if (argc < 3)
 		return usage_error(ctx, "missing %s", argc < 2 ? "PROTO VIP:PORT ADDR:PORT" :
 				   "ADDR:PORT");
-	if (parse_proto(argv[0], &key->proto))
-		return usage_error(ctx, "protocol must be tcp or udp, not '%s'", argv[0]);
-	if (parse_endpoint(argv[1], &key->vip))
-		return usage_error(ctx, "bad address '%s' (want 203.0.113.10:80 or [2001:db8::10]:80, port 1..65535)",
-				   argv[1]);
+	ret = service_key_args(ctx, argc, argv, key);
+	if (ret)
+		return ret;
 	if (parse_endpoint(argv[2], &be->addr))
 		return usage_error(ctx, "bad backend address '%s' (want 198.51.100.2:80 or [2001:db8::2]:80, port 1..65535)",
 				   argv[2]);
@@ -102,7 +100,7 @@ int cmd_backend_del(struct ctx *ctx, int argc, char **argv)
 
 int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 {
-	char name[SERVICE_STRLEN + 8], addr[ENDPOINT_STRLEN];
+	char name[WHAT_STRLEN], addr[ENDPOINT_STRLEN];
 	struct klb_service_key key;
 	struct klb_backend *bes;
 	struct klb_client *c;
@@ -110,18 +108,17 @@ int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 	size_t n, i;
 	int ret;
 
-	if (argc != 2)
-		return usage_error(ctx, argc < 2 ? "missing PROTO VIP:PORT" :
-				   "unexpected '%s'", argc > 2 ? argv[2] : "");
-	if (parse_service_key(argv[0], argv[1], &key))
-		return usage_error(ctx, "bad service '%s %s'", argv[0], argv[1]);
+	ret = service_key_args(ctx, argc, argv, &key);
+	if (ret)
+		return ret;
+	if (argc > 2)
+		return usage_error(ctx, "unexpected '%s'", argv[2]);
 	if (ctx->stats)
 		return not_supported_yet("backend statistics (-s)");
 	ret = ctx_client(ctx, &c);
 	if (ret)
 		return ret;
-	snprintf(name, sizeof(name), "service ");
-	fmt_service(&key, name + 8);
+	fmt_service_what(&key, name);
 	if (klb_backend_list(c, &key, &bes, &n, NULL, &e))
 		return report_error(name, &e);
 	out_list_begin();

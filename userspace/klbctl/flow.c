@@ -26,15 +26,28 @@ int not_supported_yet(const char *what)
 static int optional_service(struct ctx *ctx, int argc, char **argv, int *i)
 {
 	struct klb_service_key key;
+	int ret;
 
 	*i = 0;
 	if (argc >= 1 && !parse_proto(argv[0], &key.proto)) {
-		if (argc < 2)
-			return usage_error(ctx, "missing VIP:PORT");
-		if (parse_endpoint(argv[1], &key.vip))
-			return usage_error(ctx, "bad address '%s'", argv[1]);
+		ret = service_key_args(ctx, argc, argv, &key);
+		if (ret)
+			return ret;
 		*i = 2;
 	}
+	return 0;
+}
+
+/* [PROTO VIP:PORT] and nothing else. */
+static int only_optional_service(struct ctx *ctx, int argc, char **argv)
+{
+	int i, ret;
+
+	ret = optional_service(ctx, argc, argv, &i);
+	if (ret)
+		return ret;
+	if (i < argc)
+		return usage_error(ctx, "unexpected '%s'", argv[i]);
 	return 0;
 }
 
@@ -59,26 +72,16 @@ int cmd_flow_show(struct ctx *ctx, int argc, char **argv)
 
 int cmd_flow_flush(struct ctx *ctx, int argc, char **argv)
 {
-	int i, ret;
+	int ret = only_optional_service(ctx, argc, argv);
 
-	ret = optional_service(ctx, argc, argv, &i);
-	if (ret)
-		return ret;
-	if (i < argc)
-		return usage_error(ctx, "unexpected '%s'", argv[i]);
-	return not_supported_yet("flow flush");
+	return ret ? ret : not_supported_yet("flow flush");
 }
 
 int cmd_stats(struct ctx *ctx, int argc, char **argv)
 {
-	int i, ret;
+	int ret = only_optional_service(ctx, argc, argv);
 
-	ret = optional_service(ctx, argc, argv, &i);
-	if (ret)
-		return ret;
-	if (i < argc)
-		return usage_error(ctx, "unexpected '%s'", argv[i]);
-	return not_supported_yet("stats");
+	return ret ? ret : not_supported_yet("stats");
 }
 
 static void canonical(const struct klb_endpoint *ep, uint8_t *out)
@@ -95,8 +98,8 @@ static void canonical(const struct klb_endpoint *ep, uint8_t *out)
 
 int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
 {
-	char what[SERVICE_STRLEN + 8] = "service ", client_s[ENDPOINT_STRLEN];
-	char hash_s[20], vip_s[ENDPOINT_STRLEN];
+	char what[WHAT_STRLEN], client_s[ENDPOINT_STRLEN];
+	char hash_s[20], vip_s[ENDPOINT_STRLEN], svc_s[SERVICE_STRLEN];
 	const char *cand_names[KLB_MAGLEV_CAND_MAX];
 	uint16_t cands[KLB_MAGLEV_CAND_MAX];
 	struct klb_backend *bes = NULL, *chosen = NULL;
@@ -109,25 +112,27 @@ int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
 	struct klb_client *c;
 	char **names = NULL;
 	unsigned int nr_cands = 0, k;
-	uint64_t hash, version;
+	uint64_t hash;
 	uint32_t slot;
 	klb_error e;
 	size_t n, i;
 	int ret, tries;
 
+	ret = service_key_args(ctx, argc, argv, &key);
+	if (ret)
+		return ret;
 	if (argc != 3)
-		return usage_error(ctx, argc < 3 ? "missing PROTO VIP:PORT CLIENT:PORT" :
+		return usage_error(ctx, argc < 3 ? "missing CLIENT:PORT" :
 				   "unexpected '%s'", argc > 3 ? argv[3] : "");
-	if (parse_service_key(argv[0], argv[1], &key))
-		return usage_error(ctx, "bad service '%s %s'", argv[0], argv[1]);
 	if (parse_endpoint(argv[2], &client))
 		return usage_error(ctx, "bad client address '%s'", argv[2]);
-	fmt_service(&key, what + 8);
+	fmt_service_what(&key, what);
 	if (client.family != key.vip.family)
 		return report_msg(what, "client address family differs from the service's");
 	ret = ctx_client(ctx, &c);
 	if (ret)
 		return ret;
+	/* The service's seed and the table, from one version. */
 	for (tries = 0;; tries++) {
 		if (klb_service_get(c, &key, &svc, &e))
 			return report_error(what, &e);
@@ -138,14 +143,9 @@ int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
 					  sched_name(svc.conf.sched));
 		if (!svc.table_loaded)
 			return report_msg(what, "the service has no table: a new flow gets no backend");
-		if (klb_table_get(c, &key, &table, &e))
+		if (read_table(c, &key, &table, &bes, &n, &e))
 			return report_error(what, &e);
-		if (klb_backend_list(c, &key, &bes, &n, &version, &e)) {
-			free(table.ids);
-			return report_error(what, &e);
-		}
-		if ((table.version == svc.version && version == svc.version) ||
-		    tries == KLBCTL_CAS_RETRIES)
+		if (table.version == svc.version || tries == KLBCTL_CAS_RETRIES)
 			break;
 		free(table.ids);
 		free(bes);
@@ -186,7 +186,7 @@ int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
 	}
 	snprintf(hash_s, sizeof(hash_s), "%016" PRIx64, hash);
 	out_record_begin();
-	out_str("service", what + 8);
+	out_str("service", fmt_service(&key, svc_s));
 	out_str("vip", fmt_endpoint(&key.vip, vip_s));
 	out_str("client", fmt_endpoint(&client, client_s));
 	out_str("hash", hash_s);

@@ -74,8 +74,11 @@ bool matches(const char *arg, const char *keyword);
 /* Formatting: buffers of at least ENDPOINT_STRLEN / SERVICE_STRLEN. */
 #define ENDPOINT_STRLEN 64
 #define SERVICE_STRLEN 72
+#define WHAT_STRLEN (SERVICE_STRLEN + 8)
 const char *fmt_endpoint(const struct klb_endpoint *ep, char *buf);
 const char *fmt_service(const struct klb_service_key *key, char *buf);
+/* "service PROTO VIP:PORT", the object an error names: WHAT_STRLEN. */
+const char *fmt_service_what(const struct klb_service_key *key, char *buf);
 const char *fmt_backend(const struct klb_service_key *key,
 			const struct klb_endpoint *be, char *buf, size_t len);
 const char *proto_name(uint8_t proto);
@@ -84,6 +87,22 @@ const char *fwd_name(uint8_t fwd);
 const char *state_name(uint8_t state);
 void fmt_hex(const uint8_t *in, size_t len, char *out);
 bool sched_uses_table(uint8_t sched);
+
+/*
+ * The PROTO VIP:PORT that starts most commands' arguments (argv[0] and
+ * argv[1]); on error prints a hint and returns EXIT_USAGE.
+ */
+int service_key_args(struct ctx *ctx, int argc, char **argv,
+		     struct klb_service_key *key);
+
+/*
+ * One service setting, KEYWORD VALUE, into conf (and, for the flags,
+ * clear_flags). Returns 0, or -1 with why (why_len bytes) saying what is
+ * wrong with it.
+ */
+int parse_service_option(const char *kw, const char *val,
+			 struct klb_service_conf *conf, uint32_t *clear_flags,
+			 char *why, size_t why_len);
 
 /*
  * Service settings from "KEYWORD VALUE" pairs (sched, fwd, table-size,
@@ -143,6 +162,11 @@ extern const struct klbctl_ops klbd_ops;
 
 /* table_build.c: the Maglev table a backend set should have. */
 bool backend_takes_new_flows(const struct klb_backend *be);
+/*
+ * Backend ids name table entries: the lowest one bes does not use, or
+ * -ENOSPC, or -ENOMEM.
+ */
+int lowest_free_id(const struct klb_backend *bes, size_t n);
 
 struct table_input {
 	const struct klb_service_conf *conf;	/* table_size and seed */
@@ -160,6 +184,31 @@ struct table_input {
  * a negative errno with e set.
  */
 int table_build(const struct table_input *in, uint16_t *out, klb_error *e);
+
+/* keyset.c: short byte strings, each with a value, found in O(1). */
+#define KEYSET_KEY_MAX 24
+
+struct keyset_entry {
+	uint8_t key[KEYSET_KEY_MAX];
+	uint8_t len;			/* 0: a free slot */
+	uint32_t value;
+};
+
+struct keyset {
+	struct keyset_entry *slots;
+	size_t cap, n;
+};
+
+/*
+ * Adds key with value: 0, or 1 if it was there already (*old = its value;
+ * nothing changes), or -1 (out of memory).
+ */
+int keyset_add(struct keyset *s, const void *key, size_t len, uint32_t value,
+	       uint32_t *old);
+void keyset_clear(struct keyset *s);
+void keyset_free(struct keyset *s);
+/* An endpoint as a key: 19 bytes (family, address, port) into key. */
+size_t endpoint_key(const struct klb_endpoint *ep, uint8_t *key);
 
 /* Commands, one file per object. */
 int cmd_service_add(struct ctx *ctx, int argc, char **argv);
@@ -183,6 +232,14 @@ int cmd_monitor(struct ctx *ctx, int argc, char **argv);
 /* table.c: "ADDR:PORT" of every backend id (NULL where none). */
 char **backend_names(const struct klb_backend *bes, size_t n);
 void free_backend_names(char **names);
+/*
+ * A service's table and the backends it names, from one version (read
+ * again while writers move it). On success the caller frees table->ids
+ * and *bes.
+ */
+int read_table(struct klb_client *c, const struct klb_service_key *key,
+	       struct klb_table *table, struct klb_backend **bes, size_t *n,
+	       klb_error *e);
 
 /* flow.c: the error of commands that need the fast path's flow table. */
 int not_supported_yet(const char *what);

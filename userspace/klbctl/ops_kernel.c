@@ -80,23 +80,6 @@ static struct klb_backend *find_backend(struct klb_backend *bes, size_t n,
 	return NULL;
 }
 
-/* Backend ids name table entries: hand out the lowest one not in use. */
-static int lowest_free_id(const struct klb_backend *bes, size_t n)
-{
-	uint8_t *used = calloc(KLB_BACKEND_ID_MAX + 1, 1);
-	size_t i;
-	int id;
-
-	if (!used)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		used[bes[i].id] = 1;
-	for (id = 0; id <= KLB_BACKEND_ID_MAX && used[id]; id++)
-		;
-	free(used);
-	return id > KLB_BACKEND_ID_MAX ? -ENOSPC : id;
-}
-
 /*
  * The table the service should have with backends bes: *out is NULL when
  * no backend takes new flows (the table is then deleted).
@@ -186,6 +169,10 @@ static void backoff(int attempt)
 
 typedef int (*attempt_fn)(struct klb_client *c, void *arg, klb_error *e);
 
+/*
+ * Runs attempt until no other writer gets in between; reports a failure
+ * naming what (which the attempt may fill in) and returns the exit status.
+ */
 static int with_retries(struct ctx *ctx, const char *what, attempt_fn attempt,
 			void *arg)
 {
@@ -216,6 +203,18 @@ static struct klb_write cas(uint64_t generation)
 				   .expect_generation = generation };
 }
 
+/* A write of the whole configuration's current generation. */
+static int cas_now(struct klb_client *c, struct klb_write *w, klb_error *e)
+{
+	uint64_t gen;
+	int err;
+
+	err = klb_generation_get(c, &gen, e);
+	if (!err)
+		*w = cas(gen);
+	return err;
+}
+
 /* ---- services -------------------------------------------------------------- */
 
 struct service_op {
@@ -232,23 +231,18 @@ static int service_add_attempt(struct klb_client *c, void *arg, klb_error *e)
 {
 	struct service_op *op = arg;
 	struct klb_write w;
-	uint64_t gen;
-	int err;
+	int err = cas_now(c, &w, e);
 
-	err = klb_generation_get(c, &gen, e);
-	if (err)
-		return err;
-	w = cas(gen);
-	return klb_service_new(c, op->key, op->conf, &w, e);
+	return err ? err : klb_service_new(c, op->key, op->conf, &w, e);
 }
 
 static int kernel_service_add(struct ctx *ctx, const struct klb_service_key *key,
 			      const struct klb_service_conf *conf)
 {
 	struct service_op op = { .key = key, .conf = conf };
-	char what[SERVICE_STRLEN + 8] = "service ";
+	char what[WHAT_STRLEN];
 
-	fmt_service(key, what + 8);
+	fmt_service_what(key, what);
 	return with_retries(ctx, what, service_add_attempt, &op);
 }
 
@@ -330,9 +324,9 @@ static int kernel_service_set(struct ctx *ctx, const struct klb_service_key *key
 {
 	struct service_op op = { .key = key, .conf = conf,
 				 .clear_flags = clear_flags };
-	char what[SERVICE_STRLEN + 8] = "service ";
+	char what[WHAT_STRLEN];
 
-	fmt_service(key, what + 8);
+	fmt_service_what(key, what);
 	return with_retries(ctx, what, service_set_attempt, &op);
 }
 
@@ -340,36 +334,26 @@ static int service_del_attempt(struct klb_client *c, void *arg, klb_error *e)
 {
 	struct service_op *op = arg;
 	struct klb_write w;
-	uint64_t gen;
-	int err;
+	int err = cas_now(c, &w, e);
 
-	err = klb_generation_get(c, &gen, e);
-	if (err)
-		return err;
-	w = cas(gen);
-	return klb_service_del(c, op->key, &w, e);
+	return err ? err : klb_service_del(c, op->key, &w, e);
 }
 
 static int kernel_service_del(struct ctx *ctx, const struct klb_service_key *key)
 {
 	struct service_op op = { .key = key };
-	char what[SERVICE_STRLEN + 8] = "service ";
+	char what[WHAT_STRLEN];
 
-	fmt_service(key, what + 8);
+	fmt_service_what(key, what);
 	return with_retries(ctx, what, service_del_attempt, &op);
 }
 
 static int flush_attempt(struct klb_client *c, void *arg, klb_error *e)
 {
 	struct klb_write w;
-	uint64_t gen;
-	int err;
+	int err = cas_now(c, &w, e);
 
-	err = klb_generation_get(c, &gen, e);
-	if (err)
-		return err;
-	w = cas(gen);
-	return klb_flush(c, &w, e);
+	return err ? err : klb_flush(c, &w, e);
 }
 
 static int kernel_flush(struct ctx *ctx)
@@ -536,7 +520,7 @@ struct restore_op {
 	size_t n;
 	const struct restore_service *svc;	/* being staged */
 	struct svc_state *cur;			/* its current state, or NULL */
-	char what[SERVICE_STRLEN + 8];		/* for errors */
+	char what[WHAT_STRLEN];			/* for errors */
 };
 
 static bool backend_same(const struct klb_backend *a, const struct klb_backend *b)
@@ -645,8 +629,7 @@ static int restore_attempt(struct klb_client *c, void *arg, klb_error *e)
 				break;
 		if (j < op->n)
 			continue;
-		snprintf(op->what, sizeof(op->what), "service ");
-		fmt_service(&have[i].key, op->what + 8);
+		fmt_service_what(&have[i].key, op->what);
 		w = cas(gen);
 		err = klb_service_del(c, &have[i].key, &w, e);
 		if (err)
@@ -657,8 +640,7 @@ static int restore_attempt(struct klb_client *c, void *arg, klb_error *e)
 		const struct restore_service *svc = &op->want[j];
 		struct svc_state cur, *curp = NULL;
 
-		snprintf(op->what, sizeof(op->what), "service ");
-		fmt_service(&svc->key, op->what + 8);
+		fmt_service_what(&svc->key, op->what);
 		for (i = 0; i < nr_have; i++)
 			if (klb_service_key_equal(&have[i].key, &svc->key))
 				break;
@@ -690,11 +672,21 @@ static int restore_attempt(struct klb_client *c, void *arg, klb_error *e)
 		err = run_txn(c, &svc->key, gen, restore_stage, op, e);
 		if (curp)
 			svc_state_free(curp);
+		if (err && !curp && err != -ESTALE) {
+			/* All of the service or none: not an empty shell. */
+			klb_error ignored;
+
+			w = cas(gen);
+			klb_service_del(c, &svc->key, &w, &ignored);
+		}
 		if (err)
 			goto out;
 		gen++;
 	}
 out:
+	/* Not one service's fault: the whole restore starts over. */
+	if (err == -ESTALE)
+		snprintf(op->what, sizeof(op->what), "restore");
 	free(have);
 	return err;
 }
@@ -702,26 +694,10 @@ out:
 static int kernel_restore(struct ctx *ctx, const struct restore_service *svcs,
 			  size_t n)
 {
-	struct restore_op op = { .want = svcs, .n = n };
-	struct klb_client *c;
-	klb_error e = { 0 };
-	int i, err = 0, ret;
+	struct restore_op op = { .want = svcs, .n = n, .what = "restore" };
 
-	ret = ctx_client(ctx, &c);
-	if (ret)
-		return ret;
-	for (i = 0; i < KLBCTL_CAS_RETRIES; i++) {
-		err = restore_attempt(c, &op, &e);
-		if (err != -ESTALE)
-			break;
-		backoff(i);
-	}
-	if (err == -ESTALE)
-		return report_msg("restore", "the configuration kept changing under us; gave up after %d attempts",
-				  KLBCTL_CAS_RETRIES);
-	if (err)
-		return report_error(op.what, &e);
-	return EXIT_OK;
+	/* The attempt names the service it was at when it failed. */
+	return with_retries(ctx, op.what, restore_attempt, &op);
 }
 
 const struct klbctl_ops kernel_ops = {

@@ -104,15 +104,22 @@ int parse_proto(const char *s, uint8_t *proto)
 	return 0;
 }
 
+/* By hand: restore reads hundreds of thousands of these. */
 int parse_u64(const char *s, uint64_t *v)
 {
-	char *end;
+	uint64_t n = 0;
 
-	if (*s < '0' || *s > '9')
+	if (!*s)
 		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
+	for (; *s; s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (d > 9 || n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*v = n;
+	return 0;
 }
 
 int parse_u32(const char *s, uint32_t *v)
@@ -247,6 +254,104 @@ const char *fmt_backend(const struct klb_service_key *key,
 	return buf;
 }
 
+const char *fmt_service_what(const struct klb_service_key *key, char *buf)
+{
+	char svc[SERVICE_STRLEN];
+
+	snprintf(buf, WHAT_STRLEN, "service %s", fmt_service(key, svc));
+	return buf;
+}
+
+int service_key_args(struct ctx *ctx, int argc, char **argv,
+		     struct klb_service_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (argc < 2)
+		return usage_error(ctx, "missing PROTO VIP:PORT");
+	if (parse_proto(argv[0], &key->proto))
+		return usage_error(ctx, "protocol must be tcp or udp, not '%s'", argv[0]);
+	if (parse_endpoint(argv[1], &key->vip))
+		return usage_error(ctx, "bad address '%s' (want 203.0.113.10:80 or [2001:db8::10]:80, port 1..65535)",
+				   argv[1]);
+	return 0;
+}
+
+/* affinity src|none, down-policy drop|resteer: one flag each. */
+static int parse_flag(const char *val, const char *on, const char *off,
+		      uint32_t flag, struct klb_service_conf *conf,
+		      uint32_t *clear_flags)
+{
+	if (matches(val, on)) {
+		conf->flags |= flag;
+		*clear_flags &= ~flag;
+	} else if (matches(val, off)) {
+		conf->flags &= ~flag;
+		*clear_flags |= flag;
+	} else {
+		return -1;
+	}
+	conf->fields |= KLB_SVC_FLAGS;
+	return 0;
+}
+
+int parse_service_option(const char *kw, const char *val,
+			 struct klb_service_conf *conf, uint32_t *clear_flags,
+			 char *why, size_t why_len)
+{
+	/* What is wrong with val: the words before and after it. */
+	const char *pre = NULL, *post = "";
+
+	if (!matches(kw, "sched") && !matches(kw, "fwd") &&
+	    !matches(kw, "table-size") && !matches(kw, "bound") &&
+	    !matches(kw, "affinity") && !matches(kw, "down-policy") &&
+	    !matches(kw, "seed")) {
+		snprintf(why, why_len, "unknown keyword '%s'", kw);
+		return -1;
+	}
+	if (!val) {
+		snprintf(why, why_len, "'%s' needs a value", kw);
+		return -1;
+	}
+	if (matches(kw, "sched")) {
+		if (parse_sched(val, &conf->sched))
+			pre = "unknown scheduler ";
+		conf->fields |= KLB_SVC_SCHED;
+	} else if (matches(kw, "fwd")) {
+		if (parse_fwd(val, &conf->fwd))
+			pre = "unknown forwarding method ";
+		conf->fields |= KLB_SVC_FWD;
+	} else if (matches(kw, "table-size")) {
+		if (parse_u32(val, &conf->table_size)) {
+			pre = "table-size ";
+			post = " is not a number";
+		}
+		conf->fields |= KLB_SVC_TABLE_SIZE;
+	} else if (matches(kw, "bound")) {
+		if (parse_u32(val, &conf->bound)) {
+			pre = "bound ";
+			post = " is not a number";
+		}
+		conf->fields |= KLB_SVC_BOUND;
+	} else if (matches(kw, "seed")) {
+		if (parse_hex(val, conf->seed, KLB_SEED_LEN)) {
+			pre = "seed ";
+			post = " is not 32 hex digits";
+		}
+		conf->fields |= KLB_SVC_SEED;
+	} else if (matches(kw, "affinity")) {
+		if (parse_flag(val, "src", "none", KLB_SVC_F_AFFINITY_SRC,
+			       conf, clear_flags))
+			pre = "affinity is 'src' or 'none', not ";
+	} else if (parse_flag(val, "drop", "resteer", KLB_SVC_F_DOWN_DROP,
+			      conf, clear_flags)) {
+		pre = "down-policy is 'resteer' or 'drop', not ";
+	}
+	if (!pre)
+		return 0;
+	snprintf(why, why_len, "%s'%s'%s", pre, val, post);
+	return -1;
+}
+
 /*
  * Shape errors (unknown keyword, missing value, unreadable number) are
  * usage errors; values out of range are refused like the kernel would.
@@ -254,61 +359,15 @@ const char *fmt_backend(const struct klb_service_key *key,
 int parse_service_options(struct ctx *ctx, int argc, char **argv,
 			  struct klb_service_conf *conf, uint32_t *clear_flags)
 {
+	char why[160];
 	int i;
 
 	for (i = 0; i < argc; i += 2) {
-		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!matches(kw, "sched") && !matches(kw, "fwd") &&
-		    !matches(kw, "table-size") && !matches(kw, "bound") &&
-		    !matches(kw, "affinity") && !matches(kw, "down-policy") &&
-		    !matches(kw, "seed"))
-			return usage_error(ctx, "unknown keyword '%s'", kw);
-		if (!val)
-			return usage_error(ctx, "'%s' needs a value", kw);
-		if (matches(kw, "sched")) {
-			if (parse_sched(val, &conf->sched))
-				return usage_error(ctx, "unknown scheduler '%s'", val);
-			conf->fields |= KLB_SVC_SCHED;
-		} else if (matches(kw, "fwd")) {
-			if (parse_fwd(val, &conf->fwd))
-				return usage_error(ctx, "unknown forwarding method '%s'", val);
-			conf->fields |= KLB_SVC_FWD;
-		} else if (matches(kw, "table-size")) {
-			if (parse_u32(val, &conf->table_size))
-				return usage_error(ctx, "table-size '%s' is not a number", val);
-			conf->fields |= KLB_SVC_TABLE_SIZE;
-		} else if (matches(kw, "bound")) {
-			if (parse_u32(val, &conf->bound))
-				return usage_error(ctx, "bound '%s' is not a number", val);
-			conf->fields |= KLB_SVC_BOUND;
-		} else if (matches(kw, "seed")) {
-			if (parse_hex(val, conf->seed, KLB_SEED_LEN))
-				return usage_error(ctx, "seed '%s' is not 32 hex digits", val);
-			conf->fields |= KLB_SVC_SEED;
-		} else if (matches(kw, "affinity")) {
-			conf->fields |= KLB_SVC_FLAGS;
-			if (matches(val, "src")) {
-				conf->flags |= KLB_SVC_F_AFFINITY_SRC;
-				*clear_flags &= ~KLB_SVC_F_AFFINITY_SRC;
-			} else if (matches(val, "none")) {
-				conf->flags &= ~KLB_SVC_F_AFFINITY_SRC;
-				*clear_flags |= KLB_SVC_F_AFFINITY_SRC;
-			} else {
-				return usage_error(ctx, "affinity is 'src' or 'none', not '%s'", val);
-			}
-		} else if (matches(kw, "down-policy")) {
-			conf->fields |= KLB_SVC_FLAGS;
-			if (matches(val, "drop")) {
-				conf->flags |= KLB_SVC_F_DOWN_DROP;
-				*clear_flags &= ~KLB_SVC_F_DOWN_DROP;
-			} else if (matches(val, "resteer")) {
-				conf->flags &= ~KLB_SVC_F_DOWN_DROP;
-				*clear_flags |= KLB_SVC_F_DOWN_DROP;
-			} else {
-				return usage_error(ctx, "down-policy is 'resteer' or 'drop', not '%s'", val);
-			}
-		}
+		if (parse_service_option(argv[i], val, conf, clear_flags, why,
+					 sizeof(why)))
+			return usage_error(ctx, "%s", why);
 	}
 	return 0;
 }

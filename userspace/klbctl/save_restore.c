@@ -55,12 +55,13 @@ static void b64_encode(const uint8_t *in, size_t len, char *out)
 	*out = '\0';
 }
 
-/* Decodes exactly len bytes from s; -1 if s is not that. */
-static int b64_decode(const char *s, uint8_t *out, size_t len)
+/* Decodes exactly len bytes from s (slen chars); -1 if s is not that. */
+static int b64_decode(const char *s, size_t slen, uint8_t *out, size_t len)
 {
 	static int8_t value[256];
-	size_t slen = strlen(s), i, o = 0;
-	int c;
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i = 0, o = 0;
+	int a, b, c, d;
 
 	if (!value['B']) {
 		memset(value, -1, sizeof(value));
@@ -69,26 +70,29 @@ static int b64_decode(const char *s, uint8_t *out, size_t len)
 	}
 	if (slen != (len + 2) / 3 * 4)
 		return -1;
-	for (i = 0; i < slen; i += 4) {
-		int a = value[(uint8_t)s[i]], b = value[(uint8_t)s[i + 1]];
-		int d2 = s[i + 2] == '=' ? 0 : value[(uint8_t)s[i + 2]];
-		int d3 = s[i + 3] == '=' ? 0 : value[(uint8_t)s[i + 3]];
-		uint32_t v;
-
-		if ((a | b | d2 | d3) < 0)
+	/* Whole groups first: no padding to look for in a table's bulk. */
+	for (; o + 3 <= len; i += 4, o += 3) {
+		a = value[u[i]];
+		b = value[u[i + 1]];
+		c = value[u[i + 2]];
+		d = value[u[i + 3]];
+		if ((a | b | c | d) < 0)
 			return -1;
-		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)d2 << 6 | (uint32_t)d3;
-		if (o < len)
-			out[o++] = (uint8_t)(v >> 16);
-		if (o < len)
-			out[o++] = (uint8_t)(v >> 8);
-		else if (s[i + 2] != '=')
-			return -1;
-		if (o < len)
-			out[o++] = (uint8_t)v;
-		else if (s[i + 3] != '=')
-			return -1;
+		out[o] = (uint8_t)(a << 2 | b >> 4);
+		out[o + 1] = (uint8_t)(b << 4 | c >> 2);
+		out[o + 2] = (uint8_t)(c << 6 | d);
 	}
+	if (o == len)
+		return 0;
+	/* The last group: one or two bytes, padded with '='. */
+	a = value[u[i]];
+	b = value[u[i + 1]];
+	c = o + 2 == len ? value[u[i + 2]] : (u[i + 2] == '=' ? 0 : -1);
+	if ((a | b | c) < 0 || u[i + 3] != '=')
+		return -1;
+	out[o] = (uint8_t)(a << 2 | b >> 4);
+	if (o + 2 == len)
+		out[o + 1] = (uint8_t)(b << 4 | c >> 2);
 	return 0;
 }
 
@@ -181,8 +185,7 @@ static int snapshot_read(struct klb_client *c, struct snapshot *s,
 	if (!s->bes || !s->nr_bes || !s->tables)
 		return nl_error_set(e, ENOMEM, "out of memory");
 	for (i = 0; i < s->n; i++) {
-		snprintf(what, SERVICE_STRLEN + 8, "service ");
-		fmt_service(&s->svcs[i].key, what + 8);
+		fmt_service_what(&s->svcs[i].key, what);
 		if (!(s->svcs[i].conf.fields & KLB_SVC_SEED))
 			return nl_error_set(e, EPERM,
 					    "reading the hash seed needs CAP_NET_ADMIN: save as root");
@@ -193,7 +196,7 @@ static int snapshot_read(struct klb_client *c, struct snapshot *s,
 		if (err)
 			return err;
 	}
-	snprintf(what, SERVICE_STRLEN + 8, "save");
+	snprintf(what, WHAT_STRLEN, "save");
 	err = klb_generation_get(c, &gen_after, e);
 	*consistent = !err && gen_after == gen;
 	return err;
@@ -201,7 +204,7 @@ static int snapshot_read(struct klb_client *c, struct snapshot *s,
 
 int cmd_save(struct ctx *ctx, int argc, char **argv)
 {
-	char what[SERVICE_STRLEN + 8] = "save";
+	char what[WHAT_STRLEN] = "save";
 	struct snapshot snap;
 	struct klb_client *c;
 	bool consistent = false;
@@ -255,12 +258,39 @@ struct parser {
 	struct restore_service *svcs;
 	size_t n, cap;
 	unsigned int line;
-	size_t cap_bes;			/* of the last service */
-	bool table_given;		/* of the last service */
+	struct keyset keys;		/* service key -> index in svcs */
+	/* Of the last service: */
+	size_t cap_bes;
+	bool table_given;
+	struct keyset addrs;		/* backend address -> index */
+	uint8_t *id_used;		/* [id]: 1 when a backend has it */
 };
+
+/* A service key as bytes: protocol, then the VIP. */
+static size_t service_key_bytes(const struct klb_service_key *key, uint8_t *out)
+{
+	out[0] = key->proto;
+	return 1 + endpoint_key(&key->vip, out + 1);
+}
 
 static int parse_fail(const struct parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * arr (n used of *cap elements of size bytes) with room for one more,
+ * doubling from first: lines come one at a time. NULL when out of memory.
+ */
+static void *grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t c = *cap ? 2 * *cap : first;
+
+	if (n < *cap)
+		return arr;
+	arr = realloc(arr, c * size);
+	if (arr)
+		*cap = c;
+	return arr;
+}
 
 static int parse_fail(const struct parser *p, const char *fmt, ...)
 {
@@ -276,21 +306,19 @@ static int parse_fail(const struct parser *p, const char *fmt, ...)
 
 static int parse_service_line(struct parser *p, char **tok, int nt)
 {
-	struct restore_service *svc;
-	size_t i;
+	struct restore_service *svc, *svcs;
+	uint8_t key[KEYSET_KEY_MAX];
+	uint32_t clear = 0, old;
+	char why[160];
+	size_t i, len;
 	int ret;
 
 	if (nt < 3)
 		return parse_fail(p, "'service' needs PROTO VIP:PORT");
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct restore_service *svcs = realloc(p->svcs, cap * sizeof(*svcs));
-
-		if (!svcs)
-			return parse_fail(p, "out of memory");
-		p->svcs = svcs;
-		p->cap = cap;
-	}
+	svcs = grow(p->svcs, p->n, &p->cap, sizeof(*svcs), 64);
+	if (!svcs)
+		return parse_fail(p, "out of memory");
+	p->svcs = svcs;
 	svc = &p->svcs[p->n];
 	memset(svc, 0, sizeof(*svc));
 	svc->line = p->line;
@@ -298,51 +326,19 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "protocol must be tcp or udp, not '%s'", tok[1]);
 	if (parse_endpoint(tok[2], &svc->key.vip))
 		return parse_fail(p, "bad address '%s'", tok[2]);
-	for (i = 0; i < p->n; i++)
-		if (klb_service_key_equal(&p->svcs[i].key, &svc->key))
-			return parse_fail(p, "service %s %s already given on line %u",
-					  tok[1], tok[2], p->svcs[i].line);
+	len = service_key_bytes(&svc->key, key);
+	ret = keyset_add(&p->keys, key, len, (uint32_t)p->n, &old);
+	if (ret < 0)
+		return parse_fail(p, "out of memory");
+	if (ret)
+		return parse_fail(p, "service %s %s already given on line %u",
+				  tok[1], tok[2], p->svcs[old].line);
 	for (i = 3; i < (size_t)nt; i += 2) {
-		const char *kw = tok[i], *val = i + 1 < (size_t)nt ? tok[i + 1] : NULL;
+		const char *val = i + 1 < (size_t)nt ? tok[i + 1] : NULL;
 
-		ret = -1;
-		if (!val)
-			return parse_fail(p, "'%s' needs a value", kw);
-		if (matches(kw, "sched"))
-			ret = parse_sched(val, &svc->conf.sched);
-		else if (matches(kw, "fwd"))
-			ret = parse_fwd(val, &svc->conf.fwd);
-		else if (matches(kw, "table-size"))
-			ret = parse_u32(val, &svc->conf.table_size);
-		else if (matches(kw, "bound"))
-			ret = parse_u32(val, &svc->conf.bound);
-		else if (matches(kw, "seed"))
-			ret = parse_hex(val, svc->conf.seed, KLB_SEED_LEN);
-		else if (matches(kw, "affinity") || matches(kw, "down-policy")) {
-			uint32_t flag = matches(kw, "affinity") ? KLB_SVC_F_AFFINITY_SRC :
-							       KLB_SVC_F_DOWN_DROP;
-			const char *on = flag == KLB_SVC_F_AFFINITY_SRC ? "src" : "drop";
-			const char *off = flag == KLB_SVC_F_AFFINITY_SRC ? "none" : "resteer";
-
-			if (matches(val, on)) {
-				svc->conf.flags |= flag;
-				ret = 0;
-			} else if (matches(val, off)) {
-				ret = 0;
-			}
-		} else {
-			return parse_fail(p, "unknown keyword '%s'", kw);
-		}
-		if (ret)
-			return parse_fail(p, "bad %s '%s'", kw, val);
-		if (matches(kw, "sched"))
-			svc->conf.fields |= KLB_SVC_SCHED;
-		else if (matches(kw, "table-size"))
-			svc->conf.fields |= KLB_SVC_TABLE_SIZE;
-		else if (matches(kw, "bound"))
-			svc->conf.fields |= KLB_SVC_BOUND;
-		else if (matches(kw, "seed"))
-			svc->conf.fields |= KLB_SVC_SEED;
+		if (parse_service_option(tok[i], val, &svc->conf, &clear, why,
+					 sizeof(why)))
+			return parse_fail(p, "%s", why);
 	}
 	if (!(svc->conf.fields & KLB_SVC_TABLE_SIZE))
 		svc->conf.table_size = KLB_TABLE_SIZE_DEFAULT;
@@ -360,6 +356,11 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "getrandom: %s", strerror(errno));
 	svc->conf.fields = KLB_SVC_SCHED | KLB_SVC_FWD | KLB_SVC_TABLE_SIZE |
 			   KLB_SVC_BOUND | KLB_SVC_SEED | KLB_SVC_FLAGS;
+	/* The previous service's backends no longer count. */
+	if (p->n)
+		for (i = 0; i < p->svcs[p->n - 1].nr_backends; i++)
+			p->id_used[p->svcs[p->n - 1].backends[i].id] = 0;
+	keyset_clear(&p->addrs);
 	p->n++;
 	p->cap_bes = 0;
 	p->table_given = false;
@@ -369,10 +370,12 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 static int parse_backend_line(struct parser *p, char **tok, int nt)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
-	struct klb_backend be = { .weight = 1, .state = KLB_BACKEND_UP };
+	struct klb_backend be = { .weight = 1, .state = KLB_BACKEND_UP }, *bes;
+	uint8_t key[KEYSET_KEY_MAX];
 	bool has_id = false;
-	uint32_t v;
+	uint32_t v, old;
 	size_t i;
+	int ret;
 
 	if (nt < 2)
 		return parse_fail(p, "'backend' needs ADDR:PORT");
@@ -402,36 +405,30 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 			return parse_fail(p, "unknown keyword '%s'", kw);
 		}
 	}
-	for (i = 0; i < svc->nr_backends; i++) {
-		if (klb_endpoint_equal(&svc->backends[i].addr, &be.addr))
-			return parse_fail(p, "backend %s given twice", tok[1]);
-		if (has_id && svc->backends[i].id == be.id)
-			return parse_fail(p, "backend id %u given twice", be.id);
-	}
+	ret = keyset_add(&p->addrs, key, endpoint_key(&be.addr, key),
+			 (uint32_t)svc->nr_backends, &old);
+	if (ret < 0)
+		return parse_fail(p, "out of memory");
+	if (ret)
+		return parse_fail(p, "backend %s given twice", tok[1]);
+	if (has_id && p->id_used[be.id])
+		return parse_fail(p, "backend id %u given twice", be.id);
 	if (!has_id) {
 		/* The lowest id not in use, as 'backend add' picks. */
-		for (v = 0;; v++) {
-			for (i = 0; i < svc->nr_backends; i++)
-				if (svc->backends[i].id == v)
-					break;
-			if (i == svc->nr_backends)
-				break;
-		}
+		for (v = 0; v <= KLB_BACKEND_ID_MAX && p->id_used[v]; v++)
+			;
 		if (v > KLB_BACKEND_ID_MAX)
 			return parse_fail(p, "no backend id left");
 		be.id = (uint16_t)v;
 	}
 	be.fields = KLB_BE_ID | KLB_BE_WEIGHT | KLB_BE_STATE;
-	if (svc->nr_backends == p->cap_bes) {
-		size_t cap = p->cap_bes ? 2 * p->cap_bes : 16;
-		struct klb_backend *bes = realloc(svc->backends, cap * sizeof(*bes));
-
-		if (!bes)
-			return parse_fail(p, "out of memory");
-		svc->backends = bes;
-		p->cap_bes = cap;
-	}
+	bes = grow(svc->backends, svc->nr_backends, &p->cap_bes, sizeof(*bes),
+		   16);
+	if (!bes)
+		return parse_fail(p, "out of memory");
+	svc->backends = bes;
 	svc->backends[svc->nr_backends++] = be;
+	p->id_used[be.id] = 1;
 	return 0;
 }
 
@@ -440,9 +437,11 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 	struct restore_service *svc = &p->svcs[p->n - 1];
 	uint32_t m = svc->conf.table_size, i;
 	uint8_t *raw;
+	size_t len;
 
 	if (nt != 2)
 		return parse_fail(p, "'table' needs one base64 word");
+	len = strlen(tok[1]);
 	if (p->table_given)
 		return parse_fail(p, "a second table for the service");
 	if (!sched_uses_table(svc->conf.sched))
@@ -455,10 +454,10 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "out of memory");
 	}
 	/* The length says the width: M bytes, or M 16-bit little-endian ids. */
-	if (!b64_decode(tok[1], raw, m)) {
+	if (!b64_decode(tok[1], len, raw, m)) {
 		for (i = 0; i < m; i++)
 			svc->table[i] = raw[i];
-	} else if (!b64_decode(tok[1], raw, 2 * (size_t)m)) {
+	} else if (!b64_decode(tok[1], len, raw, 2 * (size_t)m)) {
 		for (i = 0; i < m; i++)
 			svc->table[i] = (uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8);
 	} else {
@@ -473,7 +472,6 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 /* Checks that need a service's whole block: the table names its backends. */
 static int check_service(struct parser *p, struct restore_service *svc)
 {
-	uint8_t *known;
 	uint32_t i;
 	klb_error e;
 	int ret;
@@ -498,22 +496,14 @@ static int check_service(struct parser *p, struct restore_service *svc)
 		}
 		return 0;
 	}
-	/* A bitmap of the ids: 8 KiB, not 64, for every service restored. */
-	known = calloc((KLB_BACKEND_ID_MAX + 8) / 8, 1);
-	if (!known)
-		return parse_fail(p, "out of memory");
-	for (i = 0; i < svc->nr_backends; i++)
-		known[svc->backends[i].id / 8] |= 1 << (svc->backends[i].id % 8);
 	for (i = 0; i < svc->conf.table_size; i++) {
 		uint16_t id = svc->table[i];
 
-		if (id > KLB_BACKEND_ID_MAX || !(known[id / 8] & (1 << (id % 8)))) {
-			free(known);
+		/* id_used has 65536 entries: every id is in range. */
+		if (!p->id_used[id])
 			return parse_fail(p, "table of the service of line %u: slot %u names backend id %u, which the service does not have",
 					  svc->line, i, (unsigned int)id);
-		}
 	}
-	free(known);
 	return 0;
 }
 
@@ -541,6 +531,9 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 	if (argc)
 		return usage_error(ctx, "unexpected '%s' (restore reads standard input)",
 				   argv[0]);
+	p.id_used = calloc(UINT16_MAX + 1, 1);
+	if (!p.id_used)
+		return report_msg("restore", "out of memory");
 	/* Parse everything first: bad input changes nothing. */
 	while (!ret && (len = getline(&line, &cap, stdin)) >= 0) {
 		char *save = NULL, *t;
@@ -584,6 +577,9 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 	if (!ret)
 		ret = ctx->ops->restore(ctx, p.svcs, p.n);
 	free_services(p.svcs, p.n);
+	keyset_free(&p.keys);
+	keyset_free(&p.addrs);
+	free(p.id_used);
 	return ret;
 }
 

@@ -9,30 +9,29 @@
 
 #include "klbctl/klbctl.h"
 
-static int service_args(struct ctx *ctx, int argc, char **argv,
-			struct klb_service_key *key)
+/* PROTO VIP:PORT [KEYWORD VALUE]...: add and set take the same words. */
+static int service_conf_args(struct ctx *ctx, int argc, char **argv,
+			     struct klb_service_key *key,
+			     struct klb_service_conf *conf, uint32_t *clear)
 {
-	if (argc < 2)
-		return usage_error(ctx, "missing PROTO VIP:PORT");
-	if (parse_proto(argv[0], &key->proto))
-		return usage_error(ctx, "protocol must be tcp or udp, not '%s'", argv[0]);
-	if (parse_endpoint(argv[1], &key->vip))
-		return usage_error(ctx, "bad address '%s' (want 203.0.113.10:80 or [2001:db8::10]:80, port 1..65535)",
-				   argv[1]);
-	return 0;
+	int ret;
+
+	memset(conf, 0, sizeof(*conf));
+	*clear = 0;
+	ret = service_key_args(ctx, argc, argv, key);
+	if (ret)
+		return ret;
+	return parse_service_options(ctx, argc - 2, argv + 2, conf, clear);
 }
 
 int cmd_service_add(struct ctx *ctx, int argc, char **argv)
 {
-	struct klb_service_conf conf = { 0 };
+	struct klb_service_conf conf;
 	struct klb_service_key key;
-	uint32_t clear = 0;
+	uint32_t clear;
 	int ret;
 
-	ret = service_args(ctx, argc, argv, &key);
-	if (ret)
-		return ret;
-	ret = parse_service_options(ctx, argc - 2, argv + 2, &conf, &clear);
+	ret = service_conf_args(ctx, argc, argv, &key, &conf, &clear);
 	if (ret)
 		return ret;
 	/* Defaults spelled out, so that the table is built for what we send. */
@@ -53,15 +52,12 @@ int cmd_service_add(struct ctx *ctx, int argc, char **argv)
 
 int cmd_service_set(struct ctx *ctx, int argc, char **argv)
 {
-	struct klb_service_conf conf = { 0 };
+	struct klb_service_conf conf;
 	struct klb_service_key key;
-	uint32_t clear = 0;
+	uint32_t clear;
 	int ret;
 
-	ret = service_args(ctx, argc, argv, &key);
-	if (ret)
-		return ret;
-	ret = parse_service_options(ctx, argc - 2, argv + 2, &conf, &clear);
+	ret = service_conf_args(ctx, argc, argv, &key, &conf, &clear);
 	if (ret)
 		return ret;
 	if (!conf.fields)
@@ -74,7 +70,7 @@ int cmd_service_del(struct ctx *ctx, int argc, char **argv)
 	struct klb_service_key key;
 	int ret;
 
-	ret = service_args(ctx, argc, argv, &key);
+	ret = service_key_args(ctx, argc, argv, &key);
 	if (ret)
 		return ret;
 	if (argc > 2)
@@ -111,7 +107,7 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 	struct klb_service *svcs = NULL, one;
 	struct klb_service_key key;
 	struct klb_client *c;
-	char name[SERVICE_STRLEN + 8] = "service ";
+	char name[WHAT_STRLEN];
 	klb_error e;
 	size_t n, i;
 	int ret;
@@ -120,7 +116,7 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx, argc == 1 ? "missing VIP:PORT" : "unexpected '%s'",
 				   argc > 2 ? argv[2] : "");
 	if (argc == 2) {
-		ret = service_args(ctx, argc, argv, &key);
+		ret = service_key_args(ctx, argc, argv, &key);
 		if (ret)
 			return ret;
 	}
@@ -130,7 +126,7 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (argc == 2) {
-		fmt_service(&key, name + 8);
+		fmt_service_what(&key, name);
 		if (klb_service_get(c, &key, &one, &e))
 			return report_error(name, &e);
 		svcs = &one;

@@ -37,42 +37,55 @@ void free_backend_names(char **names)
 	free(names);
 }
 
+int read_table(struct klb_client *c, const struct klb_service_key *key,
+	       struct klb_table *table, struct klb_backend **bes, size_t *n,
+	       klb_error *e)
+{
+	uint64_t version;
+	int tries, err;
+
+	for (tries = 0;; tries++) {
+		err = klb_table_get(c, key, table, e);
+		if (err)
+			return err;
+		err = klb_backend_list(c, key, bes, n, &version, e);
+		if (err) {
+			free(table->ids);
+			table->ids = NULL;
+			return err;
+		}
+		/* Past the retries: a picture a writer moved, but a picture. */
+		if (version == table->version || tries == KLBCTL_CAS_RETRIES)
+			return 0;
+		free(table->ids);
+		free(*bes);
+	}
+}
+
 int cmd_table_show(struct ctx *ctx, int argc, char **argv)
 {
-	char what[SERVICE_STRLEN + 8] = "service ";
+	char what[WHAT_STRLEN];
 	const char **slots = NULL;
 	struct klb_service_key key;
 	struct klb_backend *bes = NULL;
 	struct klb_table table;
 	struct klb_client *c;
 	char **names = NULL;
-	uint64_t version;
 	klb_error e;
 	size_t n, i;
-	int ret, tries;
+	int ret;
 
-	if (argc != 2)
-		return usage_error(ctx, argc < 2 ? "missing PROTO VIP:PORT" :
-				   "unexpected '%s'", argc > 2 ? argv[2] : "");
-	if (parse_service_key(argv[0], argv[1], &key))
-		return usage_error(ctx, "bad service '%s %s'", argv[0], argv[1]);
-	fmt_service(&key, what + 8);
+	ret = service_key_args(ctx, argc, argv, &key);
+	if (ret)
+		return ret;
+	if (argc > 2)
+		return usage_error(ctx, "unexpected '%s'", argv[2]);
+	fmt_service_what(&key, what);
 	ret = ctx_client(ctx, &c);
 	if (ret)
 		return ret;
-	/* The table and the backends it names, from one version. */
-	for (tries = 0;; tries++) {
-		if (klb_table_get(c, &key, &table, &e))
-			return report_error(what, &e);
-		if (klb_backend_list(c, &key, &bes, &n, &version, &e)) {
-			free(table.ids);
-			return report_error(what, &e);
-		}
-		if (version == table.version || tries == KLBCTL_CAS_RETRIES)
-			break;
-		free(table.ids);
-		free(bes);
-	}
+	if (read_table(c, &key, &table, &bes, &n, &e))
+		return report_error(what, &e);
 	names = backend_names(bes, n);
 	slots = calloc(table.size ? table.size : 1, sizeof(*slots));
 	if (!names || !slots) {
