@@ -122,6 +122,47 @@ json() {
 	fi
 }
 
+# wait_for FILE REGEX [N]: until FILE has N (default 1) lines matching
+# REGEX, for at most 20 s.
+wait_for() {
+	local file=$1 regex=$2 want=${3:-1} deadline=$((SECONDS + 20))
+	while [ $SECONDS -lt $deadline ]; do
+		[ "$(grep -Ec -- "$regex" "$file" 2>/dev/null)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_monitor FILE [OPTIONS...]: 'klbctl OPTIONS -j monitor' into FILE in
+# the background ($MON_PID); returns once it reports a change, i.e. once
+# it is subscribed. The changes that prove it name udp 203.0.113.40:53.
+start_monitor() {
+	local file=$1 deadline=$((SECONDS + 20))
+	shift
+	"$K" "$@" -j monitor >"$file" 2>"$file.err" &
+	MON_PID=$!
+	until grep -q generation "$file" 2>/dev/null || [ $SECONDS -ge $deadline ]; do
+		"$K" "$@" service add udp 203.0.113.40:53 sched rr >/dev/null 2>&1
+		"$K" "$@" service del udp 203.0.113.40:53 >/dev/null 2>&1
+		sleep 0.1
+	done
+}
+
+stop_monitor() {
+	kill "$MON_PID"
+	wait "$MON_PID" 2>/dev/null
+	MON_PID=
+}
+
+# events FILE: the monitor's lines as one JSON array, without the probes.
+events() {
+	{
+		echo '['
+		grep -v '"service":"udp 203.0.113.40:53"' "$1" | paste -sd, -
+		echo ']'
+	} >"$1.json"
+}
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root (run in the guest)"
 	exit 0
@@ -157,6 +198,13 @@ check "service add IPv6" 0 -- "$K" service add tcp "$V6" sched wrr
 json "service show -j: IPv6 VIP" \
 	'any(s["vip"] == "[2001:db8::10]:443" and s["sched"] == "wrr" for s in d) and len(d) == 3' \
 	-- "$K" -j service show
+run "$K" service show
+if grep -Eq '^tcp +\[2001:db8::10\]:443 +wrr ' <<<"$out"; then
+	ok "service show: IPv6 VIP in the text table"
+else
+	not_ok "service show: IPv6 VIP in the text table" "$out"
+fi
+json "--json is -j" 'len(d) == 3' -- "$K" --json service show
 for s in rr wlc; do
 	check "service set sched $s" 0 -- "$K" service set tcp "$V6" sched $s
 	json "service set sched $s shows" 'd[0]["sched"] == "'$s'"' -- "$K" -j service show tcp "$V6"
@@ -227,6 +275,24 @@ check "IPv6 backend add" 0 -- "$K" backend add tcp "$V6" '[2001:db8::1]:8443'
 check "IPv6 backend add weight 2" 0 -- "$K" backend add tcp "$V6" '[2001:db8::2]:8443' weight 2
 json "IPv6 table" 'len(d) == 509 and set(d) == {"[2001:db8::1]:8443", "[2001:db8::2]:8443"}' \
 	-- "$K" -j table show tcp "$V6"
+run "$K" backend show tcp "$V6"
+if grep -Eq '^1 +\[2001:db8::2\]:8443 +2 +up$' <<<"$out"; then
+	ok "IPv6 backend show: text table"
+else
+	not_ok "IPv6 backend show: text table" "$out"
+fi
+run "$K" table show tcp "$V6"
+if [ "$(wc -l <<<"$out")" -eq 510 ] && grep -Eq '^508 +\[2001:db8::[12]\]:8443$' <<<"$out"; then
+	ok "IPv6 table show: text"
+else
+	not_ok "IPv6 table show: text" "$(tail -2 <<<"$out")"
+fi
+check "IPv6 backend set weight" 0 -- "$K" backend set tcp "$V6" '[2001:db8::2]:8443' weight 4
+json "IPv6 backend set shows" \
+	'[(b["addr"], b["weight"]) for b in d] == [("[2001:db8::1]:8443", 1), ("[2001:db8::2]:8443", 4)]' \
+	-- "$K" -j backend show tcp "$V6"
+json "IPv6 table follows the new weight" \
+	'abs(d.count("[2001:db8::2]:8443") - 509 * 4 / 5) <= 1' -- "$K" -j table show tcp "$V6"
 check "service set table-size rebuilds the table" 0 -- "$K" service set tcp "$V6" table-size 1021
 json "table has the new size" 'len(d) == 1021' -- "$K" -j table show tcp "$V6"
 check "service set sched wlc drops the table" 0 -- "$K" service set tcp "$V6" sched wlc
@@ -271,6 +337,19 @@ check "backend drain moves a bounded flow to its next candidate" 0 -- \
 json "flow where after drain: first candidate in the new table" \
 	'd["backend"] == json.load(open("'"$T/tb2.json"'"))['"$sb"'] and d["state"] == "up"' \
 	-- "$K" -j flow where tcp 203.0.113.20:80 192.0.2.5:5555
+check "flow where IPv6 service" 0 -- "$K" service add udp '[2001:db8::20]:53' table-size 251 seed $SEED
+for i in 1 2 3; do
+	"$K" backend add udp '[2001:db8::20]:53' "[2001:db8::3$i]:53" >/dev/null || true
+done
+"$K" -j table show udp '[2001:db8::20]:53' >"$T/tw6.json"
+read -r want_slot want_hash < <(slot $SEED udp '[2001:db8::20]:53' '[2001:db8:1::7]:5353' 251)
+json "flow where IPv6 agrees with the flow hash and the table" \
+	'd["slot"] == '"$want_slot"' and d["hash"] == "'"$want_hash"'" and d["backend"] == json.load(open("'"$T/tw6.json"'"))['"$want_slot"'] and d["vip"] == "[2001:db8::20]:53"' \
+	-- "$K" -j flow where udp '[2001:db8::20]:53' '[2001:db8:1::7]:5353'
+check "flow where: unknown service" 1 'service udp 203.0.113.99:53: .*no such service' -- \
+	"$K" flow where udp 203.0.113.99:53 192.0.2.1:1
+check "flow where: bad client address" 2 "bad client address" -- "$K" flow where tcp 203.0.113.20:80 192.0.2.1
+check "flow where: too many words" 2 "unexpected 'x'" -- "$K" flow where tcp 203.0.113.20:80 192.0.2.1:1 x
 check "flow where: client family differs" 1 'family differs' -- "$K" flow where tcp 203.0.113.20:80 '[2001:db8::9]:1'
 "$K" service set tcp "$V6" sched wlc
 check "flow where: no table (wlc)" 1 'picks backends by load' -- "$K" flow where tcp "$V6" '[2001:db8::99]:1'
@@ -321,6 +400,42 @@ check "M not prime" 1 'service tcp 203.0.113.12:80: .*prime' -- "$K" service add
 check "M too small" 1 'prime' -- "$K" service add tcp 203.0.113.12:80 table-size 5
 check "M not prime on set" 1 'prime' -- "$K" service set tcp $V4 table-size 16380
 check "bound out of range" 1 'service tcp 203.0.113.12:80: ' -- "$K" service add tcp 203.0.113.12:80 bound 50
+check "unknown forwarding method" 2 "unknown forwarding method 'dsr'" -- "$K" service add tcp 203.0.113.12:80 fwd dsr
+check "table-size not a number" 2 "table-size 'big' is not a number" -- "$K" service add tcp 203.0.113.12:80 table-size big
+check "bound not a number" 2 "bound 'x' is not a number" -- "$K" service set tcp $V4 bound x
+check "bad affinity" 2 "affinity is 'src' or 'none', not 'dst'" -- "$K" service add tcp 203.0.113.12:80 affinity dst
+check "bad down-policy" 2 "down-policy is 'resteer' or 'drop', not 'keep'" -- "$K" service set tcp $V4 down-policy keep
+check "bad state" 2 "state is up, drain or down, not 'gone'" -- "$K" backend set tcp $V4 198.51.100.2:8080 state gone
+check "weight not a number" 2 "weight 'heavy' is not a number" -- "$K" backend add tcp $V4 198.51.100.5:80 weight heavy
+check "weight without value" 2 "'weight' needs a value" -- "$K" backend add tcp $V4 198.51.100.5:80 weight
+check "state on backend add" 2 "unknown keyword 'state'" -- "$K" backend add tcp $V4 198.51.100.5:80 state up
+check "keywords on backend del" 2 "unknown keyword 'weight'" -- "$K" backend del tcp $V4 198.51.100.2:8080 weight 1
+check "backend add without backend" 2 'missing ADDR:PORT' -- "$K" backend add tcp $V4
+check "service del: extra words" 2 "unexpected 'now'" -- "$K" service del tcp $V4 now
+check "service show: VIP missing" 2 'missing VIP:PORT' -- "$K" service show tcp
+check "backend show: extra words" 2 "unexpected 'x'" -- "$K" backend show tcp $V4 x
+check "backend show: unknown service" 1 'service tcp 203.0.113.99:80: .*no such service' -- \
+	"$K" backend show tcp 203.0.113.99:80
+check "backend show -s: not supported yet" 1 'not supported' -- "$K" -s backend show tcp $V4
+check "--stats is -s" 1 'not supported' -- "$K" --stats service show
+check "table show: unknown service" 1 'service tcp 203.0.113.99:80: .*no such service' -- \
+	"$K" table show tcp 203.0.113.99:80
+check "table show: missing service" 2 'missing PROTO VIP:PORT' -- "$K" table show
+check "save: extra words" 2 "unexpected 'x'" -- "$K" save x
+check "flush: extra words" 2 "unexpected 'x'" -- "$K" flush x
+check "restore: extra words" 2 'restore reads standard input' -- "$K" restore file
+check "monitor: extra words" 2 "unexpected 'x'" -- "$K" monitor x
+check "flow flush: extra words" 2 "unexpected 'x'" -- "$K" flow flush tcp $V4 x
+check "stats: VIP missing" 2 'missing PROTO VIP:PORT' -- "$K" stats tcp
+check "flow show: bad backend" 2 "'backend' needs ADDR:PORT" -- "$K" flow show tcp $V4 backend x
+check "missing object" 2 'missing OBJECT' -- "$K"
+check "object without command" 2 "'service' needs a command" -- "$K" service
+check "-h prints the usage" 0 -- "$K" -h
+if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 17 ]; then
+	ok "-h: the grammar and every command"
+else
+	not_ok "-h: the grammar and every command" "$(cat "$T/out")"
+fi
 json "failed writes changed nothing" 'not any(s["vip"] == "203.0.113.12:80" for s in d)' -- "$K" -j service show
 
 # ---- save / restore ------------------------------------------------------------
@@ -341,7 +456,7 @@ check "restore replaces the config" 0 -- "$K" restore <"$T/save1"
 check "services not in the input are gone, changes undone" 0 -- cmp "$T/save1" "$T/save3"
 check "restore of the current config is a no-op" 0 -- "$K" restore <"$T/save1"
 cp "$T/save1" "$T/bad"
-echo "backend 198.51.100.200:80 id 7 weight 70000" >>"$T/bad"
+printf 'service tcp 192.0.2.99:80\nbackend 198.51.100.200:80 id 7 weight 70000\n' >>"$T/bad"
 check "restore: bad weight names the line, changes nothing" 1 \
 	"restore: line $(wc -l <"$T/bad"): weight '70000' out of range" -- "$K" restore <"$T/bad"
 printf 'service tcp 192.0.2.1:80\nbackend 192.0.2.2:80 colour red\n' >"$T/bad2"
@@ -352,6 +467,41 @@ printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AAAAA
 check "restore: malformed table" 1 'line 3: table is not the base64' -- "$K" restore <"$T/bad4"
 printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 1\ntable AAAAAAAAAAAAAAAAAAA=\n' >"$T/bad5"
 check "restore: table naming a missing backend" 1 'names backend id 0' -- "$K" restore <"$T/bad5"
+# restore_fails NAME INPUT REGEX: restore of INPUT fails, naming the line.
+restore_fails() {
+	printf "$2" >"$T/bad"
+	check "restore: $1" 1 "restore: $3.* \\(nothing was changed\\)$" -- "$K" restore <"$T/bad"
+}
+restore_fails "a service given twice" 'service tcp 192.0.2.1:80\nservice tcp 192.0.2.1:80\n' \
+	'line 2: service tcp 192.0.2.1:80 already given on line 1'
+restore_fails "a backend given twice" 'service tcp 192.0.2.1:80\nbackend 192.0.2.2:80\nbackend 192.0.2.2:80\n' \
+	'line 3: backend 192.0.2.2:80 given twice'
+restore_fails "a backend id given twice" 'service tcp 192.0.2.1:80\nbackend 192.0.2.2:80 id 3\nbackend 192.0.2.3:80 id 3\n' \
+	'line 3: backend id 3 given twice'
+restore_fails "backend id out of range" 'service tcp 192.0.2.1:80\nbackend 192.0.2.2:80 id 65535\n' \
+	"line 2: id '65535' out of range"
+restore_fails "bad state" 'service tcp 192.0.2.1:80\nbackend 192.0.2.2:80 state gone\n' \
+	"line 2: state is up, drain or down, not 'gone'"
+restore_fails "backend family differs" 'service tcp 192.0.2.1:80\nbackend [2001:db8::2]:80\n' \
+	'line 2: backend .* address family differs'
+restore_fails "a second table" 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AAAAAAAAAA==\ntable AAAAAAAAAA==\n' \
+	'line 4: a second table'
+restore_fails "a table under wlc" 'service tcp 192.0.2.1:80 sched wlc\nbackend 192.0.2.2:80\ntable AAAAAAAAAA==\n' \
+	'line 3: scheduler wlc does not use a table'
+restore_fails "table size not prime" 'service tcp 192.0.2.1:80 table-size 100\n' \
+	'line 1: table size 100 is not a prime'
+restore_fails "bound out of range" 'service tcp 192.0.2.1:80 bound 50\n' \
+	'line 1: bound 50 out of range'
+restore_fails "unknown scheduler" 'service tcp 192.0.2.1:80 sched lc\n' \
+	"line 1: unknown scheduler 'lc'"
+restore_fails "option without value" 'service tcp 192.0.2.1:80 seed\n' \
+	"line 1: 'seed' needs a value"
+restore_fails "service without VIP" 'service tcp\n' \
+	"line 1: 'service' needs PROTO VIP:PORT"
+restore_fails "bad protocol" 'service sctp 192.0.2.1:80\n' \
+	"line 1: protocol must be tcp or udp, not 'sctp'"
+restore_fails "unknown line" 'pool a\n' \
+	"line 1: unknown keyword 'pool' \\(want service, backend or table\\)"
 printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 300\ntable LAEsASwBLAEsASwBLAE=\n' >"$T/wide"
 check "restore: a table of 16-bit ids" 0 -- "$K" restore <"$T/wide"
 json "16-bit table restored" 'd == ["192.0.2.2:80"] * 7' -- "$K" -j table show tcp 192.0.2.1:80
@@ -369,6 +519,43 @@ check "restore of a hand-written config (no ids, no table)" 0 -- "$K" restore <"
 json "hand-written config: table built, ids assigned" \
 	'len(d) == 13 and set(d) == {"192.0.2.2:80", "192.0.2.3:80"}' -- "$K" -j table show tcp 192.0.2.1:80
 json "hand-written config replaced the rest" 'len(d) == 2' -- "$K" -j service show
+
+# Each service in one transaction: a monitor sees, per service, its
+# creation and one commit, never a backend or table change on its own.
+"$K" flush
+start_monitor "$T/mon3"
+cat >"$T/atomic" <<'EOF_IN'
+service tcp 192.0.2.50:80 table-size 251 seed 00112233445566778899aabbccddeeff
+backend 192.0.2.51:80
+backend 192.0.2.52:80 weight 2
+service tcp [2001:db8::50]:80 sched maglev-bounded table-size 251 seed 00112233445566778899aabbccddeeff
+backend [2001:db8::51]:80
+backend [2001:db8::52]:80
+service udp 192.0.2.50:53 sched wlc seed 00112233445566778899aabbccddeeff
+backend 192.0.2.53:53
+EOF_IN
+check "restore of three services" 0 -- "$K" restore <"$T/atomic"
+sed 's/^backend 192.0.2.52:80 weight 2$/backend 192.0.2.52:80 weight 5/' "$T/atomic" >"$T/atomic2"
+check "restore changing one backend" 0 -- "$K" restore <"$T/atomic2"
+wait_for "$T/mon3" '"event":"commit".*"service":"tcp 192.0.2.50:80"' 2
+stop_monitor
+events "$T/mon3"
+json "restore: each service is one commit; an unchanged one is left alone" \
+	'[(e["event"], e.get("service")) for e in d] == [("service-add", "tcp 192.0.2.50:80"), ("commit", "tcp 192.0.2.50:80"), ("service-add", "tcp [2001:db8::50]:80"), ("commit", "tcp [2001:db8::50]:80"), ("service-add", "udp 192.0.2.50:53"), ("commit", "udp 192.0.2.50:53"), ("commit", "tcp 192.0.2.50:80")]' \
+	-- cat "$T/mon3.json"
+json "restore: the change landed" \
+	'[(b["addr"], b["weight"]) for b in d] == [("192.0.2.51:80", 1), ("192.0.2.52:80", 5)]' \
+	-- "$K" -j backend show tcp 192.0.2.50:80
+# A service the kernel refuses is not left half restored, and is named.
+MAXB=/sys/module/klb/parameters/max_backends
+old_maxb=$(cat "$MAXB")
+echo 2 >"$MAXB"
+printf 'service tcp 192.0.2.60:80\nbackend 192.0.2.61:80\nbackend 192.0.2.62:80\nservice tcp 192.0.2.70:80\nbackend 192.0.2.71:80\nbackend 192.0.2.72:80\nbackend 192.0.2.73:80\n' >"$T/toomany"
+check "restore: the kernel's refusal names the service" 1 '^klbctl: service tcp 192\.0\.2\.70:80: ' -- \
+	"$K" restore <"$T/toomany"
+echo "$old_maxb" >"$MAXB"
+json "restore: services before it whole, the refused one not there at all" \
+	'sorted((s["vip"], s["backends"]) for s in d) == [("192.0.2.60:80", 2)]' -- "$K" -j service show
 
 # ---- concurrent writers --------------------------------------------------------
 
@@ -398,24 +585,7 @@ json "the table holds all ten by weight" \
 
 # ---- monitor -------------------------------------------------------------------
 
-# Waits until FILE has a line matching REGEX, for at most 20 s.
-wait_for() {
-	local file=$1 regex=$2 deadline=$((SECONDS + 20))
-	while [ $SECONDS -lt $deadline ]; do
-		grep -Eq -- "$regex" "$file" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-"$K" -j monitor >"$T/mon" 2>"$T/mon.err" &
-MON_PID=$!
-# Subscribed once it reports a change; keep poking until it does.
-deadline=$((SECONDS + 20))
-until grep -q generation "$T/mon" 2>/dev/null || [ $SECONDS -ge $deadline ]; do
-	"$K" service add udp 203.0.113.40:53 sched rr >/dev/null 2>&1
-	"$K" service del udp 203.0.113.40:53 >/dev/null 2>&1
-	sleep 0.1
-done
+start_monitor "$T/mon"
 "$K" backend add tcp 203.0.113.30:80 198.51.100.200:80 >/dev/null
 if wait_for "$T/mon" '"event":"commit".*"service":"tcp 203.0.113.30:80"'; then
 	ok "monitor -j prints the commit another klbctl caused"
@@ -430,8 +600,7 @@ else
 fi
 head -n 1 "$T/mon" >"$T/mon.first"
 json "monitor -j: each line is one JSON object" '"generation" in d and "event" in d' -- cat "$T/mon.first"
-kill "$MON_PID"
-wait "$MON_PID" 2>/dev/null
+stop_monitor
 "$K" monitor >"$T/mon2" 2>&1 &
 MON_PID=$!
 deadline=$((SECONDS + 20))
@@ -446,9 +615,7 @@ if wait_for "$T/mon2" '^event commit generation [0-9]+ service tcp 203\.0\.113\.
 else
 	not_ok "monitor prints text events" "$(cat "$T/mon2")"
 fi
-kill "$MON_PID"
-wait "$MON_PID" 2>/dev/null
-MON_PID=
+stop_monitor
 
 # ---- network namespaces ----------------------------------------------------------
 
@@ -460,6 +627,23 @@ json "-n: visible in its namespace" 'len(d) == 1 and d[0]["vip"] == "192.0.2.10:
 json "-n: not in another namespace" 'd == []' -- "$K" -j -n "$NS2" service show
 json "-n: not in the initial namespace" 'not any(s["vip"] == "192.0.2.10:80" for s in d)' \
 	-- "$K" -j service show
+"$K" -n "$NS1" save >"$T/ns.save"
+check "-n: restore a namespace's save into another" 0 -- "$K" -n "$NS2" restore <"$T/ns.save"
+"$K" -n "$NS2" save >"$T/ns2.save"
+check "-n: the other namespace holds the same config" 0 -- cmp "$T/ns.save" "$T/ns2.save"
+check "--netns is -n" 0 -- "$K" --netns "$NS1" flush
+json "-n: flush empties only its namespace" 'd == []' -- "$K" -j -n "$NS1" service show
+json "-n: the other namespace keeps its config" 'len(d) == 1' -- "$K" -j -n "$NS2" service show
+start_monitor "$T/mon4" -n "$NS2"
+"$K" backend add tcp 203.0.113.30:80 198.51.100.201:80 >/dev/null
+"$K" -n "$NS2" backend add tcp 192.0.2.10:80 192.0.2.12:80 >/dev/null
+json "-n: the backend landed in its namespace" 'len(d) == 2' -- "$K" -j -n "$NS2" backend show tcp 192.0.2.10:80
+wait_for "$T/mon4" '"service":"tcp 192.0.2.10:80"'
+stop_monitor
+events "$T/mon4"
+json "-n: monitor sees its namespace's changes only" \
+	'[(e["event"], e.get("service")) for e in d] == [("commit", "tcp 192.0.2.10:80")]' \
+	-- cat "$T/mon4.json"
 check "-n: unknown namespace" 1 "network namespace 'klbct-none'" -- "$K" -n klbct-none service show
 check "-n: without a name" 2 '-n needs' -- "$K" -n
 ip netns del "$NS1"
@@ -485,6 +669,52 @@ check "unprivileged backend add: EPERM explained" 1 'backend .*CAP_NET_ADMIN' --
 json "unprivileged read works, without the seed" \
 	'len(d) >= 1 and all("seed" not in s for s in d)' -- unpriv "$K" -j service show
 check "unprivileged save refuses without the seed" 1 'CAP_NET_ADMIN' -- unpriv "$K" save
+
+# ---- man page and completion ---------------------------------------------------------
+
+"$K" -h >"$T/usage"
+missing=
+while read -r _ obj cmd _; do
+	case $cmd in
+	add | set | del | show | flush | where) words="$obj $cmd" ;;
+	*) words=$obj ;;
+	esac
+	grep -Eq "^\.B (klbctl )?$words( |\$)" Documentation/klbctl.8 ||
+		missing="$missing '$words'"
+done < <(grep '^       klbctl ' "$T/usage")
+if [ -z "$missing" ] && grep -q '^\.SH DEBUGGING' Documentation/klbctl.8 &&
+	grep -q '^\.SH EXAMPLES' Documentation/klbctl.8; then
+	ok "man page: every command, EXAMPLES and DEBUGGING"
+else
+	not_ok "man page: every command, EXAMPLES and DEBUGGING" "missing:$missing"
+fi
+# complete WORDS...: what the completion offers for the last (partial) word.
+complete_words() {
+	K=$K bash -c '
+		klbctl() { "$K" "$@"; }
+		_init_completion() {
+			words=("${COMP_WORDS[@]}")
+			cword=$COMP_CWORD
+			cur=${COMP_WORDS[COMP_CWORD]}
+			prev=${COMP_WORDS[COMP_CWORD - 1]}
+		}
+		complete() { :; }
+		. userspace/klbctl/klbctl.bash-completion
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		_klbctl
+		echo "${COMPREPLY[*]}"' _ "$@"
+}
+if [ "$(complete_words klbctl ser)" = service ] &&
+	[ "$(complete_words klbctl -j backend s)" = "set show" ] &&
+	[ "$(complete_words klbctl service add tcp 203.0.113.30:80 sched maglev-)" = maglev-bounded ] &&
+	[ "$(complete_words klbctl backend set tcp 203.0.113.30:80 198.51.100.1:80 state d)" = "drain down" ] &&
+	[ "$(complete_words klbctl backend add tcp 203.0.113.3)" = "203.0.113.30:80" ]; then
+	ok "bash completion: objects, commands, keywords, values, services"
+else
+	not_ok "bash completion: objects, commands, keywords, values, services" \
+		"ser: $(complete_words klbctl ser)" "service: $(complete_words klbctl backend add tcp 203.0.113.3)"
+fi
 
 # ---- the module not loaded ------------------------------------------------------------
 
