@@ -93,6 +93,9 @@ static int __init klb_init(void)
 {
 	int err;
 
+	err = klb_flow_hash_selftest();
+	if (err)
+		return err;
 	err = register_pernet_subsys(&klb_net_ops);
 	if (err)
 		goto err_pernet;
