@@ -108,11 +108,9 @@ int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 	size_t n, i;
 	int ret;
 
-	ret = service_key_args(ctx, argc, argv, &key);
+	ret = service_key_only(ctx, argc, argv, &key);
 	if (ret)
 		return ret;
-	if (argc > 2)
-		return usage_error(ctx, "unexpected '%s'", argv[2]);
 	if (ctx->stats)
 		return not_supported_yet("backend statistics (-s)");
 	ret = ctx_client(ctx, &c);

@@ -94,6 +94,9 @@ bool sched_uses_table(uint8_t sched);
  */
 int service_key_args(struct ctx *ctx, int argc, char **argv,
 		     struct klb_service_key *key);
+/* The same, for commands that take nothing else. */
+int service_key_only(struct ctx *ctx, int argc, char **argv,
+		     struct klb_service_key *key);
 
 /*
  * One service setting, KEYWORD VALUE, into conf (and, for the flags,

@@ -276,6 +276,16 @@ int service_key_args(struct ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
+int service_key_only(struct ctx *ctx, int argc, char **argv,
+		     struct klb_service_key *key)
+{
+	int ret = service_key_args(ctx, argc, argv, key);
+
+	if (!ret && argc > 2)
+		return usage_error(ctx, "unexpected '%s'", argv[2]);
+	return ret;
+}
+
 /* affinity src|none, down-policy drop|resteer: one flag each. */
 static int parse_flag(const char *val, const char *on, const char *off,
 		      uint32_t flag, struct klb_service_conf *conf,

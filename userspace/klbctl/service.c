@@ -70,11 +70,9 @@ int cmd_service_del(struct ctx *ctx, int argc, char **argv)
 	struct klb_service_key key;
 	int ret;
 
-	ret = service_key_args(ctx, argc, argv, &key);
+	ret = service_key_only(ctx, argc, argv, &key);
 	if (ret)
 		return ret;
-	if (argc > 2)
-		return usage_error(ctx, "unexpected '%s'", argv[2]);
 	return ctx->ops->service_del(ctx, &key);
 }
 

@@ -75,11 +75,9 @@ int cmd_table_show(struct ctx *ctx, int argc, char **argv)
 	size_t n, i;
 	int ret;
 
-	ret = service_key_args(ctx, argc, argv, &key);
+	ret = service_key_only(ctx, argc, argv, &key);
 	if (ret)
 		return ret;
-	if (argc > 2)
-		return usage_error(ctx, "unexpected '%s'", argv[2]);
 	fmt_service_what(&key, what);
 	ret = ctx_client(ctx, &c);
 	if (ret)
