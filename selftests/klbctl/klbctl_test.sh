@@ -467,6 +467,15 @@ printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AAAAA
 check "restore: malformed table" 1 'line 3: table is not the base64' -- "$K" restore <"$T/bad4"
 printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 1\ntable AAAAAAAAAAAAAAAAAAA=\n' >"$T/bad5"
 check "restore: table naming a missing backend" 1 'names backend id 0' -- "$K" restore <"$T/bad5"
+# Base64 of seven one-byte ids: two whole groups and a padded one.
+for t in 'AAAA*AAAAA==' 'AAAAAAAA*A==' 'AAAAAAAAAAA=' 'AAAAAAAAAA=A' 'AAAAAAAAAA= '; do
+	printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 0\ntable %s\n' "$t" >"$T/bad6"
+	check "restore: table '$t' is not base64" 1 'line 3: table is not the base64' -- "$K" restore <"$T/bad6"
+done
+printf 'service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80 id 0\ntable AAAAAAAAAA==\n' >"$T/good6"
+json "restore: a padded base64 table decodes slot for slot" 'd == ["192.0.2.2:80"] * 7' \
+	-- sh -c '"$0" restore <"$1" && "$0" -j table show tcp 192.0.2.1:80' "$K" "$T/good6"
+check "restore: back to the saved config" 0 -- "$K" restore <"$T/save1"
 # restore_fails NAME INPUT REGEX: restore of INPUT fails, naming the line.
 restore_fails() {
 	printf "$2" >"$T/bad"

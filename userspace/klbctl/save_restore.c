@@ -55,44 +55,63 @@ static void b64_encode(const uint8_t *in, size_t len, char *out)
 	*out = '\0';
 }
 
+/*
+ * For each place in a group of four characters, the character's six bits
+ * already shifted to where they go in the group's 24, or B64_BAD: a group
+ * decodes with four loads and three ORs, and one test at the end tells
+ * whether any character was not base64 (a table is most of restore's
+ * input).
+ */
+#define B64_BAD	(1u << 24)
+static uint32_t b64_value[4][256];
+
+static void b64_init(void)
+{
+	int k, c;
+
+	for (k = 0; k < 4; k++) {
+		for (c = 0; c < 256; c++)
+			b64_value[k][c] = B64_BAD;
+		for (c = 0; c < 64; c++)
+			b64_value[k][(uint8_t)b64_alphabet[c]] = (uint32_t)c << (18 - 6 * k);
+	}
+}
+
 /* Decodes exactly len bytes from s (slen chars); -1 if s is not that. */
 static int b64_decode(const char *s, size_t slen, uint8_t *out, size_t len)
 {
-	static int8_t value[256];
 	const uint8_t *u = (const uint8_t *)s;
 	size_t i = 0, o = 0;
-	int a, b, c, d;
+	uint32_t v, bad = 0;
 
-	if (!value['B']) {
-		memset(value, -1, sizeof(value));
-		for (c = 0; c < 64; c++)
-			value[(uint8_t)b64_alphabet[c]] = (int8_t)c;
-	}
+	if (!b64_value[0][0])
+		b64_init();
 	if (slen != (len + 2) / 3 * 4)
 		return -1;
 	/* Whole groups first: no padding to look for in a table's bulk. */
 	for (; o + 3 <= len; i += 4, o += 3) {
-		a = value[u[i]];
-		b = value[u[i + 1]];
-		c = value[u[i + 2]];
-		d = value[u[i + 3]];
-		if ((a | b | c | d) < 0)
-			return -1;
-		out[o] = (uint8_t)(a << 2 | b >> 4);
-		out[o + 1] = (uint8_t)(b << 4 | c >> 2);
-		out[o + 2] = (uint8_t)(c << 6 | d);
+		v = b64_value[0][u[i]] | b64_value[1][u[i + 1]] |
+		    b64_value[2][u[i + 2]] | b64_value[3][u[i + 3]];
+		bad |= v;
+		out[o] = (uint8_t)(v >> 16);
+		out[o + 1] = (uint8_t)(v >> 8);
+		out[o + 2] = (uint8_t)v;
 	}
+	if (bad & B64_BAD)
+		return -1;
 	if (o == len)
 		return 0;
 	/* The last group: one or two bytes, padded with '='. */
-	a = value[u[i]];
-	b = value[u[i + 1]];
-	c = o + 2 == len ? value[u[i + 2]] : (u[i + 2] == '=' ? 0 : -1);
-	if ((a | b | c) < 0 || u[i + 3] != '=')
-		return -1;
-	out[o] = (uint8_t)(a << 2 | b >> 4);
+	v = b64_value[0][u[i]] | b64_value[1][u[i + 1]];
 	if (o + 2 == len)
-		out[o + 1] = (uint8_t)(b << 4 | c >> 2);
+		v |= b64_value[2][u[i + 2]];
+	else if (u[i + 2] != '=')
+		return -1;
+	if ((v & B64_BAD) || u[i + 3] != '=')
+		return -1;
+	out[o] = (uint8_t)(v >> 16);
+	if (o + 2 == len)
+		out[o + 1] = (uint8_t)(v >> 8);
 	return 0;
 }
 
@@ -472,6 +491,7 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 /* Checks that need a service's whole block: the table names its backends. */
 static int check_service(struct parser *p, struct restore_service *svc)
 {
+	uint8_t ok = 1;
 	uint32_t i;
 	klb_error e;
 	int ret;
@@ -496,15 +516,19 @@ static int check_service(struct parser *p, struct restore_service *svc)
 		}
 		return 0;
 	}
-	for (i = 0; i < svc->conf.table_size; i++) {
-		uint16_t id = svc->table[i];
-
-		/* id_used has 65536 entries: every id is in range. */
-		if (!p->id_used[id])
-			return parse_fail(p, "table of the service of line %u: slot %u names backend id %u, which the service does not have",
-					  svc->line, i, (unsigned int)id);
-	}
-	return 0;
+	/*
+	 * id_used has 65536 entries of 0 or 1, so every id is in range and
+	 * the common case (a good table) is one AND per slot; only a bad
+	 * table is walked again to name its first bad slot.
+	 */
+	for (i = 0; i < svc->conf.table_size; i++)
+		ok &= p->id_used[svc->table[i]];
+	if (ok)
+		return 0;
+	for (i = 0; p->id_used[svc->table[i]]; i++)
+		;
+	return parse_fail(p, "table of the service of line %u: slot %u names backend id %u, which the service does not have",
+			  svc->line, i, (unsigned int)svc->table[i]);
 }
 
 static void free_services(struct restore_service *svcs, size_t n)
