@@ -212,7 +212,9 @@ void klb_txn_table_del(struct klb_txn *txn);
 
 /* netlink.c */
 int klb_genl_init(void);
-int klb_flow_hash_selftest(void);
 void klb_genl_exit(void);
+
+/* flow_hash_kat.c */
+int klb_flow_hash_selftest(void);
 
 #endif /* _KLB_H */

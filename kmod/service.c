@@ -78,7 +78,8 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 	RCU_INIT_POINTER(svc->snap, snap);
 	/*
 	 * Cyclic: an index is not reused until 2^32 services later, so dumps
-	 * list services oldest first.
+	 * list services oldest first (until the index wraps, after 2^32
+	 * creations in this netns).
 	 */
 	err = xa_alloc_cyclic(&kn->services, &svc->index, svc, xa_limit_32b,
 			      &kn->next_service_index, GFP_KERNEL_ACCOUNT);

@@ -124,7 +124,8 @@
  *                        does not use a table (wlc, wrr, rr) drops it too.
  * KLB_CMD_SERVICE_DEL    KLB_A_SERVICE: keys. Deletes its backends and table.
  * KLB_CMD_SERVICE_GET    doit: KLB_A_SERVICE keys, replies with the service.
- *                        dumpit: every service of the netns, oldest first,
+ *                        dumpit: every service of the netns, oldest first
+ *                        (until 2^32 services were created in it),
  *                        one message each. A dump takes several reads
  *                        (parts); a service that exists from the first
  *                        part to the last is reported exactly once, one
