@@ -165,11 +165,6 @@ extern const struct klbctl_ops klbd_ops;
 
 /* table_build.c: the Maglev table a backend set should have. */
 bool backend_takes_new_flows(const struct klb_backend *be);
-/*
- * Backend ids name table entries: the lowest one bes does not use, or
- * -ENOSPC, or -ENOMEM.
- */
-int lowest_free_id(const struct klb_backend *bes, size_t n);
 
 struct table_input {
 	const struct klb_service_conf *conf;	/* table_size and seed */

@@ -81,6 +81,28 @@ static struct klb_backend *find_backend(struct klb_backend *bes, size_t n,
 }
 
 /*
+ * Backend ids name table entries: the lowest one bes does not use, or
+ * -ENOSPC, or -ENOMEM.
+ */
+static int lowest_free_id(const struct klb_backend *bes, size_t n)
+{
+	/* A bitmap: 8 KiB, where a byte per id would be 64. */
+	uint8_t *used = calloc((KLB_BACKEND_ID_MAX + 8) / 8, 1);
+	size_t i;
+	int id;
+
+	if (!used)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		used[bes[i].id / 8] |= 1 << (bes[i].id % 8);
+	for (id = 0; id <= KLB_BACKEND_ID_MAX; id++)
+		if (!(used[id / 8] & (1 << (id % 8))))
+			break;
+	free(used);
+	return id > KLB_BACKEND_ID_MAX ? -ENOSPC : id;
+}
+
+/*
  * The table the service should have with backends bes: *out is NULL when
  * no backend takes new flows (the table is then deleted).
  */
