@@ -88,6 +88,24 @@ struct klb_snapshot {
 	struct rcu_head rcu;
 };
 
+/*
+ * How the fast path reads a snapshot: the backend with an id (NULL if none
+ * has it) and the published table (NULL if none). Everything else keeps
+ * out of the snapshot's layout.
+ */
+static inline const struct klb_backend_slot *
+klb_snapshot_slot(const struct klb_snapshot *snap, u32 id)
+{
+	if (id >= snap->nr_slots || !snap->slots[id].backend)
+		return NULL;
+	return &snap->slots[id];
+}
+
+static inline const u16 *klb_snapshot_table(const struct klb_snapshot *snap)
+{
+	return snap->table;
+}
+
 struct klb_service {
 	struct rhash_head node;
 	u32 index;			/* in klb_net.services */
