@@ -15,9 +15,12 @@
 
 #include <linux/in6.h>
 #include <linux/mutex.h>
+#include <linux/percpu_counter.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/siphash.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
@@ -28,6 +31,30 @@ extern unsigned int klb_max_services;
 extern unsigned int klb_max_backends;
 extern unsigned int klb_max_table_size;
 extern unsigned int klb_max_txns;
+extern unsigned int klb_max_flows;
+extern unsigned int klb_flow_buckets;
+extern unsigned int klb_flow_timeout[];	/* seconds, by enum klb_flow_state */
+
+/* Counters (stats.c): per CPU, summed when read. */
+#define KLB_NR_COUNTERS	(KLB_STATS_A_MAX - KLB_STATS_A_PKTS_IN + 1)
+#define KLB_CTR(attr)	((attr) - KLB_STATS_A_PKTS_IN)
+
+struct klb_pcpu_stats {
+	u64 ctr[KLB_NR_COUNTERS];
+	/*
+	 * Flows in the table, per CPU: +1 where a flow is made, -1 where it
+	 * is reaped, so no cache line bounces per new flow. Only the sum
+	 * means something.
+	 */
+	s64 active;
+};
+
+/* Shared by a service and its backends, which can outlive it in flows. */
+struct klb_stats {
+	refcount_t ref;
+	struct klb_pcpu_stats __percpu *pcpu;
+	struct rcu_head rcu;
+};
 
 union klb_addr {
 	__be32 v4;
@@ -64,6 +91,17 @@ struct klb_backend {
 	u16 family;
 	__be16 port;
 	union klb_addr addr;
+	struct klb_stats *stats;
+	struct klb_stats *svc_stats;	/* a reference on its service's */
+	/*
+	 * Flows point at a backend without a reference, so that making a
+	 * flow writes no shared cache line. A backend no snapshot names any
+	 * more waits in the netns's graveyard until the flow table has been
+	 * swept of the flows that point at it (flow.c).
+	 */
+	struct klb_net *kn;
+	bool buried;
+	struct list_head grave;
 	struct rcu_head rcu;
 };
 
@@ -77,10 +115,23 @@ struct klb_backend_slot {
  * Everything a packet needs to know about a service. Immutable once
  * published; a change builds a new snapshot (see txn.c) and swaps it in.
  */
+/*
+ * Backends that take new flows, each repeated in proportion to its weight
+ * and interleaved (smooth weighted round robin). rr and wrr step through
+ * it; wlc samples it; a full flow table hashes into it.
+ */
+struct klb_wheel {
+	u32 len;			/* of the weighted sequence */
+	u32 nr_takers;
+	u64 weight_sum;
+	u16 ids[];			/* len weighted, then each taker once */
+};
+
 struct klb_snapshot {
 	refcount_t ref;
 	u64 version;
 	struct klb_service_conf conf;
+	struct klb_wheel *wheel;	/* NULL: no backend takes new flows */
 	u32 nr_backends;
 	u32 nr_slots;			/* slots[] is indexed by backend id */
 	struct klb_backend_slot *slots;
@@ -111,7 +162,36 @@ struct klb_service {
 	u32 index;			/* in klb_net.services */
 	struct klb_service_key key;
 	struct klb_snapshot __rcu *snap;
+	struct klb_stats *stats;
+	u32 __percpu *cursor;		/* rr and wrr position, per CPU */
 	struct rcu_head rcu;
+};
+
+struct klb_flow;
+
+/*
+ * The flow table: two chained hash tables over one set of flows, by the
+ * client's tuple (client -> VIP) and, for NAT, by the reply's (backend ->
+ * client). Lookups are lockless under RCU; writers take the bucket locks
+ * (striped, shared by both tables). Flows expire by a sweep that walks a
+ * slice of the buckets at a time: no per-flow timer, no global lock.
+ */
+struct klb_flow_table {
+	u32 mask;			/* buckets - 1 */
+	u32 lock_mask;
+	struct klb_flow __rcu **fwd;
+	struct klb_flow __rcu **rev;
+	spinlock_t *locks;		/* bucket b takes locks[b & lock_mask] */
+	siphash_key_t key;
+	struct percpu_counter live;	/* flows that are not dead */
+	atomic64_t limit_hits;		/* flows not made: table full */
+	atomic64_t evictions;		/* half-open flows evicted */
+	struct delayed_work gc;
+	u32 gc_cursor;
+	/* Dead backends: waiting for a sweep to begin, then to end. */
+	spinlock_t grave_lock;
+	struct list_head grave_new;
+	struct list_head grave_sweep;
 };
 
 struct klb_net {
@@ -132,6 +212,9 @@ struct klb_net {
 	atomic64_t table_limit_hits;
 	atomic64_t txn_limit_hits;
 	atomic64_t chunk_limit_hits;
+	struct klb_flow_table flows;
+	bool flows_ready;		/* flows is set up (on first service) */
+	bool defrag;			/* IPv4 and IPv6 reassembly enabled */
 };
 
 /*
@@ -197,8 +280,10 @@ struct klb_backend_slot *klb_snapshot_find_backend(struct klb_snapshot *snap,
 bool klb_snapshot_table_uses(const struct klb_snapshot *snap, u16 id);
 
 /* backend.c */
-struct klb_backend *klb_backend_create(u16 id, u16 family,
-				       const union klb_addr *addr, __be16 port);
+struct klb_backend *klb_backend_create(struct klb_net *kn,
+				       struct klb_stats *svc_stats, u16 id,
+				       u16 family, const union klb_addr *addr,
+				       __be16 port);
 void klb_backend_put(struct klb_backend *be);
 
 /* table.c */
@@ -227,6 +312,108 @@ int klb_txn_table_chunk(struct klb_txn *txn, u32 size, u32 offset,
 			const void *entries, u32 count,
 			struct netlink_ext_ack *extack);
 void klb_txn_table_del(struct klb_txn *txn);
+
+/* stats.c */
+struct klb_stats *klb_stats_alloc(void);
+void klb_stats_put(struct klb_stats *stats);
+void klb_stats_read(const struct klb_stats *stats, u64 *ctr, s64 *active);
+s64 klb_stats_active(const struct klb_stats *stats);
+
+static inline void klb_stats_inc(struct klb_stats *stats, int attr)
+{
+	this_cpu_inc(stats->pcpu->ctr[KLB_CTR(attr)]);
+}
+
+static inline void klb_stats_add(struct klb_stats *stats, int attr, u64 n)
+{
+	this_cpu_add(stats->pcpu->ctr[KLB_CTR(attr)], n);
+}
+
+/* flow.c */
+struct klb_tuple {
+	u16 family;
+	u8 proto;
+	__be16 sport;
+	__be16 dport;
+	union klb_addr saddr;
+	union klb_addr daddr;
+};
+
+struct klb_flow_info {
+	u16 family;
+	u8 proto;
+	u8 state;
+	union klb_addr caddr;
+	__be16 cport;
+	union klb_addr vaddr;
+	__be16 vport;
+	struct klb_backend *backend;
+	u32 expires_ms;
+};
+
+void klb_flows_prepare(struct klb_net *kn);
+int klb_flows_init(struct klb_net *kn);
+s64 klb_flows_live(struct klb_net *kn);
+void klb_flows_destroy(struct klb_net *kn);
+int klb_flow_module_init(void);
+void klb_flow_module_exit(void);
+void klb_backend_bury(struct klb_backend *be);
+
+/*
+ * What the packet path asks of the flow table, under RCU: the backend of
+ * the flow @key (client -> VIP) and a way to update it; or of the reply
+ * @key (backend -> client) for NAT.
+ */
+struct klb_flow *klb_flow_lookup(struct klb_net *kn,
+				 const struct klb_tuple *key);
+struct klb_flow *klb_flow_lookup_reply(struct klb_net *kn,
+				       const struct klb_tuple *key);
+struct klb_backend *klb_flow_backend(const struct klb_flow *flow);
+u8 klb_flow_state(const struct klb_flow *flow);
+void klb_flow_vip(const struct klb_flow *flow, union klb_addr *vaddr,
+		  __be16 *vport);
+void klb_flow_update(struct klb_flow *flow, u8 tcp_flags, bool reply);
+bool klb_flow_expired(const struct klb_flow *flow);
+struct klb_flow *klb_flow_create(struct klb_net *kn,
+				 const struct klb_tuple *key,
+				 struct klb_backend *be, u8 state, bool nat);
+void klb_flow_kill(struct klb_net *kn, struct klb_flow *flow);
+u8 klb_flow_initial_state(u8 proto, u8 tcp_flags);
+unsigned int klb_flow_flush(struct klb_net *kn,
+			    const struct klb_service_key *svc, int backend_id);
+int klb_flow_walk(struct klb_net *kn, u32 *pos,
+		  int (*fn)(const struct klb_flow_info *info, void *arg),
+		  void *arg);
+size_t klb_flow_entry_size(u16 family);
+
+/* TCP flags as klb_flow_update() wants them (low byte of the TCP flags). */
+#define KLB_TCP_FIN	0x01
+#define KLB_TCP_SYN	0x02
+#define KLB_TCP_RST	0x04
+#define KLB_TCP_ACK	0x10
+
+/* sched.c */
+int klb_wheel_build(struct klb_snapshot *snap);
+const struct klb_backend_slot *klb_sched_pick(struct klb_service *svc,
+					      const struct klb_snapshot *snap,
+					      const struct klb_tuple *t,
+					      bool stateless);
+u64 klb_sched_hash(const struct klb_snapshot *snap, const struct klb_tuple *t);
+bool klb_backend_takes_flows(const struct klb_backend_slot *slot);
+
+/* hook.c */
+int klb_hooks_register(struct net *net);
+void klb_hooks_unregister(struct net *net);
+int klb_defrag_enable(struct klb_net *kn);
+void klb_defrag_disable(struct klb_net *kn);
+
+/* xmit_nat.c, xmit_tunnel.c */
+int klb_nat_dst(struct sk_buff *skb, u16 family, u8 proto, unsigned int l4off,
+		const union klb_addr *addr, __be16 port);
+int klb_nat_src(struct sk_buff *skb, u16 family, u8 proto, unsigned int l4off,
+		const union klb_addr *addr, __be16 port);
+int klb_tunnel_xmit(struct net *net, struct sk_buff *skb,
+		    const struct klb_backend *be, struct klb_stats *svc_stats);
 
 /* netlink.c */
 int klb_genl_init(void);

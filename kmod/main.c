@@ -28,6 +28,36 @@ unsigned int klb_max_txns = 64;
 module_param_named(max_txns, klb_max_txns, uint, 0644);
 MODULE_PARM_DESC(max_txns, "Most open transactions per network namespace");
 
+unsigned int klb_max_flows = 1000000;
+module_param_named(max_flows, klb_max_flows, uint, 0644);
+MODULE_PARM_DESC(max_flows, "Most flows per network namespace; past it, new flows go without an entry");
+
+unsigned int klb_flow_buckets = 65536;
+module_param_named(flow_buckets, klb_flow_buckets, uint, 0444);
+MODULE_PARM_DESC(flow_buckets, "Flow table buckets per network namespace (a power of 2)");
+
+/* Seconds a flow lives without a packet, by state (enum klb_flow_state). */
+unsigned int klb_flow_timeout[KLB_FLOW_STATE_MAX + 1] = {
+	[KLB_FLOW_SYN] = 30,
+	[KLB_FLOW_ESTABLISHED] = 900,
+	[KLB_FLOW_CLOSING] = 60,
+	[KLB_FLOW_CLOSED] = 10,
+	[KLB_FLOW_UDP] = 300,
+};
+module_param_named(timeout_syn, klb_flow_timeout[KLB_FLOW_SYN], uint, 0644);
+MODULE_PARM_DESC(timeout_syn, "Seconds a TCP flow lives in its handshake");
+module_param_named(timeout_established, klb_flow_timeout[KLB_FLOW_ESTABLISHED],
+		   uint, 0644);
+MODULE_PARM_DESC(timeout_established, "Seconds an idle established TCP flow lives");
+module_param_named(timeout_closing, klb_flow_timeout[KLB_FLOW_CLOSING], uint,
+		   0644);
+MODULE_PARM_DESC(timeout_closing, "Seconds a TCP flow lives after a FIN");
+module_param_named(timeout_closed, klb_flow_timeout[KLB_FLOW_CLOSED], uint,
+		   0644);
+MODULE_PARM_DESC(timeout_closed, "Seconds a TCP flow lives after a RST");
+module_param_named(timeout_udp, klb_flow_timeout[KLB_FLOW_UDP], uint, 0644);
+MODULE_PARM_DESC(timeout_udp, "Seconds an idle UDP flow lives");
+
 static unsigned int klb_net_id __read_mostly;
 
 struct klb_net *klb_net(const struct net *net)
@@ -38,22 +68,34 @@ struct klb_net *klb_net(const struct net *net)
 static int __net_init klb_net_init(struct net *net)
 {
 	struct klb_net *kn = klb_net(net);
+	int err;
 
 	kn->net = net;
 	mutex_init(&kn->lock);
 	xa_init_flags(&kn->services, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&kn->txns);
-	return klb_services_init(kn);
+	klb_flows_prepare(kn);
+	err = klb_services_init(kn);
+	if (err)
+		return err;
+	err = klb_hooks_register(net);
+	if (err)
+		klb_services_destroy(kn);
+	return err;
 }
 
 static void __net_exit klb_net_exit(struct net *net)
 {
 	struct klb_net *kn = klb_net(net);
 
+	/* No packet is in the hooks once this returns. */
+	klb_hooks_unregister(net);
 	mutex_lock(&kn->lock);
 	klb_txn_abort_all(kn);
 	klb_services_destroy(kn);
+	klb_defrag_disable(kn);
 	mutex_unlock(&kn->lock);
+	klb_flows_destroy(kn);
 }
 
 static struct pernet_operations klb_net_ops = {
@@ -96,6 +138,9 @@ static int __init klb_init(void)
 	err = klb_flow_hash_selftest();
 	if (err)
 		return err;
+	err = klb_flow_module_init();
+	if (err)
+		return err;
 	err = register_pernet_subsys(&klb_net_ops);
 	if (err)
 		goto err_pernet;
@@ -112,6 +157,7 @@ err_genl:
 err_notifier:
 	unregister_pernet_subsys(&klb_net_ops);
 err_pernet:
+	klb_flow_module_exit();
 	return err;
 }
 
@@ -120,8 +166,9 @@ static void __exit klb_exit(void)
 	klb_genl_exit();
 	netlink_unregister_notifier(&klb_netlink_notifier);
 	unregister_pernet_subsys(&klb_net_ops);
-	/* Snapshots and backends are freed from RCU callbacks. */
+	/* Snapshots, backends and flows are freed from RCU callbacks. */
 	rcu_barrier();
+	klb_flow_module_exit();
 }
 
 module_init(klb_init);

@@ -5,6 +5,7 @@
  * (an xarray, so a dump resumes where it stopped in O(log n)).
  */
 
+#include <linux/percpu.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 
@@ -67,9 +68,23 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 		NL_SET_ERR_MSG(extack, "too many services (module parameter max_services)");
 		return -ENOSPC;
 	}
+	/* The packet path's state, made with the netns's first service. */
+	err = klb_flows_init(kn);
+	if (!err)
+		err = klb_defrag_enable(kn);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot set up the flow table or reassembly");
+		return err;
+	}
 	svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
 	snap = klb_snapshot_alloc(conf);
 	if (!svc || !snap) {
+		err = -ENOMEM;
+		goto err;
+	}
+	svc->stats = klb_stats_alloc();
+	svc->cursor = alloc_percpu_gfp(u32, GFP_KERNEL_ACCOUNT);
+	if (!svc->stats || !svc->cursor) {
 		err = -ENOMEM;
 		goto err;
 	}
@@ -91,14 +106,27 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 		xa_erase(&kn->services, svc->index);
 		goto err;
 	}
-	kn->nr_services++;
+	WRITE_ONCE(kn->nr_services, kn->nr_services + 1);
 	klb_net_changed(kn);
 	return 0;
 
 err:
 	klb_snapshot_put(snap);
+	if (svc) {
+		klb_stats_put(svc->stats);
+		free_percpu(svc->cursor);
+	}
 	kfree(svc);
 	return err;
+}
+
+static void klb_service_free_rcu(struct rcu_head *head)
+{
+	struct klb_service *svc = container_of(head, struct klb_service, rcu);
+
+	klb_stats_put(svc->stats);
+	free_percpu(svc->cursor);
+	kfree(svc);
 }
 
 void klb_service_delete(struct klb_net *kn, struct klb_service *svc)
@@ -107,11 +135,11 @@ void klb_service_delete(struct klb_net *kn, struct klb_service *svc)
 	rhashtable_remove_fast(&kn->service_table, &svc->node,
 			       klb_service_params);
 	xa_erase(&kn->services, svc->index);
-	kn->nr_services--;
+	WRITE_ONCE(kn->nr_services, kn->nr_services - 1);
 	klb_net_changed(kn);
 	klb_snapshot_put(rcu_replace_pointer(svc->snap, NULL,
 					     lockdep_is_held(&kn->lock)));
-	kfree_rcu(svc, rcu);
+	call_rcu(&svc->rcu, klb_service_free_rcu);
 }
 
 /* Readers see the old snapshot or @snap, whole; the old one goes after RCU. */

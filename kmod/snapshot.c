@@ -32,6 +32,7 @@ static void klb_snapshot_free(struct klb_snapshot *snap)
 		klb_backend_put(snap->slots[i].backend);
 	kvfree(snap->slots);
 	kvfree(snap->table);
+	kvfree(snap->wheel);
 	kfree(snap);
 }
 

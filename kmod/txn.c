@@ -126,6 +126,11 @@ int klb_txn_commit(struct klb_net *kn, struct klb_txn *txn,
 			goto out;
 		}
 	}
+	err = klb_wheel_build(staged);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "out of memory for the scheduler's wheel");
+		goto out;
+	}
 	txn->staged = NULL;
 	klb_service_publish(kn, svc, staged);
 	err = 0;
@@ -152,8 +157,14 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 {
 	struct klb_snapshot *snap = txn->staged;
 	struct klb_backend_slot *slot;
+	struct klb_service *svc;
 	int err;
 
+	svc = klb_service_find(kn, &txn->key);
+	if (!svc) {
+		NL_SET_ERR_MSG(extack, "service was deleted during the transaction");
+		return -ESTALE;
+	}
 	if (klb_snapshot_find_backend(snap, family, addr, port)) {
 		NL_SET_ERR_MSG(extack, "backend address and port already exist in the service");
 		return -EEXIST;
@@ -172,7 +183,8 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 	if (err)
 		return err;
 	slot = &snap->slots[id];
-	slot->backend = klb_backend_create(id, family, addr, port);
+	slot->backend = klb_backend_create(kn, svc->stats, id, family, addr,
+					   port);
 	if (!slot->backend)
 		return -ENOMEM;
 	slot->weight = weight;

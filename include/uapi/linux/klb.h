@@ -309,6 +309,9 @@ enum klb_cmd {
 	KLB_CMD_TXN_BEGIN,
 	KLB_CMD_TXN_COMMIT,
 	KLB_CMD_TXN_ABORT,
+	KLB_CMD_STATS_GET,
+	KLB_CMD_FLOW_GET,
+	KLB_CMD_FLOW_FLUSH,
 
 	__KLB_CMD_MAX
 };
@@ -325,6 +328,8 @@ enum klb_attr {
 	KLB_A_TXN,
 	KLB_A_INFO,
 	KLB_A_PAD,
+	KLB_A_STATS,
+	KLB_A_FLOW,
 
 	__KLB_A_MAX
 };
@@ -437,5 +442,59 @@ enum klb_service_flags {
 };
 
 #define KLB_SVC_F_ALL (KLB_SVC_F_AFFINITY_SRC | KLB_SVC_F_DOWN_DROP)
+
+/*
+ * Counters of a service or a backend (KLB_A_STATS), u64 each. "in" is the
+ * client-to-backend direction, "out" the replies klb translates (NAT).
+ */
+enum klb_stats_attr {
+	KLB_STATS_A_UNSPEC,
+	KLB_STATS_A_PAD,
+	KLB_STATS_A_PKTS_IN,
+	KLB_STATS_A_BYTES_IN,
+	KLB_STATS_A_PKTS_OUT,
+	KLB_STATS_A_BYTES_OUT,
+	KLB_STATS_A_FLOWS_NEW,		/* flows scheduled */
+	KLB_STATS_A_FLOWS_ACTIVE,	/* flows in the flow table now */
+	KLB_STATS_A_FLOWS_STATELESS,	/* forwarded without an entry: table full */
+	KLB_STATS_A_FLOWS_RESTEERED,	/* moved off a down or removed backend */
+	KLB_STATS_A_DROP_NO_BACKEND,	/* no backend takes new flows */
+	KLB_STATS_A_DROP_DOWN,		/* flow of a down backend, policy drop */
+	KLB_STATS_A_DROP_MTU,		/* tunnel: too big, ICMP sent back */
+	KLB_STATS_A_DROP_NO_ROUTE,	/* no route to the backend */
+	KLB_STATS_A_DROP_ERROR,		/* out of memory, malformed packet */
+
+	__KLB_STATS_A_MAX
+};
+
+#define KLB_STATS_A_MAX (__KLB_STATS_A_MAX - 1)
+
+/* A flow table entry (KLB_A_FLOW), read only. */
+enum klb_flow_attr {
+	KLB_FLOW_A_UNSPEC,
+	KLB_FLOW_A_FAMILY,		/* u16 */
+	KLB_FLOW_A_PROTO,		/* u8 */
+	KLB_FLOW_A_CLIENT_ADDR,		/* binary, 4 or 16 bytes */
+	KLB_FLOW_A_CLIENT_PORT,		/* be16 */
+	KLB_FLOW_A_BACKEND_ID,		/* u16 */
+	KLB_FLOW_A_STATE,		/* u8, enum klb_flow_state */
+	KLB_FLOW_A_EXPIRES_MS,		/* u32, time left before it expires */
+
+	__KLB_FLOW_A_MAX
+};
+
+#define KLB_FLOW_A_MAX (__KLB_FLOW_A_MAX - 1)
+
+enum klb_flow_state {
+	KLB_FLOW_SYN,			/* TCP: handshake, only a SYN seen */
+	KLB_FLOW_ESTABLISHED,		/* TCP: past the handshake */
+	KLB_FLOW_CLOSING,		/* TCP: FIN seen */
+	KLB_FLOW_CLOSED,		/* TCP: RST seen */
+	KLB_FLOW_UDP,			/* UDP */
+
+	__KLB_FLOW_STATE_MAX
+};
+
+#define KLB_FLOW_STATE_MAX (__KLB_FLOW_STATE_MAX - 1)
 
 #endif /* _UAPI_LINUX_KLB_H */
