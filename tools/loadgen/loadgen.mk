@@ -1,0 +1,12 @@
+# klb-loadgen and klb-echo: traffic for tests, benchmarks and the demo,
+# and the backend that answers it with its identity.
+
+LOADGEN_DIR := $(O)/tools/loadgen
+
+LOADGEN_OBJS := $(addprefix $(LOADGEN_DIR)/,loadgen.o client.o report.o \
+	stats.o hist.o addr.o ring.o)
+
+$(LOADGEN_DIR)/klb-loadgen: $(LOADGEN_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) -luring -ljson-c -lm
+
+BINS += $(LOADGEN_DIR)/klb-loadgen
