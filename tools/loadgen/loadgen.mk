@@ -10,3 +10,10 @@ $(LOADGEN_DIR)/klb-loadgen: $(LOADGEN_OBJS)
 	$(CC) -o $@ $^ $(USER_LDFLAGS) -luring -ljson-c -lm
 
 BINS += $(LOADGEN_DIR)/klb-loadgen
+
+ECHO_OBJS := $(addprefix $(LOADGEN_DIR)/,echo.o echo_server.o addr.o ring.o)
+
+$(LOADGEN_DIR)/klb-echo: $(ECHO_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) -luring
+
+BINS += $(LOADGEN_DIR)/klb-echo
