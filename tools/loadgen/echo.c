@@ -19,7 +19,7 @@
 
 static const char usage_text[] =
 	"usage: klb-echo [--id NAME] [-t ADDR:PORT]... [-u ADDR:PORT]... [ADDR:PORT]...\n"
-	"                [--http] [--http-status CODE]\n"
+	"                [--http] [--http-status CODE] [--reuseport]\n"
 	"  -i, --id NAME          the identity every reply carries (default: host name)\n"
 	"  -t, --tcp ADDR:PORT    a TCP listener; port 0 lets the kernel choose\n"
 	"  -u, --udp ADDR:PORT    a UDP listener\n"
@@ -27,6 +27,8 @@ static const char usage_text[] =
 	"      --http             TCP connections that start with GET or HEAD get an\n"
 	"                         HTTP/1.0 answer with the identity as body\n"
 	"      --http-status CODE the status of that answer (default 200; implies --http)\n"
+	"      --reuseport        SO_REUSEPORT: several servers given the same port\n"
+	"                         share its connections and datagrams (tests)\n"
 	"Prints \"listening tcp|udp ADDR:PORT\" for each listener once it is ready,\n"
 	"and serves until SIGINT or SIGTERM.\n"
 	"Exit status: 0 after a signal, 1 could not serve, 2 usage.\n";
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
 		{ "udp", required_argument, NULL, 'u' },
 		{ "http", no_argument, NULL, 'H' },
 		{ "http-status", required_argument, NULL, 'S' },
+		{ "reuseport", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +127,9 @@ int main(int argc, char **argv)
 				return usage_error("bad --http-status '%s'", optarg);
 			cfg.http_status = (int)status;
 			cfg.http = true;
+			break;
+		case 'R':
+			cfg.reuseport = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -27,6 +27,7 @@ struct echo_config {
 	unsigned int nr_listeners;
 	bool http;
 	int http_status;
+	bool reuseport;		/* several servers on one port share its load */
 };
 
 /*

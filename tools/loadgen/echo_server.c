@@ -411,7 +411,7 @@ static void complete(struct server *s, struct io_uring_cqe *cqe)
 	}
 }
 
-static int listener_open(struct echo_listener *l)
+static int listener_open(struct echo_listener *l, bool reuseport)
 {
 	int one = 1, fd;
 	int family = l->addr.ss.ss_family;
@@ -423,6 +423,8 @@ static int listener_open(struct echo_listener *l)
 		return -errno;
 	l->fd = fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return -errno;
 	/* Each listener serves the family it names; a v4 one can sit beside it. */
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -500,7 +502,7 @@ static int server_init(struct server *s, struct echo_config *cfg)
 		return -ENOMEM;
 	}
 	for (i = 0; i < cfg->nr_listeners; i++) {
-		err = listener_open(&cfg->listeners[i]);
+		err = listener_open(&cfg->listeners[i], cfg->reuseport);
 		if (err) {
 			fprintf(stderr, "klb-echo: %s %s: %s\n",
 				cfg->listeners[i].udp ? "udp" : "tcp",
