@@ -17,3 +17,7 @@ $(LOADGEN_DIR)/klb-echo: $(ECHO_OBJS)
 	$(CC) -o $@ $^ $(USER_LDFLAGS) -luring
 
 BINS += $(LOADGEN_DIR)/klb-echo
+
+# On loopback only; the script needs both programs.
+HOST_TESTS += tools/loadgen/loadgen_test.sh
+tools/loadgen/loadgen_test.sh: $(LOADGEN_DIR)/klb-loadgen $(LOADGEN_DIR)/klb-echo
