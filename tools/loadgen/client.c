@@ -73,6 +73,8 @@ struct client {
 	uint64_t started;	/* requests started */
 	uint64_t t0;
 	uint64_t end_ns;	/* when no more requests start; 0: none */
+	uint64_t until_ns;	/* when they stopped: the deadline, a count, a signal */
+	uint64_t last_done_ns;	/* the last request's end */
 	uint64_t next_start_ns;	/* rate limit: the next flow may start */
 	uint64_t start_period_ns;
 	uint64_t next_progress_ns;
@@ -185,6 +187,7 @@ static void pause_flow(struct client *c, struct flow *f, uint64_t now)
 
 static void request_done(struct client *c, struct flow *f, uint64_t now)
 {
+	c->last_done_ns = now;
 	f->busy = false;
 	c->busy--;
 	if (!c->cfg->long_lived) {
@@ -343,13 +346,14 @@ static void read_signals(struct client *c)
 	io_uring_sqe_set_data64(sqe, OP_SIGNAL);
 }
 
-static void stop(struct client *c)
+static void stop(struct client *c, uint64_t now)
 {
 	unsigned int i;
 
 	if (c->stopping)
 		return;
 	c->stopping = true;
+	c->until_ns = c->end_ns && now > c->end_ns ? c->end_ns : now;
 	/* Flows between requests have nothing to finish. */
 	for (i = 0; i < c->nr_flows; i++)
 		if (!c->flows[i].busy && c->flows[i].fd >= 0)
@@ -366,7 +370,7 @@ static void complete(struct client *c, struct io_uring_cqe *cqe, uint64_t now)
 	if (op == OP_SIGNAL) {
 		if (++c->nr_signals > 1)
 			return;
-		stop(c);
+		stop(c, now);
 		read_signals(c);
 		return;
 	}
@@ -463,7 +467,14 @@ static int client_init(struct client *c, const struct lg_config *cfg,
 		return err;
 	if (cfg->rate > 0)
 		c->start_period_ns = (uint64_t)llround(1e9 / cfg->rate);
-	if (!c->start_period_ns && cfg->rate > 0)
+	else if (cfg->long_lived)
+		/*
+		 * Flows that all start at once stay in step and send in bursts
+		 * that overflow the server's queues: spread them over the first
+		 * interval instead, for a steady load from the start.
+		 */
+		c->start_period_ns = cfg->interval_ns / cfg->long_lived;
+	if (!c->start_period_ns && (cfg->rate > 0 || cfg->long_lived))
 		c->start_period_ns = 1;
 	return 0;
 }
@@ -512,7 +523,7 @@ uint64_t lg_client_run(const struct lg_config *cfg, struct lg_stats *stats,
 
 		if ((c.end_ns && now >= c.end_ns) ||
 		    (cfg->count && c.started >= cfg->count))
-			stop(&c);
+			stop(&c, now);
 		start_fresh(&c, now);
 		if (cfg->progress_ns && now >= c.next_progress_ns) {
 			lg_report_progress(cfg, stats, now - c.t0);
@@ -543,7 +554,8 @@ uint64_t lg_client_run(const struct lg_config *cfg, struct lg_stats *stats,
 		io_uring_cq_advance(&c.ring, seen);
 	}
 	*interrupted = c.nr_signals > 0;
-	elapsed = now_ns() - c.t0;
+	/* Not the time it took to close what was open: the rate would lie. */
+	elapsed = (c.last_done_ns > c.until_ns ? c.last_done_ns : c.until_ns) - c.t0;
 	client_fini(&c);
 	return elapsed ? elapsed : 1;
 }

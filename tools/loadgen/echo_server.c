@@ -50,6 +50,7 @@ static const struct lg_opcode echo_opcodes[] = {
 /* An HTTP request header larger than this is not a health check. */
 #define HTTP_HEADER_MAX		8192
 #define LISTEN_BACKLOG		4096
+#define UDP_RCVBUF		(4 << 20)
 
 enum conn_mode {
 	CONN_UNDECIDED,		/* --http: could still be "GET " or "HEAD " */
@@ -413,7 +414,7 @@ static void complete(struct server *s, struct io_uring_cqe *cqe)
 
 static int listener_open(struct echo_listener *l, bool reuseport)
 {
-	int one = 1, fd;
+	int one = 1, udp_rcvbuf = UDP_RCVBUF, fd;
 	int family = l->addr.ss.ss_family;
 	struct sockaddr_storage bound;
 	socklen_t len = sizeof(bound);
@@ -428,6 +429,14 @@ static int listener_open(struct echo_listener *l, bool reuseport)
 	/* Each listener serves the family it names; a v4 one can sit beside it. */
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/*
+	 * Many flows' requests can land at once: room for a burst beyond the
+	 * default buffer (the forced size needs CAP_NET_ADMIN; otherwise
+	 * net.core.rmem_max caps it).
+	 */
+	if (l->udp && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &udp_rcvbuf,
+				 sizeof(udp_rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &udp_rcvbuf, sizeof(udp_rcvbuf));
 	if (l->udp && family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	if (l->udp && family == AF_INET6)
