@@ -49,7 +49,8 @@ static json_object *json_errors(const struct lg_counts *now,
 
 static void print_json(json_object *obj)
 {
-	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
 	json_object_put(obj);
 }
@@ -62,6 +63,7 @@ void lg_report_progress(const struct lg_config *cfg, struct lg_stats *stats,
 	size_t i;
 	int k;
 
+	lg_stats_sort_backends(stats);
 	if (cfg->json) {
 		json_object *obj = json_object_new_object();
 		json_object *backends = json_object_new_object();
