@@ -21,3 +21,6 @@ BINS += $(LOADGEN_DIR)/klb-echo
 # On loopback only; the script needs both programs.
 HOST_TESTS += tools/loadgen/loadgen_test.sh
 tools/loadgen/loadgen_test.sh: $(LOADGEN_DIR)/klb-loadgen $(LOADGEN_DIR)/klb-echo
+
+# The tools' own ceiling on loopback (Documentation/loadgen.md).
+BENCHES += tools/loadgen/loadgen_bench.sh
