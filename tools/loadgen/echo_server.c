@@ -4,8 +4,9 @@
  * ends of a test are driven the same way and a backend costs one core at
  * most. Every object in the ring (a TCP listener, a connection, a UDP
  * slot, the signal file) is at most once in flight, so a completion's
- * user data is the object's address with the operation in its low bits,
- * and an object is freed only when it has nothing in flight.
+ * user data is the object's address with the operation in its low bits
+ * (all of them are 8-byte aligned), and an object is freed only when it
+ * has nothing in flight.
  *
  * Replies are all the same bytes, so a connection owes a count of them,
  * not a buffer: they go out from one shared block of repeated replies.

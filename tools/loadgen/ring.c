@@ -33,8 +33,11 @@ int lg_ring_init(struct io_uring *ring, unsigned int max_inflight,
 	int err;
 
 	memset(&params, 0, sizeof(params));
-	/* Every operation in flight may complete at once: room for all. */
-	params.flags = IORING_SETUP_CQSIZE;
+	/*
+	 * Every operation in flight may complete at once: room for all, as
+	 * far as the kernel allows (beyond, it holds completions back).
+	 */
+	params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
 	params.cq_entries = pow2_at_least(2 * LG_SQ_ENTRIES > max_inflight ?
 					  2 * LG_SQ_ENTRIES : max_inflight);
 	err = io_uring_queue_init_params(LG_SQ_ENTRIES, ring, &params);
