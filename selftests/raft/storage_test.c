@@ -291,6 +291,48 @@ TEST_F(wal, reset_start_drops_everything)
 	EXPECT_EQ(0, check_entries(&self->rec, 8, 9, 2));
 }
 
+/*
+ * A crash (or ENOSPC) during the first write to a freshly rolled segment
+ * leaves it empty or holding part of its header. The node restarts onto it,
+ * appends there, and compaction later deletes the older segments: their
+ * term and vote must still be found in what is left.
+ */
+TEST_F(wal, term_and_vote_survive_a_restart_onto_an_empty_last_segment)
+{
+	static const off_t cuts[] = { 0, 20, 40 };
+	struct wal_options opt = { .segment_bytes = 256 };
+	struct raft_hard_state hs = { .term = 5, .vote = 2 };
+	size_t c;
+
+	for (c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		struct raft_entry e = entry(1, 5);
+		unsigned int segs;
+		uint64_t i, last;
+
+		remove_dir(self->dir);
+		reopen(self, &opt, 0);
+		ASSERT_EQ(0, wal_append(self->w, &e, 1, &hs, true));
+		segs = wal_segment_count(self->w);
+		for (i = 2; wal_segment_count(self->w) == segs; i++)
+			ASSERT_EQ(0, append_range(self->w, i, i, 5));
+		/* Entry i - 1 went into the new segment with its header: torn. */
+		ASSERT_EQ(0, truncate(last_segment(self->dir), cuts[c]));
+		reopen(self, &opt, 0);
+		ASSERT_EQ(i - 2, self->rec.n_entries);
+		EXPECT_EQ(5, self->rec.hs.term);
+		last = i + 2;
+		ASSERT_EQ(0, append_range(self->w, i - 1, last, 5));
+		ASSERT_EQ(0, wal_set_start(self->w, last, 5, false));
+		ASSERT_EQ(0, wal_compact(self->w, last));
+		ASSERT_EQ(1, wal_segment_count(self->w));
+		reopen(self, &opt, 0);
+		TH_LOG("cut at %ld", (long)cuts[c]);
+		EXPECT_EQ(5, self->rec.hs.term);
+		EXPECT_EQ(2, self->rec.hs.vote);
+		EXPECT_EQ(last, self->rec.start_index);
+	}
+}
+
 struct fault_plan {
 	enum storage_op op;
 	int err;

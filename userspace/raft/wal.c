@@ -292,8 +292,35 @@ static int segment_create(struct wal *w, uint64_t seq)
 }
 
 /*
+ * Puts the hard state and log start in front of the batch in w->buf: every
+ * segment begins with them, so that deleting older segments loses neither.
+ */
+static int prepend_header(struct wal *w)
+{
+	size_t body = w->len;
+	uint8_t *saved = malloc(body ? body : 1);
+	int err;
+
+	if (!saved)
+		return -ENOMEM;
+	memcpy(saved, w->buf, body);
+	w->len = 0;
+	err = encode_hs(w, &w->hs) ?: encode_start(w, w->start_index, w->start_term, false);
+	if (!err)
+		err = buf_reserve(w, body);
+	if (!err) {
+		memcpy(w->buf + w->len, saved, body);
+		w->len += body;
+	}
+	free(saved);
+	return err;
+}
+
+/*
  * Writes w->buf as one batch, rolling to a new segment first if the active
- * one is full; a new segment begins with the hard state and log start.
+ * one is full. A segment that holds nothing yet gets the header first: a
+ * new one, and also one whose first write was lost in a crash (or failed)
+ * and that recovery found empty.
  */
 static int flush(struct wal *w, bool sync, uint64_t last_index)
 {
@@ -302,27 +329,14 @@ static int flush(struct wal *w, bool sync, uint64_t last_index)
 	if (w->failed)
 		return -EIO;
 	if (w->size >= w->opt.segment_bytes) {
-		size_t body = w->len;
-		uint8_t *saved = malloc(body ? body : 1);
-
-		if (!saved)
-			return -ENOMEM;
-		memcpy(saved, w->buf, body);
 		err = segment_create(w, w->segs[w->n_segs - 1].seq + 1);
 		if (err) {
-			free(saved);
 			w->failed = err;
 			return err;
 		}
-		w->len = 0;
-		err = encode_hs(w, &w->hs) ?: encode_start(w, w->start_index, w->start_term, false);
-		if (!err)
-			err = buf_reserve(w, body);
-		if (!err) {
-			memcpy(w->buf + w->len, saved, body);
-			w->len += body;
-		}
-		free(saved);
+	}
+	if (!w->size) {
+		err = prepend_header(w);
 		if (err)
 			return err;
 	}
@@ -630,9 +644,7 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 	if (!w->n_segs) {
 		err = segment_create(w, 1);
 		if (!err)
-			err = encode_hs(w, &w->hs) ?: encode_start(w, 0, 0, false);
-		if (!err)
-			err = flush(w, true, 0);
+			err = flush(w, true, 0);	/* the header alone */
 		if (err)
 			goto fail;
 		rec->segments = 1;
