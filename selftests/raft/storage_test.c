@@ -562,4 +562,81 @@ TEST_F(snap, node_restarts_from_its_directory)
 	raft_storage_close(&st);
 }
 
+/* Fails every WAL write once the new snapshot file is in place: a crash. */
+static int crash_after_rename(void *ctx, enum storage_op op)
+{
+	bool *renamed = ctx;
+
+	if (op == STORAGE_RENAME)
+		*renamed = true;
+	return op == STORAGE_WRITE && *renamed ? -EIO : 0;
+}
+
+/*
+ * A received snapshot is saved, then the WAL is reset; a crash in between
+ * leaves the old log behind the new snapshot. Entries after the snapshot may
+ * be kept only if the log holds the snapshot's own (index, term); otherwise
+ * they belong to another branch.
+ */
+TEST_F(snap, crash_between_snapshot_and_wal_reset)
+{
+	static const struct {
+		const char *what;
+		uint64_t terms[9];	/* of the WAL's entries 1..9 */
+		uint64_t keep;		/* entries after the snapshot at 7 */
+	} cases[] = {
+		{ "entry 7 of a later term", { 2, 2, 2, 2, 2, 2, 4, 4, 4 }, 0 },
+		{ "entries of lower terms", { 2, 2, 2, 2, 2, 2, 2, 2, 2 }, 0 },
+		{ "the snapshot's own branch", { 2, 2, 2, 2, 2, 3, 3, 3, 3 }, 2 },
+	};
+	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft_snapshot snap = {
+		.meta = { .index = 7, .term = 3, .conf = conf }, .data = "state@7", .len = 7,
+	};
+	struct raft_config cfg;
+	size_t c;
+
+	raft_config_default(&cfg, 1, 1);
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		bool renamed = false;
+		struct storage_fault fault = { crash_after_rename, &renamed };
+		struct wal_options opt = { .fault = &fault };
+		struct raft_entry ents[9];
+		struct raft_ready rd = {
+			.entries = ents, .n_entries = 9, .must_sync = true, .hs_changed = true,
+			.hs = { .term = 4, .vote = 2 },
+		};
+		struct raft_ready install = { .snapshot = &snap, .must_sync = true };
+		struct raft_storage st;
+		struct raft_boot boot;
+		struct raft *r;
+		char dir[4200];
+		int i;
+
+		TH_LOG("%s", cases[c].what);
+		snprintf(dir, sizeof(dir), "%s/node%zu", self->dir, c);
+		for (i = 0; i < 9; i++)
+			ents[i] = entry(i + 1, cases[c].terms[i]);
+		ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf));
+		ASSERT_EQ(0, raft_storage_open(&st, dir, &opt, &boot));
+		ASSERT_EQ(0, raft_storage_save(&st, &rd));
+		EXPECT_EQ(-EIO, raft_storage_save(&st, &install));
+		raft_storage_close(&st);
+
+		/* Twice: what the first start decided must be durable. */
+		for (i = 0; i < 2; i++) {
+			ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+			EXPECT_EQ(7, boot.snap.index);
+			EXPECT_EQ(3, boot.snap.term);
+			EXPECT_EQ(4, boot.hs.term);
+			ASSERT_EQ(cases[c].keep, boot.n_entries);
+			if (boot.n_entries)
+				EXPECT_EQ(8, boot.entries[0].index);
+			ASSERT_EQ(0, raft_new(&r, &cfg, &boot));
+			raft_free(r);
+			raft_storage_close(&st);
+		}
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,18 @@ int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf)
 	return snapshot_save(dir, &snap, NULL);
 }
 
+/*
+ * Entries after the snapshot continue it only if the log holds the
+ * snapshot's own (index, term): as the entry before them, or as its start.
+ */
+static bool log_holds_snapshot(const struct wal_recovery *rec, size_t first_after,
+			       const struct raft_snapshot_meta *snap)
+{
+	if (first_after)
+		return rec->entries[first_after - 1].term == snap->term;
+	return rec->start_index == snap->index && rec->start_term == snap->term;
+}
+
 int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal_options *opt,
 		      struct raft_boot *boot)
 {
@@ -46,16 +59,23 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 	err = wal_open(&st->wal, wal_dir, opt, &st->rec);
 	if (err)
 		goto fail;
-	/*
-	 * A crash between saving a snapshot and marking the WAL leaves log
-	 * entries the snapshot covers: skip them.
-	 */
 	while (skip < st->rec.n_entries && st->rec.entries[skip].index <= st->snap.meta.index)
 		skip++;
 	if (st->rec.start_index > st->snap.meta.index ||
 	    (skip < st->rec.n_entries && st->rec.entries[skip].index != st->snap.meta.index + 1)) {
 		err = -EBADMSG;	/* the log starts after a snapshot we do not have */
 		goto fail;
+	}
+	if (skip < st->rec.n_entries && !log_holds_snapshot(&st->rec, skip, &st->snap.meta)) {
+		/*
+		 * A crash between saving a received snapshot and resetting the
+		 * WAL: what follows the snapshot in the log is of another
+		 * branch. Drop it, durably, before anything is appended.
+		 */
+		err = wal_set_start(st->wal, st->snap.meta.index, st->snap.meta.term, true);
+		if (err)
+			goto fail;
+		skip = st->rec.n_entries;
 	}
 	boot->hs = st->rec.hs;
 	boot->snap = st->snap.meta;

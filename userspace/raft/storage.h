@@ -7,7 +7,10 @@
  *   save(ready)   snapshot file first (atomic), then a WAL start marker that
  *                 drops the old log, then entries + hard state, one sync
  *   compact       snapshot file, then the WAL start, then old segments go
- *   open          snapshot + WAL replay -> struct raft_boot
+ *   open          snapshot + WAL replay -> struct raft_boot; entries after
+ *                 the snapshot are kept only if the log holds the
+ *                 snapshot's (index, term), else they are of another
+ *                 branch (a crash between the first two steps of save)
  */
 #ifndef KLB_RAFT_STORAGE_H
 #define KLB_RAFT_STORAGE_H
