@@ -251,6 +251,145 @@ TEST_F(wal, damage_before_the_tail_is_an_error)
 	self->w = NULL;
 	wal_recovery_free(&self->rec);
 	EXPECT_EQ(-EBADMSG, wal_open(&self->w, self->dir, &opt, &self->rec));
+	TH_LOG("%s", self->rec.error);
+	EXPECT_NE(NULL, strstr(self->rec.error, "0000000000000001.wal"));
+	EXPECT_NE(NULL, strstr(self->rec.error, "offset 59"));
+}
+
+/* Offset of record number 'n' (from 0) in a segment file. */
+static off_t record_offset(const char *path, int n)
+{
+	uint32_t len;
+	off_t off = 0;
+	int fd = open(path, O_RDONLY);
+
+	while (n-- > 0 && pread(fd, &len, 4, off) == 4)
+		off += 9 + len;
+	close(fd);
+	return off;
+}
+
+static void flip_byte(const char *path, off_t off, uint8_t mask)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t c = 0;
+
+	if (fd < 0 || pread(fd, &c, 1, off) != 1)
+		abort();
+	c ^= mask;
+	if (pwrite(fd, &c, 1, off) != 1)
+		abort();
+	close(fd);
+}
+
+TEST_F(wal, record_crc_covers_the_length)
+{
+	uint8_t rec[64];
+	uint32_t len, crc;
+	int fd;
+
+	ASSERT_EQ(0, append_range(self->w, 1, 1, 1));
+	fd = open(last_segment(self->dir), O_RDONLY);
+	ASSERT_EQ(sizeof(rec), pread(fd, rec, sizeof(rec), 0));
+	close(fd);
+	memcpy(&len, rec, 4);
+	memcpy(&crc, rec + 4, 4);
+	ASSERT_GT(sizeof(rec), 9 + len);
+	EXPECT_EQ(crc32c(crc32c(0, rec, 4), rec + 8, 1 + len), crc);
+}
+
+/*
+ * A torn write is only ever the end of the last segment. A damaged record
+ * with intact ones after it is corruption: recovery refuses, names the file
+ * and offset, and leaves the file as it found it.
+ */
+TEST_F(wal, damage_followed_by_intact_records_is_refused)
+{
+	static const struct {
+		const char *what;
+		int field;		/* byte of the record to damage */
+		uint8_t mask;
+	} cases[] = {
+		{ "payload", 30, 0x04 },
+		{ "checksum", 5, 0x80 },
+		{ "length, past the end", 3, 0x7f },
+		{ "length, shorter", 0, 0x01 },
+	};
+	size_t c;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char seg[4096], want[64];
+		off_t off, size;
+
+		TH_LOG("%s", cases[c].what);
+		remove_dir(self->dir);
+		reopen(self, NULL, 0);
+		ASSERT_EQ(0, append_range(self->w, 1, 3, 1));
+		ASSERT_EQ(0, append_range(self->w, 4, 5, 1));
+		snprintf(seg, sizeof(seg), "%s", last_segment(self->dir));
+		size = file_size(seg);
+		/* Records: hard state, start, entries 1..5; damage entry 2. */
+		off = record_offset(seg, 3);
+		flip_byte(seg, off + cases[c].field, cases[c].mask);
+		wal_close(self->w);
+		self->w = NULL;
+		wal_recovery_free(&self->rec);
+		EXPECT_EQ(-EBADMSG, wal_open(&self->w, self->dir, NULL, &self->rec));
+		TH_LOG("%s", self->rec.error);
+		EXPECT_NE(NULL, strstr(self->rec.error, strrchr(seg, '/') + 1));
+		snprintf(want, sizeof(want), "offset %ld", (long)off);
+		EXPECT_NE(NULL, strstr(self->rec.error, want));
+		EXPECT_EQ(size, file_size(seg));
+	}
+}
+
+struct op_log {
+	enum storage_op ops[4096];
+	size_t n;
+};
+
+static int log_op(void *ctx, enum storage_op op)
+{
+	struct op_log *l = ctx;
+
+	if (l->n < sizeof(l->ops) / sizeof(l->ops[0]))
+		l->ops[l->n++] = op;
+	return 0;
+}
+
+/*
+ * Batches written without a sync may be torn by a crash. Once a newer
+ * segment exists such a tail would be damage before the end, which recovery
+ * refuses: the full segment is synced before the next one is created.
+ */
+TEST_F(wal, unsynced_batches_are_synced_before_a_roll)
+{
+	struct op_log ops = { .n = 0 };
+	struct storage_fault fault = { log_op, &ops };
+	struct wal_options opt = { .segment_bytes = 256, .fault = &fault };
+	struct raft_hard_state hs = { .term = 1, .vote = 1 };
+	size_t i, creates = 0;
+	uint64_t index;
+
+	reopen(self, &opt, 0);
+	ops.n = 0;
+	for (index = 1; index <= 20; index++) {
+		struct raft_entry e = entry(index, 1);
+
+		hs.commit = index - 1;
+		ASSERT_EQ(0, wal_append(self->w, &e, 1, &hs, false));
+	}
+	ASSERT_GT(wal_segment_count(self->w), 2);
+	/* Reopening syncs what a crashed run may have left unsynced. */
+	reopen(self, &opt, 0);
+	EXPECT_EQ(STORAGE_SYNC, ops.ops[ops.n - 1]);
+	for (i = 1; i < ops.n - 1; i++) {
+		if (ops.ops[i] != STORAGE_CREATE)
+			continue;
+		creates++;
+		EXPECT_EQ(STORAGE_SYNC, ops.ops[i - 1]);
+	}
+	EXPECT_EQ(wal_segment_count(self->w) - 1, creates);
 }
 
 TEST_F(wal, segments_roll_over_and_compaction_removes_old_ones)
@@ -637,6 +776,39 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 			raft_storage_close(&st);
 		}
 	}
+}
+
+/* A node refuses to start on corrupt state and says which file is at fault. */
+TEST_F(snap, open_names_the_corrupt_file)
+{
+	struct raft_conf conf = { .n_voters = 1, .voters = { 1 } };
+	struct raft_entry ents[3] = { entry(1, 1), entry(2, 1), entry(3, 1) };
+	struct raft_storage st;
+	struct raft_boot boot;
+	char dir[4200], seg[4300];
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/node", self->dir);
+	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf));
+	ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+	for (i = 0; i < 3; i++) {
+		struct raft_ready rd = { .entries = &ents[i], .n_entries = 1, .must_sync = true };
+
+		ASSERT_EQ(0, raft_storage_save(&st, &rd));
+	}
+	raft_storage_close(&st);
+	snprintf(seg, sizeof(seg), "%s/wal/0000000000000001.wal", dir);
+	flip_byte(seg, record_offset(seg, 2) + 20, 0x01);
+	EXPECT_EQ(-EBADMSG, raft_storage_open(&st, dir, NULL, &boot));
+	TH_LOG("%s", st.error);
+	EXPECT_NE(NULL, strstr(st.error, "wal/0000000000000001.wal: offset 59"));
+
+	flip_byte(seg, record_offset(seg, 2) + 20, 0x01);
+	snprintf(seg, sizeof(seg), "%s/snapshot", dir);
+	flip_byte(seg, 9, 0x01);
+	EXPECT_EQ(-EBADMSG, raft_storage_open(&st, dir, NULL, &boot));
+	TH_LOG("%s", st.error);
+	EXPECT_NE(NULL, strstr(st.error, "snapshot"));
 }
 
 TEST_HARNESS_MAIN

@@ -40,7 +40,7 @@ static bool log_holds_snapshot(const struct wal_recovery *rec, size_t first_afte
 int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal_options *opt,
 		      struct raft_boot *boot)
 {
-	char wal_dir[4096];
+	char wal_dir[4096], why[sizeof(st->error)] = "";
 	size_t skip = 0;
 	int err;
 
@@ -53,17 +53,26 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 		return -ENOMEM;
 	st->fault = opt ? opt->fault : NULL;
 	err = snapshot_load(dir, &st->snap);
-	if (err && err != -ENOENT)
+	if (err && err != -ENOENT) {
+		if (err == -EBADMSG)
+			snprintf(why, sizeof(why), "%s/snapshot: damaged", dir);
 		goto fail;
+	}
 	snprintf(wal_dir, sizeof(wal_dir), "%s/wal", dir);
 	err = wal_open(&st->wal, wal_dir, opt, &st->rec);
-	if (err)
+	if (err) {
+		memcpy(why, st->rec.error, sizeof(st->rec.error));
 		goto fail;
+	}
 	while (skip < st->rec.n_entries && st->rec.entries[skip].index <= st->snap.meta.index)
 		skip++;
 	if (st->rec.start_index > st->snap.meta.index ||
 	    (skip < st->rec.n_entries && st->rec.entries[skip].index != st->snap.meta.index + 1)) {
-		err = -EBADMSG;	/* the log starts after a snapshot we do not have */
+		snprintf(why, sizeof(why),
+			 "%s/wal: the log starts after index %llu, the snapshot is at %llu",
+			 dir, (unsigned long long)st->rec.start_index,
+			 (unsigned long long)st->snap.meta.index);
+		err = -EBADMSG;
 		goto fail;
 	}
 	if (skip < st->rec.n_entries && !log_holds_snapshot(&st->rec, skip, &st->snap.meta)) {
@@ -87,6 +96,7 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 	return 0;
 fail:
 	raft_storage_close(st);
+	memcpy(st->error, why, sizeof(why));
 	return err;
 }
 

@@ -24,6 +24,7 @@ struct raft_storage {
 	struct wal_recovery rec;
 	struct raft_snapshot snap;
 	const struct storage_fault *fault;
+	char error[400];	/* why open refused to start, for the operator */
 };
 
 /*
@@ -31,7 +32,11 @@ struct raft_storage {
  * a snapshot at index 0. -EEXIST if the directory already holds state.
  */
 int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf);
-/* Fills boot (valid until raft_storage_close); creates dir if needed. */
+/*
+ * Fills boot (valid until raft_storage_close); creates dir if needed.
+ * -EBADMSG when the state on disk is corrupt: st->error names the file and
+ * offset, and the node must not start.
+ */
 int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal_options *opt,
 		      struct raft_boot *boot);
 int raft_storage_save(struct raft_storage *st, const struct raft_ready *rd);

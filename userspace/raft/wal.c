@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <liburing.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct wal {
 	struct wal_options opt;
 	struct io_uring ring;
 	bool uring;
+	bool unsynced;		/* the active segment has writes not yet synced */
 	int failed;
 	struct raft_hard_state hs;
 	uint64_t start_index;
@@ -108,9 +110,15 @@ static uint8_t *record_begin(struct wal *w, uint8_t type, size_t payload)
 	return p;
 }
 
+/* Covers the length too: a damaged length must not pass for a short record. */
+static uint32_t record_crc(const uint8_t *rec, uint32_t len)
+{
+	return crc32c(crc32c(0, rec, 4), rec + 8, 1 + len);
+}
+
 static void record_seal(uint8_t *rec)
 {
-	put32(rec + 4, crc32c(0, rec + 8, 1 + get32(rec)));
+	put32(rec + 4, record_crc(rec, get32(rec)));
 }
 
 static int encode_entry(struct wal *w, const struct raft_entry *e)
@@ -316,11 +324,24 @@ static int prepend_header(struct wal *w)
 	return err;
 }
 
+static int sync_active(struct wal *w)
+{
+	int err = storage_fault_check(w->opt.fault, STORAGE_SYNC);
+
+	if (err)
+		return err;
+	return fdatasync(w->fd) ? -errno : 0;
+}
+
 /*
  * Writes w->buf as one batch, rolling to a new segment first if the active
  * one is full. A segment that holds nothing yet gets the header first: a
  * new one, and also one whose first write was lost in a crash (or failed)
  * and that recovery found empty.
+ *
+ * A full segment is synced before the next one is created: only the last
+ * segment may ever end in a torn write, which is how recovery tells a
+ * crash from corruption.
  */
 static int flush(struct wal *w, bool sync, uint64_t last_index)
 {
@@ -329,7 +350,9 @@ static int flush(struct wal *w, bool sync, uint64_t last_index)
 	if (w->failed)
 		return -EIO;
 	if (w->size >= w->opt.segment_bytes) {
-		err = segment_create(w, w->segs[w->n_segs - 1].seq + 1);
+		err = w->unsynced ? sync_active(w) : 0;
+		if (!err)
+			err = segment_create(w, w->segs[w->n_segs - 1].seq + 1);
 		if (err) {
 			w->failed = err;
 			return err;
@@ -347,6 +370,7 @@ static int flush(struct wal *w, bool sync, uint64_t last_index)
 	}
 	w->size += w->len;
 	w->len = 0;
+	w->unsynced = !sync;	/* a sync covers every earlier write too */
 	if (last_index > w->segs[w->n_segs - 1].last_index)
 		w->segs[w->n_segs - 1].last_index = last_index;
 	return 0;
@@ -434,24 +458,52 @@ static int replay_start(struct replay *rp, const uint8_t *p, uint32_t len)
 	return 0;
 }
 
+/* Whether a whole record with a matching checksum starts at off. */
+static bool record_intact(const uint8_t *buf, size_t size, size_t off, uint32_t *len)
+{
+	const uint8_t *r = buf + off;
+
+	if (size - off < REC_HEADER)
+		return false;
+	*len = get32(r);
+	return *len <= REC_MAX_PAYLOAD && *len <= size - off - REC_HEADER &&
+	       get32(r + 4) == record_crc(r, *len);
+}
+
 /*
- * Returns the length of the valid prefix of buf, or a negative errno for
- * records that are intact but make no sense (a bug or tampering).
+ * A write torn by a crash leaves nothing intact after it. Where an intact
+ * record starts after the damage, the damage is corruption.
  */
-static ssize_t replay_segment(struct replay *rp, const uint8_t *buf, size_t size,
-			      uint64_t *last_index)
+static bool intact_record_after(const uint8_t *buf, size_t size, size_t off, size_t *found)
+{
+	uint32_t len;
+
+	for (off++; size - off >= REC_HEADER; off++) {
+		if (buf[off + 8] < REC_ENTRY || buf[off + 8] > REC_START)
+			continue;
+		if (record_intact(buf, size, off, &len)) {
+			*found = off;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Replays the intact records of one segment; *end is where they stop (the
+ * segment's size when all are). -EBADMSG for an intact record that makes
+ * no sense (a bug or tampering), at *end.
+ */
+static int replay_segment(struct replay *rp, const uint8_t *buf, size_t size, size_t *end,
+			  uint64_t *last_index)
 {
 	size_t off = 0;
+	uint32_t len;
 	int err;
 
-	while (size - off >= REC_HEADER) {
+	while (off < size && record_intact(buf, size, off, &len)) {
 		const uint8_t *r = buf + off;
-		uint32_t len = get32(r);
 
-		if (len > REC_MAX_PAYLOAD || len > size - off - REC_HEADER)
-			break;
-		if (get32(r + 4) != crc32c(0, r + 8, 1 + len))
-			break;
 		switch (r[8]) {
 		case REC_ENTRY:
 			err = replay_entry(rp, r + REC_HEADER, len);
@@ -472,11 +524,14 @@ static ssize_t replay_segment(struct replay *rp, const uint8_t *buf, size_t size
 		default:
 			err = -EBADMSG;
 		}
-		if (err)
+		if (err) {
+			*end = off;
 			return err;
+		}
 		off += REC_HEADER + len;
 	}
-	return off;
+	*end = off;
+	return 0;
 }
 
 static int read_file(int dirfd, const char *name, uint8_t **out, size_t *size)
@@ -558,7 +613,41 @@ static int list_segments(struct wal *w)
 	return 0;
 }
 
-static int recover(struct wal *w, struct wal_recovery *rec)
+static int refuse(struct wal_recovery *rec, const char *dir, const char *name, size_t off,
+		  const char *fmt, ...)
+{
+	size_t n = snprintf(rec->error, sizeof(rec->error), "%s/%s: offset %zu: ", dir, name, off);
+	va_list ap;
+
+	if (n < sizeof(rec->error)) {
+		va_start(ap, fmt);
+		vsnprintf(rec->error + n, sizeof(rec->error) - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+/* Cuts a torn write off the end of the last segment. */
+static int cut_torn_tail(struct wal *w, const char *name, size_t valid)
+{
+	int fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, valid) || fdatasync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Replays every segment. Damage is a torn write only at the very end of the
+ * last segment: earlier segments were synced before a newer one was made,
+ * and a torn write leaves nothing intact after it. Anything else is
+ * corruption and recovery refuses, naming the file and offset, without
+ * touching the file.
+ */
+static int recover(struct wal *w, const char *dir, struct wal_recovery *rec)
 {
 	struct replay rp = { .rec = rec };
 	size_t i;
@@ -568,35 +657,41 @@ static int recover(struct wal *w, struct wal_recovery *rec)
 	if (err)
 		return err;
 	for (i = 0; i < w->n_segs; i++) {
-		char name[32];
+		bool last = i == w->n_segs - 1;
+		size_t size = 0, end, next;
 		uint8_t *buf = NULL;
-		size_t size = 0;
-		ssize_t valid;
+		char name[32];
 
 		segment_name(name, sizeof(name), w->segs[i].seq);
 		err = read_file(w->dirfd, name, &buf, &size);
 		if (err)
 			return err;
-		valid = replay_segment(&rp, buf, size, &w->segs[i].last_index);
+		err = replay_segment(&rp, buf, size, &end, &w->segs[i].last_index);
+		if (err == -EBADMSG)
+			err = refuse(rec, dir, name, end, "intact record that makes no sense");
+		else if (!err && end < size && !last)
+			err = refuse(rec, dir, name, end,
+				     "damaged record in a segment that is not the last: corruption");
+		else if (!err && end < size && intact_record_after(buf, size, end, &next))
+			err = refuse(rec, dir, name, end,
+				     "damaged record followed by an intact one at offset %zu: corruption",
+				     next);
 		free(buf);
-		if (valid < 0)
-			return valid;
-		if ((size_t)valid == size)
+		if (err)
+			return err;
+		if (end == size)
 			continue;
-		/* Damage is only a torn tail if nothing was written after it. */
-		if (i != w->n_segs - 1)
-			return -EBADMSG;
-		rec->truncated_bytes = size - valid;
-		w->fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC);
-		if (w->fd < 0)
-			return -errno;
-		if (ftruncate(w->fd, valid) || fdatasync(w->fd))
-			return -errno;
-		close(w->fd);
-		w->fd = -1;
+		rec->truncated_bytes = size - end;
+		err = cut_torn_tail(w, name, end);
+		if (err)
+			return err;
 	}
-	if (rec->n_entries && rec->entries[0].index != rec->start_index + 1)
-		return -EBADMSG;	/* a hole: segments are missing */
+	if (rec->n_entries && rec->entries[0].index != rec->start_index + 1) {
+		snprintf(rec->error, sizeof(rec->error),
+			 "%s: entries start at %" PRIu64 ", the log after %" PRIu64
+			 ": segments are missing", dir, rec->entries[0].index, rec->start_index);
+		return -EBADMSG;
+	}
 	rec->segments = w->n_segs;
 	w->hs = rec->hs;
 	w->start_index = rec->start_index;
@@ -615,7 +710,7 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 	     struct wal_recovery *rec)
 {
 	struct wal *w = calloc(1, sizeof(*w));
-	char name[32];
+	char name[32], why[sizeof(rec->error)];
 	int err;
 
 	memset(rec, 0, sizeof(*rec));
@@ -636,7 +731,7 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 		err = -errno;
 		goto fail;
 	}
-	err = recover(w, rec);
+	err = recover(w, dir, rec);
 	if (err)
 		goto fail;
 	if (!w->opt.no_uring && io_uring_queue_init(8, &w->ring, 0) == 0)
@@ -658,11 +753,21 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 			goto fail;
 		}
 		w->size = st.st_size;
+		/*
+		 * What the last run wrote may still be only in the page cache
+		 * (it crashed before its sync): make it durable before the
+		 * core is told it is.
+		 */
+		err = sync_active(w);
+		if (err)
+			goto fail;
 	}
 	*out = w;
 	return 0;
 fail:
+	memcpy(why, rec->error, sizeof(why));
 	wal_recovery_free(rec);
+	memcpy(rec->error, why, sizeof(why));
 	wal_close(w);
 	return err;
 }
