@@ -652,7 +652,16 @@ static void leader_on_append_resp(struct raft *r, struct progress *pr, const str
 
 	pr->recent_active = true;
 	if (m->reject) {
-		if (progress_maybe_decrease(pr, m->index, m->reject_hint)) {
+		/*
+		 * The hint is the follower's last entry whose term (log_term)
+		 * is not above the rejected one's; its entries before it have
+		 * no higher terms. So every entry of ours up to the hint with
+		 * a term above log_term conflicts too: skip them all at once,
+		 * a round trip per term instead of per entry.
+		 */
+		uint64_t hint = log_find_conflict_by_term(&r->log, m->reject_hint, m->log_term);
+
+		if (progress_maybe_decrease(pr, m->index, hint)) {
 			if (pr->state == PROGRESS_REPLICATE)
 				progress_become_probe(pr);
 			send_append(r, pr, true);
