@@ -669,7 +669,12 @@ static void leader_on_append_resp(struct raft *r, struct progress *pr, const str
 		return;
 	}
 	was_paused = progress_is_paused(pr);
-	if (!progress_maybe_update(pr, m->index))
+	/*
+	 * A probe accepted at match moves nothing, but proves the logs agree
+	 * up to it: replicate now rather than wait for the next heartbeat.
+	 */
+	if (!progress_maybe_update(pr, m->index) &&
+	    (pr->state != PROGRESS_PROBE || m->index != pr->match))
 		return;
 	switch (pr->state) {
 	case PROGRESS_PROBE:
