@@ -317,7 +317,7 @@ TEST_F(wal, damage_followed_by_intact_records_is_refused)
 	};
 	size_t c;
 
-	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		char seg[4096], want[64];
 		off_t off, size;
 
@@ -352,7 +352,7 @@ static int log_op(void *ctx, enum storage_op op)
 {
 	struct op_log *l = ctx;
 
-	if (l->n < sizeof(l->ops) / sizeof(l->ops[0]))
+	if (l->n < ARRAY_SIZE(l->ops))
 		l->ops[l->n++] = op;
 	return 0;
 }
@@ -443,7 +443,7 @@ TEST_F(wal, term_and_vote_survive_a_restart_onto_an_empty_last_segment)
 	struct raft_hard_state hs = { .term = 5, .vote = 2 };
 	size_t c;
 
-	for (c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(cuts); c++) {
 		struct raft_entry e = entry(1, 5);
 		unsigned int segs;
 		uint64_t i, last;
@@ -736,7 +736,7 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 	size_t c;
 
 	raft_config_default(&cfg, 1, 1);
-	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		bool renamed = false;
 		struct storage_fault fault = { crash_after_rename, &renamed };
 		struct wal_options opt = { .fault = &fault };
