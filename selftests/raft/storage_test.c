@@ -564,9 +564,9 @@ TEST_F(snap, save_load_round_trip)
 		.len = 19,
 	}, got;
 
-	EXPECT_EQ(-ENOENT, snapshot_load(self->dir, &got));
-	ASSERT_EQ(0, snapshot_save(self->dir, &s, NULL));
-	ASSERT_EQ(0, snapshot_load(self->dir, &got));
+	EXPECT_EQ(-ENOENT, snapshot_load(NULL, self->dir, &got));
+	ASSERT_EQ(0, snapshot_save(NULL, self->dir, &s, NULL));
+	ASSERT_EQ(0, snapshot_load(NULL, self->dir, &got));
 	EXPECT_EQ(42, got.meta.index);
 	EXPECT_EQ(7, got.meta.term);
 	EXPECT_EQ(3, got.meta.conf.n_voters);
@@ -585,13 +585,13 @@ TEST_F(snap, failed_save_keeps_the_old_snapshot)
 	struct raft_snapshot got;
 	size_t i;
 
-	ASSERT_EQ(0, snapshot_save(self->dir, &old, NULL));
+	ASSERT_EQ(0, snapshot_save(NULL, self->dir, &old, NULL));
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct fault_plan plan = { .op = ops[i], .err = -ENOSPC };
 		struct storage_fault fault = { fault_hook, &plan };
 
-		EXPECT_EQ(-ENOSPC, snapshot_save(self->dir, &nw, &fault));
-		ASSERT_EQ(0, snapshot_load(self->dir, &got));
+		EXPECT_EQ(-ENOSPC, snapshot_save(NULL, self->dir, &nw, &fault));
+		ASSERT_EQ(0, snapshot_load(NULL, self->dir, &got));
 		EXPECT_EQ(10, got.meta.index);
 		free(got.data);
 	}
@@ -604,12 +604,12 @@ TEST_F(snap, leftover_temp_file_is_ignored_and_damage_detected)
 	char path[4200];
 	int fd;
 
-	ASSERT_EQ(0, snapshot_save(self->dir, &s, NULL));
+	ASSERT_EQ(0, snapshot_save(NULL, self->dir, &s, NULL));
 	snprintf(path, sizeof(path), "%s/snapshot.tmp", self->dir);
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	ASSERT_EQ(4, write(fd, "junk", 4));
 	close(fd);
-	ASSERT_EQ(0, snapshot_load(self->dir, &got));
+	ASSERT_EQ(0, snapshot_load(NULL, self->dir, &got));
 	EXPECT_EQ(5, got.meta.index);
 	free(got.data);
 
@@ -617,7 +617,7 @@ TEST_F(snap, leftover_temp_file_is_ignored_and_damage_detected)
 	fd = open(path, O_WRONLY);
 	ASSERT_EQ(1, pwrite(fd, "X", 1, 40));
 	close(fd);
-	EXPECT_EQ(-EBADMSG, snapshot_load(self->dir, &got));
+	EXPECT_EQ(-EBADMSG, snapshot_load(NULL, self->dir, &got));
 }
 
 /*
@@ -648,8 +648,8 @@ TEST_F(snap, node_restarts_from_its_directory)
 
 	snprintf(dir, sizeof(dir), "%s/node", self->dir);
 	raft_config_default(&cfg, 1, 1);
-	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf));
-	EXPECT_EQ(-EEXIST, raft_storage_bootstrap(dir, &conf));
+	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf, NULL));
+	EXPECT_EQ(-EEXIST, raft_storage_bootstrap(dir, &conf, NULL));
 	ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
 	EXPECT_EQ(0, boot.n_entries);
 	EXPECT_EQ(1, boot.snap.conf.n_voters);
@@ -756,7 +756,7 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 		snprintf(dir, sizeof(dir), "%s/node%zu", self->dir, c);
 		for (i = 0; i < 9; i++)
 			ents[i] = entry(i + 1, cases[c].terms[i]);
-		ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf));
+		ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf, NULL));
 		ASSERT_EQ(0, raft_storage_open(&st, dir, &opt, &boot));
 		ASSERT_EQ(0, raft_storage_save(&st, &rd));
 		EXPECT_EQ(-EIO, raft_storage_save(&st, &install));
@@ -789,7 +789,7 @@ TEST_F(snap, open_names_the_corrupt_file)
 	int i;
 
 	snprintf(dir, sizeof(dir), "%s/node", self->dir);
-	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf));
+	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf, NULL));
 	ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
 	for (i = 0; i < 3; i++) {
 		struct raft_ready rd = { .entries = &ents[i], .n_entries = 1, .must_sync = true };

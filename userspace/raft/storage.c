@@ -4,25 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "raft/snapshot_file.h"
 #include "raft/storage.h"
 
-int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf)
+int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf,
+			   const struct wal_options *opt)
 {
+	const struct fs *fs = fs_or_posix(opt ? opt->fs : NULL);
 	struct raft_snapshot snap = { .meta = { .conf = *conf } };
 	int err;
 
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	err = snapshot_load(dir, &snap);
+	err = fs->ops->mkdir(fs->ctx, dir);
+	if (err && err != -EEXIST)
+		return err;
+	err = snapshot_load(fs, dir, &snap);
 	if (err != -ENOENT) {
 		free(snap.data);
 		return err ? err : -EEXIST;
 	}
 	snap = (struct raft_snapshot){ .meta = { .conf = *conf } };
-	return snapshot_save(dir, &snap, NULL);
+	return snapshot_save(fs, dir, &snap, opt ? opt->fault : NULL);
 }
 
 /*
@@ -46,13 +48,15 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 
 	memset(st, 0, sizeof(*st));
 	memset(boot, 0, sizeof(*boot));
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
+	st->fs = fs_or_posix(opt ? opt->fs : NULL);
+	err = st->fs->ops->mkdir(st->fs->ctx, dir);
+	if (err && err != -EEXIST)
+		return err;
 	st->dir = strdup(dir);
 	if (!st->dir)
 		return -ENOMEM;
 	st->fault = opt ? opt->fault : NULL;
-	err = snapshot_load(dir, &st->snap);
+	err = snapshot_load(st->fs, dir, &st->snap);
 	if (err && err != -ENOENT) {
 		if (err == -EBADMSG)
 			snprintf(why, sizeof(why), "%s/snapshot: damaged", dir);
@@ -105,7 +109,7 @@ int raft_storage_save(struct raft_storage *st, const struct raft_ready *rd)
 	int err;
 
 	if (rd->snapshot) {
-		err = snapshot_save(st->dir, rd->snapshot, st->fault);
+		err = snapshot_save(st->fs, st->dir, rd->snapshot, st->fault);
 		if (err)
 			return err;
 		err = wal_set_start(st->wal, rd->snapshot->meta.index, rd->snapshot->meta.term,
@@ -121,7 +125,7 @@ int raft_storage_save(struct raft_storage *st, const struct raft_ready *rd)
 
 int raft_storage_compact(struct raft_storage *st, const struct raft_snapshot *snap)
 {
-	int err = snapshot_save(st->dir, snap, st->fault);
+	int err = snapshot_save(st->fs, st->dir, snap, st->fault);
 
 	if (err)
 		return err;

@@ -24,6 +24,7 @@ struct raft_storage {
 	struct wal_recovery rec;
 	struct raft_snapshot snap;
 	const struct storage_fault *fault;
+	const struct fs *fs;
 	char error[400];	/* why open refused to start, for the operator */
 };
 
@@ -31,7 +32,8 @@ struct raft_storage {
  * First start of a new cluster member: record the initial configuration as
  * a snapshot at index 0. -EEXIST if the directory already holds state.
  */
-int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf);
+int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf,
+			   const struct wal_options *opt);
 /*
  * Fills boot (valid until raft_storage_close); creates dir if needed.
  * -EBADMSG when the state on disk is corrupt: st->error names the file and

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <liburing.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "raft/crc32c.h"
@@ -30,6 +27,7 @@ struct segment {
 };
 
 struct wal {
+	const struct fs *fs;
 	int dirfd;
 	int fd;			/* the active (last) segment */
 	uint64_t size;
@@ -171,26 +169,7 @@ static int fsync_dir(struct wal *w)
 
 	if (err)
 		return err;
-	return fsync(w->dirfd) ? -errno : 0;
-}
-
-static int pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENOSPC;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
+	return w->fs->ops->sync(w->fs->ctx, w->dirfd);
 }
 
 /*
@@ -207,15 +186,14 @@ static int write_batch(struct wal *w, bool sync)
 	if (err)
 		return err;
 	if (!w->uring) {
-		err = pwrite_all(w->fd, w->buf, w->len, w->size);
+		err = fs_write_all(w->fs, w->fd, w->buf, w->len, w->size);
 		if (err)
 			return err;
 		if (sync) {
 			err = storage_fault_check(w->opt.fault, STORAGE_SYNC);
 			if (err)
 				return err;
-			if (fdatasync(w->fd))
-				return -errno;
+			return w->fs->ops->sync(w->fs->ctx, w->fd);
 		}
 		return 0;
 	}
@@ -247,8 +225,8 @@ static int write_batch(struct wal *w, bool sync)
 		return write_res;
 	if ((size_t)write_res < w->len) {
 		/* Short write: finish it by hand; the linked sync was cancelled. */
-		err = pwrite_all(w->fd, w->buf + write_res, w->len - write_res,
-				 w->size + write_res);
+		err = fs_write_all(w->fs, w->fd, w->buf + write_res, w->len - write_res,
+				   w->size + write_res);
 		if (err)
 			return err;
 		sync_res = sync && fdatasync(w->fd) ? -errno : 0;
@@ -280,17 +258,17 @@ static int segment_create(struct wal *w, uint64_t seq)
 		return -ENOMEM;
 	w->segs = segs;
 	segment_name(name, sizeof(name), seq);
-	fd = openat(w->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE | FS_CREATE | FS_EXCL);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = fsync_dir(w);
 	if (err) {
-		close(fd);
-		unlinkat(w->dirfd, name, 0);
+		w->fs->ops->close(w->fs->ctx, fd);
+		w->fs->ops->unlink(w->fs->ctx, w->dirfd, name);
 		return err;
 	}
 	if (w->fd >= 0)
-		close(w->fd);
+		w->fs->ops->close(w->fs->ctx, w->fd);
 	w->fd = fd;
 	w->size = 0;
 	w->segs[w->n_segs].seq = seq;
@@ -330,7 +308,7 @@ static int sync_active(struct wal *w)
 
 	if (err)
 		return err;
-	return fdatasync(w->fd) ? -errno : 0;
+	return w->fs->ops->sync(w->fs->ctx, w->fd);
 }
 
 /*
@@ -534,42 +512,6 @@ static int replay_segment(struct replay *rp, const uint8_t *buf, size_t size, si
 	return 0;
 }
 
-static int read_file(int dirfd, const char *name, uint8_t **out, size_t *size)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, st.st_size - got, got);
-
-		if (n <= 0) {
-			int err = n < 0 ? -errno : -EIO;
-
-			free(buf);
-			close(fd);
-			return err;
-		}
-		got += n;
-	}
-	close(fd);
-	*out = buf;
-	*size = got;
-	return 0;
-}
-
 static int cmp_seq(const void *a, const void *b)
 {
 	const struct segment *x = a, *y = b;
@@ -577,38 +519,32 @@ static int cmp_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int add_segment(void *arg, const char *name)
+{
+	struct wal *w = arg;
+	struct segment *segs;
+	uint64_t seq;
+	char tail[8];
+
+	if (strlen(name) != 20 || sscanf(name, "%16" SCNx64 "%7s", &seq, tail) != 2 ||
+	    strcmp(tail, ".wal"))
+		return 0;
+	segs = realloc(w->segs, (w->n_segs + 1) * sizeof(*segs));
+	if (!segs)
+		return -ENOMEM;
+	w->segs = segs;
+	w->segs[w->n_segs].seq = seq;
+	w->segs[w->n_segs].last_index = 0;
+	w->n_segs++;
+	return 0;
+}
+
 static int list_segments(struct wal *w)
 {
-	int fd = dup(w->dirfd);
-	DIR *d;
-	struct dirent *de;
+	int err = w->fs->ops->list(w->fs->ctx, w->dirfd, add_segment, w);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		struct segment *segs;
-		uint64_t seq;
-		char tail[8];
-
-		if (strlen(de->d_name) != 20 ||
-		    sscanf(de->d_name, "%16" SCNx64 "%7s", &seq, tail) != 2 || strcmp(tail, ".wal"))
-			continue;
-		segs = realloc(w->segs, (w->n_segs + 1) * sizeof(*segs));
-		if (!segs) {
-			closedir(d);
-			return -ENOMEM;
-		}
-		w->segs = segs;
-		w->segs[w->n_segs].seq = seq;
-		w->segs[w->n_segs].last_index = 0;
-		w->n_segs++;
-	}
-	closedir(d);
+	if (err)
+		return err;
 	qsort(w->segs, w->n_segs, sizeof(*w->segs), cmp_seq);
 	return 0;
 }
@@ -630,13 +566,13 @@ static int refuse(struct wal_recovery *rec, const char *dir, const char *name, s
 /* Cuts a torn write off the end of the last segment. */
 static int cut_torn_tail(struct wal *w, const char *name, size_t valid)
 {
-	int fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC), err = 0;
+	int fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE), err;
 
 	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, valid) || fdatasync(fd))
-		err = -errno;
-	close(fd);
+		return fd;
+	err = w->fs->ops->truncate(w->fs->ctx, fd, valid) ?:
+	      w->fs->ops->sync(w->fs->ctx, fd);
+	w->fs->ops->close(w->fs->ctx, fd);
 	return err;
 }
 
@@ -663,7 +599,7 @@ static int recover(struct wal *w, const char *dir, struct wal_recovery *rec)
 		char name[32];
 
 		segment_name(name, sizeof(name), w->segs[i].seq);
-		err = read_file(w->dirfd, name, &buf, &size);
+		err = fs_read_file(w->fs, w->dirfd, name, &buf, &size);
 		if (err)
 			return err;
 		err = replay_segment(&rp, buf, size, &end, &w->segs[i].last_index);
@@ -721,20 +657,21 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 		w->opt = *opt;
 	if (!w->opt.segment_bytes)
 		w->opt.segment_bytes = SEGMENT_DEFAULT;
+	w->fs = fs_or_posix(w->opt.fs);
 	w->dirfd = -1;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		err = -errno;
+	err = w->fs->ops->mkdir(w->fs->ctx, dir);
+	if (err && err != -EEXIST)
 		goto fail;
-	}
-	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->dirfd = w->fs->ops->open_dir(w->fs->ctx, dir);
 	if (w->dirfd < 0) {
-		err = -errno;
+		err = w->dirfd;
 		goto fail;
 	}
 	err = recover(w, dir, rec);
 	if (err)
 		goto fail;
-	if (!w->opt.no_uring && io_uring_queue_init(8, &w->ring, 0) == 0)
+	/* io_uring reaches the kernel's file systems only. */
+	if (w->fs == &fs_posix && !w->opt.no_uring && io_uring_queue_init(8, &w->ring, 0) == 0)
 		w->uring = true;
 	if (!w->n_segs) {
 		err = segment_create(w, 1);
@@ -744,15 +681,11 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 			goto fail;
 		rec->segments = 1;
 	} else {
-		struct stat st;
-
 		segment_name(name, sizeof(name), w->segs[w->n_segs - 1].seq);
-		w->fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC);
-		if (w->fd < 0 || fstat(w->fd, &st)) {
-			err = -errno;
+		w->fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE);
+		err = w->fd < 0 ? w->fd : w->fs->ops->size(w->fs->ctx, w->fd, &w->size);
+		if (err)
 			goto fail;
-		}
-		w->size = st.st_size;
 		/*
 		 * What the last run wrote may still be only in the page cache
 		 * (it crashed before its sync): make it durable before the
@@ -828,8 +761,9 @@ int wal_compact(struct wal *w, uint64_t index)
 		del++;
 	for (i = 0; i < del; i++) {
 		segment_name(name, sizeof(name), w->segs[i].seq);
-		if (unlinkat(w->dirfd, name, 0) && errno != ENOENT)
-			return -errno;
+		err = w->fs->ops->unlink(w->fs->ctx, w->dirfd, name);
+		if (err && err != -ENOENT)
+			return err;
 	}
 	memmove(w->segs, w->segs + del, (w->n_segs - del) * sizeof(*w->segs));
 	w->n_segs -= del;
@@ -853,9 +787,9 @@ void wal_close(struct wal *w)
 	if (w->uring)
 		io_uring_queue_exit(&w->ring);
 	if (w->fd >= 0)
-		close(w->fd);
+		w->fs->ops->close(w->fs->ctx, w->fd);
 	if (w->dirfd >= 0)
-		close(w->dirfd);
+		w->fs->ops->close(w->fs->ctx, w->dirfd);
 	free(w->segs);
 	free(w->buf);
 	free(w);

@@ -24,12 +24,14 @@
 #include <stddef.h>
 
 #include "raft/fault.h"
+#include "raft/fs.h"
 #include "raft/raft.h"
 
 struct wal_options {
 	size_t segment_bytes;		/* roll over past this size */
 	bool no_uring;			/* plain pwrite + fdatasync */
 	const struct storage_fault *fault;
+	const struct fs *fs;		/* NULL: the kernel's (fs_posix) */
 };
 
 struct wal_recovery {
