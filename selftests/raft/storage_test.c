@@ -721,12 +721,14 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 {
 	static const struct {
 		const char *what;
-		uint64_t terms[9];	/* of the WAL's entries 1..9 */
+		uint64_t terms[9];	/* of the WAL's entries 1..n */
+		int n;
 		uint64_t keep;		/* entries after the snapshot at 7 */
 	} cases[] = {
-		{ "entry 7 of a later term", { 2, 2, 2, 2, 2, 2, 4, 4, 4 }, 0 },
-		{ "entries of lower terms", { 2, 2, 2, 2, 2, 2, 2, 2, 2 }, 0 },
-		{ "the snapshot's own branch", { 2, 2, 2, 2, 2, 3, 3, 3, 3 }, 2 },
+		{ "entry 7 of a later term", { 2, 2, 2, 2, 2, 2, 4, 4, 4 }, 9, 0 },
+		{ "entries of lower terms", { 2, 2, 2, 2, 2, 2, 2, 2, 2 }, 9, 0 },
+		{ "the snapshot's own branch", { 2, 2, 2, 2, 2, 3, 3, 3, 3 }, 9, 2 },
+		{ "a log that ends before the snapshot", { 2, 2, 2, 2, 2 }, 5, 0 },
 	};
 	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
 	struct raft_snapshot snap = {
@@ -742,8 +744,8 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 		struct wal_options opt = { .fault = &fault };
 		struct raft_entry ents[9];
 		struct raft_ready rd = {
-			.entries = ents, .n_entries = 9, .must_sync = true, .hs_changed = true,
-			.hs = { .term = 4, .vote = 2 },
+			.entries = ents, .n_entries = cases[c].n, .must_sync = true,
+			.hs_changed = true, .hs = { .term = 4, .vote = 2 },
 		};
 		struct raft_ready install = { .snapshot = &snap, .must_sync = true };
 		struct raft_storage st;
@@ -754,7 +756,7 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 
 		TH_LOG("%s", cases[c].what);
 		snprintf(dir, sizeof(dir), "%s/node%zu", self->dir, c);
-		for (i = 0; i < 9; i++)
+		for (i = 0; i < cases[c].n; i++)
 			ents[i] = entry(i + 1, cases[c].terms[i]);
 		ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf, NULL));
 		ASSERT_EQ(0, raft_storage_open(&st, dir, &opt, &boot));
@@ -775,6 +777,18 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 			raft_free(r);
 			raft_storage_close(&st);
 		}
+		/* The log continues after the snapshot, and restarts again. */
+		ents[0] = entry(8, 4);
+		ents[1] = entry(9, 4);
+		rd.n_entries = 2;
+		ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+		ASSERT_EQ(0, raft_storage_save(&st, &rd));
+		raft_storage_close(&st);
+		ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+		TH_LOG("%s", st.error);
+		ASSERT_EQ(2, boot.n_entries);
+		EXPECT_EQ(4, boot.entries[1].term);
+		raft_storage_close(&st);
 	}
 }
 

@@ -28,14 +28,16 @@ int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf,
 }
 
 /*
- * Entries after the snapshot continue it only if the log holds the
- * snapshot's own (index, term): as the entry before them, or as its start.
+ * The log continues the snapshot only if it holds the snapshot's own
+ * (index, term): as the entry before first_after, or as its start.
  */
 static bool log_holds_snapshot(const struct wal_recovery *rec, size_t first_after,
 			       const struct raft_snapshot_meta *snap)
 {
-	if (first_after)
-		return rec->entries[first_after - 1].term == snap->term;
+	const struct raft_entry *e = first_after ? &rec->entries[first_after - 1] : NULL;
+
+	if (e)
+		return e->index == snap->index && e->term == snap->term;
 	return rec->start_index == snap->index && rec->start_term == snap->term;
 }
 
@@ -79,11 +81,13 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 		err = -EBADMSG;
 		goto fail;
 	}
-	if (skip < st->rec.n_entries && !log_holds_snapshot(&st->rec, skip, &st->snap.meta)) {
+	if (!log_holds_snapshot(&st->rec, skip, &st->snap.meta)) {
 		/*
 		 * A crash between saving a received snapshot and resetting the
 		 * WAL: what follows the snapshot in the log is of another
-		 * branch. Drop it, durably, before anything is appended.
+		 * branch, or the log ends before it and what is appended next
+		 * would leave a hole. Reset it, durably, before anything is
+		 * appended.
 		 */
 		err = wal_set_start(st->wal, st->snap.meta.index, st->snap.meta.term, true);
 		if (err)
