@@ -5,3 +5,4 @@ RAFT_CORE_OBJS := $(addprefix build/userspace/raft/,raft.o log.o quorum.o progre
 RAFT_STORAGE_OBJS := $(addprefix build/userspace/raft/,storage.o wal.o snapshot_file.o crc32c.o fs.o fs_posix.o)
 RAFT_STORAGE_LIBS := -luring
 RAFT_SIM_OBJS := $(addprefix build/userspace/raft/,sim.o sim_check.o sim_elections.o)
+RAFT_SIM_FS_OBJS := build/userspace/raft/sim_fs.o
