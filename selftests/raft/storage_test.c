@@ -792,6 +792,51 @@ TEST_F(snap, crash_between_snapshot_and_wal_reset)
 	}
 }
 
+/*
+ * The hard state that comes with a received snapshot is written after the
+ * snapshot file: a crash in between leaves a term behind the snapshot's.
+ * The node restarts in the snapshot's term (no vote in it), durably.
+ */
+TEST_F(snap, term_is_never_behind_the_log_after_a_crash)
+{
+	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft_snapshot snap = {
+		.meta = { .index = 7, .term = 5, .conf = conf }, .data = "state@7", .len = 7,
+	};
+	struct raft_entry ents[3] = { entry(1, 2), entry(2, 2), entry(3, 2) };
+	struct raft_ready rd = {
+		.entries = ents, .n_entries = 3, .must_sync = true, .hs_changed = true,
+		.hs = { .term = 2, .vote = 3 },
+	};
+	struct raft_ready install = {
+		.snapshot = &snap, .must_sync = true, .hs_changed = true,
+		.hs = { .term = 5, .commit = 7 },
+	};
+	bool renamed = false;
+	struct storage_fault fault = { crash_after_rename, &renamed };
+	struct wal_options opt = { .fault = &fault };
+	struct raft_storage st;
+	struct raft_boot boot;
+	char dir[4200];
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/node", self->dir);
+	ASSERT_EQ(0, raft_storage_bootstrap(dir, &conf, NULL));
+	ASSERT_EQ(0, raft_storage_open(&st, dir, &opt, &boot));
+	ASSERT_EQ(0, raft_storage_save(&st, &rd));
+	EXPECT_EQ(-EIO, raft_storage_save(&st, &install));
+	raft_storage_close(&st);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, raft_storage_open(&st, dir, NULL, &boot));
+		EXPECT_EQ(7, boot.snap.index);
+		EXPECT_EQ(5, boot.hs.term);
+		EXPECT_EQ(0, boot.hs.vote);
+		if (i)	/* the first start recorded it, the second reads it */
+			EXPECT_EQ(5, st.rec.hs.term);
+		raft_storage_close(&st);
+	}
+}
+
 /* A node refuses to start on corrupt state and says which file is at fault. */
 TEST_F(snap, open_names_the_corrupt_file)
 {

@@ -45,6 +45,7 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 		      struct raft_boot *boot)
 {
 	char wal_dir[4096], why[sizeof(st->error)] = "";
+	uint64_t last_term;
 	size_t skip = 0;
 	int err;
 
@@ -101,6 +102,21 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 	boot->entries = st->rec.entries + skip;
 	boot->n_entries = st->rec.n_entries - skip;
 	boot->applied = st->snap.meta.index;
+	last_term = boot->n_entries ? boot->entries[boot->n_entries - 1].term : boot->snap.term;
+	if (boot->hs.term < last_term) {
+		/*
+		 * The hard state that came with a received snapshot is written
+		 * after it, and a batch's after its entries: a crash in between
+		 * leaves the term behind the node's own log. The node had
+		 * moved to that term, with no vote in it yet. Record it: a
+		 * later reset of the log must not take the term back.
+		 */
+		boot->hs.term = last_term;
+		boot->hs.vote = RAFT_NONE;
+		err = wal_append(st->wal, NULL, 0, &boot->hs, true);
+		if (err)
+			goto fail;
+	}
 	return 0;
 fail:
 	raft_storage_close(st);
