@@ -24,6 +24,17 @@ int fs_write_all(const struct fs *fs, int fd, const void *buf, size_t len, uint6
 	return 0;
 }
 
+int fs_sync_dir(const struct fs *fs, const char *path)
+{
+	int fd = fs->ops->open_dir(fs->ctx, path), err;
+
+	if (fd < 0)
+		return fd;
+	err = fs->ops->sync(fs->ctx, fd);
+	fs->ops->close(fs->ctx, fd);
+	return err;
+}
+
 int fs_read_file(const struct fs *fs, int dirfd, const char *name, uint8_t **out, size_t *size)
 {
 	int fd = fs->ops->open(fs->ctx, dirfd, name, 0), err;

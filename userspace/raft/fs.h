@@ -53,6 +53,7 @@ static inline const struct fs *fs_or_posix(const struct fs *fs)
 }
 
 int fs_write_all(const struct fs *fs, int fd, const void *buf, size_t len, uint64_t off);
+int fs_sync_dir(const struct fs *fs, const char *path);
 /* Reads a whole file into a malloc'ed buffer. */
 int fs_read_file(const struct fs *fs, int dirfd, const char *name, uint8_t **out, size_t *size);
 

@@ -65,6 +65,14 @@ int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal
 			snprintf(why, sizeof(why), "%s/snapshot: damaged", dir);
 		goto fail;
 	}
+	/*
+	 * A run that stopped after a failed directory sync may have left the
+	 * snapshot's rename visible but not durable: make it durable before
+	 * the node relies on it (and resets its log to it).
+	 */
+	err = fs_sync_dir(st->fs, dir);
+	if (err)
+		goto fail;
 	snprintf(wal_dir, sizeof(wal_dir), "%s/wal", dir);
 	err = wal_open(&st->wal, wal_dir, opt, &st->rec);
 	if (err) {

@@ -667,7 +667,8 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 		err = w->dirfd;
 		goto fail;
 	}
-	err = recover(w, dir, rec);
+	/* Segments created or deleted by a run whose directory sync failed. */
+	err = recover(w, dir, rec) ?: fsync_dir(w);
 	if (err)
 		goto fail;
 	/* io_uring reaches the kernel's file systems only. */
