@@ -146,11 +146,11 @@ static int run_op(struct run *rn, struct op *op)
 		op->from = c->last + 1;
 		if (pick < 10 && c->last > c->hs.commit && c->last > c->snap.index) {
 			/* A new leader overwrites an uncommitted suffix. */
-			uint64_t low = (c->hs.commit > c->snap.index ? c->hs.commit : c->snap.index) + 1;
+			uint64_t low = c->hs.commit > c->snap.index ? c->hs.commit : c->snap.index;
 
 			op->term = ++c->hs.term;
 			c->hs.vote = 1 + prng_below(&rn->prng, 3);
-			op->from = low + prng_below(&rn->prng, c->last - low + 1);
+			op->from = low + 1 + prng_below(&rn->prng, c->last - low);
 		}
 		op->to = op->from + prng_below(&rn->prng, 6);
 		rd.hs_changed = true;
@@ -185,7 +185,8 @@ static int run_op(struct run *rn, struct op *op)
 		op->kind = OP_INSTALL;
 		op->term = ++c->hs.term;
 		c->hs.vote = 0;
-		op->snap.index = c->snap.index + 1 + prng_below(&rn->prng, c->last - c->snap.index + 8);
+		op->snap.index = c->snap.index + 1 +
+				 prng_below(&rn->prng, c->last - c->snap.index + 8);
 		op->snap.term = op->snap.index <= c->last && prng_below(&rn->prng, 2) ?
 				term_at(c, op->snap.index) : op->term;
 		op->snap.conf = conf;
@@ -287,7 +288,7 @@ static int restart(struct run *rn, const struct op *op, bool crash)
 	if (err)
 		return fail(rn, "restart refused (%s): %s", strerror(-err), rn->st.error);
 	if (rn->trace)
-		fprintf(stderr, "# %s: term %llu vote %llu, snapshot (%llu, %llu), entries to %llu\n",
+		fprintf(stderr, "# %s: term %llu vote %llu, snapshot (%llu, %llu), last %llu\n",
 			crash ? "crash" : "restart", (unsigned long long)boot.hs.term,
 			(unsigned long long)boot.hs.vote, (unsigned long long)boot.snap.index,
 			(unsigned long long)boot.snap.term,
@@ -341,7 +342,7 @@ static int run_seed(struct run *rn, uint64_t seed)
 		sim_fs_set_faults(rn->sfs, &faults);
 		err = run_op(rn, &op);
 		if (rn->trace)
-			fprintf(stderr, "# step %d: %s from %llu to %llu term %llu snap (%llu, %llu)%s%s\n",
+			fprintf(stderr, "# step %d: %s %llu..%llu term %llu snap (%llu, %llu)%s%s\n",
 				rn->step, op_names[op.kind], (unsigned long long)op.from,
 				(unsigned long long)op.to, (unsigned long long)op.term,
 				(unsigned long long)op.snap.index, (unsigned long long)op.snap.term,
@@ -385,7 +386,8 @@ TEST(crash_anywhere_and_restart)
 	static struct run rn;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	first = env_u64("RAFT_CRASH_SEED", ((uint64_t)ts.tv_sec * 1000003 ^ ts.tv_nsec) % 1000000000);
+	seed = ((uint64_t)ts.tv_sec * 1000003 ^ ts.tv_nsec) % 1000000000;
+	first = env_u64("RAFT_CRASH_SEED", seed);
 	n = env_u64("RAFT_CRASH_SEEDS", 1000);
 	TH_LOG("seeds %llu..%llu (RAFT_CRASH_SEED=%llu RAFT_CRASH_SEEDS=%llu)",
 	       (unsigned long long)first, (unsigned long long)(first + n - 1),
