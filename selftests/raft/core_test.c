@@ -381,4 +381,65 @@ TEST(bad_input_is_refused_and_changes_nothing)
 	EXPECT_EQ(-EINVAL, raft_new(&r, &cfg, NULL));
 }
 
+/*
+ * A peer says how big its snapshot is and the follower allocates that much
+ * at the first chunk: the size is bounded before anything is allocated.
+ */
+TEST(oversized_snapshot_from_a_peer_is_refused)
+{
+	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft *f = one_node(2, &conf);
+	struct raft_msg m = {
+		.type = RAFT_MSG_SNAPSHOT, .from = 1, .to = 2, .term = 3,
+		.snap = { .index = 10, .term = 2, .conf = conf },
+		.snap_total = 1ull << 40, .snap_len = 4, .snap_data = "data",
+	};
+	struct raft_status st;
+
+	struct raft_boot boot = { .snap = { .conf = conf } };
+	struct raft_config cfg;
+
+	EXPECT_EQ(-EMSGSIZE, raft_step(f, &m));
+	raft_status(f, &st);
+	EXPECT_EQ(0, st.term);
+	EXPECT_EQ(0, st.lead);
+	EXPECT_EQ(1, st.snapshots_too_large);
+	EXPECT_FALSE(raft_has_ready(f));
+	m.snap_total = RAFT_MAX_SNAPSHOT_BYTES + 1;
+	EXPECT_EQ(-EMSGSIZE, raft_step(f, &m));
+	raft_free(f);
+
+	/* The bound is exact, and it holds for the node's own snapshots. */
+	raft_config_default(&cfg, 2, 2);
+	EXPECT_EQ(RAFT_MAX_SNAPSHOT_BYTES, cfg.max_snapshot_bytes);
+	cfg.max_snapshot_bytes = 8;
+	ASSERT_EQ(0, raft_new(&f, &cfg, &boot));
+	m.snap_total = 9;
+	EXPECT_EQ(-EMSGSIZE, raft_step(f, &m));
+	m.snap_total = 8;
+	EXPECT_EQ(0, raft_step(f, &m));
+	m.snap_offset = 4;
+	m.snap_data = "more";
+	EXPECT_EQ(0, raft_step(f, &m));
+	raft_status(f, &st);
+	EXPECT_EQ(10, st.snap_index);
+	EXPECT_EQ(1, st.snapshots_too_large);
+	raft_free(f);
+
+	boot.snap.conf = (struct raft_conf){ .n_voters = 1, .voters = { 2 } };
+	ASSERT_EQ(0, raft_new(&f, &cfg, &boot));
+	ASSERT_EQ(0, raft_campaign(f));
+	while (raft_has_ready(f)) {
+		struct raft_ready rd;
+
+		raft_ready(f, &rd);
+		raft_advance(f, &rd);
+	}
+	EXPECT_EQ(-EMSGSIZE, raft_compact(f, 1, "123456789", 9));
+	EXPECT_EQ(0, raft_compact(f, 1, "12345678", 8));
+	raft_status(f, &st);
+	EXPECT_EQ(1, st.snapshots_too_large);
+	raft_free(f);
+}
+
 TEST_HARNESS_MAIN

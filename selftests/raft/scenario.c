@@ -410,10 +410,14 @@ static int deliver(struct scenario *s, const struct filter *f, bool drop)
 	return err;
 }
 
-static int stabilize(struct scenario *s)
+/*
+ * Delivers everything queued, round after round (one network hop each),
+ * until the network is quiet; fails if that takes more than max_rounds.
+ */
+static int stabilize(struct scenario *s, uint64_t max_rounds)
 {
 	struct filter all = { .limit = UINT64_MAX };
-	int rounds = 0;
+	uint64_t rounds = 0;
 
 	process_all(s);
 	while (s->nq) {
@@ -422,6 +426,9 @@ static int stabilize(struct scenario *s)
 		if (deliver(s, &all, false))
 			return -1;
 	}
+	if (rounds > max_rounds)
+		return fail(s, "stabilize took %llu rounds, want at most %llu",
+			    (unsigned long long)rounds, (unsigned long long)max_rounds);
 	return 0;
 }
 
@@ -871,8 +878,15 @@ static int run_line(struct scenario *s, char *line)
 				enqueue(s, &s->q[i]);
 		return 0;
 	}
-	if (!strcmp(tok[0], "stabilize"))
-		return stabilize(s);
+	if (!strcmp(tok[0], "stabilize")) {
+		uint64_t max_rounds = UINT64_MAX;
+
+		if (ntok > 2 || (ntok == 2 && (strncmp(tok[1], "max-rounds=", 11) ||
+					       parse_u64(s, tok[1] + 11, &max_rounds))))
+			return ntok > 2 || strncmp(tok[1], "max-rounds=", 11) ?
+			       fail(s, "stabilize [max-rounds=N]") : -1;
+		return stabilize(s, max_rounds);
+	}
 	if (!strcmp(tok[0], "partition"))
 		return cmd_partition(s, tok, ntok);
 	if (!strcmp(tok[0], "heal")) {

@@ -87,6 +87,7 @@ struct raft {
 	uint64_t proposals_over_limit;
 	uint64_t reads_over_limit;
 	uint64_t reads_dropped;
+	uint64_t snapshots_too_large;
 };
 
 static int step_leader(struct raft *r, const struct raft_msg *m);
@@ -651,7 +652,16 @@ static void leader_on_append_resp(struct raft *r, struct progress *pr, const str
 
 	pr->recent_active = true;
 	if (m->reject) {
-		if (progress_maybe_decrease(pr, m->index, m->reject_hint)) {
+		/*
+		 * The hint is the follower's last entry whose term (log_term)
+		 * is not above the rejected one's; its entries before it have
+		 * no higher terms. So every entry of ours up to the hint with
+		 * a term above log_term conflicts too: skip them all at once,
+		 * a round trip per term instead of per entry.
+		 */
+		uint64_t hint = log_find_conflict_by_term(&r->log, m->reject_hint, m->log_term);
+
+		if (progress_maybe_decrease(pr, m->index, hint)) {
 			if (pr->state == PROGRESS_REPLICATE)
 				progress_become_probe(pr);
 			send_append(r, pr, true);
@@ -659,7 +669,12 @@ static void leader_on_append_resp(struct raft *r, struct progress *pr, const str
 		return;
 	}
 	was_paused = progress_is_paused(pr);
-	if (!progress_maybe_update(pr, m->index))
+	/*
+	 * A probe accepted at match moves nothing, but proves the logs agree
+	 * up to it: replicate now rather than wait for the next heartbeat.
+	 */
+	if (!progress_maybe_update(pr, m->index) &&
+	    (pr->state != PROGRESS_PROBE || m->index != pr->match))
 		return;
 	switch (pr->state) {
 	case PROGRESS_PROBE:
@@ -987,6 +1002,7 @@ void raft_config_default(struct raft_config *cfg, uint64_t id, uint64_t seed)
 	cfg->max_entry_bytes = 1024 * 1024;
 	cfg->max_uncommitted_bytes = 64 * 1024 * 1024;
 	cfg->snapshot_chunk_bytes = 64 * 1024;
+	cfg->max_snapshot_bytes = RAFT_MAX_SNAPSHOT_BYTES;
 }
 
 int raft_new(struct raft **out, const struct raft_config *cfg, const struct raft_boot *boot)
@@ -998,7 +1014,8 @@ int raft_new(struct raft **out, const struct raft_config *cfg, const struct raft
 	if (!boot)
 		boot = &empty;
 	if (!cfg->id || !cfg->heartbeat_ticks || cfg->election_ticks <= cfg->heartbeat_ticks ||
-	    !cfg->snapshot_chunk_bytes || !cfg->max_msg_bytes)
+	    !cfg->snapshot_chunk_bytes || !cfg->max_msg_bytes || !cfg->max_snapshot_bytes ||
+	    boot->snap_len > cfg->max_snapshot_bytes)
 		return -EINVAL;
 	for (i = 0; i < boot->n_entries; i++)
 		if (boot->entries[i].index != boot->snap.index + 1 + i ||
@@ -1140,6 +1157,10 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 
 	if (err)
 		return err;
+	if (m->type == RAFT_MSG_SNAPSHOT && m->snap_total > r->cfg.max_snapshot_bytes) {
+		r->snapshots_too_large++;
+		return -EMSGSIZE;
+	}
 	if (m->term > r->term) {
 		if (m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PREVOTE) {
 			bool force = m->type == RAFT_MSG_VOTE && m->context == RAFT_VOTE_TRANSFER;
@@ -1333,6 +1354,10 @@ int raft_compact(struct raft *r, uint64_t index, const void *data, size_t len)
 
 	if (index <= r->log.snap_index || index > r->log.applied)
 		return -EINVAL;
+	if (len > r->cfg.max_snapshot_bytes) {
+		r->snapshots_too_large++;	/* followers would refuse it */
+		return -EMSGSIZE;
+	}
 	if (len) {
 		copy = malloc(len);
 		if (!copy)
@@ -1474,6 +1499,7 @@ void raft_status(const struct raft *r, struct raft_status *st)
 	st->proposals_over_limit = r->proposals_over_limit;
 	st->reads_over_limit = r->reads_over_limit;
 	st->reads_dropped = r->reads_dropped;
+	st->snapshots_too_large = r->snapshots_too_large;
 }
 
 int raft_term_at(const struct raft *r, uint64_t index, uint64_t *term)

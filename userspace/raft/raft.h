@@ -42,6 +42,12 @@
 
 #define RAFT_MAX_NODES 16
 #define RAFT_NONE 0
+/*
+ * Default bound on a snapshot's size (raft_config.max_snapshot_bytes): a
+ * follower allocates what the leader announces, and the core keeps the
+ * latest snapshot in memory.
+ */
+#define RAFT_MAX_SNAPSHOT_BYTES (1ull << 30)
 
 enum raft_entry_type {
 	RAFT_ENTRY_NORMAL = 0,
@@ -152,6 +158,7 @@ struct raft_config {
 	uint32_t max_entry_bytes;	/* proposal size limit */
 	uint64_t max_uncommitted_bytes;	/* 0: unlimited */
 	uint32_t snapshot_chunk_bytes;
+	uint64_t max_snapshot_bytes;	/* received and compacted snapshots */
 	unsigned int bugs;		/* enum raft_bug, testing only */
 };
 
@@ -211,6 +218,7 @@ struct raft_status {
 	uint64_t proposals_over_limit;	/* -ENOBUFS: uncommitted bound */
 	uint64_t reads_over_limit;	/* -ENOBUFS: pending reads */
 	uint64_t reads_dropped;		/* pending when leadership was lost */
+	uint64_t snapshots_too_large;	/* -EMSGSIZE: from a peer or compact */
 };
 
 enum raft_conf_op {

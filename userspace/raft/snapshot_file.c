@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "raft/conf.h"
 #include "raft/crc32c.h"
@@ -15,25 +11,8 @@
 #define SNAP_NAME "snapshot"
 #define SNAP_TMP "snapshot.tmp"
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int save_tmp(int dirfd, const struct raft_snapshot *snap, const struct storage_fault *fault)
+static int save_tmp(const struct fs *fs, int dirfd, const struct raft_snapshot *snap,
+		    const struct storage_fault *fault)
 {
 	uint8_t head[8 + 8 + 8 + 4 + CONF_ENCODED_MAX + 8];
 	uint32_t conf_len, crc;
@@ -55,77 +34,66 @@ static int save_tmp(int dirfd, const struct raft_snapshot *snap, const struct st
 	err = storage_fault_check(fault, STORAGE_CREATE);
 	if (err)
 		return err;
-	fd = openat(dirfd, SNAP_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = fs->ops->open(fs->ctx, dirfd, SNAP_TMP, FS_WRITE | FS_CREATE | FS_TRUNC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = storage_fault_check(fault, STORAGE_WRITE);
 	if (!err)
-		err = write_all(fd, head, off);
+		err = fs_write_all(fs, fd, head, off, 0);
 	if (!err && snap->len)
-		err = write_all(fd, snap->data, snap->len);
+		err = fs_write_all(fs, fd, snap->data, snap->len, off);
 	if (!err)
-		err = write_all(fd, &crc, 4);
+		err = fs_write_all(fs, fd, &crc, 4, off + snap->len);
 	if (!err)
 		err = storage_fault_check(fault, STORAGE_SYNC);
-	if (!err && fsync(fd))
-		err = -errno;
-	close(fd);
+	if (!err)
+		err = fs->ops->sync(fs->ctx, fd);
+	fs->ops->close(fs->ctx, fd);
 	return err;
 }
 
-int snapshot_save(const char *dir, const struct raft_snapshot *snap,
+int snapshot_save(const struct fs *fs, const char *dir, const struct raft_snapshot *snap,
 		  const struct storage_fault *fault)
 {
 	int dirfd, err;
 
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fs = fs_or_posix(fs);
+	dirfd = fs->ops->open_dir(fs->ctx, dir);
 	if (dirfd < 0)
-		return -errno;
-	err = save_tmp(dirfd, snap, fault);
+		return dirfd;
+	err = save_tmp(fs, dirfd, snap, fault);
 	if (!err)
 		err = storage_fault_check(fault, STORAGE_RENAME);
-	if (!err && renameat(dirfd, SNAP_TMP, dirfd, SNAP_NAME))
-		err = -errno;
+	if (!err)
+		err = fs->ops->rename(fs->ctx, dirfd, SNAP_TMP, SNAP_NAME);
 	if (!err)
 		err = storage_fault_check(fault, STORAGE_SYNC);
-	if (!err && fsync(dirfd))
-		err = -errno;
+	if (!err)
+		err = fs->ops->sync(fs->ctx, dirfd);
 	if (err)
-		unlinkat(dirfd, SNAP_TMP, 0);
-	close(dirfd);
+		fs->ops->unlink(fs->ctx, dirfd, SNAP_TMP);
+	fs->ops->close(fs->ctx, dirfd);
 	return err;
 }
 
-int snapshot_load(const char *dir, struct raft_snapshot *snap)
+int snapshot_load(const struct fs *fs, const char *dir, struct raft_snapshot *snap)
 {
-	char path[4096];
-	struct stat st;
 	uint8_t *buf = NULL;
 	uint32_t conf_len, crc;
 	uint64_t data_len;
 	size_t size, off;
-	FILE *f;
-	int err = -EBADMSG;
+	int dirfd, err;
 
 	memset(snap, 0, sizeof(*snap));
-	snprintf(path, sizeof(path), "%s/" SNAP_NAME, dir);
-	f = fopen(path, "rb");
-	if (!f)
-		return -errno;
-	if (fstat(fileno(f), &st)) {
-		err = -errno;
-		goto out;
-	}
-	size = st.st_size;
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (fread(buf, 1, size, f) != size) {
-		err = -EIO;
-		goto out;
-	}
+	fs = fs_or_posix(fs);
+	dirfd = fs->ops->open_dir(fs->ctx, dir);
+	if (dirfd < 0)
+		return dirfd;
+	err = fs_read_file(fs, dirfd, SNAP_NAME, &buf, &size);
+	fs->ops->close(fs->ctx, dirfd);
+	if (err)
+		return err;
+	err = -EBADMSG;
 	if (size < 28 + 8 + 4 || memcmp(buf, SNAP_MAGIC, 8))
 		goto out;
 	memcpy(&crc, buf + size - 4, 4);
@@ -152,6 +120,5 @@ int snapshot_load(const char *dir, struct raft_snapshot *snap)
 	err = 0;
 out:
 	free(buf);
-	fclose(f);
 	return err;
 }

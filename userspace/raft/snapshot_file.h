@@ -11,11 +11,13 @@
 #define KLB_RAFT_SNAPSHOT_FILE_H
 
 #include "raft/fault.h"
+#include "raft/fs.h"
 #include "raft/raft.h"
 
-int snapshot_save(const char *dir, const struct raft_snapshot *snap,
+/* fs: NULL for the kernel's file systems. */
+int snapshot_save(const struct fs *fs, const char *dir, const struct raft_snapshot *snap,
 		  const struct storage_fault *fault);
 /* -ENOENT when there is none, -EBADMSG when it is damaged. */
-int snapshot_load(const char *dir, struct raft_snapshot *snap);
+int snapshot_load(const struct fs *fs, const char *dir, struct raft_snapshot *snap);
 
 #endif

@@ -7,7 +7,10 @@
  *   save(ready)   snapshot file first (atomic), then a WAL start marker that
  *                 drops the old log, then entries + hard state, one sync
  *   compact       snapshot file, then the WAL start, then old segments go
- *   open          snapshot + WAL replay -> struct raft_boot
+ *   open          snapshot + WAL replay -> struct raft_boot; entries after
+ *                 the snapshot are kept only if the log holds the
+ *                 snapshot's (index, term), else they are of another
+ *                 branch (a crash between the first two steps of save)
  */
 #ifndef KLB_RAFT_STORAGE_H
 #define KLB_RAFT_STORAGE_H
@@ -21,14 +24,21 @@ struct raft_storage {
 	struct wal_recovery rec;
 	struct raft_snapshot snap;
 	const struct storage_fault *fault;
+	const struct fs *fs;
+	char error[400];	/* why open refused to start, for the operator */
 };
 
 /*
  * First start of a new cluster member: record the initial configuration as
  * a snapshot at index 0. -EEXIST if the directory already holds state.
  */
-int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf);
-/* Fills boot (valid until raft_storage_close); creates dir if needed. */
+int raft_storage_bootstrap(const char *dir, const struct raft_conf *conf,
+			   const struct wal_options *opt);
+/*
+ * Fills boot (valid until raft_storage_close); creates dir if needed.
+ * -EBADMSG when the state on disk is corrupt: st->error names the file and
+ * offset, and the node must not start.
+ */
 int raft_storage_open(struct raft_storage *st, const char *dir, const struct wal_options *opt,
 		      struct raft_boot *boot);
 int raft_storage_save(struct raft_storage *st, const struct raft_ready *rd);

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <liburing.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "raft/crc32c.h"
@@ -29,6 +27,7 @@ struct segment {
 };
 
 struct wal {
+	const struct fs *fs;
 	int dirfd;
 	int fd;			/* the active (last) segment */
 	uint64_t size;
@@ -37,6 +36,7 @@ struct wal {
 	struct wal_options opt;
 	struct io_uring ring;
 	bool uring;
+	bool unsynced;		/* the active segment has writes not yet synced */
 	int failed;
 	struct raft_hard_state hs;
 	uint64_t start_index;
@@ -108,9 +108,15 @@ static uint8_t *record_begin(struct wal *w, uint8_t type, size_t payload)
 	return p;
 }
 
+/* Covers the length too: a damaged length must not pass for a short record. */
+static uint32_t record_crc(const uint8_t *rec, uint32_t len)
+{
+	return crc32c(crc32c(0, rec, 4), rec + 8, 1 + len);
+}
+
 static void record_seal(uint8_t *rec)
 {
-	put32(rec + 4, crc32c(0, rec + 8, 1 + get32(rec)));
+	put32(rec + 4, record_crc(rec, get32(rec)));
 }
 
 static int encode_entry(struct wal *w, const struct raft_entry *e)
@@ -163,26 +169,7 @@ static int fsync_dir(struct wal *w)
 
 	if (err)
 		return err;
-	return fsync(w->dirfd) ? -errno : 0;
-}
-
-static int pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENOSPC;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
+	return w->fs->ops->sync(w->fs->ctx, w->dirfd);
 }
 
 /*
@@ -199,15 +186,14 @@ static int write_batch(struct wal *w, bool sync)
 	if (err)
 		return err;
 	if (!w->uring) {
-		err = pwrite_all(w->fd, w->buf, w->len, w->size);
+		err = fs_write_all(w->fs, w->fd, w->buf, w->len, w->size);
 		if (err)
 			return err;
 		if (sync) {
 			err = storage_fault_check(w->opt.fault, STORAGE_SYNC);
 			if (err)
 				return err;
-			if (fdatasync(w->fd))
-				return -errno;
+			return w->fs->ops->sync(w->fs->ctx, w->fd);
 		}
 		return 0;
 	}
@@ -239,8 +225,8 @@ static int write_batch(struct wal *w, bool sync)
 		return write_res;
 	if ((size_t)write_res < w->len) {
 		/* Short write: finish it by hand; the linked sync was cancelled. */
-		err = pwrite_all(w->fd, w->buf + write_res, w->len - write_res,
-				 w->size + write_res);
+		err = fs_write_all(w->fs, w->fd, w->buf + write_res, w->len - write_res,
+				   w->size + write_res);
 		if (err)
 			return err;
 		sync_res = sync && fdatasync(w->fd) ? -errno : 0;
@@ -272,17 +258,17 @@ static int segment_create(struct wal *w, uint64_t seq)
 		return -ENOMEM;
 	w->segs = segs;
 	segment_name(name, sizeof(name), seq);
-	fd = openat(w->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE | FS_CREATE | FS_EXCL);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = fsync_dir(w);
 	if (err) {
-		close(fd);
-		unlinkat(w->dirfd, name, 0);
+		w->fs->ops->close(w->fs->ctx, fd);
+		w->fs->ops->unlink(w->fs->ctx, w->dirfd, name);
 		return err;
 	}
 	if (w->fd >= 0)
-		close(w->fd);
+		w->fs->ops->close(w->fs->ctx, w->fd);
 	w->fd = fd;
 	w->size = 0;
 	w->segs[w->n_segs].seq = seq;
@@ -292,8 +278,48 @@ static int segment_create(struct wal *w, uint64_t seq)
 }
 
 /*
+ * Puts the hard state and log start in front of the batch in w->buf: every
+ * segment begins with them, so that deleting older segments loses neither.
+ */
+static int prepend_header(struct wal *w)
+{
+	size_t body = w->len;
+	uint8_t *saved = malloc(body ? body : 1);
+	int err;
+
+	if (!saved)
+		return -ENOMEM;
+	memcpy(saved, w->buf, body);
+	w->len = 0;
+	err = encode_hs(w, &w->hs) ?: encode_start(w, w->start_index, w->start_term, false);
+	if (!err)
+		err = buf_reserve(w, body);
+	if (!err) {
+		memcpy(w->buf + w->len, saved, body);
+		w->len += body;
+	}
+	free(saved);
+	return err;
+}
+
+static int sync_active(struct wal *w)
+{
+	int err = storage_fault_check(w->opt.fault, STORAGE_SYNC);
+
+	if (err)
+		return err;
+	return w->fs->ops->sync(w->fs->ctx, w->fd);
+}
+
+/*
  * Writes w->buf as one batch, rolling to a new segment first if the active
- * one is full; a new segment begins with the hard state and log start.
+ * one is full. A segment that holds nothing yet gets the header first: a
+ * new one, and also one whose first write was lost in a crash (or failed)
+ * and that recovery found empty.
+ *
+ * A full segment is synced before the next one is created: only the last
+ * segment may ever end in a torn write, which is how recovery tells a
+ * crash from corruption.
  */
 static int flush(struct wal *w, bool sync, uint64_t last_index)
 {
@@ -302,27 +328,16 @@ static int flush(struct wal *w, bool sync, uint64_t last_index)
 	if (w->failed)
 		return -EIO;
 	if (w->size >= w->opt.segment_bytes) {
-		size_t body = w->len;
-		uint8_t *saved = malloc(body ? body : 1);
-
-		if (!saved)
-			return -ENOMEM;
-		memcpy(saved, w->buf, body);
-		err = segment_create(w, w->segs[w->n_segs - 1].seq + 1);
+		err = w->unsynced ? sync_active(w) : 0;
+		if (!err)
+			err = segment_create(w, w->segs[w->n_segs - 1].seq + 1);
 		if (err) {
-			free(saved);
 			w->failed = err;
 			return err;
 		}
-		w->len = 0;
-		err = encode_hs(w, &w->hs) ?: encode_start(w, w->start_index, w->start_term, false);
-		if (!err)
-			err = buf_reserve(w, body);
-		if (!err) {
-			memcpy(w->buf + w->len, saved, body);
-			w->len += body;
-		}
-		free(saved);
+	}
+	if (!w->size) {
+		err = prepend_header(w);
 		if (err)
 			return err;
 	}
@@ -333,6 +348,7 @@ static int flush(struct wal *w, bool sync, uint64_t last_index)
 	}
 	w->size += w->len;
 	w->len = 0;
+	w->unsynced = !sync;	/* a sync covers every earlier write too */
 	if (last_index > w->segs[w->n_segs - 1].last_index)
 		w->segs[w->n_segs - 1].last_index = last_index;
 	return 0;
@@ -420,24 +436,52 @@ static int replay_start(struct replay *rp, const uint8_t *p, uint32_t len)
 	return 0;
 }
 
+/* Whether a whole record with a matching checksum starts at off. */
+static bool record_intact(const uint8_t *buf, size_t size, size_t off, uint32_t *len)
+{
+	const uint8_t *r = buf + off;
+
+	if (size - off < REC_HEADER)
+		return false;
+	*len = get32(r);
+	return *len <= REC_MAX_PAYLOAD && *len <= size - off - REC_HEADER &&
+	       get32(r + 4) == record_crc(r, *len);
+}
+
 /*
- * Returns the length of the valid prefix of buf, or a negative errno for
- * records that are intact but make no sense (a bug or tampering).
+ * A write torn by a crash leaves nothing intact after it. Where an intact
+ * record starts after the damage, the damage is corruption.
  */
-static ssize_t replay_segment(struct replay *rp, const uint8_t *buf, size_t size,
-			      uint64_t *last_index)
+static bool intact_record_after(const uint8_t *buf, size_t size, size_t off, size_t *found)
+{
+	uint32_t len;
+
+	for (off++; size - off >= REC_HEADER; off++) {
+		if (buf[off + 8] < REC_ENTRY || buf[off + 8] > REC_START)
+			continue;
+		if (record_intact(buf, size, off, &len)) {
+			*found = off;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Replays the intact records of one segment; *end is where they stop (the
+ * segment's size when all are). -EBADMSG for an intact record that makes
+ * no sense (a bug or tampering), at *end.
+ */
+static int replay_segment(struct replay *rp, const uint8_t *buf, size_t size, size_t *end,
+			  uint64_t *last_index)
 {
 	size_t off = 0;
+	uint32_t len;
 	int err;
 
-	while (size - off >= REC_HEADER) {
+	while (off < size && record_intact(buf, size, off, &len)) {
 		const uint8_t *r = buf + off;
-		uint32_t len = get32(r);
 
-		if (len > REC_MAX_PAYLOAD || len > size - off - REC_HEADER)
-			break;
-		if (get32(r + 4) != crc32c(0, r + 8, 1 + len))
-			break;
 		switch (r[8]) {
 		case REC_ENTRY:
 			err = replay_entry(rp, r + REC_HEADER, len);
@@ -458,46 +502,13 @@ static ssize_t replay_segment(struct replay *rp, const uint8_t *buf, size_t size
 		default:
 			err = -EBADMSG;
 		}
-		if (err)
-			return err;
-		off += REC_HEADER + len;
-	}
-	return off;
-}
-
-static int read_file(int dirfd, const char *name, uint8_t **out, size_t *size)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, st.st_size - got, got);
-
-		if (n <= 0) {
-			int err = n < 0 ? -errno : -EIO;
-
-			free(buf);
-			close(fd);
+		if (err) {
+			*end = off;
 			return err;
 		}
-		got += n;
+		off += REC_HEADER + len;
 	}
-	close(fd);
-	*out = buf;
-	*size = got;
+	*end = off;
 	return 0;
 }
 
@@ -508,43 +519,71 @@ static int cmp_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int add_segment(void *arg, const char *name)
+{
+	struct wal *w = arg;
+	struct segment *segs;
+	uint64_t seq;
+	char tail[8];
+
+	if (strlen(name) != 20 || sscanf(name, "%16" SCNx64 "%7s", &seq, tail) != 2 ||
+	    strcmp(tail, ".wal"))
+		return 0;
+	segs = realloc(w->segs, (w->n_segs + 1) * sizeof(*segs));
+	if (!segs)
+		return -ENOMEM;
+	w->segs = segs;
+	w->segs[w->n_segs].seq = seq;
+	w->segs[w->n_segs].last_index = 0;
+	w->n_segs++;
+	return 0;
+}
+
 static int list_segments(struct wal *w)
 {
-	int fd = dup(w->dirfd);
-	DIR *d;
-	struct dirent *de;
+	int err = w->fs->ops->list(w->fs->ctx, w->dirfd, add_segment, w);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		struct segment *segs;
-		uint64_t seq;
-		char tail[8];
-
-		if (strlen(de->d_name) != 20 ||
-		    sscanf(de->d_name, "%16" SCNx64 "%7s", &seq, tail) != 2 || strcmp(tail, ".wal"))
-			continue;
-		segs = realloc(w->segs, (w->n_segs + 1) * sizeof(*segs));
-		if (!segs) {
-			closedir(d);
-			return -ENOMEM;
-		}
-		w->segs = segs;
-		w->segs[w->n_segs].seq = seq;
-		w->segs[w->n_segs].last_index = 0;
-		w->n_segs++;
-	}
-	closedir(d);
+	if (err)
+		return err;
 	qsort(w->segs, w->n_segs, sizeof(*w->segs), cmp_seq);
 	return 0;
 }
 
-static int recover(struct wal *w, struct wal_recovery *rec)
+static int refuse(struct wal_recovery *rec, const char *dir, const char *name, size_t off,
+		  const char *fmt, ...)
+{
+	size_t n = snprintf(rec->error, sizeof(rec->error), "%s/%s: offset %zu: ", dir, name, off);
+	va_list ap;
+
+	if (n < sizeof(rec->error)) {
+		va_start(ap, fmt);
+		vsnprintf(rec->error + n, sizeof(rec->error) - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+/* Cuts a torn write off the end of the last segment. */
+static int cut_torn_tail(struct wal *w, const char *name, size_t valid)
+{
+	int fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE), err;
+
+	if (fd < 0)
+		return fd;
+	err = w->fs->ops->truncate(w->fs->ctx, fd, valid) ?:
+	      w->fs->ops->sync(w->fs->ctx, fd);
+	w->fs->ops->close(w->fs->ctx, fd);
+	return err;
+}
+
+/*
+ * Replays every segment. Damage is a torn write only at the very end of the
+ * last segment: earlier segments were synced before a newer one was made,
+ * and a torn write leaves nothing intact after it. Anything else is
+ * corruption and recovery refuses, naming the file and offset, without
+ * touching the file.
+ */
+static int recover(struct wal *w, const char *dir, struct wal_recovery *rec)
 {
 	struct replay rp = { .rec = rec };
 	size_t i;
@@ -554,35 +593,41 @@ static int recover(struct wal *w, struct wal_recovery *rec)
 	if (err)
 		return err;
 	for (i = 0; i < w->n_segs; i++) {
-		char name[32];
+		bool last = i == w->n_segs - 1;
+		size_t size = 0, end, next;
 		uint8_t *buf = NULL;
-		size_t size = 0;
-		ssize_t valid;
+		char name[32];
 
 		segment_name(name, sizeof(name), w->segs[i].seq);
-		err = read_file(w->dirfd, name, &buf, &size);
+		err = fs_read_file(w->fs, w->dirfd, name, &buf, &size);
 		if (err)
 			return err;
-		valid = replay_segment(&rp, buf, size, &w->segs[i].last_index);
+		err = replay_segment(&rp, buf, size, &end, &w->segs[i].last_index);
+		if (err == -EBADMSG)
+			err = refuse(rec, dir, name, end, "intact record that makes no sense");
+		else if (!err && end < size && !last)
+			err = refuse(rec, dir, name, end,
+				     "damaged record in a segment that is not the last: corruption");
+		else if (!err && end < size && intact_record_after(buf, size, end, &next))
+			err = refuse(rec, dir, name, end,
+				     "damaged record followed by an intact one at offset %zu: corruption",
+				     next);
 		free(buf);
-		if (valid < 0)
-			return valid;
-		if ((size_t)valid == size)
+		if (err)
+			return err;
+		if (end == size)
 			continue;
-		/* Damage is only a torn tail if nothing was written after it. */
-		if (i != w->n_segs - 1)
-			return -EBADMSG;
-		rec->truncated_bytes = size - valid;
-		w->fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC);
-		if (w->fd < 0)
-			return -errno;
-		if (ftruncate(w->fd, valid) || fdatasync(w->fd))
-			return -errno;
-		close(w->fd);
-		w->fd = -1;
+		rec->truncated_bytes = size - end;
+		err = cut_torn_tail(w, name, end);
+		if (err)
+			return err;
 	}
-	if (rec->n_entries && rec->entries[0].index != rec->start_index + 1)
-		return -EBADMSG;	/* a hole: segments are missing */
+	if (rec->n_entries && rec->entries[0].index != rec->start_index + 1) {
+		snprintf(rec->error, sizeof(rec->error),
+			 "%s: entries start at %" PRIu64 ", the log after %" PRIu64
+			 ": segments are missing", dir, rec->entries[0].index, rec->start_index);
+		return -EBADMSG;
+	}
 	rec->segments = w->n_segs;
 	w->hs = rec->hs;
 	w->start_index = rec->start_index;
@@ -601,7 +646,7 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 	     struct wal_recovery *rec)
 {
 	struct wal *w = calloc(1, sizeof(*w));
-	char name[32];
+	char name[32], why[sizeof(rec->error)];
 	int err;
 
 	memset(rec, 0, sizeof(*rec));
@@ -612,45 +657,51 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 		w->opt = *opt;
 	if (!w->opt.segment_bytes)
 		w->opt.segment_bytes = SEGMENT_DEFAULT;
+	w->fs = fs_or_posix(w->opt.fs);
 	w->dirfd = -1;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		err = -errno;
+	err = w->fs->ops->mkdir(w->fs->ctx, dir);
+	if (err && err != -EEXIST)
 		goto fail;
-	}
-	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->dirfd = w->fs->ops->open_dir(w->fs->ctx, dir);
 	if (w->dirfd < 0) {
-		err = -errno;
+		err = w->dirfd;
 		goto fail;
 	}
-	err = recover(w, rec);
+	/* Segments created or deleted by a run whose directory sync failed. */
+	err = recover(w, dir, rec) ?: fsync_dir(w);
 	if (err)
 		goto fail;
-	if (!w->opt.no_uring && io_uring_queue_init(8, &w->ring, 0) == 0)
+	/* io_uring reaches the kernel's file systems only. */
+	if (w->fs == &fs_posix && !w->opt.no_uring && io_uring_queue_init(8, &w->ring, 0) == 0)
 		w->uring = true;
 	if (!w->n_segs) {
 		err = segment_create(w, 1);
 		if (!err)
-			err = encode_hs(w, &w->hs) ?: encode_start(w, 0, 0, false);
-		if (!err)
-			err = flush(w, true, 0);
+			err = flush(w, true, 0);	/* the header alone */
 		if (err)
 			goto fail;
 		rec->segments = 1;
 	} else {
-		struct stat st;
-
 		segment_name(name, sizeof(name), w->segs[w->n_segs - 1].seq);
-		w->fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC);
-		if (w->fd < 0 || fstat(w->fd, &st)) {
-			err = -errno;
+		w->fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE);
+		err = w->fd < 0 ? w->fd : w->fs->ops->size(w->fs->ctx, w->fd, &w->size);
+		if (err)
 			goto fail;
-		}
-		w->size = st.st_size;
+		/*
+		 * What the last run wrote may still be only in the page cache
+		 * (it crashed before its sync): make it durable before the
+		 * core is told it is.
+		 */
+		err = sync_active(w);
+		if (err)
+			goto fail;
 	}
 	*out = w;
 	return 0;
 fail:
+	memcpy(why, rec->error, sizeof(why));
 	wal_recovery_free(rec);
+	memcpy(rec->error, why, sizeof(why));
 	wal_close(w);
 	return err;
 }
@@ -711,8 +762,9 @@ int wal_compact(struct wal *w, uint64_t index)
 		del++;
 	for (i = 0; i < del; i++) {
 		segment_name(name, sizeof(name), w->segs[i].seq);
-		if (unlinkat(w->dirfd, name, 0) && errno != ENOENT)
-			return -errno;
+		err = w->fs->ops->unlink(w->fs->ctx, w->dirfd, name);
+		if (err && err != -ENOENT)
+			return err;
 	}
 	memmove(w->segs, w->segs + del, (w->n_segs - del) * sizeof(*w->segs));
 	w->n_segs -= del;
@@ -736,9 +788,9 @@ void wal_close(struct wal *w)
 	if (w->uring)
 		io_uring_queue_exit(&w->ring);
 	if (w->fd >= 0)
-		close(w->fd);
+		w->fs->ops->close(w->fs->ctx, w->fd);
 	if (w->dirfd >= 0)
-		close(w->dirfd);
+		w->fs->ops->close(w->fs->ctx, w->dirfd);
 	free(w->segs);
 	free(w->buf);
 	free(w);

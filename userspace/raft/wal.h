@@ -3,14 +3,16 @@
  * The write-ahead log: Raft entries, hard state and log-start markers as
  * CRC32C-protected records in segment files named by sequence number.
  *
- *   record   u32 payload length | u32 crc32c(type, payload) | u8 type | payload
+ *   record   u32 payload length | u32 crc32c(length, type, payload) | u8 type | payload
  *
  * A batch (one ready's worth) is one write and one fdatasync: group commit,
  * submitted through io_uring as a linked write + fsync pair. Every segment
  * starts with the current hard state and log start so that older segments
- * can be deleted after compaction. Recovery replays all segments; a torn or
- * corrupt record at the end of the last segment is cut off (the batch it
- * belonged to was never acknowledged); damage anywhere else is reported.
+ * can be deleted after compaction, and is synced before the next one is
+ * created. Recovery replays all segments; a damaged record at the end of
+ * the last segment with nothing intact after it is a torn write and is cut
+ * off (the batch it belonged to was never acknowledged); any other damage
+ * is corruption: -EBADMSG, and wal_recovery.error names file and offset.
  *
  * After a failed write or sync the WAL refuses all further work (-EIO):
  * what reached the disk is unknown until it is reopened and recovered.
@@ -22,12 +24,14 @@
 #include <stddef.h>
 
 #include "raft/fault.h"
+#include "raft/fs.h"
 #include "raft/raft.h"
 
 struct wal_options {
 	size_t segment_bytes;		/* roll over past this size */
 	bool no_uring;			/* plain pwrite + fdatasync */
 	const struct storage_fault *fault;
+	const struct fs *fs;		/* NULL: the kernel's (fs_posix) */
 };
 
 struct wal_recovery {
@@ -38,6 +42,7 @@ struct wal_recovery {
 	size_t n_entries;
 	uint64_t truncated_bytes;	/* torn tail cut off, if any */
 	unsigned int segments;
+	char error[320];		/* why recovery refused, for the operator */
 };
 
 struct wal;
