@@ -173,6 +173,11 @@ static struct klb_backend *klb_backend_for(struct klb_net *kn,
 	flow = klb_flow_create(kn, &p->tuple, slot->backend,
 			       klb_flow_initial_state(p->tuple.proto,
 						      p->tcp_flags), nat);
+	if (IS_ERR(flow) && nat) {
+		/* Its replies could not be translated back without an entry. */
+		klb_stats_inc(svc->stats, KLB_STATS_A_DROP_TABLE_FULL);
+		return NULL;
+	}
 	if (IS_ERR(flow)) {
 		/* No entry: every packet of the flow must pick the same. */
 		slot = klb_sched_pick(svc, snap, &p->tuple, true);

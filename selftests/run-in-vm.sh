@@ -46,7 +46,9 @@ fi
 loaded=0
 if [ ! -e "$module" ]; then
 	result "not ok" "load klb.ko # kmod/klb.ko not built"
-elif out=$(insmod "$module" 2>&1); then
+elif out=$(for dep in $(modinfo -F depends "$module" | tr , ' '); do
+		modprobe "$dep" || exit 1
+	done 2>&1 && insmod "$module" 2>&1); then
 	loaded=1
 	result ok "load klb.ko"
 else

@@ -456,13 +456,14 @@ enum klb_stats_attr {
 	KLB_STATS_A_BYTES_OUT,
 	KLB_STATS_A_FLOWS_NEW,		/* flows scheduled */
 	KLB_STATS_A_FLOWS_ACTIVE,	/* flows in the flow table now */
-	KLB_STATS_A_FLOWS_STATELESS,	/* forwarded without an entry: table full */
+	KLB_STATS_A_FLOWS_STATELESS,	/* tunnel: no entry, table full */
 	KLB_STATS_A_FLOWS_RESTEERED,	/* moved off a down or removed backend */
 	KLB_STATS_A_DROP_NO_BACKEND,	/* no backend takes new flows */
 	KLB_STATS_A_DROP_DOWN,		/* flow of a down backend, policy drop */
 	KLB_STATS_A_DROP_MTU,		/* tunnel: too big, ICMP sent back */
 	KLB_STATS_A_DROP_NO_ROUTE,	/* no route to the backend */
 	KLB_STATS_A_DROP_ERROR,		/* out of memory, malformed packet */
+	KLB_STATS_A_DROP_TABLE_FULL,	/* NAT: no entry for the replies */
 
 	__KLB_STATS_A_MAX
 };

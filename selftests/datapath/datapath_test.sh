@@ -1,0 +1,251 @@
+#!/bin/sh
+# The packet path, end to end, in the test guest with klb.ko loaded: real
+# TCP and UDP through a gateway to three backends (topology.sh), IPv4 and
+# IPv6, NAT and tunnel, every scheduler; distribution, weights, stickiness
+# of established connections while the backend set changes, drain and
+# down, the flow table's limit, a stateful firewall with conntrack.
+# Prints TAP.
+# The braces make the shell read the whole script before running any of it.
+{
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. selftests/datapath/topology.sh
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n $1"
+	failed=1
+}
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+TMPDIR_T=$(mktemp -d)
+trap 'topology_down; rm -rf "$TMPDIR_T"' EXIT
+if ! topology_up || ! topology_tunnel_backends || ! backends_serve; then
+	not_ok "topology and backends come up"
+	echo "1..$n"
+	exit 1
+fi
+
+# vip PROTO FAMILY: the service address as klbctl and klb-loadgen write it.
+vip() {
+	if [ "$1" = 6 ]; then echo "[$VIP6]:80"; else echo "$VIP4:80"; fi
+}
+backend() {
+	if [ "$2" = 6 ]; then echo "[$(be6 "$1")]:80"; else echo "$(be4 "$1"):80"; fi
+}
+
+# service PROTO FAMILY ARGS...: a service with backends b1..b3.
+service() {
+	proto=$1
+	fam=$2
+	shift 2
+	klbctl service add "$proto" "$(vip "$fam")" "$@" &&
+	for i in 1 2 3; do
+		klbctl backend add "$proto" "$(vip "$fam")" "$(backend "$i" "$fam")" ||
+			return 1
+	done
+}
+
+# hold FILE ARGS...: long-lived klb-loadgen flows in the background ($hold
+# its pid), returning once the first progress line says they are open.
+hold() {
+	file=$1
+	shift
+	cli "$LOADGEN" -j -p 1s "$@" >"$file" 2>&1 &
+	hold=$!
+	deadline=$(($(date +%s) + 20))
+	until grep -q progress "$file"; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# load ARGS...: klb-loadgen from the client, its JSON summary in $out.
+out=
+load() {
+	out=$(cli "$LOADGEN" -j "$@" 2>&1 | tail -n 1)
+}
+
+# field EXPR: a value of the last summary, by a Python expression on s.
+field() {
+	printf '%s' "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); print($1)"
+}
+
+# share B: backend B's share of the replies in the last summary.
+share() {
+	field "s['backends'].get('$1', {}).get('share', 0)"
+}
+
+# within X LOW HIGH
+within() {
+	python3 -c "import sys; sys.exit(not ($2 <= $1 <= $3))"
+}
+
+all_answered() {
+	[ "$(field "s['errors']['total']")" = 0 ] &&
+		[ "$(field "s['successes']")" = "$1" ]
+}
+
+reset_services() {
+	klbctl flush
+}
+
+# Delivery: every method, family and protocol reaches all three backends.
+for fwd in nat tunnel; do
+	for fam in 4 6; do
+		for proto in tcp udp; do
+			name="$fwd $proto IPv$fam: 300 flows answered by b1, b2 and b3"
+			reset_services
+			service "$proto" "$fam" fwd "$fwd" || { not_ok "$name"; continue; }
+			load "--$proto" -n 300 -c 8 -t 2s "$(vip "$fam")"
+			if all_answered 300 && [ "$(share b1)" != 0 ] &&
+			   [ "$(share b2)" != 0 ] && [ "$(share b3)" != 0 ]; then
+				ok "$name"
+			else
+				echo "# $out"
+				not_ok "$name"
+			fi
+		done
+	done
+done
+
+# Distribution: three equal backends share 3000 flows evenly.
+reset_services
+service tcp 4 sched maglev
+load --tcp -n 3000 -c 16 -t 2s "$(vip 4)"
+check "maglev: 3000 flows, all answered" all_answered 3000
+for b in b1 b2 b3; do
+	check "maglev: $b serves 33% +- 5% ($(share $b))" within "$(share $b)" 0.283 0.383
+done
+
+# Weights: wrr honours 1:2:3, maglev too (the table is built by weight).
+for sched in wrr maglev; do
+	reset_services
+	service tcp 4 sched "$sched"
+	for i in 1 2 3; do
+		klbctl backend set tcp "$(vip 4)" "$(backend "$i" 4)" weight "$i"
+	done
+	load --tcp -n 1200 -c 16 -t 2s "$(vip 4)"
+	check "$sched weights 1:2:3: all answered" all_answered 1200
+	i=1
+	for want in 0.1667 0.3333 0.5; do
+		check "$sched weight $i: share $(share b$i) near $want" \
+			within "$(share b$i)" "$want - 0.05" "$want + 0.05"
+		i=$((i + 1))
+	done
+done
+
+# rr, wlc and maglev-bounded spread flows over every backend.
+for sched in rr wlc maglev-bounded; do
+	reset_services
+	service tcp 4 sched "$sched"
+	load --tcp -n 600 -c 16 -t 2s "$(vip 4)"
+	check "$sched: 600 flows answered" all_answered 600
+	for b in b1 b2 b3; do
+		check "$sched: $b serves 33% +- 10% ($(share $b))" within "$(share $b)" 0.233 0.433
+	done
+done
+
+# Stickiness: long-lived connections stay on their backend while another
+# backend is added, backends are reweighted and the table is replaced.
+reset_services
+klbctl service add tcp "$(vip 4)" sched maglev
+klbctl backend add tcp "$(vip 4)" "$(backend 1 4)"
+klbctl backend add tcp "$(vip 4)" "$(backend 2 4)"
+hold "$TMPDIR_T/hold" -l 40 -i 200ms -d 8s -t 2s "$(vip 4)"
+klbctl backend add tcp "$(vip 4)" "$(backend 3 4)"
+klbctl backend set tcp "$(vip 4)" "$(backend 1 4)" weight 3
+klbctl backend set tcp "$(vip 4)" "$(backend 2 4)" weight 2
+klbctl backend set tcp "$(vip 4)" "$(backend 3 4)" weight 4
+wait "$hold"
+out=$(tail -n 1 "$TMPDIR_T/hold")
+check "long-lived: 40 connections kept their backend through adds and reweights (lost $(field "s['connections']['lost']"))" \
+	[ "$(field "s['connections']['lost']")" = 0 ] 
+check "long-lived: no request failed" [ "$(field "s['errors']['total']")" = 0 ]
+
+# Drain: no new flows for b1, its established connections go on.
+reset_services
+service tcp 4 sched maglev
+hold "$TMPDIR_T/hold" -l 30 -i 200ms -d 6s -t 2s "$(vip 4)"
+klbctl backend set tcp "$(vip 4)" "$(backend 1 4)" state drain
+load --tcp -n 300 -c 8 -t 2s "$(vip 4)"
+check "drain: new flows all answered" all_answered 300
+check "drain: b1 gets no new flow ($(share b1))" [ "$(share b1)" = 0 ]
+wait "$hold"
+out=$(tail -n 1 "$TMPDIR_T/hold")
+check "drain: established connections on b1 go on (lost $(field "s['connections']['lost']"))" \
+	[ "$(field "s['connections']['lost']")" = 0 ]
+
+# Down, re-steer: UDP flows of a down backend move on without a loss.
+reset_services
+service udp 4 sched maglev
+hold "$TMPDIR_T/hold" --udp -l 30 -i 200ms -d 6s -t 1s "$(vip 4)"
+klbctl backend set udp "$(vip 4)" "$(backend 1 4)" state down
+klbctl backend del udp "$(vip 4)" "$(backend 2 4)"
+wait "$hold"
+out=$(tail -n 1 "$TMPDIR_T/hold")
+check "down and removed: UDP flows re-steered, at most one timeout per flow ($(field "s['errors']['total']"))" \
+	within "$(field "s['errors']['total']")" 0 30
+load --udp -n 200 -c 8 -t 1s "$(vip 4)"
+check "down and removed: new UDP flows all reach b3 ($(share b3))" \
+	[ "$(share b3)" = 1.0 ]
+
+# Down, drop policy: a down backend's flows are dropped.
+reset_services
+service udp 4 sched maglev down-policy drop
+klbctl backend set udp "$(vip 4)" "$(backend 1 4)" state down
+load --udp -n 200 -c 8 -t 1s "$(vip 4)"
+check "down-policy drop: new flows avoid the down backend" all_answered 200
+
+# The flow table's limit. Tunnel flows past it still go, without an
+# entry; NAT flows cannot (their replies need one) and are refused, while
+# the connections that have an entry go on.
+reset_services
+echo 20 >/sys/module/klb/parameters/max_flows
+service tcp 4 sched rr fwd tunnel
+load --tcp -n 200 -c 8 -t 2s "$(vip 4)"
+check "flow table full: 200 tunnel flows answered past a limit of 20" all_answered 200
+reset_services
+service tcp 4 sched maglev
+hold "$TMPDIR_T/hold" -l 20 -i 200ms -d 4s -t 2s "$(vip 4)"
+load --tcp -n 20 -c 4 -t 500ms "$(vip 4)"
+check "flow table full: new NAT flows refused ($(field "s['errors']['total']") of 20)" \
+	[ "$(field "s['errors']['total']")" = 20 ]
+wait "$hold"
+out=$(tail -n 1 "$TMPDIR_T/hold")
+check "flow table full: the 20 NAT connections with entries go on (lost $(field "s['connections']['lost']"))" \
+	[ "$(field "s['connections']['lost']")" = 0 ]
+echo 1000000 >/sys/module/klb/parameters/max_flows
+
+# A stateful firewall with conntrack on the gateway: klb's flows pass.
+reset_services
+gwx nft -f - <<EOF
+table inet filter {
+	chain forward {
+		type filter hook forward priority 0; policy drop;
+		ct state established,related accept
+		ct state new iifname "gw-cli" accept
+	}
+}
+EOF
+for fam in 4 6; do
+	reset_services
+	service tcp "$fam" sched maglev
+	load --tcp -n 200 -c 8 -t 2s "$(vip "$fam")"
+	check "conntrack + stateful firewall: NAT TCP IPv$fam answered" all_answered 200
+done
+gwx nft flush ruleset
+
+echo "1..$n"
+exit $failed
+}
