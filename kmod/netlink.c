@@ -1410,7 +1410,6 @@ static struct genl_family klb_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = klb_ops,
 	.n_ops = ARRAY_SIZE(klb_ops),
-	.resv_start_op = KLB_CMD_TXN_ABORT + 1,
 	.mcgrps = klb_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(klb_mcgrps),
 };

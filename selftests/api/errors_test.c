@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <linux/genetlink.h>
+
 #include "kselftest_harness.h"
 #include "api_test.h"
 
@@ -337,6 +339,54 @@ static void svc_set_size_not_prime(struct api_req *req, struct api_nl *nl,
 	nest = api_put_service_open(req->nlh, &k);
 	mnl_attr_put_u32(req->nlh, KLB_SVC_A_TABLE_SIZE, 9);
 	mnl_attr_nest_end(req->nlh, nest);
+}
+
+/*
+ * The genetlink header checks of the core (the family leaves resv_start_op at 0): a
+ * reserved field that is not zero, and netlink flags that mean nothing for
+ * a generic netlink request, are refused before klb parses anything.
+ */
+static void svc_new_valid(struct api_req *req, struct api_nl *nl)
+{
+	struct api_key k;
+
+	api_key_v4(&k, IPPROTO_TCP, API_VIP(50), 80);
+	api_req_start(req, nl, KLB_CMD_SERVICE_NEW, 0);
+	api_put_service(req->nlh, &k);
+}
+
+static void hdr_reserved(struct api_req *req, struct api_nl *nl,
+			 const struct err_ctx *c)
+{
+	struct genlmsghdr *genl;
+
+	svc_new_valid(req, nl);
+	genl = mnl_nlmsg_get_payload(req->nlh);
+	genl->reserved = 1;
+}
+
+static void hdr_flag_excl(struct api_req *req, struct api_nl *nl,
+			  const struct err_ctx *c)
+{
+	svc_new_valid(req, nl);
+	req->nlh->nlmsg_flags |= NLM_F_EXCL;
+}
+
+static void hdr_dump_reserved(struct api_req *req, struct api_nl *nl,
+			      const struct err_ctx *c)
+{
+	struct genlmsghdr *genl;
+
+	api_req_start(req, nl, KLB_CMD_SERVICE_GET, NLM_F_DUMP);
+	genl = mnl_nlmsg_get_payload(req->nlh);
+	genl->reserved = 0x8000;
+}
+
+static void hdr_dump_root_only(struct api_req *req, struct api_nl *nl,
+			       const struct err_ctx *c)
+{
+	/* Half of NLM_F_DUMP: not a dump, and not a flag a request may carry. */
+	api_req_start(req, nl, KLB_CMD_SERVICE_GET, NLM_F_ROOT);
 }
 
 /* A backend request on @key whose backend nest @body writes. */
@@ -698,6 +748,10 @@ FIXTURE_VARIANT_ADD(reject, name_) { \
 	.cmd = cmd_, .flags = flags_, .key = key_, .expect = errno_ \
 }
 
+CASE(hdr_reserved, EINVAL);
+CASE(hdr_flag_excl, EINVAL);
+CASE(hdr_dump_reserved, EINVAL);
+CASE(hdr_dump_root_only, EINVAL);
 BARE(svc_new_no_service, KLB_CMD_SERVICE_NEW, 0, NULL, EINVAL);
 CASE(svc_new_no_proto, EINVAL);
 CASE(svc_new_no_family, EINVAL);

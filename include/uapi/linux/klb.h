@@ -100,6 +100,9 @@
  *                                        more than KLB_TABLE_CHUNK_MAX entries
  *
  * Unknown attributes and trailing garbage are rejected (strict validation).
+ * So is a request whose genetlink header has a non-zero reserved field, or
+ * whose nlmsg_flags hold anything but NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO
+ * and NLM_F_DUMP (EINVAL, checked by the genetlink core for every command).
  * The u64 attributes the kernel sends are aligned with KLB_A_PAD,
  * KLB_SVC_A_PAD and KLB_INFO_A_PAD, which carry nothing; requests must not
  * contain them.
