@@ -2,12 +2,14 @@
 /*
  * klb.ko internals shared between its files.
  *
- * Locking: all writers of a netns serialize on klb_net.lock. The fast path
- * never takes it: it sees a service through its published snapshot, which
- * is immutable and replaced as a whole with RCU. Netlink reads take it only
- * to find a service and read the generation with it; backend and table
- * dumps then hold a reference on one snapshot and read it unlocked across
- * dumpit calls.
+ * Locking: the family has parallel_ops, so the genetlink core serializes
+ * nothing; every netlink handler (doit, dumpit part) and the socket
+ * release notifier take klb_net.lock around what they read or change of
+ * their netns, and events are sent under it so that listeners see them in
+ * write order. The fast path never takes it: it sees a service through its
+ * published snapshot, which is immutable and replaced as a whole with RCU.
+ * Backend and table dumps hold a reference on one snapshot and read it
+ * unlocked across dumpit calls.
  */
 
 #ifndef _KLB_H

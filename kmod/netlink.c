@@ -1407,6 +1407,12 @@ static struct genl_family klb_family __ro_after_init = {
 	.maxattr = KLB_A_MAX,
 	.policy = klb_policy,
 	.netnsok = true,
+	/*
+	 * Handlers serialize on their netns's klb_net.lock only: a long table
+	 * check must not hold genl_mutex, which every other family without
+	 * parallel_ops (and nlctrl's family lookups) needs.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = klb_ops,
 	.n_ops = ARRAY_SIZE(klb_ops),
