@@ -36,6 +36,17 @@ static struct netlink_range_validation klb_backend_id_range = {
 	.max = KLB_BACKEND_ID_MAX,
 };
 
+/*
+ * Every command has its own policy, down to the nests: the core's strict
+ * validation refuses an attribute without an entry ("Unsupported
+ * attribute"), so nothing a command does not use is silently ignored.
+ * The key-only nests repeat the keys' entries of the full ones; the full
+ * ones also split nests the core has already checked against a narrower
+ * policy (every entry of a narrower policy equals the full one's).
+ */
+#define KLB_READ_ONLY "read only: the kernel reports it, requests cannot carry it"
+#define KLB_NOT_STAGED "this command applies at once: it cannot be part of a transaction"
+
 static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
 	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
@@ -47,10 +58,17 @@ static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_BOUND] = NLA_POLICY_RANGE(NLA_U32, 100, 1000),
 	[KLB_SVC_A_SEED] = { .type = NLA_BINARY, .len = KLB_SEED_LEN },
 	[KLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, KLB_SVC_F_ALL),
-	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT },
-	[KLB_SVC_A_BACKENDS] = { .type = NLA_REJECT },
-	[KLB_SVC_A_TABLE_LOADED] = { .type = NLA_REJECT },
-	[KLB_SVC_A_PAD] = { .type = NLA_REJECT },
+	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+	[KLB_SVC_A_BACKENDS] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+	[KLB_SVC_A_TABLE_LOADED] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+	[KLB_SVC_A_PAD] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+};
+
+static const struct nla_policy klb_service_key_policy[KLB_SVC_A_MAX + 1] = {
+	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
+	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
+	[KLB_SVC_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KLB_SVC_A_PORT] = { .type = NLA_BE16 },
 };
 
 static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
@@ -62,6 +80,14 @@ static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
 	[KLB_BE_A_STATE] = NLA_POLICY_MAX(NLA_U8, KLB_BACKEND_STATE_MAX),
 };
 
+/* A backend named, not changed: keys and the id that must agree. */
+static const struct nla_policy klb_backend_key_policy[KLB_BE_A_MAX + 1] = {
+	[KLB_BE_A_ID] = NLA_POLICY_FULL_RANGE(NLA_U16, &klb_backend_id_range),
+	[KLB_BE_A_FAMILY] = { .type = NLA_U16 },
+	[KLB_BE_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KLB_BE_A_PORT] = { .type = NLA_BE16 },
+};
+
 static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
 	[KLB_TBL_A_SIZE] = { .type = NLA_U32 },
 	[KLB_TBL_A_OFFSET] = { .type = NLA_U32 },
@@ -69,15 +95,87 @@ static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
 	[KLB_TBL_A_ENTRIES] = { .type = NLA_BINARY },
 };
 
-static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
+static const struct nla_policy klb_service_new_policy[KLB_A_MAX + 1] = {
 	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_REJECT, .reject_message = KLB_NOT_STAGED },
+};
+
+static const struct nla_policy klb_service_set_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_service_del_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_REJECT, .reject_message = KLB_NOT_STAGED },
+};
+
+/* SERVICE_GET, TABLE_GET, TXN_BEGIN: a service's keys, nothing else. */
+static const struct nla_policy klb_service_key_only_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+};
+
+static const struct nla_policy klb_backend_write_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
 	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_backend_del_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_key_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_backend_get_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_key_policy),
+};
+
+static const struct nla_policy klb_table_set_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
 	[KLB_A_TABLE] = NLA_POLICY_NESTED(klb_table_policy),
 	[KLB_A_GENERATION] = { .type = NLA_U64 },
 	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
 	[KLB_A_TXN] = { .type = NLA_U32 },
-	[KLB_A_INFO] = { .type = NLA_REJECT },
-	[KLB_A_PAD] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy klb_table_del_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+/* FLUSH and GENERATION_SET: netns-wide, applied at once. */
+static const struct nla_policy klb_netns_write_policy[KLB_A_MAX + 1] = {
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_REJECT, .reject_message = KLB_NOT_STAGED },
+};
+
+/* GENERATION_GET and INFO_GET: every attribute is refused, with a message. */
+static const struct nla_policy klb_no_attr_policy[KLB_A_MAX + 1] = {
+};
+
+static const struct nla_policy klb_txn_commit_policy[KLB_A_MAX + 1] = {
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_txn_abort_policy[KLB_A_MAX + 1] = {
+	[KLB_A_TXN] = { .type = NLA_U32 },
 };
 
 /*
@@ -92,23 +190,6 @@ static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
 		GENL_SET_ERR_MSG(__mi, msg);			\
 	__missing;						\
 })
-
-/*
- * Only the commands the contract lists stage into a transaction. Any other
- * write applies at once, so a transaction id on it means the caller
- * believes the change is staged (and guarded by the commit) when it would
- * not be: refuse rather than ignore it.
- */
-static bool klb_txn_refused(struct genl_info *info)
-{
-	struct nlattr *txn_attr = info->attrs[KLB_A_TXN];
-
-	if (!txn_attr)
-		return false;
-	NL_SET_ERR_MSG_ATTR(info->extack, txn_attr,
-			    "this command applies at once: it cannot be part of a transaction");
-	return true;
-}
 
 /* ---- parsing ---------------------------------------------------------- */
 
@@ -550,8 +631,6 @@ static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service_key key;
 	int err;
 
-	if (klb_txn_refused(info))
-		return -EINVAL;
 	err = klb_parse_service(info, tb, &key);
 	if (err)
 		return err;
@@ -596,8 +675,6 @@ static int klb_cmd_service_del(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service *svc;
 	int err;
 
-	if (klb_txn_refused(info))
-		return -EINVAL;
 	err = klb_parse_service(info, tb, &key);
 	if (err)
 		return err;
@@ -681,6 +758,11 @@ static int klb_dump_services(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned long index = cb->args[0];
 	struct klb_service *svc;
 
+	/* The policy is the doit's, which names one service. */
+	if (genl_dumpit_info(cb)->attrs[KLB_A_SERVICE]) {
+		NL_SET_ERR_MSG(cb->extack, "a dump of every service takes no attributes");
+		return -EINVAL;
+	}
 	mutex_lock(&kn->lock);
 	cb->seq = kn->change_seq;
 	xa_for_each_start(&kn->services, index, svc, cb->args[0]) {
@@ -912,6 +994,11 @@ static int klb_dump_snapshot_open(struct netlink_callback *cb, bool need_table)
 		NL_SET_ERR_MSG(cb->extack, "dump needs the service");
 		return -EINVAL;
 	}
+	/* The policy is the doit's, which also names one backend. */
+	if (dinfo->attrs[KLB_A_BACKEND]) {
+		NL_SET_ERR_MSG(cb->extack, "a dump takes the service's keys only");
+		return -EINVAL;
+	}
 	err = nla_parse_nested(tb, KLB_SVC_A_MAX, nest, klb_service_policy,
 			       cb->extack);
 	if (err)
@@ -1087,8 +1174,6 @@ static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	unsigned long index;
 	int err;
 
-	if (klb_txn_refused(info))
-		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
 	if (!err) {
@@ -1175,8 +1260,7 @@ static int klb_cmd_generation_set(struct sk_buff *skb, struct genl_info *info)
 	struct klb_net *kn = klb_net(genl_info_net(info));
 	int err;
 
-	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation") ||
-	    klb_txn_refused(info))
+	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation"))
 		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
@@ -1312,90 +1396,126 @@ static int klb_cmd_txn_abort(struct sk_buff *skb, struct genl_info *info)
 static const struct genl_ops klb_ops[] = {
 	{
 		.cmd = KLB_CMD_SERVICE_NEW,
+		.policy = klb_service_new_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_new,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_SERVICE_SET,
+		.policy = klb_service_set_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_SERVICE_DEL,
+		.policy = klb_service_del_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_SERVICE_GET,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_get,
 		.dumpit = klb_dump_services,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_NEW,
+		.policy = klb_backend_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_new,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_SET,
+		.policy = klb_backend_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_DEL,
+		.policy = klb_backend_del_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_GET,
+		.policy = klb_backend_get_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_get,
 		.dumpit = klb_dump_backends,
 		.done = klb_dump_snapshot_done,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_SET,
+		.policy = klb_table_set_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_table_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_DEL,
+		.policy = klb_table_del_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_table_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_GET,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
 		.dumpit = klb_dump_table,
 		.done = klb_dump_snapshot_done,
 	},
 	{
 		.cmd = KLB_CMD_FLUSH,
+		.policy = klb_netns_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_flush,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_GENERATION_GET,
+		.policy = klb_no_attr_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_generation_get,
 	},
 	{
 		.cmd = KLB_CMD_GENERATION_SET,
+		.policy = klb_netns_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_generation_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_INFO_GET,
+		.policy = klb_no_attr_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_info_get,
 	},
 	{
 		.cmd = KLB_CMD_TXN_BEGIN,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_txn_begin,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TXN_COMMIT,
+		.policy = klb_txn_commit_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_txn_commit,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TXN_ABORT,
+		.policy = klb_txn_abort_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_txn_abort,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
@@ -1404,8 +1524,6 @@ static const struct genl_ops klb_ops[] = {
 static struct genl_family klb_family __ro_after_init = {
 	.name = KLB_GENL_NAME,
 	.version = KLB_GENL_VERSION,
-	.maxattr = KLB_A_MAX,
-	.policy = klb_policy,
 	.netnsok = true,
 	/*
 	 * Handlers serialize on their netns's klb_net.lock only: a long table

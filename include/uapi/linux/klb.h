@@ -100,6 +100,12 @@
  *                                        more than KLB_TABLE_CHUNK_MAX entries
  *
  * Unknown attributes and trailing garbage are rejected (strict validation).
+ * Each command takes exactly the attributes listed for it under Commands
+ * below, plus KLB_A_GENERATION, KLB_A_GENERATION_EXPECT and KLB_A_TXN where
+ * the sections on them say so. Anything else is refused with EINVAL and an
+ * extack naming the attribute, never ignored: at the top level, and inside
+ * a nest that only names an object (a service's keys, a backend's keys and
+ * id), where a setting is refused too.
  * So is a request whose genetlink header has a non-zero reserved field, or
  * whose nlmsg_flags hold anything but NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO
  * and NLM_F_DUMP (EINVAL, checked by the genetlink core for every command).
@@ -127,7 +133,8 @@
  *                        does not use a table (wlc, wrr, rr) drops it too.
  * KLB_CMD_SERVICE_DEL    KLB_A_SERVICE: keys. Deletes its backends and table.
  * KLB_CMD_SERVICE_GET    doit: KLB_A_SERVICE keys, replies with the service.
- *                        dumpit: every service of the netns, oldest first
+ *                        dumpit: no attributes; every service of the
+ *                        netns, oldest first
  *                        (until 2^32 services were created in it),
  *                        one message each. A dump takes several reads
  *                        (parts); a service that exists from the first
@@ -149,7 +156,7 @@
  *                        a table without it first, or delete it and push the
  *                        new table in one transaction.
  * KLB_CMD_BACKEND_GET    doit: service and backend keys. dumpit: KLB_A_SERVICE
- *                        keys required; every backend of that service, all
+ *                        keys only; every backend of that service, all
  *                        from one snapshot (each message carries the
  *                        service's KLB_SVC_A_VERSION).
  *
@@ -170,11 +177,12 @@
  *                        (each message carries KLB_SVC_A_VERSION). ENOENT
  *                        when the service has no table.
  *
- * KLB_CMD_FLUSH          Deletes every service of the netns and aborts every
- *                        open transaction.
- * KLB_CMD_GENERATION_GET Replies with KLB_A_GENERATION.
+ * KLB_CMD_FLUSH          No attributes. Deletes every service of the netns
+ *                        and aborts every open transaction.
+ * KLB_CMD_GENERATION_GET No attributes. Replies with KLB_A_GENERATION.
  * KLB_CMD_GENERATION_SET KLB_A_GENERATION: the new value (any u64).
- * KLB_CMD_INFO_GET       Replies with KLB_A_GENERATION and KLB_A_INFO.
+ * KLB_CMD_INFO_GET       No attributes. Replies with KLB_A_GENERATION and
+ *                        KLB_A_INFO.
  *
  * KLB_CMD_TXN_BEGIN      KLB_A_SERVICE keys. Replies with KLB_A_TXN, the id
  *                        of a private copy of the service's snapshot. ENOSPC
@@ -225,8 +233,8 @@
  *   KLB_A_GENERATION         the generation after the write. Without it, a
  *                            successful write adds one to the generation.
  * For a transaction these go on KLB_CMD_TXN_COMMIT; a staged write that
- * carries either is refused (EINVAL). The GETs, TXN_BEGIN and TXN_ABORT
- * ignore them.
+ * carries either is refused (EINVAL), and so are the GETs, TXN_BEGIN and
+ * TXN_ABORT if they carry them: they write nothing to guard.
  *
  * ------------------------------------------------------------------------
  * Errors
@@ -242,7 +250,8 @@
  * a table entry at commit, the first slot that names no backend.
  *   EINVAL       missing or malformed attribute (wrong type or size, a
  *                flag bit outside KLB_SVC_F_ALL, table entries of an odd
- *                or zero byte length), address family mismatch (backend
+ *                or zero byte length), an attribute the command does not
+ *                take, address family mismatch (backend
  *                vs service, address length vs family), port 0, M not
  *                prime or below 7, table chunk out of order or of the
  *                wrong length, incomplete table at commit, a BACKEND_SET
