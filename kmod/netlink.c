@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/in.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -638,6 +639,9 @@ static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
 	err = klb_parse_service_conf(kn, tb, &conf, info->extack);
 	if (err)
 		return err;
+	/* A seed nobody chose is one nobody can predict. */
+	if (!tb[KLB_SVC_A_SEED])
+		get_random_bytes(conf.seed, sizeof(conf.seed));
 
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
@@ -1230,7 +1234,10 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 				      KLB_INFO_A_PAD) ||
 		    nla_put_u64_64bit(msg, KLB_INFO_A_CHUNK_LIMIT_HITS,
 				      atomic64_read(&kn->chunk_limit_hits),
-				      KLB_INFO_A_PAD))
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u32(msg, KLB_INFO_A_SERVICE_FLAGS, KLB_SVC_F_ALL) ||
+		    nla_put_u32(msg, KLB_INFO_A_TABLE_CHUNK_MAX,
+				KLB_TABLE_CHUNK_MAX))
 			goto err_unlock;
 		nla_nest_end(msg, nest);
 	}

@@ -532,7 +532,6 @@ TABLE_CASE(table_long, key_a, 7, 0, 8, 0)
 TABLE_CASE(table_size_mismatch, key_a, 11, 0, 11, 0)
 TABLE_CASE(table_offset_outside_txn, key_a, 7, 1, 6, 0)
 TABLE_CASE(table_names_no_backend, key_a, 7, 0, 7, 0, 1, 0, 1, 5, 1, 0)
-TABLE_CASE(table_id_out_of_range, key_a, 7, 0, 7, 0, 1, 0, 1, 0, 1, 65535)
 
 /* A whole, well-formed table naming W's backend: only the scheduler is wrong. */
 static void table_on_wlc(struct api_req *req, struct api_nl *nl,
@@ -824,7 +823,6 @@ CASE(table_chunk_above_max, ERANGE);
 CASE(table_size_mismatch, EINVAL);
 CASE(table_offset_outside_txn, EINVAL);
 CASE(table_names_no_backend, ENOENT);
-CASE(table_id_out_of_range, ENOENT);
 CASE(table_on_wlc, EOPNOTSUPP);
 BARE(table_del_unknown_service, KLB_CMD_TABLE_DEL, 0, key_none, ENOENT);
 BARE(table_dump_no_table, KLB_CMD_TABLE_GET, NLM_F_DUMP, key_b, ENOENT);
