@@ -8,8 +8,8 @@
  * their netns, and events are sent under it so that listeners see them in
  * write order. The fast path never takes it: it sees a service through its
  * published snapshot, which is immutable and replaced as a whole with RCU.
- * Backend and table dumps hold a reference on one snapshot and read it
- * unlocked across dumpit calls.
+ * Dumps hold no reference between parts (a reader that stops reading must
+ * not pin memory): each part finds the service again under the lock.
  */
 
 #ifndef _KLB_H
@@ -184,7 +184,6 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 void klb_service_delete(struct klb_net *kn, struct klb_service *svc);
 void klb_service_publish(struct klb_net *kn, struct klb_service *svc,
 			 struct klb_snapshot *snap);
-struct klb_snapshot *klb_service_snapshot_get(struct klb_service *svc);
 void klb_service_conf_default(struct klb_service_conf *conf);
 
 /* snapshot.c */

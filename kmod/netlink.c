@@ -904,7 +904,8 @@ static int klb_fill_backend_msg(struct sk_buff *skb, u32 portid, u32 seq,
 				int flags, u64 generation,
 				const struct klb_service_key *key,
 				const struct klb_snapshot *snap,
-				const struct klb_backend_slot *slot)
+				const struct klb_backend_slot *slot,
+				struct netlink_callback *cb)
 {
 	void *hdr;
 
@@ -912,6 +913,8 @@ static int klb_fill_backend_msg(struct sk_buff *skb, u32 portid, u32 seq,
 			  KLB_CMD_BACKEND_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (klb_put_generation(skb, generation) ||
 	    klb_put_service(skb, key, snap, false, false) ||
 	    klb_put_backend(skb, slot->backend, slot)) {
@@ -957,21 +960,27 @@ static int klb_cmd_backend_get(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	err = klb_fill_backend_msg(msg, info->snd_portid, info->snd_seq, 0,
-				   kn->generation, &key, snap, slot);
+				   kn->generation, &key, snap, slot, NULL);
 out:
 	mutex_unlock(&kn->lock);
 	return klb_reply(msg, info, err);
 }
 
 /*
- * Backend and table dumps read one snapshot from start to done, so a dump
- * is never a mix of two versions of a service however long it takes.
+ * Backend and table dumps hold nothing between parts: anyone may start one
+ * and never read it, and a held snapshot would pin its table (up to 2 MiB,
+ * charged to the writer) for as long. Each part looks the service up again
+ * under the lock and reads its published snapshot; if the version moved
+ * since the first part, the dump stops and NLMSG_DONE carries
+ * NLM_F_DUMP_INTR (cb->seq moves from 1 to 2; every message sent before
+ * set cb->prev_seq to 1).
  */
 struct klb_dump_ctx {
-	struct klb_snapshot *snap;
 	struct klb_service_key key;
+	u64 version;			/* 0 until the first part */
 	u64 generation;
 	u32 pos;
+	bool done;
 };
 
 static struct klb_dump_ctx *klb_dump_ctx(struct netlink_callback *cb)
@@ -981,17 +990,15 @@ static struct klb_dump_ctx *klb_dump_ctx(struct netlink_callback *cb)
 }
 
 /*
- * Called from the first dumpit rather than from .start: only dumpit's
- * errors carry an extack message to userspace (in the NLMSG_DONE).
+ * The first part's checks run in dumpit rather than in .start: only
+ * dumpit's errors carry an extack message to userspace (in NLMSG_DONE).
  */
-static int klb_dump_snapshot_open(struct netlink_callback *cb, bool need_table)
+static int klb_dump_parse(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
-	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
 	struct nlattr *nest = dinfo->attrs[KLB_A_SERVICE];
 	struct nlattr *tb[KLB_SVC_A_MAX + 1];
-	struct klb_service *svc;
 	int err;
 
 	if (!nest) {
@@ -1007,54 +1014,85 @@ static int klb_dump_snapshot_open(struct netlink_callback *cb, bool need_table)
 			       cb->extack);
 	if (err)
 		return err;
-	err = klb_parse_service_key(tb, nest, &ctx->key, cb->extack);
-	if (err)
-		return err;
-	mutex_lock(&kn->lock);
-	svc = klb_service_find(kn, &ctx->key);
-	ctx->snap = svc ? klb_service_snapshot_get(svc) : NULL;
-	ctx->generation = kn->generation;
-	mutex_unlock(&kn->lock);
-	ctx->pos = 0;
-	if (!ctx->snap) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "no such service");
-		return -ENOENT;
-	}
-	if (need_table && !ctx->snap->table) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "service has no table");
-		return -ENOENT;
-	}
-	return 0;
+	return klb_parse_service_key(tb, nest, &ctx->key, cb->extack);
 }
 
-static int klb_dump_snapshot_done(struct netlink_callback *cb)
+/*
+ * Under the lock: the snapshot this part reads. NULL with *err == 0 when
+ * the dump is over (the service changed or went away: flagged), or with
+ * the first part's error.
+ */
+static const struct klb_snapshot *
+klb_dump_part(struct netlink_callback *cb, struct klb_net *kn,
+	      bool need_table, int *err)
 {
-	klb_snapshot_put(klb_dump_ctx(cb)->snap);
-	return 0;
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
+	const struct klb_snapshot *snap = NULL;
+	struct klb_service *svc;
+
+	lockdep_assert_held(&kn->lock);
+	*err = 0;
+	svc = klb_service_find(kn, &ctx->key);
+	if (svc)
+		snap = rcu_dereference_protected(svc->snap,
+						 lockdep_is_held(&kn->lock));
+	if (!ctx->version) {
+		if (!snap) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, dinfo->attrs[KLB_A_SERVICE],
+					    "no such service");
+			*err = -ENOENT;
+			return NULL;
+		}
+		if (need_table && !snap->table) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, dinfo->attrs[KLB_A_SERVICE],
+					    "service has no table");
+			*err = -ENOENT;
+			return NULL;
+		}
+		ctx->version = snap->version;
+		ctx->generation = kn->generation;
+		cb->seq = 1;
+		return snap;
+	}
+	if (!snap || snap->version != ctx->version) {
+		cb->seq = 2;
+		return NULL;
+	}
+	return snap;
 }
 
 static int klb_dump_backends(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
-	struct klb_snapshot *snap;
+	const struct klb_snapshot *snap;
 	int err;
 
-	if (!ctx->snap) {
-		err = klb_dump_snapshot_open(cb, false);
+	if (ctx->done)
+		return 0;
+	if (!ctx->version) {
+		err = klb_dump_parse(cb);
 		if (err)
 			return err;
 	}
-	snap = ctx->snap;
+	mutex_lock(&kn->lock);
+	snap = klb_dump_part(cb, kn, false, &err);
+	if (!snap)
+		goto out;
 	for (; ctx->pos < snap->nr_slots; ctx->pos++) {
 		if (!snap->slots[ctx->pos].backend)
 			continue;
 		if (klb_fill_backend_msg(skb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					 ctx->generation, &ctx->key, snap,
-					 &snap->slots[ctx->pos]))
+					 &snap->slots[ctx->pos], cb))
 			break;
 	}
-	return skb->len;
+	ctx->done = ctx->pos >= snap->nr_slots;
+out:
+	mutex_unlock(&kn->lock);
+	return err ?: skb->len;
 }
 
 /* ---- tables ----------------------------------------------------------- */
@@ -1122,51 +1160,63 @@ static int klb_cmd_table_del(struct sk_buff *skb, struct genl_info *info)
 
 static int klb_dump_table(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
-	struct klb_snapshot *snap;
+	const struct klb_snapshot *snap;
 	struct nlattr *nest;
-	void *hdr;
+	void *hdr = NULL;
 	int room;
 	u32 size;
 	u32 n;
 	int err;
 
-	if (!ctx->snap) {
-		err = klb_dump_snapshot_open(cb, true);
+	if (ctx->done)
+		return 0;
+	if (!ctx->version) {
+		err = klb_dump_parse(cb);
 		if (err)
 			return err;
 	}
-	snap = ctx->snap;
+	mutex_lock(&kn->lock);
+	snap = klb_dump_part(cb, kn, true, &err);
+	if (!snap)
+		goto out;
 	size = snap->conf.table_size;
-	if (ctx->pos >= size)
-		return 0;
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &klb_family, NLM_F_MULTI, KLB_CMD_TABLE_GET);
-	if (!hdr)
-		return -EMSGSIZE;
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	genl_dump_check_consistent(cb, hdr);
 	if (klb_put_generation(skb, ctx->generation) ||
 	    klb_put_service(skb, &ctx->key, snap, false, false))
-		goto err;
+		goto cancel;
 	nest = nla_nest_start(skb, KLB_A_TABLE);
 	if (!nest || nla_put_u32(skb, KLB_TBL_A_SIZE, size) ||
 	    nla_put_u32(skb, KLB_TBL_A_OFFSET, ctx->pos))
-		goto err;
+		goto cancel;
 	/* As many entries as this buffer holds, in one chunk. */
 	room = skb_tailroom(skb) - 2 * NLA_HDRLEN - NLA_ALIGNTO;
 	if (room < (int)sizeof(u16))
-		goto err;
+		goto cancel;
 	n = min3(size - ctx->pos, (u32)room / (u32)sizeof(u16),
 		 (u32)KLB_TABLE_CHUNK_MAX);
 	if (nla_put(skb, KLB_TBL_A_ENTRIES, n * sizeof(u16),
-		    snap->table + ctx->pos))
-		goto err;
+		    klb_snapshot_table(snap) + ctx->pos))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
 	ctx->pos += n;
-	return skb->len;
-err:
+	ctx->done = ctx->pos >= size;
+	goto out;
+cancel:
 	genlmsg_cancel(skb, hdr);
-	return skb->len ? skb->len : -EMSGSIZE;
+	if (!skb->len)
+		err = -EMSGSIZE;
+out:
+	mutex_unlock(&kn->lock);
+	return err ?: skb->len;
 }
 
 /* ---- netns-wide commands ---------------------------------------------- */
@@ -1456,7 +1506,6 @@ static const struct genl_ops klb_ops[] = {
 		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_get,
 		.dumpit = klb_dump_backends,
-		.done = klb_dump_snapshot_done,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_SET,
@@ -1477,7 +1526,6 @@ static const struct genl_ops klb_ops[] = {
 		.policy = klb_service_key_only_policy,
 		.maxattr = KLB_A_MAX,
 		.dumpit = klb_dump_table,
-		.done = klb_dump_snapshot_done,
 	},
 	{
 		.cmd = KLB_CMD_FLUSH,

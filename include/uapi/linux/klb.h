@@ -173,9 +173,9 @@
  *                        a table without it first, or delete it and push the
  *                        new table in one transaction.
  * KLB_CMD_BACKEND_GET    doit: service and backend keys. dumpit: KLB_A_SERVICE
- *                        keys only; every backend of that service, all
- *                        from one snapshot (each message carries the
- *                        service's KLB_SVC_A_VERSION).
+ *                        keys only; every backend of that service, in id
+ *                        order, from one snapshot (each message carries
+ *                        the service's KLB_SVC_A_VERSION), see Dumps.
  *
  * KLB_CMD_TABLE_SET      KLB_A_SERVICE keys, KLB_A_TABLE. Only for Maglev
  *                        schedulers (EOPNOTSUPP otherwise). Outside a
@@ -194,9 +194,9 @@
  * KLB_CMD_TABLE_DEL      KLB_A_SERVICE keys. Removes the table.
  * KLB_CMD_TABLE_GET      dumpit: KLB_A_SERVICE keys required. The published
  *                        table in chunks of at most KLB_INFO_A_TABLE_CHUNK_MAX
- *                        entries, in slot order, all from one snapshot
- *                        (each message carries KLB_SVC_A_VERSION). ENOENT
- *                        when the service has no table.
+ *                        entries, in slot order, from one snapshot (each
+ *                        message carries KLB_SVC_A_VERSION), see Dumps.
+ *                        ENOENT when the service has no table.
  *
  * KLB_CMD_FLUSH          No attributes. Deletes every service of the netns
  *                        and aborts every open transaction.
@@ -211,6 +211,19 @@
  * KLB_CMD_TXN_COMMIT     KLB_A_TXN. Validates the staged snapshot as a whole
  *                        and publishes it atomically.
  * KLB_CMD_TXN_ABORT      KLB_A_TXN. Discards it.
+ *
+ * ------------------------------------------------------------------------
+ * Dumps
+ * ------------------------------------------------------------------------
+ *
+ * A dump takes several reads (parts) and the kernel keeps nothing of the
+ * service between them: a reader that never reads on pins no memory and
+ * delays no writer. Each part of a backend or table dump finds the service
+ * again; if its version changed since the first part (a write, or the
+ * service was deleted), the dump ends there and its NLMSG_DONE carries
+ * NLM_F_DUMP_INTR: what was received is a prefix of the old snapshot, dump
+ * again. A dump without NLM_F_DUMP_INTR is one whole snapshot. The
+ * service dump is described under KLB_CMD_SERVICE_GET.
  *
  * ------------------------------------------------------------------------
  * Transactions: changing a service atomically, and tables over 64 KiB
