@@ -2,12 +2,14 @@
 /*
  * klb.ko internals shared between its files.
  *
- * Locking: all writers of a netns serialize on klb_net.lock. The fast path
- * never takes it: it sees a service through its published snapshot, which
- * is immutable and replaced as a whole with RCU. Netlink reads take it only
- * to find a service and read the generation with it; backend and table
- * dumps then hold a reference on one snapshot and read it unlocked across
- * dumpit calls.
+ * Locking: the family has parallel_ops, so the genetlink core serializes
+ * nothing; every netlink handler (doit, dumpit part) and the socket
+ * release notifier take klb_net.lock around what they read or change of
+ * their netns, and events are sent under it so that listeners see them in
+ * write order. The fast path never takes it: it sees a service through its
+ * published snapshot, which is immutable and replaced as a whole with RCU.
+ * Dumps hold no reference between parts (a reader that stops reading must
+ * not pin memory): each part finds the service again under the lock.
  */
 
 #ifndef _KLB_H
@@ -265,7 +267,6 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 void klb_service_delete(struct klb_net *kn, struct klb_service *svc);
 void klb_service_publish(struct klb_net *kn, struct klb_service *svc,
 			 struct klb_snapshot *snap);
-struct klb_snapshot *klb_service_snapshot_get(struct klb_service *svc);
 void klb_service_conf_default(struct klb_service_conf *conf);
 
 /* snapshot.c */

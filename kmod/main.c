@@ -117,7 +117,10 @@ static int klb_netlink_event(struct notifier_block *nb, unsigned long event,
 	kn = klb_net(n->net);
 	/*
 	 * Every generic netlink socket of the system passes here; most have
-	 * no transaction, and a closing socket cannot open one.
+	 * no transaction, and a closing socket cannot open one. Handlers of
+	 * other sockets may add and remove their own transactions meanwhile
+	 * (parallel_ops), but never this socket's: if it has one, the list
+	 * is not empty whatever they do, so the unlocked test is safe.
 	 */
 	if (list_empty_careful(&kn->txns))
 		return NOTIFY_DONE;

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/in.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -36,6 +37,17 @@ static struct netlink_range_validation klb_backend_id_range = {
 	.max = KLB_BACKEND_ID_MAX,
 };
 
+/*
+ * Every command has its own policy, down to the nests: the core's strict
+ * validation refuses an attribute without an entry ("Unsupported
+ * attribute"), so nothing a command does not use is silently ignored.
+ * The key-only nests repeat the keys' entries of the full ones; the full
+ * ones also split nests the core has already checked against a narrower
+ * policy (every entry of a narrower policy equals the full one's).
+ */
+#define KLB_READ_ONLY "read only: the kernel reports it, requests cannot carry it"
+#define KLB_NOT_STAGED "this command applies at once: it cannot be part of a transaction"
+
 static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
 	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
@@ -47,10 +59,17 @@ static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_BOUND] = NLA_POLICY_RANGE(NLA_U32, 100, 1000),
 	[KLB_SVC_A_SEED] = { .type = NLA_BINARY, .len = KLB_SEED_LEN },
 	[KLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, KLB_SVC_F_ALL),
-	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT },
-	[KLB_SVC_A_BACKENDS] = { .type = NLA_REJECT },
-	[KLB_SVC_A_TABLE_LOADED] = { .type = NLA_REJECT },
-	[KLB_SVC_A_PAD] = { .type = NLA_REJECT },
+	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+	[KLB_SVC_A_BACKENDS] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+	[KLB_SVC_A_TABLE_LOADED] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+	[KLB_SVC_A_PAD] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },
+};
+
+static const struct nla_policy klb_service_key_policy[KLB_SVC_A_MAX + 1] = {
+	[KLB_SVC_A_PROTO] = { .type = NLA_U8 },
+	[KLB_SVC_A_FAMILY] = { .type = NLA_U16 },
+	[KLB_SVC_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KLB_SVC_A_PORT] = { .type = NLA_BE16 },
 };
 
 static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
@@ -62,6 +81,14 @@ static const struct nla_policy klb_backend_policy[KLB_BE_A_MAX + 1] = {
 	[KLB_BE_A_STATE] = NLA_POLICY_MAX(NLA_U8, KLB_BACKEND_STATE_MAX),
 };
 
+/* A backend named, not changed: keys and the id that must agree. */
+static const struct nla_policy klb_backend_key_policy[KLB_BE_A_MAX + 1] = {
+	[KLB_BE_A_ID] = NLA_POLICY_FULL_RANGE(NLA_U16, &klb_backend_id_range),
+	[KLB_BE_A_FAMILY] = { .type = NLA_U16 },
+	[KLB_BE_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KLB_BE_A_PORT] = { .type = NLA_BE16 },
+};
+
 static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
 	[KLB_TBL_A_SIZE] = { .type = NLA_U32 },
 	[KLB_TBL_A_OFFSET] = { .type = NLA_U32 },
@@ -69,15 +96,87 @@ static const struct nla_policy klb_table_policy[KLB_TBL_A_MAX + 1] = {
 	[KLB_TBL_A_ENTRIES] = { .type = NLA_BINARY },
 };
 
-static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
+static const struct nla_policy klb_service_new_policy[KLB_A_MAX + 1] = {
 	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_REJECT, .reject_message = KLB_NOT_STAGED },
+};
+
+static const struct nla_policy klb_service_set_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_service_del_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_REJECT, .reject_message = KLB_NOT_STAGED },
+};
+
+/* SERVICE_GET, TABLE_GET, TXN_BEGIN: a service's keys, nothing else. */
+static const struct nla_policy klb_service_key_only_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+};
+
+static const struct nla_policy klb_backend_write_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
 	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_backend_del_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_key_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_backend_get_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_BACKEND] = NLA_POLICY_NESTED(klb_backend_key_policy),
+};
+
+static const struct nla_policy klb_table_set_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
 	[KLB_A_TABLE] = NLA_POLICY_NESTED(klb_table_policy),
 	[KLB_A_GENERATION] = { .type = NLA_U64 },
 	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
 	[KLB_A_TXN] = { .type = NLA_U32 },
-	[KLB_A_INFO] = { .type = NLA_REJECT },
-	[KLB_A_PAD] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy klb_table_del_policy[KLB_A_MAX + 1] = {
+	[KLB_A_SERVICE] = NLA_POLICY_NESTED(klb_service_key_policy),
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+/* FLUSH and GENERATION_SET: netns-wide, applied at once. */
+static const struct nla_policy klb_netns_write_policy[KLB_A_MAX + 1] = {
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_REJECT, .reject_message = KLB_NOT_STAGED },
+};
+
+/* GENERATION_GET and INFO_GET: every attribute is refused, with a message. */
+static const struct nla_policy klb_no_attr_policy[KLB_A_MAX + 1] = {
+};
+
+static const struct nla_policy klb_txn_commit_policy[KLB_A_MAX + 1] = {
+	[KLB_A_GENERATION] = { .type = NLA_U64 },
+	[KLB_A_GENERATION_EXPECT] = { .type = NLA_U64 },
+	[KLB_A_TXN] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy klb_txn_abort_policy[KLB_A_MAX + 1] = {
+	[KLB_A_TXN] = { .type = NLA_U32 },
 };
 
 /*
@@ -92,23 +191,6 @@ static const struct nla_policy klb_policy[KLB_A_MAX + 1] = {
 		GENL_SET_ERR_MSG(__mi, msg);			\
 	__missing;						\
 })
-
-/*
- * Only the commands the contract lists stage into a transaction. Any other
- * write applies at once, so a transaction id on it means the caller
- * believes the change is staged (and guarded by the commit) when it would
- * not be: refuse rather than ignore it.
- */
-static bool klb_txn_refused(struct genl_info *info)
-{
-	struct nlattr *txn_attr = info->attrs[KLB_A_TXN];
-
-	if (!txn_attr)
-		return false;
-	NL_SET_ERR_MSG_ATTR(info->extack, txn_attr,
-			    "this command applies at once: it cannot be part of a transaction");
-	return true;
-}
 
 /* ---- parsing ---------------------------------------------------------- */
 
@@ -550,8 +632,6 @@ static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service_key key;
 	int err;
 
-	if (klb_txn_refused(info))
-		return -EINVAL;
 	err = klb_parse_service(info, tb, &key);
 	if (err)
 		return err;
@@ -559,6 +639,9 @@ static int klb_cmd_service_new(struct sk_buff *skb, struct genl_info *info)
 	err = klb_parse_service_conf(kn, tb, &conf, info->extack);
 	if (err)
 		return err;
+	/* A seed nobody chose is one nobody can predict. */
+	if (!tb[KLB_SVC_A_SEED])
+		get_random_bytes(conf.seed, sizeof(conf.seed));
 
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
@@ -596,8 +679,6 @@ static int klb_cmd_service_del(struct sk_buff *skb, struct genl_info *info)
 	struct klb_service *svc;
 	int err;
 
-	if (klb_txn_refused(info))
-		return -EINVAL;
 	err = klb_parse_service(info, tb, &key);
 	if (err)
 		return err;
@@ -681,6 +762,11 @@ static int klb_dump_services(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned long index = cb->args[0];
 	struct klb_service *svc;
 
+	/* The policy is the doit's, which names one service. */
+	if (genl_dumpit_info(cb)->attrs[KLB_A_SERVICE]) {
+		NL_SET_ERR_MSG(cb->extack, "a dump of every service takes no attributes");
+		return -EINVAL;
+	}
 	mutex_lock(&kn->lock);
 	cb->seq = kn->change_seq;
 	xa_for_each_start(&kn->services, index, svc, cb->args[0]) {
@@ -818,7 +904,8 @@ static int klb_fill_backend_msg(struct sk_buff *skb, u32 portid, u32 seq,
 				int flags, u64 generation,
 				const struct klb_service_key *key,
 				const struct klb_snapshot *snap,
-				const struct klb_backend_slot *slot)
+				const struct klb_backend_slot *slot,
+				struct netlink_callback *cb)
 {
 	void *hdr;
 
@@ -826,6 +913,8 @@ static int klb_fill_backend_msg(struct sk_buff *skb, u32 portid, u32 seq,
 			  KLB_CMD_BACKEND_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (klb_put_generation(skb, generation) ||
 	    klb_put_service(skb, key, snap, false, false) ||
 	    klb_put_backend(skb, slot->backend, slot)) {
@@ -871,21 +960,27 @@ static int klb_cmd_backend_get(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	err = klb_fill_backend_msg(msg, info->snd_portid, info->snd_seq, 0,
-				   kn->generation, &key, snap, slot);
+				   kn->generation, &key, snap, slot, NULL);
 out:
 	mutex_unlock(&kn->lock);
 	return klb_reply(msg, info, err);
 }
 
 /*
- * Backend and table dumps read one snapshot from start to done, so a dump
- * is never a mix of two versions of a service however long it takes.
+ * Backend and table dumps hold nothing between parts: anyone may start one
+ * and never read it, and a held snapshot would pin its table (up to 2 MiB,
+ * charged to the writer) for as long. Each part looks the service up again
+ * under the lock and reads its published snapshot; if the version moved
+ * since the first part, the dump stops and NLMSG_DONE carries
+ * NLM_F_DUMP_INTR (cb->seq moves from 1 to 2; every message sent before
+ * set cb->prev_seq to 1).
  */
 struct klb_dump_ctx {
-	struct klb_snapshot *snap;
 	struct klb_service_key key;
+	u64 version;			/* 0 until the first part */
 	u64 generation;
 	u32 pos;
+	bool done;
 };
 
 static struct klb_dump_ctx *klb_dump_ctx(struct netlink_callback *cb)
@@ -895,75 +990,109 @@ static struct klb_dump_ctx *klb_dump_ctx(struct netlink_callback *cb)
 }
 
 /*
- * Called from the first dumpit rather than from .start: only dumpit's
- * errors carry an extack message to userspace (in the NLMSG_DONE).
+ * The first part's checks run in dumpit rather than in .start: only
+ * dumpit's errors carry an extack message to userspace (in NLMSG_DONE).
  */
-static int klb_dump_snapshot_open(struct netlink_callback *cb, bool need_table)
+static int klb_dump_parse(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
-	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
 	struct nlattr *nest = dinfo->attrs[KLB_A_SERVICE];
 	struct nlattr *tb[KLB_SVC_A_MAX + 1];
-	struct klb_service *svc;
 	int err;
 
 	if (!nest) {
 		NL_SET_ERR_MSG(cb->extack, "dump needs the service");
 		return -EINVAL;
 	}
+	/* The policy is the doit's, which also names one backend. */
+	if (dinfo->attrs[KLB_A_BACKEND]) {
+		NL_SET_ERR_MSG(cb->extack, "a dump takes the service's keys only");
+		return -EINVAL;
+	}
 	err = nla_parse_nested(tb, KLB_SVC_A_MAX, nest, klb_service_policy,
 			       cb->extack);
 	if (err)
 		return err;
-	err = klb_parse_service_key(tb, nest, &ctx->key, cb->extack);
-	if (err)
-		return err;
-	mutex_lock(&kn->lock);
-	svc = klb_service_find(kn, &ctx->key);
-	ctx->snap = svc ? klb_service_snapshot_get(svc) : NULL;
-	ctx->generation = kn->generation;
-	mutex_unlock(&kn->lock);
-	ctx->pos = 0;
-	if (!ctx->snap) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "no such service");
-		return -ENOENT;
-	}
-	if (need_table && !ctx->snap->table) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "service has no table");
-		return -ENOENT;
-	}
-	return 0;
+	return klb_parse_service_key(tb, nest, &ctx->key, cb->extack);
 }
 
-static int klb_dump_snapshot_done(struct netlink_callback *cb)
+/*
+ * Under the lock: the snapshot this part reads. NULL with *err == 0 when
+ * the dump is over (the service changed or went away: flagged), or with
+ * the first part's error.
+ */
+static const struct klb_snapshot *
+klb_dump_part(struct netlink_callback *cb, struct klb_net *kn,
+	      bool need_table, int *err)
 {
-	klb_snapshot_put(klb_dump_ctx(cb)->snap);
-	return 0;
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
+	const struct klb_snapshot *snap = NULL;
+	struct klb_service *svc;
+
+	lockdep_assert_held(&kn->lock);
+	*err = 0;
+	svc = klb_service_find(kn, &ctx->key);
+	if (svc)
+		snap = rcu_dereference_protected(svc->snap,
+						 lockdep_is_held(&kn->lock));
+	if (!ctx->version) {
+		if (!snap) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, dinfo->attrs[KLB_A_SERVICE],
+					    "no such service");
+			*err = -ENOENT;
+			return NULL;
+		}
+		if (need_table && !snap->table) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, dinfo->attrs[KLB_A_SERVICE],
+					    "service has no table");
+			*err = -ENOENT;
+			return NULL;
+		}
+		ctx->version = snap->version;
+		ctx->generation = kn->generation;
+		cb->seq = 1;
+		return snap;
+	}
+	if (!snap || snap->version != ctx->version) {
+		cb->seq = 2;
+		return NULL;
+	}
+	return snap;
 }
 
 static int klb_dump_backends(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
-	struct klb_snapshot *snap;
+	const struct klb_snapshot *snap;
 	int err;
 
-	if (!ctx->snap) {
-		err = klb_dump_snapshot_open(cb, false);
+	if (ctx->done)
+		return 0;
+	if (!ctx->version) {
+		err = klb_dump_parse(cb);
 		if (err)
 			return err;
 	}
-	snap = ctx->snap;
+	mutex_lock(&kn->lock);
+	snap = klb_dump_part(cb, kn, false, &err);
+	if (!snap)
+		goto out;
 	for (; ctx->pos < snap->nr_slots; ctx->pos++) {
 		if (!snap->slots[ctx->pos].backend)
 			continue;
 		if (klb_fill_backend_msg(skb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					 ctx->generation, &ctx->key, snap,
-					 &snap->slots[ctx->pos]))
+					 &snap->slots[ctx->pos], cb))
 			break;
 	}
-	return skb->len;
+	ctx->done = ctx->pos >= snap->nr_slots;
+out:
+	mutex_unlock(&kn->lock);
+	return err ?: skb->len;
 }
 
 /* ---- tables ----------------------------------------------------------- */
@@ -1031,51 +1160,63 @@ static int klb_cmd_table_del(struct sk_buff *skb, struct genl_info *info)
 
 static int klb_dump_table(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct klb_net *kn = klb_net(sock_net(cb->skb->sk));
 	struct klb_dump_ctx *ctx = klb_dump_ctx(cb);
-	struct klb_snapshot *snap;
+	const struct klb_snapshot *snap;
 	struct nlattr *nest;
-	void *hdr;
+	void *hdr = NULL;
 	int room;
 	u32 size;
 	u32 n;
 	int err;
 
-	if (!ctx->snap) {
-		err = klb_dump_snapshot_open(cb, true);
+	if (ctx->done)
+		return 0;
+	if (!ctx->version) {
+		err = klb_dump_parse(cb);
 		if (err)
 			return err;
 	}
-	snap = ctx->snap;
+	mutex_lock(&kn->lock);
+	snap = klb_dump_part(cb, kn, true, &err);
+	if (!snap)
+		goto out;
 	size = snap->conf.table_size;
-	if (ctx->pos >= size)
-		return 0;
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &klb_family, NLM_F_MULTI, KLB_CMD_TABLE_GET);
-	if (!hdr)
-		return -EMSGSIZE;
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	genl_dump_check_consistent(cb, hdr);
 	if (klb_put_generation(skb, ctx->generation) ||
 	    klb_put_service(skb, &ctx->key, snap, false, false))
-		goto err;
+		goto cancel;
 	nest = nla_nest_start(skb, KLB_A_TABLE);
 	if (!nest || nla_put_u32(skb, KLB_TBL_A_SIZE, size) ||
 	    nla_put_u32(skb, KLB_TBL_A_OFFSET, ctx->pos))
-		goto err;
+		goto cancel;
 	/* As many entries as this buffer holds, in one chunk. */
 	room = skb_tailroom(skb) - 2 * NLA_HDRLEN - NLA_ALIGNTO;
 	if (room < (int)sizeof(u16))
-		goto err;
+		goto cancel;
 	n = min3(size - ctx->pos, (u32)room / (u32)sizeof(u16),
 		 (u32)KLB_TABLE_CHUNK_MAX);
 	if (nla_put(skb, KLB_TBL_A_ENTRIES, n * sizeof(u16),
-		    snap->table + ctx->pos))
-		goto err;
+		    klb_snapshot_table(snap) + ctx->pos))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
 	ctx->pos += n;
-	return skb->len;
-err:
+	ctx->done = ctx->pos >= size;
+	goto out;
+cancel:
 	genlmsg_cancel(skb, hdr);
-	return skb->len ? skb->len : -EMSGSIZE;
+	if (!skb->len)
+		err = -EMSGSIZE;
+out:
+	mutex_unlock(&kn->lock);
+	return err ?: skb->len;
 }
 
 /* ---- netns-wide commands ---------------------------------------------- */
@@ -1087,8 +1228,6 @@ static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 	unsigned long index;
 	int err;
 
-	if (klb_txn_refused(info))
-		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
 	if (!err) {
@@ -1145,7 +1284,10 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 				      KLB_INFO_A_PAD) ||
 		    nla_put_u64_64bit(msg, KLB_INFO_A_CHUNK_LIMIT_HITS,
 				      atomic64_read(&kn->chunk_limit_hits),
-				      KLB_INFO_A_PAD))
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u32(msg, KLB_INFO_A_SERVICE_FLAGS, KLB_SVC_F_ALL) ||
+		    nla_put_u32(msg, KLB_INFO_A_TABLE_CHUNK_MAX,
+				KLB_TABLE_CHUNK_MAX))
 			goto err_unlock;
 		nla_nest_end(msg, nest);
 	}
@@ -1175,8 +1317,7 @@ static int klb_cmd_generation_set(struct sk_buff *skb, struct genl_info *info)
 	struct klb_net *kn = klb_net(genl_info_net(info));
 	int err;
 
-	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation") ||
-	    klb_txn_refused(info))
+	if (klb_missing(info, KLB_A_GENERATION, "request needs the generation"))
 		return -EINVAL;
 	mutex_lock(&kn->lock);
 	err = klb_generation_check(kn, info);
@@ -1312,90 +1453,124 @@ static int klb_cmd_txn_abort(struct sk_buff *skb, struct genl_info *info)
 static const struct genl_ops klb_ops[] = {
 	{
 		.cmd = KLB_CMD_SERVICE_NEW,
+		.policy = klb_service_new_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_new,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_SERVICE_SET,
+		.policy = klb_service_set_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_SERVICE_DEL,
+		.policy = klb_service_del_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_SERVICE_GET,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_service_get,
 		.dumpit = klb_dump_services,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_NEW,
+		.policy = klb_backend_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_new,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_SET,
+		.policy = klb_backend_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_DEL,
+		.policy = klb_backend_del_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_BACKEND_GET,
+		.policy = klb_backend_get_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_backend_get,
 		.dumpit = klb_dump_backends,
-		.done = klb_dump_snapshot_done,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_SET,
+		.policy = klb_table_set_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_table_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_DEL,
+		.policy = klb_table_del_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_table_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TABLE_GET,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
 		.dumpit = klb_dump_table,
-		.done = klb_dump_snapshot_done,
 	},
 	{
 		.cmd = KLB_CMD_FLUSH,
+		.policy = klb_netns_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_flush,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_GENERATION_GET,
+		.policy = klb_no_attr_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_generation_get,
 	},
 	{
 		.cmd = KLB_CMD_GENERATION_SET,
+		.policy = klb_netns_write_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_generation_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_INFO_GET,
+		.policy = klb_no_attr_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_info_get,
 	},
 	{
 		.cmd = KLB_CMD_TXN_BEGIN,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_txn_begin,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TXN_COMMIT,
+		.policy = klb_txn_commit_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_txn_commit,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = KLB_CMD_TXN_ABORT,
+		.policy = klb_txn_abort_policy,
+		.maxattr = KLB_A_MAX,
 		.doit = klb_cmd_txn_abort,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
@@ -1404,13 +1579,16 @@ static const struct genl_ops klb_ops[] = {
 static struct genl_family klb_family __ro_after_init = {
 	.name = KLB_GENL_NAME,
 	.version = KLB_GENL_VERSION,
-	.maxattr = KLB_A_MAX,
-	.policy = klb_policy,
 	.netnsok = true,
+	/*
+	 * Handlers serialize on their netns's klb_net.lock only: a long table
+	 * check must not hold genl_mutex, which every other family without
+	 * parallel_ops (and nlctrl's family lookups) needs.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = klb_ops,
 	.n_ops = ARRAY_SIZE(klb_ops),
-	.resv_start_op = KLB_CMD_TXN_ABORT + 1,
 	.mcgrps = klb_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(klb_mcgrps),
 };

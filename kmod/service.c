@@ -154,16 +154,3 @@ void klb_service_publish(struct klb_net *kn, struct klb_service *svc,
 	klb_net_changed(kn);
 	klb_snapshot_put(old);
 }
-
-/* A reference for a reader that must hold one snapshot across calls. */
-struct klb_snapshot *klb_service_snapshot_get(struct klb_service *svc)
-{
-	struct klb_snapshot *snap;
-
-	rcu_read_lock();
-	do {
-		snap = rcu_dereference(svc->snap);
-	} while (snap && !refcount_inc_not_zero(&snap->ref));
-	rcu_read_unlock();
-	return snap;
-}

@@ -12,8 +12,10 @@ bool klb_sched_uses_table(u8 sched)
 }
 
 /*
- * Every entry must name a backend of the same snapshot: that is what lets
- * the fast path index slots[] without checking.
+ * Every entry must name a backend of the same snapshot, or be
+ * KLB_BACKEND_ID_NONE: the fast path looks an id up and moves on to the
+ * flow's next candidate when no backend has it, so an empty slot is as
+ * safe as a missing one and lets a table exist while no backend is active.
  */
 int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot)
 {
@@ -22,6 +24,8 @@ int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot)
 	for (i = 0; i < snap->conf.table_size; i++) {
 		u16 id = snap->table[i];
 
+		if (id == KLB_BACKEND_ID_NONE)
+			continue;
 		if (id >= snap->nr_slots || !snap->slots[id].backend) {
 			*bad_slot = i;
 			return -ENOENT;

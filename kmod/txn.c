@@ -143,8 +143,12 @@ int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf)
 {
 	struct klb_snapshot *snap = txn->staged;
 
-	/* A table is only meaningful for the size and scheduler it was made for. */
+	/*
+	 * A table is only meaningful for the size, seed and scheduler it was
+	 * made for; a transaction pushes the new one after this change.
+	 */
 	if (conf->table_size != snap->conf.table_size ||
+	    memcmp(conf->seed, snap->conf.seed, sizeof(conf->seed)) ||
 	    !klb_sched_uses_table(conf->sched))
 		klb_txn_table_del(txn);
 	snap->conf = *conf;

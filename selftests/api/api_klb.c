@@ -281,6 +281,12 @@ static void api_parse_info(const struct nlattr *nest, struct api_info *in)
 		case KLB_INFO_A_CHUNK_LIMIT_HITS:
 			in->chunk_limit_hits = api_u64(a);
 			break;
+		case KLB_INFO_A_SERVICE_FLAGS:
+			in->service_flags = mnl_attr_get_u32(a);
+			break;
+		case KLB_INFO_A_TABLE_CHUNK_MAX:
+			in->table_chunk_max = mnl_attr_get_u32(a);
+			break;
 		}
 	}
 }

@@ -65,6 +65,8 @@ struct api_info {
 	uint64_t table_limit_hits;
 	uint64_t txn_limit_hits;
 	uint64_t chunk_limit_hits;
+	uint32_t service_flags;
+	uint32_t table_chunk_max;
 	uint32_t seen;			/* bit n: KLB_INFO_A n was present */
 };
 

@@ -82,9 +82,21 @@ TEST_F(klb, service_new_defaults)
 	EXPECT_EQ(0, s.table_loaded);
 	EXPECT_TRUE(s.seen & (1u << KLB_SVC_A_VERSION));
 	EXPECT_TRUE(s.seen & (1u << KLB_SVC_A_TABLE_LOADED));
-	/* The caller has CAP_NET_ADMIN: the (all-zero default) seed shows. */
+	/* The caller has CAP_NET_ADMIN: the seed shows, a random one. */
 	ASSERT_TRUE(s.seen & (1u << KLB_SVC_A_SEED));
-	EXPECT_EQ(0, memcmp(zero, s.seed, KLB_SEED_LEN));
+	EXPECT_NE(0, memcmp(zero, s.seed, KLB_SEED_LEN));
+}
+
+/* A service created without a seed gets one nobody chose, its own. */
+TEST_F(klb, service_new_random_seed)
+{
+	struct api_service s4, s6;
+
+	ASSERT_EQ(0, api_service_new(&self->nl, &self->v4, NULL));
+	ASSERT_EQ(0, api_service_new(&self->nl, &self->v6, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s4, NULL, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v6, &s6, NULL, NULL));
+	EXPECT_NE(0, memcmp(s4.seed, s6.seed, KLB_SEED_LEN));
 }
 
 TEST_F(klb, service_new_with_settings)
@@ -450,6 +462,39 @@ TEST_F(klb, service_set_drops_table)
 	ASSERT_EQ(11, d.filled);
 	EXPECT_EQ(0, memcmp(t11, got, sizeof(t11)));
 
+	/* A new seed alone: the table, built with the old one, goes. */
+	api_req_start(req, &self->nl, KLB_CMD_SERVICE_SET, 0);
+	nest = api_put_service_open(req->nlh, &self->v4);
+	mnl_attr_put(req->nlh, KLB_SVC_A_SEED, KLB_SEED_LEN, "seed-number-one!");
+	mnl_attr_nest_end(req->nlh, nest);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(0, memcmp("seed-number-one!", s.seed, KLB_SEED_LEN));
+	EXPECT_EQ(0, s.table_loaded);
+
+	/* A new seed and a table after it in one transaction: kept. */
+	ASSERT_EQ(0, api_txn_begin(&self->nl, &self->v4, &txn, NULL));
+	api_req_start(req, &self->nl, KLB_CMD_SERVICE_SET, 0);
+	nest = api_put_service_open(req->nlh, &self->v4);
+	mnl_attr_put(req->nlh, KLB_SVC_A_SEED, KLB_SEED_LEN, "seed-number-two!");
+	mnl_attr_nest_end(req->nlh, nest);
+	mnl_attr_put_u32(req->nlh, KLB_A_TXN, txn);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_table_set(&self->nl, &self->v4, 11, 0, t11, 11, txn, NULL));
+	ASSERT_EQ(0, api_txn_commit(&self->nl, txn, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(0, memcmp("seed-number-two!", s.seed, KLB_SEED_LEN));
+	EXPECT_EQ(1, s.table_loaded);
+
+	/* The same seed again is no change: the table stays. */
+	api_req_start(req, &self->nl, KLB_CMD_SERVICE_SET, 0);
+	nest = api_put_service_open(req->nlh, &self->v4);
+	mnl_attr_put(req->nlh, KLB_SVC_A_SEED, KLB_SEED_LEN, "seed-number-two!");
+	mnl_attr_nest_end(req->nlh, nest);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(1, s.table_loaded);
+
 	/* A scheduler without a table: the table goes. */
 	api_req_start(req, &self->nl, KLB_CMD_SERVICE_SET, 0);
 	nest = api_put_service_open(req->nlh, &self->v4);
@@ -552,6 +597,45 @@ TEST_F(klb, info_get)
 	EXPECT_TRUE(info.seen & (1u << KLB_INFO_A_TXN_LIMIT_HITS));
 	EXPECT_EQ(0, info.service_limit_hits + info.backend_limit_hits +
 		     info.table_limit_hits + info.txn_limit_hits);
+	/* The limits the header froze come from the kernel too. */
+	EXPECT_TRUE(info.seen & (1u << KLB_INFO_A_SERVICE_FLAGS));
+	EXPECT_TRUE(info.seen & (1u << KLB_INFO_A_TABLE_CHUNK_MAX));
+	EXPECT_EQ(KLB_SVC_F_ALL, info.service_flags);
+	EXPECT_EQ(KLB_TABLE_CHUNK_MAX, info.table_chunk_max);
+	/* Padding carries nothing and is never sent. */
+	EXPECT_FALSE(info.seen & (1u << KLB_INFO_A_PAD));
+}
+
+/*
+ * KLB_BACKEND_ID_NONE is an empty slot: a table may hold it anywhere, even
+ * only it, and reads back as sent.
+ */
+TEST_F(klb, table_empty_slots)
+{
+	uint16_t t[7] = { 0, KLB_BACKEND_ID_NONE, 1, KLB_BACKEND_ID_NONE, 0, 1,
+			  KLB_BACKEND_ID_NONE }, got[7];
+	uint16_t none[7] = { KLB_BACKEND_ID_NONE, KLB_BACKEND_ID_NONE,
+			     KLB_BACKEND_ID_NONE, KLB_BACKEND_ID_NONE,
+			     KLB_BACKEND_ID_NONE, KLB_BACKEND_ID_NONE,
+			     KLB_BACKEND_ID_NONE };
+	struct api_tbl_dump d = { .entries = got, .size = 7 };
+	struct api_service s;
+
+	ASSERT_EQ(0, api_service_new_sched(&self->nl, &self->v4, KLB_SCHED_MAGLEV,
+					   7, NULL));
+	ASSERT_EQ(0, add_backends(&self->nl, &self->v4, 2, 0));
+	ASSERT_EQ(0, api_table_set(&self->nl, &self->v4, 7, 0, t, 7, 0, NULL));
+	ASSERT_EQ(0, api_table_dump(&self->nl, &self->v4, &d, NULL));
+	ASSERT_EQ(7, d.filled);
+	EXPECT_EQ(0, memcmp(t, got, sizeof(t)));
+
+	/* No backend at all, a table of empty slots. */
+	ASSERT_EQ(0, api_service_new_sched(&self->nl, &self->v6, KLB_SCHED_MAGLEV,
+					   7, NULL));
+	ASSERT_EQ(0, api_table_set(&self->nl, &self->v6, 7, 0, none, 7, 0, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v6, &s, NULL, NULL));
+	EXPECT_EQ(1, s.table_loaded);
+	EXPECT_EQ(0, s.backends);
 }
 
 TEST_F(klb, txn_commit_publishes_at_once)

@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <linux/genetlink.h>
+
 #include "kselftest_harness.h"
 #include "api_test.h"
 
@@ -339,6 +341,54 @@ static void svc_set_size_not_prime(struct api_req *req, struct api_nl *nl,
 	mnl_attr_nest_end(req->nlh, nest);
 }
 
+/*
+ * The genetlink header checks of the core (the family leaves resv_start_op at 0): a
+ * reserved field that is not zero, and netlink flags that mean nothing for
+ * a generic netlink request, are refused before klb parses anything.
+ */
+static void svc_new_valid(struct api_req *req, struct api_nl *nl)
+{
+	struct api_key k;
+
+	api_key_v4(&k, IPPROTO_TCP, API_VIP(50), 80);
+	api_req_start(req, nl, KLB_CMD_SERVICE_NEW, 0);
+	api_put_service(req->nlh, &k);
+}
+
+static void hdr_reserved(struct api_req *req, struct api_nl *nl,
+			 const struct err_ctx *c)
+{
+	struct genlmsghdr *genl;
+
+	svc_new_valid(req, nl);
+	genl = mnl_nlmsg_get_payload(req->nlh);
+	genl->reserved = 1;
+}
+
+static void hdr_flag_excl(struct api_req *req, struct api_nl *nl,
+			  const struct err_ctx *c)
+{
+	svc_new_valid(req, nl);
+	req->nlh->nlmsg_flags |= NLM_F_EXCL;
+}
+
+static void hdr_dump_reserved(struct api_req *req, struct api_nl *nl,
+			      const struct err_ctx *c)
+{
+	struct genlmsghdr *genl;
+
+	api_req_start(req, nl, KLB_CMD_SERVICE_GET, NLM_F_DUMP);
+	genl = mnl_nlmsg_get_payload(req->nlh);
+	genl->reserved = 0x8000;
+}
+
+static void hdr_dump_root_only(struct api_req *req, struct api_nl *nl,
+			       const struct err_ctx *c)
+{
+	/* Half of NLM_F_DUMP: not a dump, and not a flag a request may carry. */
+	api_req_start(req, nl, KLB_CMD_SERVICE_GET, NLM_F_ROOT);
+}
+
 /* A backend request on @key whose backend nest @body writes. */
 #define BE_RAW(name, cmd, key, body) \
 static void name(struct api_req *req, struct api_nl *nl, const struct err_ctx *c) \
@@ -482,7 +532,6 @@ TABLE_CASE(table_long, key_a, 7, 0, 8, 0)
 TABLE_CASE(table_size_mismatch, key_a, 11, 0, 11, 0)
 TABLE_CASE(table_offset_outside_txn, key_a, 7, 1, 6, 0)
 TABLE_CASE(table_names_no_backend, key_a, 7, 0, 7, 0, 1, 0, 1, 5, 1, 0)
-TABLE_CASE(table_id_out_of_range, key_a, 7, 0, 7, 0, 1, 0, 1, 0, 1, 65535)
 
 /* A whole, well-formed table naming W's backend: only the scheduler is wrong. */
 static void table_on_wlc(struct api_req *req, struct api_nl *nl,
@@ -698,6 +747,10 @@ FIXTURE_VARIANT_ADD(reject, name_) { \
 	.cmd = cmd_, .flags = flags_, .key = key_, .expect = errno_ \
 }
 
+CASE(hdr_reserved, EINVAL);
+CASE(hdr_flag_excl, EINVAL);
+CASE(hdr_dump_reserved, EINVAL);
+CASE(hdr_dump_root_only, EINVAL);
 BARE(svc_new_no_service, KLB_CMD_SERVICE_NEW, 0, NULL, EINVAL);
 CASE(svc_new_no_proto, EINVAL);
 CASE(svc_new_no_family, EINVAL);
@@ -770,7 +823,6 @@ CASE(table_chunk_above_max, ERANGE);
 CASE(table_size_mismatch, EINVAL);
 CASE(table_offset_outside_txn, EINVAL);
 CASE(table_names_no_backend, ENOENT);
-CASE(table_id_out_of_range, ENOENT);
 CASE(table_on_wlc, EOPNOTSUPP);
 BARE(table_del_unknown_service, KLB_CMD_TABLE_DEL, 0, key_none, ENOENT);
 BARE(table_dump_no_table, KLB_CMD_TABLE_GET, NLM_F_DUMP, key_b, ENOENT);
@@ -1215,6 +1267,253 @@ TEST_F(klb, table_size_ceiling)
 	ASSERT_UNCHANGED(&self->nl, fp);
 	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
 	EXPECT_EQ(info0.table_limit_hits + 1, info.table_limit_hits);
+}
+
+FIXTURE(reject_stray)
+{
+	struct api_nl nl;
+	struct api_nl other;
+	struct err_ctx ctx;
+};
+
+FIXTURE_SETUP(reject_stray)
+{
+	struct api_key a, b;
+
+	ASSERT_EQ(0, api_enter_new_netns());
+	ASSERT_EQ(0, api_open(&self->nl)) TH_LOG("no klb family: is klb.ko loaded?");
+	ASSERT_EQ(0, api_open(&self->other));
+	ASSERT_EQ(0, setup_state(&self->nl));
+	key_a(&a);
+	key_b(&b);
+	ASSERT_EQ(0, api_txn_begin(&self->other, &a, &self->ctx.other_txn, NULL));
+	ASSERT_EQ(0, api_txn_begin(&self->nl, &b, &self->ctx.own_txn, NULL));
+}
+
+FIXTURE_TEARDOWN(reject_stray)
+{
+	api_close(&self->other);
+	api_close(&self->nl);
+}
+
+/* ---- an attribute a command does not use ------------------------------ */
+
+/*
+ * Every command has its own policy: any attribute it does not use, at the
+ * top level or inside a nest that only names an object, is refused
+ * (EINVAL, extack naming the attribute) instead of being ignored. One case
+ * per command and attribute it does not take.
+ */
+
+#define A(x)	(1u << (x))
+#define A_WRITE	(A(KLB_A_GENERATION) | A(KLB_A_GENERATION_EXPECT))
+#define A_STAGE	(A_WRITE | A(KLB_A_TXN))
+
+struct stray_cmd {
+	const char *name;
+	uint8_t cmd;
+	uint16_t flags;
+	uint32_t takes;			/* top-level attributes it uses */
+	void (*key)(struct api_key *k);	/* its KLB_A_SERVICE, keys only */
+	bool full_service;		/* the service nest takes settings */
+	bool has_backend;
+	int backend;			/* which backend of A */
+	bool backend_key_only;		/* the backend nest only names it */
+	bool table;
+	bool generation;
+	bool txn;
+};
+
+static void key_new(struct api_key *k)
+{
+	api_key_v4(k, IPPROTO_TCP, API_VIP(50), 80);
+}
+
+#define STRAY(name_, cmd_, flags_, takes_, ...) \
+	{ .name = name_, .cmd = cmd_, .flags = flags_, .takes = takes_, \
+	  __VA_ARGS__ }
+
+static const struct stray_cmd stray_cmds[] = {
+	STRAY("service_new", KLB_CMD_SERVICE_NEW, 0, A(KLB_A_SERVICE) | A_WRITE,
+	      .key = key_new, .full_service = true),
+	STRAY("service_set", KLB_CMD_SERVICE_SET, 0, A(KLB_A_SERVICE) | A_STAGE,
+	      .key = key_a, .full_service = true),
+	STRAY("service_del", KLB_CMD_SERVICE_DEL, 0, A(KLB_A_SERVICE) | A_WRITE,
+	      .key = key_b),
+	STRAY("service_get", KLB_CMD_SERVICE_GET, 0, A(KLB_A_SERVICE),
+	      .key = key_a),
+	STRAY("service_dump", KLB_CMD_SERVICE_GET, NLM_F_DUMP, 0),
+	STRAY("backend_new", KLB_CMD_BACKEND_NEW, 0,
+	      A(KLB_A_SERVICE) | A(KLB_A_BACKEND) | A_STAGE,
+	      .key = key_a, .has_backend = true, .backend = 2),
+	STRAY("backend_set", KLB_CMD_BACKEND_SET, 0,
+	      A(KLB_A_SERVICE) | A(KLB_A_BACKEND) | A_STAGE,
+	      .key = key_a, .has_backend = true, .backend = 0),
+	STRAY("backend_del", KLB_CMD_BACKEND_DEL, 0,
+	      A(KLB_A_SERVICE) | A(KLB_A_BACKEND) | A_STAGE,
+	      .key = key_w, .has_backend = true, .backend = 1, .backend_key_only = true),
+	STRAY("backend_get", KLB_CMD_BACKEND_GET, 0,
+	      A(KLB_A_SERVICE) | A(KLB_A_BACKEND),
+	      .key = key_a, .has_backend = true, .backend = 0, .backend_key_only = true),
+	STRAY("backend_dump", KLB_CMD_BACKEND_GET, NLM_F_DUMP, A(KLB_A_SERVICE),
+	      .key = key_a),
+	STRAY("table_set", KLB_CMD_TABLE_SET, 0,
+	      A(KLB_A_SERVICE) | A(KLB_A_TABLE) | A_STAGE,
+	      .key = key_a, .table = true),
+	STRAY("table_del", KLB_CMD_TABLE_DEL, 0, A(KLB_A_SERVICE) | A_STAGE,
+	      .key = key_a),
+	STRAY("table_dump", KLB_CMD_TABLE_GET, NLM_F_DUMP, A(KLB_A_SERVICE),
+	      .key = key_a),
+	STRAY("flush", KLB_CMD_FLUSH, 0, A_WRITE),
+	STRAY("generation_get", KLB_CMD_GENERATION_GET, 0, 0),
+	STRAY("generation_set", KLB_CMD_GENERATION_SET, 0, A_WRITE,
+	      .generation = true),
+	STRAY("info_get", KLB_CMD_INFO_GET, 0, 0),
+	STRAY("txn_begin", KLB_CMD_TXN_BEGIN, 0, A(KLB_A_SERVICE), .key = key_a),
+	STRAY("txn_commit", KLB_CMD_TXN_COMMIT, 0, A_STAGE, .txn = true),
+	STRAY("txn_abort", KLB_CMD_TXN_ABORT, 0, A(KLB_A_TXN), .txn = true),
+};
+
+static const uint16_t stray_attrs[] = {
+	KLB_A_SERVICE, KLB_A_BACKEND, KLB_A_TABLE, KLB_A_GENERATION,
+	KLB_A_GENERATION_EXPECT, KLB_A_TXN, KLB_A_INFO, KLB_A_PAD,
+};
+
+enum stray_nest { STRAY_TOP, STRAY_IN_SERVICE, STRAY_IN_BACKEND };
+
+/*
+ * A valid request of @sc, with @stray added at the top level, or with a
+ * setting inside the service or backend nest that only names its object.
+ * Returns the offset of the stray attribute in the message.
+ */
+static uint32_t stray_build(struct api_req *req, struct api_nl *nl,
+			    const struct err_ctx *c, const struct stray_cmd *sc,
+			    int stray, enum stray_nest where)
+{
+	struct nlmsghdr *nlh = api_req_start(req, nl, sc->cmd, sc->flags);
+	uint32_t off = 0;
+	struct nlattr *nest;
+	struct api_key k;
+	struct api_be be;
+
+	if (sc->key) {
+		sc->key(&k);
+		nest = api_put_service_open(nlh, &k);
+		if (where == STRAY_IN_SERVICE) {
+			off = nlh->nlmsg_len;
+			mnl_attr_put_u8(nlh, KLB_SVC_A_SCHED, KLB_SCHED_MAGLEV);
+		}
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (sc->has_backend) {
+		be_a(&be, sc->backend);
+		nest = api_put_backend_open(nlh, &be, sc->cmd == KLB_CMD_BACKEND_NEW);
+		if (where == STRAY_IN_BACKEND)
+			off = nlh->nlmsg_len;
+		if (sc->cmd == KLB_CMD_BACKEND_SET || where == STRAY_IN_BACKEND)
+			mnl_attr_put_u32(nlh, KLB_BE_A_WEIGHT, 5);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (sc->table)
+		api_put_table(nlh, 7, 0, table_a, 7);
+	if (sc->generation)
+		mnl_attr_put_u64(nlh, KLB_A_GENERATION, GEN0 + 1);
+	if (sc->txn)
+		mnl_attr_put_u32(nlh, KLB_A_TXN, c->own_txn);
+	if (where != STRAY_TOP)
+		return off;
+
+	off = nlh->nlmsg_len;
+	switch (stray) {
+	case KLB_A_SERVICE:
+		key_a(&k);
+		api_put_service(nlh, &k);
+		break;
+	case KLB_A_BACKEND:
+		be_a(&be, 0);
+		mnl_attr_nest_end(nlh, api_put_backend_open(nlh, &be, false));
+		break;
+	case KLB_A_TABLE:
+		api_put_table(nlh, 7, 0, table_a, 7);
+		break;
+	case KLB_A_GENERATION:
+		mnl_attr_put_u64(nlh, KLB_A_GENERATION, GEN0 + 1);
+		break;
+	case KLB_A_GENERATION_EXPECT:
+		mnl_attr_put_u64(nlh, KLB_A_GENERATION_EXPECT, GEN0);
+		break;
+	case KLB_A_TXN:
+		mnl_attr_put_u32(nlh, KLB_A_TXN, c->own_txn);
+		break;
+	case KLB_A_INFO:
+		mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, KLB_A_INFO));
+		break;
+	default:
+		mnl_attr_put(nlh, stray, 0, NULL);
+		break;
+	}
+	return off;
+}
+
+static bool stray_applies(const struct stray_cmd *sc, int attr,
+			  enum stray_nest where)
+{
+	switch (where) {
+	case STRAY_IN_SERVICE:
+		return sc->key && !sc->full_service;
+	case STRAY_IN_BACKEND:
+		return sc->backend_key_only;
+	default:
+		return !(sc->takes & A(attr));
+	}
+}
+
+TEST_F(reject_stray, every_command_refuses_what_it_does_not_use)
+{
+	struct api_req *req = malloc(sizeof(*req));
+	unsigned int cases = 0, failed = 0;
+	size_t i, j;
+
+	ASSERT_NE(NULL, req);
+	for (i = 0; i < ARRAY_SIZE(stray_cmds); i++) {
+		const struct stray_cmd *sc = &stray_cmds[i];
+
+		for (j = 0; j < ARRAY_SIZE(stray_attrs) + 2; j++) {
+			enum stray_nest where = j < ARRAY_SIZE(stray_attrs) ? STRAY_TOP :
+				j == ARRAY_SIZE(stray_attrs) ? STRAY_IN_SERVICE :
+				STRAY_IN_BACKEND;
+			int attr = where == STRAY_TOP ? stray_attrs[j] : 0;
+			struct api_err err;
+			uint64_t before, after;
+			uint32_t off;
+			int ret;
+
+			if (!stray_applies(sc, attr, where))
+				continue;
+			cases++;
+			ASSERT_EQ(0, api_fingerprint(&self->nl, &before));
+			off = stray_build(req, &self->nl, &self->ctx, sc, attr,
+					  where);
+			ret = api_transact(&self->nl, req->nlh, NULL, NULL, &err);
+			ASSERT_EQ(0, api_fingerprint(&self->nl, &after));
+			/* A dump's own check reports no offset (NLMSG_DONE has none). */
+			if (ret != -EINVAL || !err.has_msg ||
+			    (err.has_offset && err.offset != off) ||
+			    (!err.has_offset && !(sc->flags & NLM_F_DUMP)) ||
+			    before != after) {
+				failed++;
+				TH_LOG("%s with %s %d: %s (extack \"%s\", offset %d of %u)%s",
+				       sc->name, where == STRAY_TOP ? "attribute" :
+				       where == STRAY_IN_SERVICE ? "service setting" :
+				       "backend setting", attr, strerror(-ret), err.msg,
+				       err.has_offset ? (int)err.offset : -1, off,
+				       before != after ? ", state changed" : "");
+			}
+		}
+	}
+	free(req);
+	TH_LOG("%u cases", cases);
+	ASSERT_EQ(0, failed);
 }
 
 TEST_HARNESS_MAIN

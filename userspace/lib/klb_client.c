@@ -390,6 +390,9 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	U64(KLB_INFO_A_BACKEND_LIMIT_HITS, backend_limit_hits);
 	U64(KLB_INFO_A_TABLE_LIMIT_HITS, table_limit_hits);
 	U64(KLB_INFO_A_TXN_LIMIT_HITS, txn_limit_hits);
+	U64(KLB_INFO_A_CHUNK_LIMIT_HITS, chunk_limit_hits);
+	U32(KLB_INFO_A_SERVICE_FLAGS, service_flags);
+	U32(KLB_INFO_A_TABLE_CHUNK_MAX, table_chunk_max);
 #undef U32
 #undef U64
 	return 0;

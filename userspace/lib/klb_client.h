@@ -89,7 +89,9 @@ struct klb_info {
 	uint32_t max_services, max_backends, max_table_size, max_txns;
 	uint32_t services, txns;
 	uint64_t service_limit_hits, backend_limit_hits;
-	uint64_t table_limit_hits, txn_limit_hits;
+	uint64_t table_limit_hits, txn_limit_hits, chunk_limit_hits;
+	/* What the kernel accepts; the header's constants are a build's guess. */
+	uint32_t service_flags, table_chunk_max;
 };
 
 /* How a write is applied: inside a transaction, or guarded by a CAS. */

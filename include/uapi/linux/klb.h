@@ -50,10 +50,16 @@
  *                                        percent of the mean, 100..1000;
  *                                        default 125
  *   KLB_SVC_A_SEED                 binary, 16 bytes: the 128-bit hash seed
- *                                  of flow hashing and of the table. Default
- *                                  all zero. Only reported to callers with
- *                                  CAP_NET_ADMIN.
- *   KLB_SVC_A_FLAGS                u32   mask of enum klb_service_flags
+ *                                  of flow hashing and of the table. A
+ *                                  SERVICE_NEW without one gets a random
+ *                                  seed (get_random_bytes), so that nobody
+ *                                  can predict which backend a flow hits;
+ *                                  gateways that must agree on tables are
+ *                                  given the same explicit seed. Only
+ *                                  reported to callers with CAP_NET_ADMIN.
+ *   KLB_SVC_A_FLAGS                u32   mask of enum klb_service_flags, of
+ *                                        the bits KLB_INFO_A_SERVICE_FLAGS
+ *                                        reports
  *   KLB_SVC_A_VERSION              u64   read only: the snapshot's version
  *   KLB_SVC_A_BACKENDS             u32   read only: number of backends
  *   KLB_SVC_A_TABLE_LOADED         u8    read only: 1 when a table is
@@ -74,9 +80,10 @@
  *   KLB_TBL_A_OFFSET               u32   index of the chunk's first entry;
  *                                        default 0
  *   KLB_TBL_A_ENTRIES              binary, required: array of u16 backend
- *                                  ids in host byte order; 1 to
- *                                  KLB_TABLE_CHUNK_MAX entries (one
- *                                  attribute is < 64 KiB)
+ *                                  ids in host byte order, or
+ *                                  KLB_BACKEND_ID_NONE for an empty slot;
+ *                                  1 to KLB_INFO_A_TABLE_CHUNK_MAX entries
+ *                                  (one attribute is < 64 KiB)
  *
  * KLB_A_GENERATION                 u64   the netns's config generation
  * KLB_A_GENERATION_EXPECT          u64   compare-and-swap guard, see below
@@ -97,9 +104,27 @@
  *   KLB_INFO_A_TABLE_LIMIT_HITS    u64   writes refused by max_table_size
  *   KLB_INFO_A_TXN_LIMIT_HITS      u64   KLB_CMD_TXN_BEGIN refused by max_txns
  *   KLB_INFO_A_CHUNK_LIMIT_HITS    u64   TABLE_SET refused for a chunk of
- *                                        more than KLB_TABLE_CHUNK_MAX entries
+ *                                        more than the chunk limit
+ *   KLB_INFO_A_SERVICE_FLAGS       u32   the KLB_SVC_A_FLAGS bits this kernel
+ *                                        knows (KLB_SVC_F_ALL is only what
+ *                                        the client's header knew)
+ *   KLB_INFO_A_TABLE_CHUNK_MAX     u32   most entries in one TABLE_SET chunk
+ *                                        (KLB_TABLE_CHUNK_MAX is the value
+ *                                        of the client's header)
+ *
+ * INFO is the source of truth for limits: a client plans with what it
+ * reports, not with the constants of the header it was built with.
  *
  * Unknown attributes and trailing garbage are rejected (strict validation).
+ * Each command takes exactly the attributes listed for it under Commands
+ * below, plus KLB_A_GENERATION, KLB_A_GENERATION_EXPECT and KLB_A_TXN where
+ * the sections on them say so. Anything else is refused with EINVAL and an
+ * extack naming the attribute, never ignored: at the top level, and inside
+ * a nest that only names an object (a service's keys, a backend's keys and
+ * id), where a setting is refused too.
+ * So is a request whose genetlink header has a non-zero reserved field, or
+ * whose nlmsg_flags hold anything but NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO
+ * and NLM_F_DUMP (EINVAL, checked by the genetlink core for every command).
  * The u64 attributes the kernel sends are aligned with KLB_A_PAD,
  * KLB_SVC_A_PAD and KLB_INFO_A_PAD, which carry nothing; requests must not
  * contain them.
@@ -118,13 +143,15 @@
  *                        A new service has no backends and no table: it
  *                        does not steer any packet until it has both.
  * KLB_CMD_SERVICE_SET    KLB_A_SERVICE: keys and the settings to change.
- *                        Changing the table size drops the table unless the
- *                        change is part of a transaction that pushes a table
- *                        of the new size. Changing the scheduler to one that
- *                        does not use a table (wlc, wrr, rr) drops it too.
+ *                        Changing the table size or the seed drops the table
+ *                        (it was built for the old ones) unless the change
+ *                        is part of a transaction that pushes a new table
+ *                        after it. Changing the scheduler to one that does
+ *                        not use a table (wlc, wrr, rr) drops it too.
  * KLB_CMD_SERVICE_DEL    KLB_A_SERVICE: keys. Deletes its backends and table.
  * KLB_CMD_SERVICE_GET    doit: KLB_A_SERVICE keys, replies with the service.
- *                        dumpit: every service of the netns, oldest first
+ *                        dumpit: no attributes; every service of the
+ *                        netns, oldest first
  *                        (until 2^32 services were created in it),
  *                        one message each. A dump takes several reads
  *                        (parts); a service that exists from the first
@@ -146,32 +173,37 @@
  *                        a table without it first, or delete it and push the
  *                        new table in one transaction.
  * KLB_CMD_BACKEND_GET    doit: service and backend keys. dumpit: KLB_A_SERVICE
- *                        keys required; every backend of that service, all
- *                        from one snapshot (each message carries the
- *                        service's KLB_SVC_A_VERSION).
+ *                        keys only; every backend of that service, in id
+ *                        order, from one snapshot (each message carries
+ *                        the service's KLB_SVC_A_VERSION), see Dumps.
  *
  * KLB_CMD_TABLE_SET      KLB_A_SERVICE keys, KLB_A_TABLE. Only for Maglev
  *                        schedulers (EOPNOTSUPP otherwise). Outside a
  *                        transaction the message must carry the whole table
  *                        (offset 0, M entries), which fits one attribute for
- *                        M <= KLB_TABLE_CHUNK_MAX; larger tables go through
+ *                        M <= the chunk limit; larger tables go through
  *                        a transaction. Every entry must name a backend of
  *                        the service (ENOENT otherwise, extack names the
- *                        slot). Backends that are down, draining or have
- *                        weight 0 may appear; the kernel does not judge a
- *                        table, it only checks that it is well formed.
+ *                        slot). An entry may be KLB_BACKEND_ID_NONE, an empty
+ *                        slot: a flow that hashes there goes to its next
+ *                        candidate (include/klb/maglev.h), and a table of
+ *                        nothing else steers nothing. Backends that are
+ *                        down, draining or have weight 0 may appear; the
+ *                        kernel does not judge a table, it only checks that
+ *                        it is well formed.
  * KLB_CMD_TABLE_DEL      KLB_A_SERVICE keys. Removes the table.
  * KLB_CMD_TABLE_GET      dumpit: KLB_A_SERVICE keys required. The published
- *                        table in chunks of at most KLB_TABLE_CHUNK_MAX
- *                        entries, in slot order, all from one snapshot
- *                        (each message carries KLB_SVC_A_VERSION). ENOENT
- *                        when the service has no table.
+ *                        table in chunks of at most KLB_INFO_A_TABLE_CHUNK_MAX
+ *                        entries, in slot order, from one snapshot (each
+ *                        message carries KLB_SVC_A_VERSION), see Dumps.
+ *                        ENOENT when the service has no table.
  *
- * KLB_CMD_FLUSH          Deletes every service of the netns and aborts every
- *                        open transaction.
- * KLB_CMD_GENERATION_GET Replies with KLB_A_GENERATION.
+ * KLB_CMD_FLUSH          No attributes. Deletes every service of the netns
+ *                        and aborts every open transaction.
+ * KLB_CMD_GENERATION_GET No attributes. Replies with KLB_A_GENERATION.
  * KLB_CMD_GENERATION_SET KLB_A_GENERATION: the new value (any u64).
- * KLB_CMD_INFO_GET       Replies with KLB_A_GENERATION and KLB_A_INFO.
+ * KLB_CMD_INFO_GET       No attributes. Replies with KLB_A_GENERATION and
+ *                        KLB_A_INFO.
  *
  * KLB_CMD_TXN_BEGIN      KLB_A_SERVICE keys. Replies with KLB_A_TXN, the id
  *                        of a private copy of the service's snapshot. ENOSPC
@@ -179,6 +211,19 @@
  * KLB_CMD_TXN_COMMIT     KLB_A_TXN. Validates the staged snapshot as a whole
  *                        and publishes it atomically.
  * KLB_CMD_TXN_ABORT      KLB_A_TXN. Discards it.
+ *
+ * ------------------------------------------------------------------------
+ * Dumps
+ * ------------------------------------------------------------------------
+ *
+ * A dump takes several reads (parts) and the kernel keeps nothing of the
+ * service between them: a reader that never reads on pins no memory and
+ * delays no writer. Each part of a backend or table dump finds the service
+ * again; if its version changed since the first part (a write, or the
+ * service was deleted), the dump ends there and its NLMSG_DONE carries
+ * NLM_F_DUMP_INTR: what was received is a prefix of the old snapshot, dump
+ * again. A dump without NLM_F_DUMP_INTR is one whole snapshot. The
+ * service dump is described under KLB_CMD_SERVICE_GET.
  *
  * ------------------------------------------------------------------------
  * Transactions: changing a service atomically, and tables over 64 KiB
@@ -222,8 +267,8 @@
  *   KLB_A_GENERATION         the generation after the write. Without it, a
  *                            successful write adds one to the generation.
  * For a transaction these go on KLB_CMD_TXN_COMMIT; a staged write that
- * carries either is refused (EINVAL). The GETs, TXN_BEGIN and TXN_ABORT
- * ignore them.
+ * carries either is refused (EINVAL), and so are the GETs, TXN_BEGIN and
+ * TXN_ABORT if they carry them: they write nothing to guard.
  *
  * ------------------------------------------------------------------------
  * Errors
@@ -238,8 +283,9 @@
  * ESTALE from KLB_A_GENERATION_EXPECT, the current generation; ENOENT from
  * a table entry at commit, the first slot that names no backend.
  *   EINVAL       missing or malformed attribute (wrong type or size, a
- *                flag bit outside KLB_SVC_F_ALL, table entries of an odd
- *                or zero byte length), address family mismatch (backend
+ *                flag bit outside KLB_INFO_A_SERVICE_FLAGS, table entries
+ *                of an odd or zero byte length), an attribute the command
+ *                does not take, address family mismatch (backend
  *                vs service, address length vs family), port 0, M not
  *                prime or below 7, table chunk out of order or of the
  *                wrong length, incomplete table at commit, a BACKEND_SET
@@ -249,7 +295,7 @@
  *                on a command that cannot be staged
  *   ERANGE       a value outside its range (weight, table size above
  *                max_table_size, bound factor, id, an enum past its last
- *                value), a table chunk of more than KLB_TABLE_CHUNK_MAX
+ *                value), a table chunk of more than the chunk limit
  *                entries, an address or seed longer than 16 bytes
  *   EEXIST       duplicate service, backend address:port or backend id
  *   ENOENT       unknown service, backend or transaction; table entry that
@@ -281,10 +327,12 @@
 #define KLB_MCGRP_EVENTS	"events"
 
 #define KLB_BACKEND_ID_MAX	65534
+/* A table entry that names no backend: the flow goes to its next candidate. */
 #define KLB_BACKEND_ID_NONE	65535
 #define KLB_TABLE_SIZE_DEFAULT	16381
 #define KLB_TABLE_SIZE_MIN	7
 #define KLB_TABLE_SIZE_LIMIT	1048573
+/* The chunk limit of this header's kernel; KLB_INFO_A_TABLE_CHUNK_MAX rules. */
 #define KLB_TABLE_CHUNK_MAX	32000
 #define KLB_BOUND_DEFAULT	125
 #define KLB_SEED_LEN		16
@@ -385,6 +433,7 @@ enum klb_table_attr {
 
 enum klb_info_attr {
 	KLB_INFO_A_UNSPEC,
+	KLB_INFO_A_PAD,
 	KLB_INFO_A_MAX_SERVICES,
 	KLB_INFO_A_MAX_BACKENDS,
 	KLB_INFO_A_MAX_TABLE_SIZE,
@@ -395,8 +444,9 @@ enum klb_info_attr {
 	KLB_INFO_A_BACKEND_LIMIT_HITS,
 	KLB_INFO_A_TABLE_LIMIT_HITS,
 	KLB_INFO_A_TXN_LIMIT_HITS,
-	KLB_INFO_A_PAD,
 	KLB_INFO_A_CHUNK_LIMIT_HITS,
+	KLB_INFO_A_SERVICE_FLAGS,
+	KLB_INFO_A_TABLE_CHUNK_MAX,
 
 	__KLB_INFO_A_MAX
 };
@@ -441,6 +491,10 @@ enum klb_service_flags {
 	KLB_SVC_F_DOWN_DROP	= 1 << 1,
 };
 
+/*
+ * The flags this header knows. A kernel may know fewer or more: what it
+ * accepts is KLB_INFO_A_SERVICE_FLAGS.
+ */
 #define KLB_SVC_F_ALL (KLB_SVC_F_AFFINITY_SRC | KLB_SVC_F_DOWN_DROP)
 
 /*
