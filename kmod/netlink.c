@@ -1234,11 +1234,31 @@ static int klb_cmd_flush(struct sk_buff *skb, struct genl_info *info)
 		klb_txn_abort_all(kn);
 		xa_for_each(&kn->services, index, svc)
 			klb_service_delete(kn, svc);
+		klb_flow_flush(kn, NULL, -1);
 		klb_generation_advance(kn, info);
 		klb_notify(kn, KLB_CMD_FLUSH, NULL, NULL);
 	}
 	mutex_unlock(&kn->lock);
 	return err;
+}
+
+static int klb_cmd_flow_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_net *kn = klb_net(genl_info_net(info));
+	struct nlattr *tb[KLB_SVC_A_MAX + 1];
+	struct klb_service_key key;
+	int err;
+
+	if (info->attrs[KLB_A_SERVICE]) {
+		err = klb_parse_service(info, tb, &key);
+		if (err)
+			return err;
+	}
+	/* Flows change under their bucket locks; this only keeps flushes apart. */
+	mutex_lock(&kn->lock);
+	klb_flow_flush(kn, info->attrs[KLB_A_SERVICE] ? &key : NULL, -1);
+	mutex_unlock(&kn->lock);
+	return 0;
 }
 
 static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
@@ -1287,7 +1307,20 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 				      KLB_INFO_A_PAD) ||
 		    nla_put_u32(msg, KLB_INFO_A_SERVICE_FLAGS, KLB_SVC_F_ALL) ||
 		    nla_put_u32(msg, KLB_INFO_A_TABLE_CHUNK_MAX,
-				KLB_TABLE_CHUNK_MAX))
+				KLB_TABLE_CHUNK_MAX) ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_FLOWS,
+				READ_ONCE(klb_max_flows)) ||
+		    nla_put_u32(msg, KLB_INFO_A_FLOWS, klb_flows_live(kn)) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_FLOW_LIMIT_HITS,
+				      atomic64_read(&kn->flows.limit_hits),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_FLOW_EVICTIONS,
+				      atomic64_read(&kn->flows.evictions),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u32(msg, KLB_INFO_A_FLOW_ENTRY_BYTES4,
+				klb_flow_entry_size(AF_INET)) ||
+		    nla_put_u32(msg, KLB_INFO_A_FLOW_ENTRY_BYTES6,
+				klb_flow_entry_size(AF_INET6)))
 			goto err_unlock;
 		nla_nest_end(msg, nest);
 	}
@@ -1451,6 +1484,13 @@ static int klb_cmd_txn_abort(struct sk_buff *skb, struct genl_info *info)
 /* ---- the family ------------------------------------------------------- */
 
 static const struct genl_ops klb_ops[] = {
+	{
+		.cmd = KLB_CMD_FLOW_FLUSH,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
+		.doit = klb_cmd_flow_flush,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
 	{
 		.cmd = KLB_CMD_SERVICE_NEW,
 		.policy = klb_service_new_policy,

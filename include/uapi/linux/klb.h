@@ -212,6 +212,21 @@
  *                        and publishes it atomically.
  * KLB_CMD_TXN_ABORT      KLB_A_TXN. Discards it.
  *
+ * KLB_CMD_FLOW_FLUSH     Optional KLB_A_SERVICE keys: ends the flows of that
+ *                        service (of every service without). Their next
+ *                        packets are scheduled afresh. ACK only.
+ * KLB_CMD_STATS_GET,     Reserved for the counters (KLB_A_STATS) and the
+ * KLB_CMD_FLOW_GET       flow dump (KLB_A_FLOW); not implemented yet
+ *                        (EOPNOTSUPP from the genetlink core).
+ *
+ * INFO_GET also reports the flow table: KLB_INFO_A_MAX_FLOWS (u32, module
+ * parameter max_flows), KLB_INFO_A_FLOWS (u32, flows now),
+ * KLB_INFO_A_FLOW_LIMIT_HITS (u64, flows refused an entry at the limit:
+ * NAT flows are then dropped, tunnel flows go without an entry),
+ * KLB_INFO_A_FLOW_EVICTIONS (u64, half-open flows that made room for an
+ * established one) and KLB_INFO_A_FLOW_ENTRY_BYTES4/6 (u32, the memory of
+ * one entry, IPv4 and IPv6). KLB_CMD_FLUSH also ends every flow.
+ *
  * ------------------------------------------------------------------------
  * Dumps
  * ------------------------------------------------------------------------
@@ -447,6 +462,12 @@ enum klb_info_attr {
 	KLB_INFO_A_CHUNK_LIMIT_HITS,
 	KLB_INFO_A_SERVICE_FLAGS,
 	KLB_INFO_A_TABLE_CHUNK_MAX,
+	KLB_INFO_A_MAX_FLOWS,
+	KLB_INFO_A_FLOWS,
+	KLB_INFO_A_FLOW_LIMIT_HITS,
+	KLB_INFO_A_FLOW_EVICTIONS,
+	KLB_INFO_A_FLOW_ENTRY_BYTES4,
+	KLB_INFO_A_FLOW_ENTRY_BYTES6,
 
 	__KLB_INFO_A_MAX
 };
