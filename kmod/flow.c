@@ -713,12 +713,13 @@ unsigned int klb_flow_flush(struct klb_net *kn,
 }
 
 /*
- * Calls @fn for the live flows from bucket *@pos on, until @fn returns
- * non-zero (the caller's message is full): *@pos is then the bucket to
- * start again from, whole. Flows made or killed meanwhile may be missed or
- * reported twice: a flow dump is a sample, not a snapshot.
+ * Calls @fn for the live flows from bucket *@pos on, past the first *@skip
+ * of that bucket, until @fn returns non-zero (the caller's message is
+ * full): *@pos and *@skip then say where to go on. Flows made or killed
+ * meanwhile may be missed or reported twice: a flow dump is a sample, not
+ * a snapshot.
  */
-int klb_flow_walk(struct klb_net *kn, u32 *pos,
+int klb_flow_walk(struct klb_net *kn, u32 *pos, u32 *skip,
 		  int (*fn)(const struct klb_flow_info *info, void *arg),
 		  void *arg)
 {
@@ -726,17 +727,18 @@ int klb_flow_walk(struct klb_net *kn, u32 *pos,
 	struct klb_flow_info info;
 	struct klb_flow *f;
 	int err = 0;
-	u32 b;
+	u32 b, seen;
 
 	if (!ft)
 		return 0;
 	rcu_read_lock();
 	for (b = *pos; b <= ft->mask && !err; b++) {
+		seen = 0;
 		for (f = rcu_dereference(ft->fwd[b]); f && !err;
 		     f = rcu_dereference(f->next[0])) {
 			u32 left = READ_ONCE(f->expires) - (u32)jiffies;
 
-			if (!klb_flow_live(f))
+			if (!klb_flow_live(f) || seen++ < *skip)
 				continue;
 			info.family = f->family;
 			info.proto = f->proto;
@@ -748,9 +750,13 @@ int klb_flow_walk(struct klb_net *kn, u32 *pos,
 			info.backend = f->backend;
 			info.expires_ms = jiffies_to_msecs(left);
 			err = fn(&info, arg);
+			if (err)
+				*skip = seen - 1;
 		}
-		if (!err)
+		if (!err) {
 			*pos = b + 1;
+			*skip = 0;
+		}
 	}
 	rcu_read_unlock();
 	return err;

@@ -382,7 +382,7 @@ void klb_flow_kill(struct klb_net *kn, struct klb_flow *flow);
 u8 klb_flow_initial_state(u8 proto, u8 tcp_flags);
 unsigned int klb_flow_flush(struct klb_net *kn,
 			    const struct klb_service_key *svc, int backend_id);
-int klb_flow_walk(struct klb_net *kn, u32 *pos,
+int klb_flow_walk(struct klb_net *kn, u32 *pos, u32 *skip,
 		  int (*fn)(const struct klb_flow_info *info, void *arg),
 		  void *arg);
 size_t klb_flow_entry_size(u16 family);

@@ -1261,6 +1261,224 @@ static int klb_cmd_flow_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* ---- stats and flows -------------------------------------------------- */
+
+static int klb_put_stats(struct sk_buff *skb, const struct klb_stats *stats)
+{
+	u64 ctr[KLB_NR_COUNTERS];
+	struct nlattr *nest;
+	s64 active;
+	int i;
+
+	klb_stats_read(stats, ctr, &active);
+	ctr[KLB_CTR(KLB_STATS_A_FLOWS_ACTIVE)] = active;
+	nest = nla_nest_start(skb, KLB_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < KLB_NR_COUNTERS; i++)
+		if (nla_put_u64_64bit(skb, KLB_STATS_A_PKTS_IN + i, ctr[i],
+				      KLB_STATS_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* A service's counters (@slot NULL) or one of its backends'. */
+static int klb_fill_stats_msg(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct klb_service *svc,
+			      const struct klb_snapshot *snap,
+			      const struct klb_backend_slot *slot)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &klb_family, NLM_F_MULTI, KLB_CMD_STATS_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (klb_put_service(skb, &svc->key, snap, false, false) ||
+	    (slot && klb_put_backend(skb, slot->backend, slot)) ||
+	    klb_put_stats(skb, slot ? slot->backend->stats : svc->stats)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Every service's counters (or one service's), each followed by its
+ * backends'. cb->args: [0] the service index, [1] 0 before the service's
+ * own message, then 1 + the backend id to go on from, [2] one service only.
+ */
+static int klb_dump_stats(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klb_net *kn = klb_net(sock_net(skb->sk));
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	const struct klb_snapshot *snap;
+	struct klb_service *svc = NULL;
+	unsigned long index = cb->args[0];
+	u32 id;
+	int err = 0;
+
+	mutex_lock(&kn->lock);
+	if (dinfo->attrs[KLB_A_SERVICE] && !cb->args[2]) {
+		struct nlattr *tb[KLB_SVC_A_MAX + 1];
+		struct klb_service_key key;
+
+		err = nla_parse_nested(tb, KLB_SVC_A_MAX,
+				       dinfo->attrs[KLB_A_SERVICE],
+				       klb_service_policy, cb->extack);
+		if (!err)
+			err = klb_parse_service_key(tb, dinfo->attrs[KLB_A_SERVICE],
+						    &key, cb->extack);
+		if (!err) {
+			svc = klb_service_find(kn, &key);
+			if (!svc) {
+				NL_SET_ERR_MSG(cb->extack, "no such service");
+				err = -ENOENT;
+			}
+		}
+		if (err)
+			goto out;
+		cb->args[0] = svc->index;
+		cb->args[2] = 1;
+		index = svc->index;
+	}
+	xa_for_each_start(&kn->services, index, svc, cb->args[0]) {
+		/* One service only, and it went away between parts. */
+		if (cb->args[2] && index != cb->args[0]) {
+			svc = NULL;
+			break;
+		}
+		snap = rcu_dereference_protected(svc->snap,
+						 lockdep_is_held(&kn->lock));
+		if (!cb->args[1]) {
+			if (klb_fill_stats_msg(skb, cb, svc, snap, NULL))
+				break;
+			cb->args[1] = 1;
+		}
+		for (id = cb->args[1] - 1; id < snap->nr_slots; id++) {
+			const struct klb_backend_slot *slot =
+				klb_snapshot_slot(snap, id);
+
+			if (slot && klb_fill_stats_msg(skb, cb, svc, snap, slot))
+				break;
+			cb->args[1] = id + 2;
+		}
+		if (id < snap->nr_slots)
+			break;
+		cb->args[1] = 0;
+		if (cb->args[2])
+			break;
+	}
+	if (!svc || (cb->args[2] && !cb->args[1]))
+		index = ULONG_MAX;
+	cb->args[0] = index;
+out:
+	mutex_unlock(&kn->lock);
+	return err ?: skb->len;
+}
+
+/* A flow dump's place between parts, in cb->ctx. */
+struct klb_flow_dump_ctx {
+	struct klb_service_key key;
+	u32 pos;			/* bucket */
+	u32 skip;			/* flows of that bucket already sent */
+	bool filtered;			/* key was read */
+};
+
+struct klb_flow_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+	const struct klb_service_key *key;	/* NULL: every service's */
+};
+
+static bool klb_flow_of(const struct klb_flow_info *fi,
+			const struct klb_service_key *key)
+{
+	size_t len = fi->family == AF_INET ? sizeof(fi->vaddr.v4) :
+					     sizeof(fi->vaddr.v6);
+
+	return fi->family == key->family && fi->proto == key->proto &&
+	       fi->vport == key->port && !memcmp(&fi->vaddr, &key->addr, len);
+}
+
+static int klb_fill_flow_msg(const struct klb_flow_info *fi, void *arg)
+{
+	struct klb_flow_dump *d = arg;
+	struct sk_buff *skb = d->skb;
+	size_t len = fi->family == AF_INET ? sizeof(fi->caddr.v4) :
+					     sizeof(fi->caddr.v6);
+	struct klb_service_key key;
+	struct nlattr *nest;
+	void *hdr;
+
+	if (d->key && !klb_flow_of(fi, d->key))
+		return 0;
+	memset(&key, 0, sizeof(key));
+	key.family = fi->family;
+	key.proto = fi->proto;
+	key.addr = fi->vaddr;
+	key.port = fi->vport;
+	hdr = genlmsg_put(skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &klb_family, NLM_F_MULTI,
+			  KLB_CMD_FLOW_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (klb_put_service(skb, &key, NULL, false, false) ||
+	    klb_put_backend(skb, fi->backend, NULL))
+		goto cancel;
+	nest = nla_nest_start(skb, KLB_A_FLOW);
+	if (!nest ||
+	    nla_put_u16(skb, KLB_FLOW_A_FAMILY, fi->family) ||
+	    nla_put_u8(skb, KLB_FLOW_A_PROTO, fi->proto) ||
+	    nla_put(skb, KLB_FLOW_A_CLIENT_ADDR, len, &fi->caddr) ||
+	    nla_put_be16(skb, KLB_FLOW_A_CLIENT_PORT, fi->cport) ||
+	    nla_put_u16(skb, KLB_FLOW_A_BACKEND_ID, fi->backend->id) ||
+	    nla_put_u8(skb, KLB_FLOW_A_STATE, fi->state) ||
+	    nla_put_u32(skb, KLB_FLOW_A_EXPIRES_MS, fi->expires_ms))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* The flow table (or one service's flows), read under RCU only. */
+static int klb_dump_flows(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct klb_net *kn = klb_net(sock_net(skb->sk));
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	struct klb_flow_dump d = { .skb = skb, .cb = cb };
+	struct klb_flow_dump_ctx *ctx = (void *)cb->ctx;
+	int err;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	if (dinfo->attrs[KLB_A_SERVICE]) {
+		struct nlattr *tb[KLB_SVC_A_MAX + 1];
+
+		if (!ctx->filtered) {
+			err = nla_parse_nested(tb, KLB_SVC_A_MAX,
+					       dinfo->attrs[KLB_A_SERVICE],
+					       klb_service_policy, cb->extack);
+			if (!err)
+				err = klb_parse_service_key(tb, dinfo->attrs[KLB_A_SERVICE],
+							    &ctx->key, cb->extack);
+			if (err)
+				return err;
+			ctx->filtered = true;
+		}
+		d.key = &ctx->key;
+	}
+	err = klb_flow_walk(kn, &ctx->pos, &ctx->skip, klb_fill_flow_msg, &d);
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
 static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 {
 	struct klb_net *kn = klb_net(genl_info_net(info));
@@ -1484,6 +1702,18 @@ static int klb_cmd_txn_abort(struct sk_buff *skb, struct genl_info *info)
 /* ---- the family ------------------------------------------------------- */
 
 static const struct genl_ops klb_ops[] = {
+	{
+		.cmd = KLB_CMD_STATS_GET,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
+		.dumpit = klb_dump_stats,
+	},
+	{
+		.cmd = KLB_CMD_FLOW_GET,
+		.policy = klb_service_key_only_policy,
+		.maxattr = KLB_A_MAX,
+		.dumpit = klb_dump_flows,
+	},
 	{
 		.cmd = KLB_CMD_FLOW_FLUSH,
 		.policy = klb_service_key_only_policy,

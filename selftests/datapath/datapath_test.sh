@@ -128,6 +128,50 @@ for b in b1 b2 b3; do
 	check "maglev: $b serves 33% +- 5% ($(share $b))" within "$(share $b)" 0.283 0.383
 done
 
+# The flow table as klbctl shows it: one flow per connection, on the
+# backend that served it, where "flow where" says it goes; then flushed.
+klbctl -j flow show tcp "$(vip 4)" >"$TMPDIR_T/flows"
+check "flow show: the 3000 connections' flows" python3 -c "
+import json, sys
+flows = json.load(open('$TMPDIR_T/flows'))
+sys.exit(len(flows) != 3000 or any(f['state'] not in ('closing', 'closed') for f in flows))"
+where_ok=0
+for f in $(python3 -c "
+import json
+for f in json.load(open('$TMPDIR_T/flows'))[:20]:
+    print(f['client'] + '=' + f['backend'])"); do
+	client=${f%%=*}
+	got=$(klbctl -j flow where tcp "$(vip 4)" "$client" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["backend"])')
+	[ "$got" = "${f#*=}" ] && where_ok=$((where_ok + 1))
+done
+check "flow where: names the backend 20 real connections reached ($where_ok)" [ "$where_ok" = 20 ]
+klbctl flow flush tcp "$(vip 4)"
+check "flow flush: the service has no flow left" \
+	[ "$(klbctl -j flow show tcp "$(vip 4)")" = "[]" ]
+
+# Counters equal the traffic: UDP, one datagram each way per request.
+reset_services
+service udp 4 sched maglev
+load --udp -n 400 -c 8 -t 2s "$(vip 4)"
+klbctl -j stats udp "$(vip 4)" >"$TMPDIR_T/stats"
+printf '%s' "$out" >"$TMPDIR_T/load"
+check "stats: packets in and out, new flows, per backend, equal the traffic" python3 -c "
+import json, sys
+rows = json.load(open('$TMPDIR_T/stats'))
+load = json.load(open('$TMPDIR_T/load'))
+svc = rows[0]
+bes = {r['backend']: r for r in rows[1:]}
+ids = {'b%d' % i: '198.51.100.%d:80' % (4 * i + 2) for i in (1, 2, 3)}
+ok = load['successes'] == 400 and svc['pkts_in'] == 400 and svc['pkts_out'] == 400
+ok = ok and svc['flows_new'] == 400 and svc['bytes_in'] > 400 * 28
+for name, b in load['backends'].items():
+    r = bes[ids[name]]
+    ok = ok and r['pkts_in'] == b['replies'] and r['pkts_out'] == b['replies']
+    ok = ok and r['flows_new'] == b['replies'] and r['flows_active'] == b['replies']
+print('#', svc, load['backends'])
+sys.exit(not ok)"
+
 # Weights: wrr honours 1:2:3, maglev too (the table is built by weight).
 for sched in wrr maglev; do
 	reset_services

@@ -355,15 +355,21 @@ check "flow where: client family differs" 1 'family differs' -- "$K" flow where 
 check "flow where: no table (wlc)" 1 'picks backends by load' -- "$K" flow where tcp "$V6" '[2001:db8::99]:1'
 check "flow where: missing client" 2 'missing' -- "$K" flow where tcp 203.0.113.20:80
 
-# ---- the fast path's flow table and counters: not yet ----------------------
+# ---- the fast path's flow table and counters (no traffic here: see
+# selftests/datapath for them under traffic) ---------------------------------
 
-check "flow show: not supported yet" 1 'not supported by this kernel module yet' -- "$K" flow show
-check "flow show SERVICE backend: not supported yet" 1 'not supported' -- \
-	"$K" flow show tcp $V4 backend 198.51.100.2:8080
-check "flow flush: not supported yet" 1 'not supported' -- "$K" flow flush tcp $V4
-check "stats: not supported yet" 1 'not supported' -- "$K" stats
-check "stats SERVICE: not supported yet" 1 'not supported' -- "$K" stats tcp $V4
-check "service show -s: not supported yet" 1 'not supported' -- "$K" -s service show
+json "flow show: an empty flow table is an empty list" 'd == []' -- "$K" -j flow show
+check "flow show SERVICE backend" 0 -- "$K" flow show tcp $V4 backend 198.51.100.2:8080
+check "flow flush SERVICE" 0 -- "$K" flow flush tcp $V4
+check "flow flush" 0 -- "$K" flow flush
+json "stats: a service row, then one per backend, all zero" \
+	'd[0]["backend"] == "-" and len(d) == 1 + len(json.load(open("'"$T/bes.json"'"))) and all(r["pkts_in"] == 0 and r["flows_active"] == 0 for r in d)' \
+	-- sh -c "'$K' -j backend show tcp $V4 >'$T/bes.json' && '$K' -j stats tcp $V4"
+json "stats: every service" 'len([r for r in d if r["backend"] == "-"]) == len(json.load(open("'"$T/svcs.json"'")))' \
+	-- sh -c "'$K' -j service show >'$T/svcs.json' && '$K' -j stats"
+check "stats: unknown service" 1 'no such service' -- "$K" stats tcp 203.0.113.99:80
+json "service show -s adds the counters" 'all("pkts_in" in r and "drop_no_backend" in r for r in d)' \
+	-- "$K" -j -s service show
 
 # ---- errors ------------------------------------------------------------------
 
@@ -416,8 +422,9 @@ check "service show: VIP missing" 2 'missing VIP:PORT' -- "$K" service show tcp
 check "backend show: extra words" 2 "unexpected 'x'" -- "$K" backend show tcp $V4 x
 check "backend show: unknown service" 1 'service tcp 203.0.113.99:80: .*no such service' -- \
 	"$K" backend show tcp 203.0.113.99:80
-check "backend show -s: not supported yet" 1 'not supported' -- "$K" -s backend show tcp $V4
-check "--stats is -s" 1 'not supported' -- "$K" --stats service show
+json "backend show -s adds the counters" 'all("flows_active" in r and "bytes_out" in r for r in d)' \
+	-- "$K" -j -s backend show tcp $V4
+json "--stats is -s" 'all("pkts_in" in r for r in d)' -- "$K" -j --stats service show
 check "table show: unknown service" 1 'service tcp 203.0.113.99:80: .*no such service' -- \
 	"$K" table show tcp 203.0.113.99:80
 check "table show: missing service" 2 'missing PROTO VIP:PORT' -- "$K" table show

@@ -81,7 +81,8 @@ def main():
             continue
         prefix = {"sched": "klb-sched-", "fwd": "klb-fwd-",
                   "backend-state": "klb-backend-",
-                  "service-flags": "klb-svc-f-"}[d["name"]]
+                  "service-flags": "klb-svc-f-",
+                  "flow-state": "klb-flow-"}[d["name"]]
         for i, e in enumerate(d["entries"]):
             value = 1 << i if d["type"] == "flags" else i
             expect(c_name(prefix, e), value)

@@ -101,6 +101,7 @@ int cmd_backend_del(struct ctx *ctx, int argc, char **argv)
 int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 {
 	char name[WHAT_STRLEN], addr[ENDPOINT_STRLEN];
+	struct stats_set stats = { 0 };
 	struct klb_service_key key;
 	struct klb_backend *bes;
 	struct klb_client *c;
@@ -111,14 +112,16 @@ int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 	ret = service_key_only(ctx, argc, argv, &key);
 	if (ret)
 		return ret;
-	if (ctx->stats)
-		return not_supported_yet("backend statistics (-s)");
 	ret = ctx_client(ctx, &c);
 	if (ret)
 		return ret;
 	fmt_service_what(&key, name);
 	if (klb_backend_list(c, &key, &bes, &n, NULL, &e))
 		return report_error(name, &e);
+	if (ctx->stats && stats_read(c, &key, &stats, &e)) {
+		free(bes);
+		return report_error(name, &e);
+	}
 	out_list_begin();
 	for (i = 0; i < n; i++) {
 		out_record_begin();
@@ -126,10 +129,13 @@ int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 		out_str("addr", fmt_endpoint(&bes[i].addr, addr));
 		out_uint("weight", bes[i].weight);
 		out_str("state", state_name(bes[i].state));
+		if (ctx->stats)
+			out_stats(stats_find(&stats, &key, bes[i].id));
 		out_record_end();
 	}
 	out_list_end();
 	out_finish();
+	stats_free(&stats);
 	free(bes);
 	return EXIT_OK;
 }

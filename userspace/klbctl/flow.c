@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * klbctl flow show|flush|where, and stats. Showing and flushing flows and
- * the counters need the fast path's flow table, which klb.ko does not have
- * yet; "where" needs only the table, the seed and the shared flow hash.
+ * klbctl flow show|flush|where: the fast path's flow table, read straight from this gateway's kernel (they are its own, not
+ * replicated configuration); "where" needs only the table, the seed and the
+ * shared flow hash.
  */
 
 #include <arpa/inet.h>
@@ -17,33 +17,31 @@
 
 #include "klbctl/klbctl.h"
 
-int not_supported_yet(const char *what)
-{
-	return report_msg(what, "not supported by this kernel module yet (the fast path has no flow table and counters yet)");
-}
-
 /* [PROTO VIP:PORT] then the command's own keywords from *i. */
-static int optional_service(struct ctx *ctx, int argc, char **argv, int *i)
+static int optional_service(struct ctx *ctx, int argc, char **argv, int *i,
+			    struct klb_service_key *key, bool *have)
 {
-	struct klb_service_key key;
 	int ret;
 
 	*i = 0;
-	if (argc >= 1 && !parse_proto(argv[0], &key.proto)) {
-		ret = service_key_args(ctx, argc, argv, &key);
+	*have = false;
+	if (argc >= 1 && !parse_proto(argv[0], &key->proto)) {
+		ret = service_key_args(ctx, argc, argv, key);
 		if (ret)
 			return ret;
 		*i = 2;
+		*have = true;
 	}
 	return 0;
 }
 
 /* [PROTO VIP:PORT] and nothing else. */
-static int only_optional_service(struct ctx *ctx, int argc, char **argv)
+int only_optional_service(struct ctx *ctx, int argc, char **argv,
+				 struct klb_service_key *key, bool *have)
 {
 	int i, ret;
 
-	ret = optional_service(ctx, argc, argv, &i);
+	ret = optional_service(ctx, argc, argv, &i, key, have);
 	if (ret)
 		return ret;
 	if (i < argc)
@@ -51,37 +49,94 @@ static int only_optional_service(struct ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static const char *flow_state_name(uint8_t state)
+{
+	static const char *const names[] = {
+		[KLB_FLOW_SYN] = "syn",
+		[KLB_FLOW_ESTABLISHED] = "established",
+		[KLB_FLOW_CLOSING] = "closing",
+		[KLB_FLOW_CLOSED] = "closed",
+		[KLB_FLOW_UDP] = "udp",
+	};
+
+	return state <= KLB_FLOW_STATE_MAX ? names[state] : "?";
+}
+
+struct flow_show {
+	bool by_backend;
+	struct klb_endpoint backend;
+	unsigned long n;
+};
+
+static int print_flow(const struct klb_flow_rec *r, void *data)
+{
+	char svc[SERVICE_STRLEN], addr[ENDPOINT_STRLEN];
+	struct flow_show *f = data;
+
+	if (f->by_backend && !klb_endpoint_equal(&r->backend.addr, &f->backend))
+		return 0;
+	out_record_begin();
+	out_str("service", fmt_service(&r->key, svc));
+	out_str("client", fmt_endpoint(&r->client, addr));
+	out_str("backend", fmt_endpoint(&r->backend.addr, addr));
+	out_uint("backend_id", r->backend.id);
+	out_str("state", flow_state_name(r->state));
+	out_uint("expires_ms", r->expires_ms);
+	out_record_end();
+	f->n++;
+	return 0;
+}
+
 int cmd_flow_show(struct ctx *ctx, int argc, char **argv)
 {
-	struct klb_endpoint be;
+	struct flow_show f = { 0 };
+	struct klb_service_key key;
+	struct klb_client *c;
+	bool have_key;
+	klb_error e;
 	int i, ret;
 
-	ret = optional_service(ctx, argc, argv, &i);
+	ret = optional_service(ctx, argc, argv, &i, &key, &have_key);
 	if (ret)
 		return ret;
 	if (i < argc) {
 		if (!matches(argv[i], "backend"))
 			return usage_error(ctx, "unknown keyword '%s'", argv[i]);
-		if (i + 1 >= argc || parse_endpoint(argv[i + 1], &be))
+		if (i + 1 >= argc || parse_endpoint(argv[i + 1], &f.backend))
 			return usage_error(ctx, "'backend' needs ADDR:PORT");
 		if (i + 2 < argc)
 			return usage_error(ctx, "unexpected '%s'", argv[i + 2]);
+		f.by_backend = true;
 	}
-	return not_supported_yet("flow show");
+	ret = ctx_client(ctx, &c);
+	if (ret)
+		return ret;
+	out_list_begin();
+	if (klb_flow_dump(c, have_key ? &key : NULL, print_flow, &f, &e))
+		return report_error("flow show", &e);
+	out_list_end();
+	out_finish();
+	return EXIT_OK;
 }
 
 int cmd_flow_flush(struct ctx *ctx, int argc, char **argv)
 {
-	int ret = only_optional_service(ctx, argc, argv);
+	struct klb_service_key key;
+	struct klb_client *c;
+	bool have_key;
+	klb_error e;
+	int ret;
 
-	return ret ? ret : not_supported_yet("flow flush");
-}
-
-int cmd_stats(struct ctx *ctx, int argc, char **argv)
-{
-	int ret = only_optional_service(ctx, argc, argv);
-
-	return ret ? ret : not_supported_yet("stats");
+	ret = only_optional_service(ctx, argc, argv, &key, &have_key);
+	if (ret)
+		return ret;
+	ret = ctx_client(ctx, &c);
+	if (ret)
+		return ret;
+	/* Flows are this gateway's own state: never a replicated write. */
+	if (klb_flow_flush(c, have_key ? &key : NULL, &e))
+		return report_error("flow flush", &e);
+	return EXIT_OK;
 }
 
 static void canonical(const struct klb_endpoint *ep, uint8_t *out)

@@ -239,7 +239,24 @@ int read_table(struct klb_client *c, const struct klb_service_key *key,
 	       struct klb_table *table, struct klb_backend **bes, size_t *n,
 	       klb_error *e);
 
-/* flow.c: the error of commands that need the fast path's flow table. */
-int not_supported_yet(const char *what);
+/* flow.c: [PROTO VIP:PORT] and nothing else; *have says if it was given. */
+int only_optional_service(struct ctx *ctx, int argc, char **argv,
+			  struct klb_service_key *key, bool *have);
+
+/* stats.c: counters, fetched once for -s on the show commands. */
+struct stats_set {
+	struct klb_stats_rec *recs;
+	size_t n, cap;
+};
+
+int stats_read(struct klb_client *c, const struct klb_service_key *key,
+	       struct stats_set *set, klb_error *e);
+/* A service's own counters (backend_id < 0) or a backend's; NULL if none. */
+const struct klb_stats_rec *stats_find(const struct stats_set *set,
+				       const struct klb_service_key *key,
+				       int backend_id);
+void stats_free(struct stats_set *set);
+/* The counters as fields of the current record (zeros for NULL). */
+void out_stats(const struct klb_stats_rec *r);
 
 #endif /* KLBCTL_H */

@@ -76,7 +76,8 @@ int cmd_service_del(struct ctx *ctx, int argc, char **argv)
 	return ctx->ops->service_del(ctx, &key);
 }
 
-static void print_service(const struct klb_service *svc)
+static void print_service(const struct klb_service *svc,
+			  const struct klb_stats_rec *stats, bool with_stats)
 {
 	char vip[ENDPOINT_STRLEN], seed[2 * KLB_SEED_LEN + 1];
 	const struct klb_service_conf *conf = &svc->conf;
@@ -97,12 +98,15 @@ static void print_service(const struct klb_service *svc)
 		fmt_hex(conf->seed, KLB_SEED_LEN, seed);
 		out_str("seed", seed);
 	}
+	if (with_stats)
+		out_stats(stats);
 	out_record_end();
 }
 
 int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 {
 	struct klb_service *svcs = NULL, one;
+	struct stats_set stats = { 0 };
 	struct klb_service_key key;
 	struct klb_client *c;
 	char name[WHAT_STRLEN];
@@ -118,11 +122,11 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	if (ctx->stats)
-		return not_supported_yet("service statistics (-s)");
 	ret = ctx_client(ctx, &c);
 	if (ret)
 		return ret;
+	if (ctx->stats && stats_read(c, argc == 2 ? &key : NULL, &stats, &e))
+		return report_error("stats", &e);
 	if (argc == 2) {
 		fmt_service_what(&key, name);
 		if (klb_service_get(c, &key, &one, &e))
@@ -134,9 +138,12 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv)
 	}
 	out_list_begin();
 	for (i = 0; i < n; i++)
-		print_service(&svcs[i]);
+		print_service(&svcs[i], ctx->stats ?
+			      stats_find(&stats, &svcs[i].key, -1) : NULL,
+			      ctx->stats);
 	out_list_end();
 	out_finish();
+	stats_free(&stats);
 	if (svcs != &one)
 		free(svcs);
 	return EXIT_OK;

@@ -393,6 +393,12 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	U64(KLB_INFO_A_CHUNK_LIMIT_HITS, chunk_limit_hits);
 	U32(KLB_INFO_A_SERVICE_FLAGS, service_flags);
 	U32(KLB_INFO_A_TABLE_CHUNK_MAX, table_chunk_max);
+	U32(KLB_INFO_A_MAX_FLOWS, max_flows);
+	U32(KLB_INFO_A_FLOWS, flows);
+	U64(KLB_INFO_A_FLOW_LIMIT_HITS, flow_limit_hits);
+	U64(KLB_INFO_A_FLOW_EVICTIONS, flow_evictions);
+	U32(KLB_INFO_A_FLOW_ENTRY_BYTES4, flow_entry_bytes4);
+	U32(KLB_INFO_A_FLOW_ENTRY_BYTES6, flow_entry_bytes6);
 #undef U32
 #undef U64
 	return 0;
@@ -773,6 +779,105 @@ int klb_txn_abort(struct klb_client *c, uint32_t txn, klb_error *e)
 	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_TXN_ABORT, 0);
 
 	mnl_attr_put_u32(nlh, KLB_A_TXN, txn);
+	return klb_request(c, nlh, NULL, NULL, e);
+}
+
+/* ---- counters and flows ------------------------------------------------ */
+
+struct stats_dump {
+	struct klb_client *c;
+	klb_stats_cb cb;
+	void *data;
+};
+
+static int stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct stats_dump *d = data;
+	const struct nlattr *tb[KLB_A_MAX + 1];
+	const struct nlattr *st[KLB_STATS_A_MAX + 1];
+	struct klb_service svc;
+	struct klb_stats_rec r;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	parse_msg(nlh, tb);
+	if (parse_service(tb[KLB_A_SERVICE], &svc) || !tb[KLB_A_STATS])
+		return -EBADMSG;
+	r.key = svc.key;
+	if (tb[KLB_A_BACKEND]) {
+		if (parse_backend(tb[KLB_A_BACKEND], &r.backend))
+			return -EBADMSG;
+		r.has_backend = true;
+	}
+	parse_nested(tb[KLB_A_STATS], st, KLB_STATS_A_MAX);
+	for (i = KLB_STATS_A_PKTS_IN; i <= KLB_STATS_A_MAX; i++)
+		if (attr_ok(st[i], MNL_TYPE_U64))
+			r.ctr[i] = mnl_attr_get_u64(st[i]);
+	return d->cb(&r, d->data);
+}
+
+int klb_stats_dump(struct klb_client *c, const struct klb_service_key *key,
+		   klb_stats_cb cb, void *data, klb_error *e)
+{
+	struct stats_dump d = { .c = c, .cb = cb, .data = data };
+	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_STATS_GET,
+					    NLM_F_DUMP);
+
+	if (key)
+		put_service(nlh, key, NULL);
+	return reply_error(klb_request(c, nlh, stats_cb, &d, e), e);
+}
+
+struct flow_dump {
+	klb_flow_cb cb;
+	void *data;
+};
+
+static int flow_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct flow_dump *d = data;
+	const struct nlattr *tb[KLB_A_MAX + 1];
+	const struct nlattr *ft[KLB_FLOW_A_MAX + 1];
+	struct klb_service svc;
+	struct klb_flow_rec r;
+
+	memset(&r, 0, sizeof(r));
+	parse_msg(nlh, tb);
+	if (parse_service(tb[KLB_A_SERVICE], &svc) ||
+	    parse_backend(tb[KLB_A_BACKEND], &r.backend) || !tb[KLB_A_FLOW])
+		return -EBADMSG;
+	r.key = svc.key;
+	parse_nested(tb[KLB_A_FLOW], ft, KLB_FLOW_A_MAX);
+	if (parse_endpoint(ft[KLB_FLOW_A_FAMILY], ft[KLB_FLOW_A_CLIENT_ADDR],
+			   ft[KLB_FLOW_A_CLIENT_PORT], &r.client) ||
+	    !attr_ok(ft[KLB_FLOW_A_STATE], MNL_TYPE_U8) ||
+	    !attr_ok(ft[KLB_FLOW_A_EXPIRES_MS], MNL_TYPE_U32))
+		return -EBADMSG;
+	r.state = mnl_attr_get_u8(ft[KLB_FLOW_A_STATE]);
+	r.expires_ms = mnl_attr_get_u32(ft[KLB_FLOW_A_EXPIRES_MS]);
+	return d->cb(&r, d->data);
+}
+
+int klb_flow_dump(struct klb_client *c, const struct klb_service_key *key,
+		  klb_flow_cb cb, void *data, klb_error *e)
+{
+	struct flow_dump d = { .cb = cb, .data = data };
+	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_FLOW_GET,
+					    NLM_F_DUMP);
+
+	if (key)
+		put_service(nlh, key, NULL);
+	return reply_error(klb_request(c, nlh, flow_cb, &d, e), e);
+}
+
+int klb_flow_flush(struct klb_client *c, const struct klb_service_key *key,
+		   klb_error *e)
+{
+	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_FLOW_FLUSH,
+					    0);
+
+	if (key)
+		put_service(nlh, key, NULL);
 	return klb_request(c, nlh, NULL, NULL, e);
 }
 

@@ -92,7 +92,31 @@ struct klb_info {
 	uint64_t table_limit_hits, txn_limit_hits, chunk_limit_hits;
 	/* What the kernel accepts; the header's constants are a build's guess. */
 	uint32_t service_flags, table_chunk_max;
+	/* The flow table. */
+	uint32_t max_flows, flows;
+	uint64_t flow_limit_hits, flow_evictions;
+	uint32_t flow_entry_bytes4, flow_entry_bytes6;
 };
+
+/* Counters of a service, or of one of its backends (has_backend). */
+struct klb_stats_rec {
+	struct klb_service_key key;
+	bool has_backend;
+	struct klb_backend backend;
+	uint64_t ctr[KLB_STATS_A_MAX + 1];	/* by enum klb_stats_attr */
+};
+
+/* A flow table entry. */
+struct klb_flow_rec {
+	struct klb_service_key key;
+	struct klb_backend backend;	/* id and address */
+	struct klb_endpoint client;
+	uint8_t state;			/* enum klb_flow_state */
+	uint32_t expires_ms;
+};
+
+typedef int (*klb_stats_cb)(const struct klb_stats_rec *r, void *data);
+typedef int (*klb_flow_cb)(const struct klb_flow_rec *r, void *data);
 
 /* How a write is applied: inside a transaction, or guarded by a CAS. */
 struct klb_write {
@@ -146,6 +170,19 @@ int klb_generation_set(struct klb_client *c, uint64_t gen,
 		       const struct klb_write *w, klb_error *e);
 int klb_info_get(struct klb_client *c, struct klb_info *info, klb_error *e);
 int klb_flush(struct klb_client *c, const struct klb_write *w, klb_error *e);
+
+/*
+ * Counters of every service (or of @key's), each followed by its
+ * backends', and the flow table (every flow, or @key's): @cb gets each
+ * record as it arrives; a non-zero return stops the dump.
+ */
+int klb_stats_dump(struct klb_client *c, const struct klb_service_key *key,
+		   klb_stats_cb cb, void *data, klb_error *e);
+int klb_flow_dump(struct klb_client *c, const struct klb_service_key *key,
+		  klb_flow_cb cb, void *data, klb_error *e);
+/* Ends the flows of @key's service, or every flow. */
+int klb_flow_flush(struct klb_client *c, const struct klb_service_key *key,
+		   klb_error *e);
 
 /* Every service of the netns; *svcs is malloc'd, *gen the generation. */
 int klb_service_list(struct klb_client *c, struct klb_service **svcs,

@@ -215,9 +215,20 @@
  * KLB_CMD_FLOW_FLUSH     Optional KLB_A_SERVICE keys: ends the flows of that
  *                        service (of every service without). Their next
  *                        packets are scheduled afresh. ACK only.
- * KLB_CMD_STATS_GET,     Reserved for the counters (KLB_A_STATS) and the
- * KLB_CMD_FLOW_GET       flow dump (KLB_A_FLOW); not implemented yet
- *                        (EOPNOTSUPP from the genetlink core).
+ * KLB_CMD_STATS_GET      dumpit, optional KLB_A_SERVICE keys (ENOENT if no
+ *                        such service): for each service (or that one) a
+ *                        message with KLB_A_SERVICE (keys, version) and
+ *                        KLB_A_STATS, then one per backend with KLB_A_BACKEND
+ *                        (keys, id, weight, state) and its KLB_A_STATS.
+ *                        Counters are per CPU, summed when read: a dump
+ *                        taken under traffic is a moving picture. Open to
+ *                        everyone, like the other GETs.
+ * KLB_CMD_FLOW_GET       dumpit, optional KLB_A_SERVICE keys: the flow
+ *                        table (or that service's flows), one message per
+ *                        flow with KLB_A_SERVICE (keys), KLB_A_BACKEND (id
+ *                        and keys) and KLB_A_FLOW. Read without any lock:
+ *                        flows made or ended during the dump may be missed
+ *                        or reported twice (a sample, not a snapshot).
  *
  * INFO_GET also reports the flow table: KLB_INFO_A_MAX_FLOWS (u32, module
  * parameter max_flows), KLB_INFO_A_FLOWS (u32, flows now),
