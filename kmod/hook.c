@@ -75,6 +75,7 @@ static bool klb_parse4(struct sk_buff *skb, struct klb_pkt *p)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 
+	p->tuple.proto = 0;
 	/* Fragments are reassembled before this hook; a stray one is not ours. */
 	if (ip_is_fragment(iph))
 		return false;
@@ -94,6 +95,7 @@ static bool klb_parse6(struct sk_buff *skb, struct klb_pkt *p)
 	u8 nexthdr = ip6h->nexthdr;
 	int off;
 
+	p->tuple.proto = 0;
 	off = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
 			       &nexthdr, &frag_off);
 	if (off < 0 || frag_off)
@@ -274,8 +276,11 @@ static unsigned int klb_in4(void *priv, struct sk_buff *skb,
 {
 	struct klb_pkt p;
 
-	if (!klb_net_active(state->net) || !klb_parse4(skb, &p))
+	if (!klb_net_active(state->net))
 		return NF_ACCEPT;
+	if (!klb_parse4(skb, &p))
+		return p.tuple.proto == IPPROTO_ICMP ?
+		       klb_icmp_in(state->net, skb, AF_INET) : NF_ACCEPT;
 	return klb_steer(state->net, skb, &p);
 }
 
@@ -294,8 +299,11 @@ static unsigned int klb_in6(void *priv, struct sk_buff *skb,
 {
 	struct klb_pkt p;
 
-	if (!klb_net_active(state->net) || !klb_parse6(skb, &p))
+	if (!klb_net_active(state->net))
 		return NF_ACCEPT;
+	if (!klb_parse6(skb, &p))
+		return p.tuple.proto == IPPROTO_ICMPV6 ?
+		       klb_icmp_in(state->net, skb, AF_INET6) : NF_ACCEPT;
 	return klb_steer(state->net, skb, &p);
 }
 

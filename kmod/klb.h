@@ -402,6 +402,9 @@ const struct klb_backend_slot *klb_sched_pick(struct klb_service *svc,
 u64 klb_sched_hash(const struct klb_snapshot *snap, const struct klb_tuple *t);
 bool klb_backend_takes_flows(const struct klb_backend_slot *slot);
 
+/* icmp.c */
+unsigned int klb_icmp_in(struct net *net, struct sk_buff *skb, u16 family);
+
 /* hook.c */
 int klb_hooks_register(struct net *net);
 void klb_hooks_unregister(struct net *net);
