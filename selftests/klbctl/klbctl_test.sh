@@ -536,6 +536,24 @@ json "hand-written config: table built, ids assigned" \
 	'len(d) == 13 and set(d) == {"192.0.2.2:80", "192.0.2.3:80"}' -- "$K" -j table show tcp 192.0.2.1:80
 json "hand-written config replaced the rest" 'len(d) == 2' -- "$K" -j service show
 
+# The monitor says what changed, not only that a service moved.
+"$K" flush
+start_monitor "$T/mon4"
+M=tcp
+"$K" service add $M 192.0.2.60:80 table-size 251 >/dev/null
+"$K" backend add $M 192.0.2.60:80 192.0.2.61:80 >/dev/null
+"$K" backend set $M 192.0.2.60:80 192.0.2.61:80 weight 3 >/dev/null
+"$K" backend set $M 192.0.2.60:80 192.0.2.61:80 state drain >/dev/null
+"$K" service set $M 192.0.2.60:80 sched wlc >/dev/null
+"$K" backend del $M 192.0.2.60:80 192.0.2.61:80 >/dev/null
+"$K" service del $M 192.0.2.60:80 >/dev/null
+wait_for "$T/mon4" '"event":"service-del".*"service":"tcp 192.0.2.60:80"'
+stop_monitor
+events "$T/mon4"
+json "monitor: each change is named" \
+	'all(any(c.startswith(p) for e in d for c in e.get("changes", [])) for p in ("service added (maglev, nat)", "backend 192.0.2.61:80 added", "backend 192.0.2.61:80 weight 1 -> 3", "backend 192.0.2.61:80 up -> drain", "sched maglev -> wlc", "backend 192.0.2.61:80 removed", "service removed"))' \
+	-- cat "$T/mon4.json"
+
 # Each service in one transaction: a monitor sees, per service, its
 # creation and one commit, never a backend or table change on its own.
 "$K" flush

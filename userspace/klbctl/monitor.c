@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * klbctl monitor: print the kernel's change events as they happen, one
- * line (or, with -j, one JSON object per line) per event.
+ * line (or, with -j, one JSON object per line) per event, with what
+ * changed.
+ *
+ * An event says which service moved, not how: the monitor keeps what it
+ * last read of every service (settings and backends), reads the service
+ * again on each event and prints the difference. That is level-triggered:
+ * when several writes land before the monitor reads, the first event
+ * carries all of their changes and the later ones none.
  */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "klbctl/klbctl.h"
@@ -24,10 +33,191 @@ static const char *const event_names[] = {
 	[KLB_CMD_TXN_COMMIT] = "commit",
 };
 
+/* What the monitor last read of one service. */
+struct mon_service {
+	struct klb_service svc;
+	struct klb_backend *bes;
+	size_t nr_bes;
+};
+
+struct monitor {
+	struct klb_client *c;
+	struct mon_service *svcs;
+	size_t n, cap;
+	char **changes;
+	size_t nr_changes;
+};
+
+static void change(struct monitor *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void change(struct monitor *m, const char *fmt, ...)
+{
+	char **grown;
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	grown = line ? realloc(m->changes, (m->nr_changes + 1) * sizeof(*grown)) :
+		       NULL;
+	if (!grown) {
+		fputs("klbctl: out of memory\n", stderr);
+		exit(EXIT_FAIL);
+	}
+	m->changes = grown;
+	m->changes[m->nr_changes++] = line;
+}
+
+static struct mon_service *mon_find(struct monitor *m,
+				    const struct klb_service_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (klb_service_key_equal(&m->svcs[i].svc.key, key))
+			return &m->svcs[i];
+	return NULL;
+}
+
+static void mon_forget(struct monitor *m, struct mon_service *ms)
+{
+	free(ms->bes);
+	*ms = m->svcs[--m->n];
+}
+
+static const struct klb_backend *find_backend(const struct klb_backend *bes,
+					      size_t n,
+					      const struct klb_endpoint *addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (klb_endpoint_equal(&bes[i].addr, addr))
+			return &bes[i];
+	return NULL;
+}
+
+static void diff_conf(struct monitor *m, const struct klb_service *a,
+		      const struct klb_service *b)
+{
+	const struct klb_service_conf *x = &a->conf, *y = &b->conf;
+
+	if (x->sched != y->sched)
+		change(m, "sched %s -> %s", sched_name(x->sched), sched_name(y->sched));
+	if (x->fwd != y->fwd)
+		change(m, "fwd %s -> %s", fwd_name(x->fwd), fwd_name(y->fwd));
+	if (x->table_size != y->table_size)
+		change(m, "table-size %u -> %u", x->table_size, y->table_size);
+	if (x->bound != y->bound)
+		change(m, "bound %u -> %u", x->bound, y->bound);
+	if (x->flags != y->flags)
+		change(m, "flags %#x -> %#x", x->flags, y->flags);
+	if ((x->fields & KLB_SVC_SEED) && (y->fields & KLB_SVC_SEED) &&
+	    memcmp(x->seed, y->seed, KLB_SEED_LEN))
+		change(m, "seed changed");
+	if (a->table_loaded != b->table_loaded)
+		change(m, b->table_loaded ? "table published" : "table removed");
+	else if (b->table_loaded && a->version != b->version)
+		change(m, "version %llu -> %llu", (unsigned long long)a->version,
+		       (unsigned long long)b->version);
+}
+
+static void diff_backends(struct monitor *m, const struct mon_service *old,
+			  const struct klb_backend *bes, size_t n)
+{
+	char addr[ENDPOINT_STRLEN];
+	const struct klb_backend *o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		fmt_endpoint(&bes[i].addr, addr);
+		o = find_backend(old->bes, old->nr_bes, &bes[i].addr);
+		if (!o) {
+			change(m, "backend %s added (id %u, weight %u, %s)", addr,
+			       bes[i].id, bes[i].weight, state_name(bes[i].state));
+			continue;
+		}
+		if (o->weight != bes[i].weight)
+			change(m, "backend %s weight %u -> %u", addr, o->weight,
+			       bes[i].weight);
+		if (o->state != bes[i].state)
+			change(m, "backend %s %s -> %s", addr, state_name(o->state),
+			       state_name(bes[i].state));
+	}
+	for (i = 0; i < old->nr_bes; i++)
+		if (!find_backend(bes, n, &old->bes[i].addr))
+			change(m, "backend %s removed",
+			       fmt_endpoint(&old->bes[i].addr, addr));
+}
+
+/* Reads @key again and records how it differs from what was known. */
+static void mon_refresh(struct monitor *m, const struct klb_service_key *key)
+{
+	struct mon_service *ms = mon_find(m, key), fresh = { 0 };
+	klb_error e;
+
+	if (klb_service_get(m->c, key, &fresh.svc, &e)) {
+		if (ms) {
+			change(m, "service removed");
+			mon_forget(m, ms);
+		}
+		return;
+	}
+	if (klb_backend_list(m->c, key, &fresh.bes, &fresh.nr_bes, NULL, &e)) {
+		fresh.bes = NULL;
+		fresh.nr_bes = 0;
+	}
+	if (!ms) {
+		struct mon_service empty = { .svc = fresh.svc };
+
+		change(m, "service added (%s, %s)", sched_name(fresh.svc.conf.sched),
+		       fwd_name(fresh.svc.conf.fwd));
+		diff_backends(m, &empty, fresh.bes, fresh.nr_bes);
+		if (m->n == m->cap) {
+			m->cap = m->cap ? 2 * m->cap : 16;
+			m->svcs = realloc(m->svcs, m->cap * sizeof(*m->svcs));
+			if (!m->svcs) {
+				fputs("klbctl: out of memory\n", stderr);
+				exit(EXIT_FAIL);
+			}
+		}
+		m->svcs[m->n++] = fresh;
+		return;
+	}
+	diff_conf(m, &ms->svc, &fresh.svc);
+	diff_backends(m, ms, fresh.bes, fresh.nr_bes);
+	free(ms->bes);
+	*ms = fresh;
+}
+
+/* Everything there is, before the first event. */
+static int mon_load(struct monitor *m, klb_error *e)
+{
+	struct klb_service *svcs;
+	size_t n, i;
+	int err;
+
+	err = klb_service_list(m->c, &svcs, &n, NULL, e);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		mon_refresh(m, &svcs[i].key);
+	free(svcs);
+	for (i = 0; i < m->nr_changes; i++)
+		free(m->changes[i]);
+	m->nr_changes = 0;
+	return 0;
+}
+
 static int print_event(const struct klb_event *ev, void *data)
 {
 	char svc[SERVICE_STRLEN], addr[ENDPOINT_STRLEN];
+	struct monitor *m = data;
 	const char *name = NULL;
+	size_t i;
 
 	if (ev->cmd < sizeof(event_names) / sizeof(event_names[0]))
 		name = event_names[ev->cmd];
@@ -44,12 +234,25 @@ static int print_event(const struct klb_event *ev, void *data)
 		if (ev->backend.fields & KLB_BE_ID)
 			out_uint("id", ev->backend.id);
 	}
+	if (ev->cmd == KLB_CMD_FLUSH) {
+		if (m->n)
+			change(m, "every service removed");
+		while (m->n)
+			mon_forget(m, &m->svcs[m->n - 1]);
+	} else if (ev->has_service) {
+		mon_refresh(m, &ev->service);
+	}
+	out_str_list("changes", (const char *const *)m->changes, m->nr_changes);
 	out_record_end();
+	for (i = 0; i < m->nr_changes; i++)
+		free(m->changes[i]);
+	m->nr_changes = 0;
 	return 0;
 }
 
 int cmd_monitor(struct ctx *ctx, int argc, char **argv)
 {
+	struct monitor m = { 0 };
 	struct klb_client *c;
 	klb_error e;
 	int ret;
@@ -61,9 +264,15 @@ int cmd_monitor(struct ctx *ctx, int argc, char **argv)
 		return ret;
 	if (klb_events_subscribe(c, &e))
 		return report_error("monitor", &e);
+	/* A second socket reads state: the first must only carry events. */
+	m.c = calloc(1, sizeof(*m.c));
+	if (!m.c || klb_client_open(m.c, &e))
+		return report_error("monitor", &e);
+	if (mon_load(&m, &e))
+		return report_error("monitor", &e);
 	out_stream_begin();
 	for (;;) {
-		if (klb_events_read(c, print_event, NULL, &e)) {
+		if (klb_events_read(c, print_event, &m, &e)) {
 			/* Lost events: say so and go on, like ip monitor. */
 			if (e.err == ENOBUFS) {
 				fprintf(stderr, "klbctl: monitor: %s\n", e.msg);
