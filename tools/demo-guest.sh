@@ -7,12 +7,17 @@ say() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 backend_of() { python3 -c 'import json, sys; print(json.load(sys.stdin)["backend"])'; }
 
+for dep in $(modinfo -F depends kmod/klb.ko | tr , ' '); do
+	modprobe "$dep"
+done
 insmod kmod/klb.ko
 for gw in gw1 gw2; do
 	ip netns add "$gw"
 done
+. selftests/datapath/topology.sh
 cleanup() {
 	for gw in gw1 gw2; do ip netns del "$gw" 2>/dev/null || true; done
+	topology_down 2>/dev/null || true
 	rmmod klb 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -83,3 +88,49 @@ PY
 
 say "what an operator sees"
 run $klbctl -n gw1 service show
+
+say "live traffic: a client, a gateway with klb, three backends (klb-echo)"
+topology_up
+backends_serve
+run $klbctl -n "$NS_GW" service add tcp "$VIP4:80" sched maglev fwd nat
+for i in 1 2 3; do
+	run $klbctl -n "$NS_GW" backend add tcp "$VIP4:80" "$(be4 "$i"):80"
+done
+# shares FILE: each progress line of a klb-loadgen -j run, as shares.
+shares() {
+	python3 -u -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    b = r.get("backends", {})
+    total = sum(b.values()) if r["type"] == "progress" else 0
+    if r["type"] == "progress" and total:
+        cells = "  ".join(f"{k} {v / total:6.1%}" for k, v in sorted(b.items()))
+        print(f"  t={r[\"elapsed_s\"]:5.1f}s  {r[\"rate\"]:7.1f} conn/s  {cells}  errors {r[\"errors\"][\"total\"]}", flush=True)'
+}
+echo "40 long-lived connections and a stream of new ones, each backend's share every 2 s:"
+ip netns exec "$NS_CLI" build/tools/loadgen/klb-loadgen -j -l 40 -i 200ms -d 24s -t 2s \
+	"$VIP4:80" >build/demo-long.json 2>&1 &
+long=$!
+ip netns exec "$NS_CLI" build/tools/loadgen/klb-loadgen -j -c 4 -r 100 -d 24s -p 2s -t 2s \
+	"$VIP4:80" 2>&1 | tee build/demo-short.json | shares &
+short=$!
+sleep 8
+say "b2 is drained: no new flows; its connections go on"
+run $klbctl -n "$NS_GW" backend set tcp "$VIP4:80" "$(be4 2):80" state drain
+sleep 8
+say "b2 is back"
+run $klbctl -n "$NS_GW" backend set tcp "$VIP4:80" "$(be4 2):80" state up
+wait "$short" || true
+wait "$long" || true
+python3 - build/demo-long.json build/demo-short.json <<'PY'
+import json, sys
+long = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+short = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+print(f"long-lived: {long['connections']['opened']} connections, "
+      f"{long['connections']['lost']} lost, {long['errors']['total']} failed requests")
+print(f"new connections: {short['successes']} answered, {short['errors']['total']} failed")
+sys.exit(long["connections"]["lost"] or long["errors"]["total"] or short["errors"]["total"])
+PY
+run $klbctl -n "$NS_GW" stats
+
