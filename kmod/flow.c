@@ -332,8 +332,10 @@ static bool klb_flow_table_full(struct klb_flow_table *ft)
 
 /*
  * A flood of SYNs must not keep real connections out: when the table is
- * full, a connection past its handshake takes the place of a half-open
- * flow of the same bucket.
+ * full, a new flow takes the place of a half-open flow of its bucket
+ * (like conntrack's early drop). Established flows are never evicted. A
+ * real client's handshake then competes with the flood only for the
+ * round trip between its SYN and its ACK.
  */
 static bool klb_flow_evict_half_open(struct klb_flow_table *ft, u32 bucket)
 {
@@ -400,8 +402,7 @@ struct klb_flow *klb_flow_create(struct klb_net *kn,
 		}
 		klb_flow_mark_dead(ft, old);
 	}
-	if (klb_flow_table_full(ft) &&
-	    (state == KLB_FLOW_SYN || !klb_flow_evict_half_open(ft, fb))) {
+	if (klb_flow_table_full(ft) && !klb_flow_evict_half_open(ft, fb)) {
 		klb_flow_unlock2(ft, fb, rb);
 		kmem_cache_free(klb_flow_cache(key->family), f);
 		atomic64_inc(&ft->limit_hits);

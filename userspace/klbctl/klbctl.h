@@ -222,6 +222,7 @@ int cmd_flow_show(struct ctx *ctx, int argc, char **argv);
 int cmd_flow_flush(struct ctx *ctx, int argc, char **argv);
 int cmd_flow_where(struct ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctx *ctx, int argc, char **argv);
+int cmd_info(struct ctx *ctx, int argc, char **argv);
 int cmd_save(struct ctx *ctx, int argc, char **argv);
 int cmd_restore(struct ctx *ctx, int argc, char **argv);
 int cmd_flush(struct ctx *ctx, int argc, char **argv);

@@ -41,6 +41,7 @@ static const struct command commands[] = {
 	{ "flow", "where", cmd_flow_where,
 	  "flow where PROTO VIP:PORT CLIENT:PORT" },
 	{ NULL, "stats", cmd_stats, "stats [PROTO VIP:PORT]" },
+	{ NULL, "info", cmd_info, "info" },
 	{ NULL, "save", cmd_save, "save" },
 	{ NULL, "restore", cmd_restore, "restore" },
 	{ NULL, "flush", cmd_flush, "flush" },

@@ -120,3 +120,42 @@ int cmd_stats(struct ctx *ctx, int argc, char **argv)
 	out_finish();
 	return EXIT_OK;
 }
+
+/* The netns's limits, what is in use, and the refusals they caused. */
+int cmd_info(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_client *c;
+	struct klb_info info;
+	klb_error e;
+	int ret;
+
+	if (argc)
+		return usage_error(ctx, "unexpected '%s'", argv[0]);
+	ret = ctx_client(ctx, &c);
+	if (ret)
+		return ret;
+	if (klb_info_get(c, &info, &e))
+		return report_error("info", &e);
+	out_record_begin();
+	out_uint("generation", info.generation);
+	out_uint("services", info.services);
+	out_uint("max_services", info.max_services);
+	out_uint("service_limit_hits", info.service_limit_hits);
+	out_uint("max_backends", info.max_backends);
+	out_uint("backend_limit_hits", info.backend_limit_hits);
+	out_uint("max_table_size", info.max_table_size);
+	out_uint("table_limit_hits", info.table_limit_hits);
+	out_uint("chunk_limit_hits", info.chunk_limit_hits);
+	out_uint("txns", info.txns);
+	out_uint("max_txns", info.max_txns);
+	out_uint("txn_limit_hits", info.txn_limit_hits);
+	out_uint("flows", info.flows);
+	out_uint("max_flows", info.max_flows);
+	out_uint("flow_limit_hits", info.flow_limit_hits);
+	out_uint("flow_evictions", info.flow_evictions);
+	out_uint("flow_entry_bytes_ipv4", info.flow_entry_bytes4);
+	out_uint("flow_entry_bytes_ipv6", info.flow_entry_bytes6);
+	out_record_end();
+	out_finish();
+	return EXIT_OK;
+}
