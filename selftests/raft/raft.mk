@@ -1,5 +1,6 @@
 # Raft tests: unit tests of the pure pieces, scripted scenarios, storage
-# against a real directory, and a simulation budget.
+# against a real directory (synchronously and through io_uring), and a
+# simulation budget.
 
 include userspace/raft/objs.mk
 
@@ -25,6 +26,12 @@ $(RAFT_TEST_DIR)/storage_test: $(RAFT_TEST_DIR)/storage_test.o $(RAFT_STORAGE_OB
 	$(CC) -o $@ $^ $(USER_LDFLAGS) $(RAFT_STORAGE_LIBS)
 
 HOST_TESTS += $(RAFT_TEST_DIR)/storage_test
+
+$(RAFT_TEST_DIR)/storage_async_test: $(RAFT_TEST_DIR)/storage_async_test.o \
+		$(RAFT_STORAGE_OBJS) $(RAFT_URING_OBJS) $(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(RAFT_STORAGE_LIBS) $(RAFT_URING_LIBS)
+
+HOST_TESTS += $(RAFT_TEST_DIR)/storage_async_test
 
 $(RAFT_TEST_DIR)/crash_test: $(RAFT_TEST_DIR)/crash_test.o $(RAFT_STORAGE_OBJS) \
 		$(RAFT_SIM_FS_OBJS) $(RAFT_CORE_OBJS)
