@@ -2,6 +2,8 @@
 # more by the top-level wildcard, which is harmless: only := assignments).
 
 RAFT_CORE_OBJS := $(addprefix build/userspace/raft/,raft.o log.o quorum.o progress.o conf.o prng.o)
+# The wire format of messages between peers.
+RAFT_CODEC_OBJS := build/userspace/raft/codec.o
 RAFT_STORAGE_OBJS := $(addprefix build/userspace/raft/,storage.o wal.o io_batch.o snapshot_file.o crc32c.o fs.o fs_posix.o)
 RAFT_STORAGE_LIBS :=
 # Storage batches on the host's io_uring ring (the daemon, tests, bench).
