@@ -20,6 +20,12 @@ $(RAFT_TEST_DIR)/codec_test: $(RAFT_TEST_DIR)/codec_test.o $(RAFT_CODEC_OBJS) $(
 
 HOST_TESTS += $(RAFT_TEST_DIR)/codec_test
 
+$(RAFT_TEST_DIR)/cluster_test: $(RAFT_TEST_DIR)/cluster_test.o $(RAFT_CODEC_OBJS) \
+		$(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS)
+
+HOST_TESTS += $(RAFT_TEST_DIR)/cluster_test
+
 $(RAFT_TEST_DIR)/scenario_test: $(RAFT_TEST_DIR)/scenario_test.o $(RAFT_TEST_DIR)/scenario.o \
 		$(RAFT_CORE_OBJS)
 	$(CC) -o $@ $^ $(USER_LDFLAGS)

@@ -703,14 +703,14 @@ static void fault_conf(struct sim *s)
 	raft_status(l->r, &st);
 	/* Promote a learner, else add a spare, else remove someone. */
 	if (st.conf.n_learners && prng_chance(&s->prng, 700)) {
-		err = raft_propose_conf(l->r, RAFT_CONF_PROMOTE, st.conf.learners[0], NULL);
+		err = raft_propose_conf(l->r, RAFT_CONF_PROMOTE, st.conf.learners[0], NULL, NULL);
 	} else {
 		for (i = 1; i <= s->n_nodes; i++) {
 			struct sim_node *o = &s->nodes[i];
 
 			if (!conf_is_voter(&st.conf, o->id) && !conf_is_learner(&st.conf, o->id) &&
 			    prng_chance(&s->prng, 600)) {
-				err = raft_propose_conf(l->r, RAFT_CONF_ADD_LEARNER, o->id, NULL);
+				err = raft_propose_conf(l->r, RAFT_CONF_ADD_LEARNER, o->id, NULL, NULL);
 				if (!err && o->removed) {
 					o->removed = false;
 					if (!o->up)
@@ -723,9 +723,9 @@ static void fault_conf(struct sim *s)
 			uint64_t victim = st.conf.voters[prng_below(&s->prng, st.conf.n_voters)];
 
 			if (victim != l->id)
-				err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, victim, NULL);
+				err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, victim, NULL, NULL);
 		} else if (i > s->n_nodes && st.conf.n_learners) {
-			err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, st.conf.learners[0], NULL);
+			err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, st.conf.learners[0], NULL, NULL);
 		}
 	}
 	if (!err)
