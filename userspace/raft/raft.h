@@ -26,7 +26,27 @@
  *            raft_advance() does 3's and 4's acknowledgements in one call for
  *            hosts that do everything synchronously.
  *
- * Pointers in a ready stay valid until the next call into the core.
+ * Lifetimes. Every pointer in a struct raft_ready points into the core; a
+ * host that keeps something longer copies it (raft_storage_prepare() and
+ * the codec do). Exactly:
+ *
+ *   msgs, msgs_after_persist   until the next raft_ready() or raft_free();
+ *   (and their entries, data)  stepping, ticking, proposing in between is
+ *                              fine, so they may wait for a write
+ *   reads                      until the next raft_ready() or raft_free()
+ *   entries, committed         until the next call that changes the log:
+ *   (and their data)           raft_step(), raft_tick(), raft_campaign(),
+ *                              raft_propose(), raft_propose_conf(),
+ *                              raft_transfer_leader(), raft_compact(),
+ *                              raft_ready(), raft_free(). raft_persisted(),
+ *                              raft_applied() and raft_advance() of the same
+ *                              ready leave them in place.
+ *   snapshot (and its data)    until raft_step(), raft_compact() or
+ *                              raft_free() (a newer snapshot replaces it)
+ *
+ * Pointers returned by raft_entry_at() and raft_snapshot() follow the same
+ * rules as entries and snapshot. Nothing the host passes in is kept: the
+ * core copies proposals, messages and boot state.
  *
  * Membership changes are single-server changes (one voter or learner added,
  * promoted or removed per change) that take effect as soon as the entry is
@@ -194,6 +214,7 @@ struct raft_read {
 	uint64_t index;
 };
 
+/* The core's output; see "Lifetimes" at the top for every pointer. */
 struct raft_ready {
 	bool hs_changed;
 	struct raft_hard_state hs;

@@ -513,8 +513,15 @@ static void node_apply(struct sim *s, struct sim_node *n, const struct raft_read
 		const struct raft_entry *e = &rd->committed[i];
 
 		check_apply(s, n, e);
-		if (e->type == RAFT_ENTRY_CONF)
+		if (e->type == RAFT_ENTRY_CONF) {
 			decommission_removed(s, e);
+			/*
+			 * It removed this node, which is shut down: the core
+			 * is freed and the ready's entries with it.
+			 */
+			if (!n->up)
+				return;
+		}
 		else if (e->len == 8 && s->healing) {
 			uint64_t id;
 
@@ -575,6 +582,8 @@ static void node_process(struct sim *s, struct sim_node *n)
 				net_send(s, &rd.msgs_after_persist[i]);
 		}
 		node_apply(s, n, &rd);
+		if (!n->up)
+			break;	/* shut down while applying: rd is gone */
 		for (i = 0; i < rd.n_reads; i++)
 			check_read_released(s, n, &rd.reads[i]);
 	}
