@@ -171,27 +171,27 @@ TEST(conf_single_server_changes)
 {
 	struct raft_conf c = { .n_voters = 3, .voters = { 1, 2, 3 } }, n;
 
-	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_ADD_LEARNER, 4, &n));
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_ADD_LEARNER, 4, NULL, &n));
 	EXPECT_TRUE(conf_is_learner(&n, 4));
 	EXPECT_FALSE(conf_is_voter(&n, 4));
 	c = n;
-	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_ADD_LEARNER, 4, &n));
-	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_ADD_LEARNER, 2, &n));
-	EXPECT_EQ(-ENOENT, conf_change(&c, RAFT_CONF_PROMOTE, 9, &n));
-	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_PROMOTE, 2, &n));
-	EXPECT_EQ(-EINVAL, conf_change(&c, RAFT_CONF_ADD_LEARNER, 0, &n));
-	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_PROMOTE, 4, &n));
+	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_ADD_LEARNER, 4, NULL, &n));
+	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_ADD_LEARNER, 2, NULL, &n));
+	EXPECT_EQ(-ENOENT, conf_change(&c, RAFT_CONF_PROMOTE, 9, NULL, &n));
+	EXPECT_EQ(-EEXIST, conf_change(&c, RAFT_CONF_PROMOTE, 2, NULL, &n));
+	EXPECT_EQ(-EINVAL, conf_change(&c, RAFT_CONF_ADD_LEARNER, 0, NULL, &n));
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_PROMOTE, 4, NULL, &n));
 	EXPECT_TRUE(conf_is_voter(&n, 4));
 	EXPECT_EQ(4, n.n_voters);
 	EXPECT_EQ(0, n.n_learners);
 	c = n;
-	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_REMOVE, 2, &n));
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_REMOVE, 2, NULL, &n));
 	EXPECT_FALSE(conf_is_voter(&n, 2));
 	EXPECT_EQ(3, n.n_voters);
-	EXPECT_EQ(-ENOENT, conf_change(&n, RAFT_CONF_REMOVE, 2, &c));
+	EXPECT_EQ(-ENOENT, conf_change(&n, RAFT_CONF_REMOVE, 2, NULL, &c));
 
 	c = (struct raft_conf){ .n_voters = 1, .voters = { 7 } };
-	EXPECT_EQ(-EINVAL, conf_change(&c, RAFT_CONF_REMOVE, 7, &n));
+	EXPECT_EQ(-EINVAL, conf_change(&c, RAFT_CONF_REMOVE, 7, NULL, &n));
 }
 
 TEST(conf_encoding_round_trips_and_rejects_garbage)
@@ -201,13 +201,57 @@ TEST(conf_encoding_round_trips_and_rejects_garbage)
 	uint8_t buf[CONF_ENCODED_MAX];
 	size_t len = conf_encode(&c, buf);
 
-	EXPECT_EQ(8 + 3 * 8, len);
+	EXPECT_EQ(8 + 3 * 8 + 4, len);
 	ASSERT_EQ(0, conf_decode(buf, len, &d));
 	EXPECT_TRUE(conf_equal(&c, &d));
 	EXPECT_EQ(-EINVAL, conf_decode(buf, len - 1, &d));
 	EXPECT_EQ(-EINVAL, conf_decode(buf, 4, &d));
+	/* Written before addresses existed: the ids alone. */
+	ASSERT_EQ(0, conf_decode(buf, len - 4, &d));
+	EXPECT_EQ(0, d.n_addrs);
 	buf[0] = 200;
 	EXPECT_EQ(-EINVAL, conf_decode(buf, len, &d));
+}
+
+TEST(conf_addresses_follow_changes_and_round_trip)
+{
+	struct raft_conf c = { .n_voters = 1, .voters = { 1 } }, n, d;
+	uint8_t buf[CONF_ENCODED_MAX];
+	size_t len;
+
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_SET_ADDR, 1, "192.0.2.1:7400", &n));
+	c = n;
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_ADD_LEARNER, 2, "192.0.2.2:7400", &n));
+	c = n;
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_ADD_LEARNER, 3, NULL, &n));
+	c = n;
+	EXPECT_EQ(NULL, raft_conf_addr(&c, 3));
+	EXPECT_STREQ("192.0.2.2:7400", raft_conf_addr(&c, 2));
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_PROMOTE, 2, NULL, &n));
+	EXPECT_STREQ("192.0.2.2:7400", raft_conf_addr(&n, 2));
+	c = n;
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_SET_ADDR, 2, "[2001:db8::2]:7400", &n));
+	EXPECT_FALSE(conf_equal(&c, &n));
+	c = n;
+	len = conf_encode(&c, buf);
+	ASSERT_EQ(0, conf_decode(buf, len, &d));
+	EXPECT_TRUE(conf_equal(&c, &d));
+	EXPECT_STREQ("[2001:db8::2]:7400", raft_conf_addr(&d, 2));
+	ASSERT_EQ(0, conf_change(&c, RAFT_CONF_REMOVE, 2, NULL, &n));
+	EXPECT_EQ(NULL, raft_conf_addr(&n, 2));
+	EXPECT_EQ(1, n.n_addrs);
+	/* The encoding at its largest fits CONF_ENCODED_MAX. */
+	memset(&c, 0, sizeof(c));
+	for (c.n_voters = 0; c.n_voters < RAFT_MAX_NODES; c.n_voters++) {
+		c.voters[c.n_voters] = c.n_voters + 1;
+		c.addrs[c.n_voters].id = c.n_voters + 1;
+		memset(c.addrs[c.n_voters].addr, 'x', RAFT_ADDR_MAX - 1);
+	}
+	c.n_addrs = RAFT_MAX_NODES;
+	len = conf_encode(&c, buf);
+	EXPECT_GE(CONF_ENCODED_MAX, len);
+	ASSERT_EQ(0, conf_decode(buf, len, &d));
+	EXPECT_TRUE(conf_equal(&c, &d));
 }
 
 static void append_terms(struct raft_log *l, const uint64_t *terms, size_t n)

@@ -783,7 +783,7 @@ static int cmd_node_op(struct scenario *s, char **tok, int ntok, int want)
 			op = RAFT_CONF_REMOVE;
 		else
 			return fail(s, "unknown conf op '%s'", tok[2]);
-		err = raft_propose_conf(n->r, op, a, NULL);
+		err = raft_propose_conf(n->r, op, a, NULL, NULL);
 	} else if (!strcmp(tok[0], "read")) {
 		if (ntok != 3 || parse_u64(s, tok[2], &a))
 			return fail(s, "read NODE CTX");

@@ -490,11 +490,11 @@ static int fault_hook(void *ctx, enum storage_op op)
 }
 
 static void fault_run(struct _test_data_wal *self, struct __test_metadata *_metadata,
-		      enum storage_op op, int err, bool uring)
+		      enum storage_op op, int err)
 {
 	struct fault_plan plan = { .op = op, .err = 0 };
 	struct storage_fault fault = { fault_hook, &plan };
-	struct wal_options opt = { .fault = &fault, .no_uring = !uring };
+	struct wal_options opt = { .fault = &fault };
 
 	reopen(self, &opt, 0);
 	ASSERT_EQ(0, append_range(self->w, 1, 3, 1));
@@ -512,17 +512,12 @@ static void fault_run(struct _test_data_wal *self, struct __test_metadata *_meta
 
 TEST_F(wal, enospc_on_write_is_returned)
 {
-	fault_run(self, _metadata, STORAGE_WRITE, -ENOSPC, true);
+	fault_run(self, _metadata, STORAGE_WRITE, -ENOSPC);
 }
 
 TEST_F(wal, eio_on_sync_is_returned)
 {
-	fault_run(self, _metadata, STORAGE_SYNC, -EIO, true);
-}
-
-TEST_F(wal, eio_on_sync_without_uring_is_returned)
-{
-	fault_run(self, _metadata, STORAGE_SYNC, -EIO, false);
+	fault_run(self, _metadata, STORAGE_SYNC, -EIO);
 }
 
 TEST_F(wal, enospc_creating_a_segment_is_returned)

@@ -156,7 +156,7 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	uint64_t commits = 200000, window = 4096, entry_bytes = 64, start_index, first;
+	uint64_t commits = 200000, window = 4096, entry_bytes = 64, start_index;
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "build";
 	struct raft_conf conf = { .n_voters = NODES, .voters = { 1, 2, 3 } };
 	struct queue q = { 0 };
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 
 		raft_status(nodes[1].r, &st);
 		while (st.last_index - st.commit < window) {
-			err = raft_propose(nodes[1].r, bufs, 256, &first);
+			err = raft_propose(nodes[1].r, bufs, 256, NULL);
 			if (err) {
 				fprintf(stderr, "raft-bench: propose: %s\n", strerror(-err));
 				return 1;

@@ -1214,7 +1214,8 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 	return r->step_role(r, m);
 }
 
-int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n, uint64_t *first_index)
+int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n,
+		 struct raft_proposal *first)
 {
 	uint64_t bytes = 0;
 	size_t i;
@@ -1237,8 +1238,10 @@ int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n, uint64_t
 		r->proposals_over_limit++;
 		return -ENOBUFS;
 	}
-	if (first_index)
-		*first_index = log_last_index(&r->log) + 1;
+	if (first) {
+		first->index = log_last_index(&r->log) + 1;
+		first->term = r->term;
+	}
 	for (i = 0; i < n; i++) {
 		struct raft_entry e = {
 			.type = RAFT_ENTRY_NORMAL,
@@ -1254,7 +1257,8 @@ int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n, uint64_t
 	return 0;
 }
 
-int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, uint64_t *index)
+int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, const char *addr,
+		      struct raft_proposal *id)
 {
 	uint8_t buf[CONF_ENCODED_MAX];
 	struct raft_conf next;
@@ -1269,7 +1273,7 @@ int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, uint6
 		return -EBUSY;		/* one change at a time */
 	if (!committed_in_term(r))
 		return -EAGAIN;		/* see Ongaro's single-server fix */
-	err = conf_change(&r->conf, op, node, &next);
+	err = conf_change(&r->conf, op, node, addr, &next);
 	if (err)
 		return err;
 	if (op == RAFT_CONF_REMOVE && node == r->id)
@@ -1282,8 +1286,10 @@ int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, uint6
 			return -EAGAIN;
 	}
 	e.len = conf_encode(&next, buf);
-	if (index)
-		*index = log_last_index(&r->log) + 1;
+	if (id) {
+		id->index = log_last_index(&r->log) + 1;
+		id->term = r->term;
+	}
 	err = append_local(r, &e);
 	if (err)
 		return err;
@@ -1500,6 +1506,18 @@ void raft_status(const struct raft *r, struct raft_status *st)
 	st->reads_over_limit = r->reads_over_limit;
 	st->reads_dropped = r->reads_dropped;
 	st->snapshots_too_large = r->snapshots_too_large;
+}
+
+enum raft_proposal_state raft_proposal_state(const struct raft *r,
+					     const struct raft_proposal *p)
+{
+	uint64_t term;
+
+	if (p->index > r->log.commit)
+		return RAFT_PROPOSAL_PENDING;
+	if (log_term(&r->log, p->index, &term))
+		return RAFT_PROPOSAL_UNKNOWN;
+	return term == p->term ? RAFT_PROPOSAL_COMMITTED : RAFT_PROPOSAL_DROPPED;
 }
 
 int raft_term_at(const struct raft *r, uint64_t index, uint64_t *term)

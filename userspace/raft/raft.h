@@ -26,7 +26,27 @@
  *            raft_advance() does 3's and 4's acknowledgements in one call for
  *            hosts that do everything synchronously.
  *
- * Pointers in a ready stay valid until the next call into the core.
+ * Lifetimes. Every pointer in a struct raft_ready points into the core; a
+ * host that keeps something longer copies it (raft_storage_prepare() and
+ * the codec do). Exactly:
+ *
+ *   msgs, msgs_after_persist   until the next raft_ready() or raft_free();
+ *   (and their entries, data)  stepping, ticking, proposing in between is
+ *                              fine, so they may wait for a write
+ *   reads                      until the next raft_ready() or raft_free()
+ *   entries, committed         until the next call that changes the log:
+ *   (and their data)           raft_step(), raft_tick(), raft_campaign(),
+ *                              raft_propose(), raft_propose_conf(),
+ *                              raft_transfer_leader(), raft_compact(),
+ *                              raft_ready(), raft_free(). raft_persisted(),
+ *                              raft_applied() and raft_advance() of the same
+ *                              ready leave them in place.
+ *   snapshot (and its data)    until raft_step(), raft_compact() or
+ *                              raft_free() (a newer snapshot replaces it)
+ *
+ * Pointers returned by raft_entry_at() and raft_snapshot() follow the same
+ * rules as entries and snapshot. Nothing the host passes in is kept: the
+ * core copies proposals, messages and boot state.
  *
  * Membership changes are single-server changes (one voter or learner added,
  * promoted or removed per change) that take effect as soon as the entry is
@@ -62,11 +82,27 @@ struct raft_entry {
 	void *data;
 };
 
+/* A member's address for its peers ("host:port"), NUL-terminated. */
+#define RAFT_ADDR_MAX 64
+
+struct raft_member_addr {
+	uint64_t id;
+	char addr[RAFT_ADDR_MAX];
+};
+
+/*
+ * A configuration: who votes, who learns, and where each member is reached
+ * (a member may have no address: a host that finds peers otherwise). It
+ * travels whole in every configuration entry and snapshot, so a node that
+ * learns its membership from the log or a snapshot also learns addresses.
+ */
 struct raft_conf {
 	uint32_t n_voters;
 	uint32_t n_learners;
 	uint64_t voters[RAFT_MAX_NODES];
 	uint64_t learners[RAFT_MAX_NODES];
+	uint32_t n_addrs;
+	struct raft_member_addr addrs[RAFT_MAX_NODES];
 };
 
 struct raft_hard_state {
@@ -178,6 +214,7 @@ struct raft_read {
 	uint64_t index;
 };
 
+/* The core's output; see "Lifetimes" at the top for every pointer. */
 struct raft_ready {
 	bool hs_changed;
 	struct raft_hard_state hs;
@@ -222,14 +259,35 @@ struct raft_status {
 };
 
 enum raft_conf_op {
-	RAFT_CONF_ADD_LEARNER,
+	RAFT_CONF_ADD_LEARNER,	/* with its address, or none */
 	RAFT_CONF_PROMOTE,
-	RAFT_CONF_REMOVE,
+	RAFT_CONF_REMOVE,	/* its address goes too */
+	RAFT_CONF_SET_ADDR,	/* a member moved: membership unchanged */
 };
 
 struct raft_buf {
 	const void *data;
 	uint32_t len;
+};
+
+/*
+ * What identifies a proposal: the index the leader gave it and the term it
+ * led in. The same index may later hold another entry (a new leader
+ * overwrote it); the pair never names anything else.
+ */
+struct raft_proposal {
+	uint64_t index;
+	uint64_t term;
+};
+
+enum raft_proposal_state {
+	/* not known committed: it may still commit, or be overwritten */
+	RAFT_PROPOSAL_PENDING,
+	RAFT_PROPOSAL_COMMITTED,
+	/* another entry is committed at its index: it never will be */
+	RAFT_PROPOSAL_DROPPED,
+	/* compacted into the snapshot before anyone asked: see rd.committed */
+	RAFT_PROPOSAL_UNKNOWN,
 };
 
 struct raft;
@@ -241,8 +299,19 @@ void raft_free(struct raft *r);
 void raft_tick(struct raft *r);
 int raft_step(struct raft *r, const struct raft_msg *m);
 int raft_campaign(struct raft *r);
-int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n, uint64_t *first_index);
-int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, uint64_t *index);
+/*
+ * Appends n entries (leader only). *first (may be NULL): the first one's
+ * identity; the others follow at first->index + 1 ... in the same term.
+ */
+int raft_propose(struct raft *r, const struct raft_buf *bufs, size_t n,
+		 struct raft_proposal *first);
+/*
+ * A single-server change. addr: the member's "host:port" for ADD_LEARNER
+ * (NULL or "" for none) and SET_ADDR (required), shorter than
+ * RAFT_ADDR_MAX; ignored otherwise. -ENAMETOOLONG for a longer one.
+ */
+int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, const char *addr,
+		      struct raft_proposal *id);
 int raft_read_index(struct raft *r, uint64_t ctx);
 int raft_transfer_leader(struct raft *r, uint64_t to);
 int raft_compact(struct raft *r, uint64_t index, const void *data, size_t len);
@@ -254,9 +323,22 @@ void raft_applied(struct raft *r, uint64_t index);
 void raft_advance(struct raft *r, const struct raft_ready *rd);
 
 void raft_status(const struct raft *r, struct raft_status *st);
+/*
+ * What became of a proposal, as far as this node knows. Only a committed
+ * entry decides: an entry this node dropped from its log (a new leader
+ * overwrote it here) may still be held by a node that wins a later
+ * election and commits it, so that is PENDING, not DROPPED. A host that
+ * tracks its proposals can also resolve them as it applies rd.committed:
+ * the entry at the proposal's index either has its term or another.
+ */
+enum raft_proposal_state raft_proposal_state(const struct raft *r,
+					     const struct raft_proposal *p);
 int raft_term_at(const struct raft *r, uint64_t index, uint64_t *term);
 const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
 const struct raft_snapshot *raft_snapshot(const struct raft *r);
+
+/* The address c records for member id, or NULL when it has none. */
+const char *raft_conf_addr(const struct raft_conf *c, uint64_t id);
 
 const char *raft_role_name(enum raft_role role);
 const char *raft_msg_name(uint32_t type);

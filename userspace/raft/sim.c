@@ -513,8 +513,15 @@ static void node_apply(struct sim *s, struct sim_node *n, const struct raft_read
 		const struct raft_entry *e = &rd->committed[i];
 
 		check_apply(s, n, e);
-		if (e->type == RAFT_ENTRY_CONF)
+		if (e->type == RAFT_ENTRY_CONF) {
 			decommission_removed(s, e);
+			/*
+			 * It removed this node, which is shut down: the core
+			 * is freed and the ready's entries with it.
+			 */
+			if (!n->up)
+				return;
+		}
 		else if (e->len == 8 && s->healing) {
 			uint64_t id;
 
@@ -575,6 +582,8 @@ static void node_process(struct sim *s, struct sim_node *n)
 				net_send(s, &rd.msgs_after_persist[i]);
 		}
 		node_apply(s, n, &rd);
+		if (!n->up)
+			break;	/* shut down while applying: rd is gone */
 		for (i = 0; i < rd.n_reads; i++)
 			check_read_released(s, n, &rd.reads[i]);
 	}
@@ -703,14 +712,14 @@ static void fault_conf(struct sim *s)
 	raft_status(l->r, &st);
 	/* Promote a learner, else add a spare, else remove someone. */
 	if (st.conf.n_learners && prng_chance(&s->prng, 700)) {
-		err = raft_propose_conf(l->r, RAFT_CONF_PROMOTE, st.conf.learners[0], NULL);
+		err = raft_propose_conf(l->r, RAFT_CONF_PROMOTE, st.conf.learners[0], NULL, NULL);
 	} else {
 		for (i = 1; i <= s->n_nodes; i++) {
 			struct sim_node *o = &s->nodes[i];
 
 			if (!conf_is_voter(&st.conf, o->id) && !conf_is_learner(&st.conf, o->id) &&
 			    prng_chance(&s->prng, 600)) {
-				err = raft_propose_conf(l->r, RAFT_CONF_ADD_LEARNER, o->id, NULL);
+				err = raft_propose_conf(l->r, RAFT_CONF_ADD_LEARNER, o->id, NULL, NULL);
 				if (!err && o->removed) {
 					o->removed = false;
 					if (!o->up)
@@ -723,9 +732,9 @@ static void fault_conf(struct sim *s)
 			uint64_t victim = st.conf.voters[prng_below(&s->prng, st.conf.n_voters)];
 
 			if (victim != l->id)
-				err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, victim, NULL);
+				err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, victim, NULL, NULL);
 		} else if (i > s->n_nodes && st.conf.n_learners) {
-			err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, st.conf.learners[0], NULL);
+			err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, st.conf.learners[0], NULL, NULL);
 		}
 	}
 	if (!err)

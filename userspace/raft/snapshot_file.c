@@ -11,68 +11,93 @@
 #define SNAP_NAME "snapshot"
 #define SNAP_TMP "snapshot.tmp"
 
-static int save_tmp(const struct fs *fs, int dirfd, const struct raft_snapshot *snap,
-		    const struct storage_fault *fault)
+int snapshot_encode(const struct raft_snapshot *snap, struct raft_io_buf *out)
 {
-	uint8_t head[8 + 8 + 8 + 4 + CONF_ENCODED_MAX + 8];
-	uint32_t conf_len, crc;
 	uint64_t data_len = snap->len;
-	size_t off = 0;
+	uint32_t conf_len, crc;
+	uint8_t *p;
+	int err;
+
+	out->len = 0;
+	err = raft_io_buf_reserve(out, 28 + CONF_ENCODED_MAX + 8 + snap->len + 4);
+	if (err)
+		return err;
+	p = out->p;
+	memcpy(p, SNAP_MAGIC, 8);
+	memcpy(p + 8, &snap->meta.index, 8);
+	memcpy(p + 16, &snap->meta.term, 8);
+	conf_len = conf_encode(&snap->meta.conf, p + 28);
+	memcpy(p + 24, &conf_len, 4);
+	out->len = 28 + conf_len;
+	memcpy(p + out->len, &data_len, 8);
+	out->len += 8;
+	if (snap->len)
+		memcpy(p + out->len, snap->data, snap->len);
+	out->len += snap->len;
+	crc = crc32c(0, p, out->len);
+	memcpy(p + out->len, &crc, 4);
+	out->len += 4;
+	return 0;
+}
+
+int snapshot_submit(const struct fs *fs, int dirfd, const struct raft_io_buf *file,
+		    const struct storage_fault *fault, struct raft_io_batch *io, int *tmpfd)
+{
+	struct raft_io_op *op;
 	int fd, err;
 
-	memcpy(head, SNAP_MAGIC, 8);
-	memcpy(head + 8, &snap->meta.index, 8);
-	memcpy(head + 16, &snap->meta.term, 8);
-	conf_len = conf_encode(&snap->meta.conf, head + 28);
-	memcpy(head + 24, &conf_len, 4);
-	off = 28 + conf_len;
-	memcpy(head + off, &data_len, 8);
-	off += 8;
-	crc = crc32c(0, head, off);
-	crc = crc32c(crc, snap->data, snap->len);
-
+	fs = fs_or_posix(fs);
 	err = storage_fault_check(fault, STORAGE_CREATE);
 	if (err)
 		return err;
 	fd = fs->ops->open(fs->ctx, dirfd, SNAP_TMP, FS_WRITE | FS_CREATE | FS_TRUNC);
 	if (fd < 0)
 		return fd;
-	err = storage_fault_check(fault, STORAGE_WRITE);
-	if (!err)
-		err = fs_write_all(fs, fd, head, off, 0);
-	if (!err && snap->len)
-		err = fs_write_all(fs, fd, snap->data, snap->len, off);
-	if (!err)
-		err = fs_write_all(fs, fd, &crc, 4, off + snap->len);
-	if (!err)
-		err = storage_fault_check(fault, STORAGE_SYNC);
-	if (!err)
-		err = fs->ops->sync(fs->ctx, fd);
-	fs->ops->close(fs->ctx, fd);
-	return err;
+	op = raft_io_add(io, RAFT_IO_WRITE, fd);
+	op->buf = file->p;
+	op->len = file->len;
+	raft_io_add(io, RAFT_IO_SYNC, fd);
+	op = raft_io_add(io, RAFT_IO_RENAME, dirfd);
+	op->from = SNAP_TMP;
+	op->to = SNAP_NAME;
+	op = raft_io_add(io, RAFT_IO_SYNC, dirfd);
+	op->dir = true;
+	*tmpfd = fd;
+	return 0;
+}
+
+void snapshot_complete(const struct fs *fs, int dirfd, int tmpfd, int err)
+{
+	fs = fs_or_posix(fs);
+	fs->ops->close(fs->ctx, tmpfd);
+	/* The old snapshot is still in place (or the new one, durably or not). */
+	if (err)
+		fs->ops->unlink(fs->ctx, dirfd, SNAP_TMP);
 }
 
 int snapshot_save(const struct fs *fs, const char *dir, const struct raft_snapshot *snap,
 		  const struct storage_fault *fault)
 {
-	int dirfd, err;
+	struct raft_io_buf file = { .len = 0 };
+	struct raft_io_batch io = { .n_ops = 0 };
+	int dirfd, tmpfd, err;
 
 	fs = fs_or_posix(fs);
-	dirfd = fs->ops->open_dir(fs->ctx, dir);
-	if (dirfd < 0)
-		return dirfd;
-	err = save_tmp(fs, dirfd, snap, fault);
-	if (!err)
-		err = storage_fault_check(fault, STORAGE_RENAME);
-	if (!err)
-		err = fs->ops->rename(fs->ctx, dirfd, SNAP_TMP, SNAP_NAME);
-	if (!err)
-		err = storage_fault_check(fault, STORAGE_SYNC);
-	if (!err)
-		err = fs->ops->sync(fs->ctx, dirfd);
+	err = snapshot_encode(snap, &file);
 	if (err)
-		fs->ops->unlink(fs->ctx, dirfd, SNAP_TMP);
+		return err;
+	dirfd = fs->ops->open_dir(fs->ctx, dir);
+	if (dirfd < 0) {
+		raft_io_buf_free(&file);
+		return dirfd;
+	}
+	err = snapshot_submit(fs, dirfd, &file, fault, &io, &tmpfd);
+	if (!err) {
+		err = raft_io_run(fs, fault, &io);
+		snapshot_complete(fs, dirfd, tmpfd, err);
+	}
 	fs->ops->close(fs->ctx, dirfd);
+	raft_io_buf_free(&file);
 	return err;
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
-#include <liburing.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,20 +29,17 @@ struct wal {
 	const struct fs *fs;
 	int dirfd;
 	int fd;			/* the active (last) segment */
-	uint64_t size;
+	uint64_t size;		/* of the active segment, submitted writes included */
 	struct segment *segs;
 	size_t n_segs;
 	struct wal_options opt;
-	struct io_uring ring;
-	bool uring;
 	bool unsynced;		/* the active segment has writes not yet synced */
+	bool in_flight;		/* a submitted batch has not completed */
+	bool dir_unsynced;	/* segments deleted, the directory not yet synced */
 	int failed;
-	struct raft_hard_state hs;
+	struct raft_hard_state hs;	/* as of the last submitted batch */
 	uint64_t start_index;
 	uint64_t start_term;
-	uint8_t *buf;
-	size_t len;
-	size_t cap;
 };
 
 /* ---- encoding ---- */
@@ -74,37 +70,20 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-static int buf_reserve(struct wal *w, size_t more)
-{
-	if (w->len + more > w->cap) {
-		size_t cap = w->cap ? w->cap : 4096;
-		uint8_t *nb;
-
-		while (cap < w->len + more)
-			cap *= 2;
-		nb = realloc(w->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		w->buf = nb;
-		w->cap = cap;
-	}
-	return 0;
-}
-
 /*
  * Appends a record; the payload is written by the caller into the
  * returned space, then record_seal() computes the checksum.
  */
-static uint8_t *record_begin(struct wal *w, uint8_t type, size_t payload)
+static uint8_t *record_begin(struct raft_io_buf *b, uint8_t type, size_t payload)
 {
 	uint8_t *p;
 
-	if (buf_reserve(w, REC_HEADER + payload))
+	if (raft_io_buf_reserve(b, REC_HEADER + payload))
 		return NULL;
-	p = w->buf + w->len;
+	p = b->p + b->len;
 	put32(p, payload);
 	p[8] = type;
-	w->len += REC_HEADER + payload;
+	b->len += REC_HEADER + payload;
 	return p;
 }
 
@@ -119,9 +98,9 @@ static void record_seal(uint8_t *rec)
 	put32(rec + 4, record_crc(rec, get32(rec)));
 }
 
-static int encode_entry(struct wal *w, const struct raft_entry *e)
+static int encode_entry(struct raft_io_buf *b, const struct raft_entry *e)
 {
-	uint8_t *r = record_begin(w, REC_ENTRY, 24 + e->len);
+	uint8_t *r = record_begin(b, REC_ENTRY, 24 + e->len);
 
 	if (!r)
 		return -ENOMEM;
@@ -135,9 +114,9 @@ static int encode_entry(struct wal *w, const struct raft_entry *e)
 	return 0;
 }
 
-static int encode_hs(struct wal *w, const struct raft_hard_state *hs)
+static int encode_hs(struct raft_io_buf *b, const struct raft_hard_state *hs)
 {
-	uint8_t *r = record_begin(w, REC_HARD_STATE, 24);
+	uint8_t *r = record_begin(b, REC_HARD_STATE, 24);
 
 	if (!r)
 		return -ENOMEM;
@@ -148,9 +127,9 @@ static int encode_hs(struct wal *w, const struct raft_hard_state *hs)
 	return 0;
 }
 
-static int encode_start(struct wal *w, uint64_t index, uint64_t term, bool reset)
+static int encode_start(struct raft_io_buf *b, uint64_t index, uint64_t term, bool reset)
 {
-	uint8_t *r = record_begin(w, REC_START, 17);
+	uint8_t *r = record_begin(b, REC_START, 17);
 
 	if (!r)
 		return -ENOMEM;
@@ -172,79 +151,17 @@ static int fsync_dir(struct wal *w)
 	return w->fs->ops->sync(w->fs->ctx, w->dirfd);
 }
 
-/*
- * One batch: write at the tail, then (optionally) fdatasync, as a linked
- * pair in one io_uring submission.
- */
-static int write_batch(struct wal *w, bool sync)
-{
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-	int err, i, want, write_res = 0, sync_res = 0;
-
-	err = storage_fault_check(w->opt.fault, STORAGE_WRITE);
-	if (err)
-		return err;
-	if (!w->uring) {
-		err = fs_write_all(w->fs, w->fd, w->buf, w->len, w->size);
-		if (err)
-			return err;
-		if (sync) {
-			err = storage_fault_check(w->opt.fault, STORAGE_SYNC);
-			if (err)
-				return err;
-			return w->fs->ops->sync(w->fs->ctx, w->fd);
-		}
-		return 0;
-	}
-	sqe = io_uring_get_sqe(&w->ring);
-	io_uring_prep_write(sqe, w->fd, w->buf, w->len, w->size);
-	sqe->user_data = 1;
-	want = 1;
-	if (sync) {
-		sqe->flags |= IOSQE_IO_LINK;
-		sqe = io_uring_get_sqe(&w->ring);
-		io_uring_prep_fsync(sqe, w->fd, IORING_FSYNC_DATASYNC);
-		sqe->user_data = 2;
-		want = 2;
-	}
-	err = io_uring_submit_and_wait(&w->ring, want);
-	if (err < 0)
-		return err;
-	for (i = 0; i < want; i++) {
-		err = io_uring_wait_cqe(&w->ring, &cqe);
-		if (err)
-			return err;
-		if (cqe->user_data == 1)
-			write_res = cqe->res;
-		else
-			sync_res = cqe->res;
-		io_uring_cqe_seen(&w->ring, cqe);
-	}
-	if (write_res < 0)
-		return write_res;
-	if ((size_t)write_res < w->len) {
-		/* Short write: finish it by hand; the linked sync was cancelled. */
-		err = fs_write_all(w->fs, w->fd, w->buf + write_res, w->len - write_res,
-				   w->size + write_res);
-		if (err)
-			return err;
-		sync_res = sync && fdatasync(w->fd) ? -errno : 0;
-	}
-	if (sync) {
-		err = storage_fault_check(w->opt.fault, STORAGE_SYNC);
-		if (err)
-			return err;
-	}
-	return sync_res;
-}
-
 static void segment_name(char *name, size_t len, uint64_t seq)
 {
 	snprintf(name, len, "%016" PRIx64 ".wal", seq);
 }
 
-static int segment_create(struct wal *w, uint64_t seq)
+/*
+ * Creates segment seq and makes it the active one. The directory sync that
+ * makes the creation durable is the caller's: done here when sync_now,
+ * else the first operation of the batch that writes to it.
+ */
+static int segment_create(struct wal *w, uint64_t seq, bool sync_now)
 {
 	struct segment *segs;
 	char name[32];
@@ -261,7 +178,7 @@ static int segment_create(struct wal *w, uint64_t seq)
 	fd = w->fs->ops->open(w->fs->ctx, w->dirfd, name, FS_WRITE | FS_CREATE | FS_EXCL);
 	if (fd < 0)
 		return fd;
-	err = fsync_dir(w);
+	err = sync_now ? fsync_dir(w) : 0;
 	if (err) {
 		w->fs->ops->close(w->fs->ctx, fd);
 		w->fs->ops->unlink(w->fs->ctx, w->dirfd, name);
@@ -277,29 +194,10 @@ static int segment_create(struct wal *w, uint64_t seq)
 	return 0;
 }
 
-/*
- * Puts the hard state and log start in front of the batch in w->buf: every
- * segment begins with them, so that deleting older segments loses neither.
- */
-static int prepend_header(struct wal *w)
+/* The hard state and log start every segment begins with. */
+static int encode_header(const struct wal *w, struct raft_io_buf *b)
 {
-	size_t body = w->len;
-	uint8_t *saved = malloc(body ? body : 1);
-	int err;
-
-	if (!saved)
-		return -ENOMEM;
-	memcpy(saved, w->buf, body);
-	w->len = 0;
-	err = encode_hs(w, &w->hs) ?: encode_start(w, w->start_index, w->start_term, false);
-	if (!err)
-		err = buf_reserve(w, body);
-	if (!err) {
-		memcpy(w->buf + w->len, saved, body);
-		w->len += body;
-	}
-	free(saved);
-	return err;
+	return encode_hs(b, &w->hs) ?: encode_start(b, w->start_index, w->start_term, false);
 }
 
 static int sync_active(struct wal *w)
@@ -311,47 +209,149 @@ static int sync_active(struct wal *w)
 	return w->fs->ops->sync(w->fs->ctx, w->fd);
 }
 
+int wal_batch_entries(struct wal_batch *wb, const struct raft_entry *ents, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = encode_entry(&wb->recs, &ents[i]);
+		if (err)
+			return err;
+		if (ents[i].index > wb->last_index)
+			wb->last_index = ents[i].index;
+	}
+	return 0;
+}
+
+int wal_batch_hs(struct wal_batch *wb, const struct raft_hard_state *hs)
+{
+	int err = encode_hs(&wb->recs, hs);
+
+	if (!err) {
+		wb->has_hs = true;
+		wb->hs = *hs;
+	}
+	return err;
+}
+
+int wal_batch_start(struct wal_batch *wb, uint64_t index, uint64_t term, bool reset)
+{
+	int err = encode_start(&wb->recs, index, term, reset);
+
+	if (!err) {
+		wb->has_start = true;
+		wb->start_index = index;
+		wb->start_term = term;
+		wb->sync = true;
+	}
+	return err;
+}
+
+void wal_batch_free(struct wal_batch *wb)
+{
+	raft_io_buf_free(&wb->recs);
+	raft_io_buf_free(&wb->out);
+	memset(wb, 0, sizeof(*wb));
+}
+
 /*
- * Writes w->buf as one batch, rolling to a new segment first if the active
- * one is full. A segment that holds nothing yet gets the header first: a
- * new one, and also one whose first write was lost in a crash (or failed)
- * and that recovery found empty.
+ * Turns the batch into a write at the tail of the active segment and,
+ * when asked for or when the write fills the segment, a sync. Rolls to a
+ * new segment first if the active one is full; a segment that holds
+ * nothing yet gets the header first: a new one, and also one whose first
+ * write was lost in a crash (or failed) and that recovery found empty.
  *
  * A full segment is synced before the next one is created: only the last
  * segment may ever end in a torn write, which is how recovery tells a
- * crash from corruption.
+ * crash from corruption. The write that fills a segment carries that sync
+ * itself, so the roll, made when the next batch is submitted (the one
+ * before it has completed), finds the segment synced and never has to wait.
  */
-static int flush(struct wal *w, bool sync, uint64_t last_index)
+int wal_submit(struct wal *w, struct wal_batch *wb, struct raft_io_batch *io)
 {
+	const struct raft_io_buf *data = &wb->recs;
+	struct raft_io_op *op;
 	int err;
 
 	if (w->failed)
 		return -EIO;
+	if (w->in_flight)
+		return -EBUSY;
+	if (!wb->recs.len)
+		return 0;
+	if (w->dir_unsynced) {
+		op = raft_io_add(io, RAFT_IO_SYNC, w->dirfd);
+		op->dir = true;
+		w->dir_unsynced = false;
+	}
 	if (w->size >= w->opt.segment_bytes) {
+		/* Only if the fill rule above was broken: never in practice. */
 		err = w->unsynced ? sync_active(w) : 0;
 		if (!err)
-			err = segment_create(w, w->segs[w->n_segs - 1].seq + 1);
+			err = segment_create(w, w->segs[w->n_segs - 1].seq + 1, false);
 		if (err) {
 			w->failed = err;
 			return err;
 		}
+		w->unsynced = false;
+		op = raft_io_add(io, RAFT_IO_SYNC, w->dirfd);
+		op->dir = true;
 	}
 	if (!w->size) {
-		err = prepend_header(w);
+		wb->out.len = 0;
+		err = encode_header(w, &wb->out) ?: raft_io_buf_reserve(&wb->out, wb->recs.len);
 		if (err)
 			return err;
+		memcpy(wb->out.p + wb->out.len, wb->recs.p, wb->recs.len);
+		wb->out.len += wb->recs.len;
+		data = &wb->out;
 	}
-	err = write_batch(w, sync);
+	op = raft_io_add(io, RAFT_IO_WRITE, w->fd);
+	op->buf = data->p;
+	op->len = data->len;
+	op->off = w->size;
+	w->size += data->len;
+	wb->synced = wb->sync || w->size >= w->opt.segment_bytes;
+	if (wb->synced)
+		raft_io_add(io, RAFT_IO_SYNC, w->fd);
+	/* What the next batch's header must say. */
+	if (wb->has_hs)
+		w->hs = wb->hs;
+	if (wb->has_start) {
+		w->start_index = wb->start_index;
+		w->start_term = wb->start_term;
+	}
+	w->in_flight = true;
+	return 0;
+}
+
+int wal_complete(struct wal *w, struct wal_batch *wb, int err)
+{
+	if (!w->in_flight)
+		return 0;
+	w->in_flight = false;
 	if (err) {
+		/* What reached the disk is unknown until recovery reads it. */
 		w->failed = err;
 		return err;
 	}
-	w->size += w->len;
-	w->len = 0;
-	w->unsynced = !sync;	/* a sync covers every earlier write too */
-	if (last_index > w->segs[w->n_segs - 1].last_index)
-		w->segs[w->n_segs - 1].last_index = last_index;
+	w->unsynced = !wb->synced;	/* a sync covers every earlier write too */
+	if (wb->last_index > w->segs[w->n_segs - 1].last_index)
+		w->segs[w->n_segs - 1].last_index = wb->last_index;
 	return 0;
+}
+
+/* Submits a batch and runs it synchronously through the struct fs. */
+static int wal_run(struct wal *w, struct wal_batch *wb)
+{
+	struct raft_io_batch io = { .n_ops = 0 };
+	int err = wal_submit(w, wb, &io);
+
+	if (!err && io.n_ops)
+		err = wal_complete(w, wb, raft_io_run(w->fs, w->opt.fault, &io));
+	wal_batch_free(wb);
+	return err;
 }
 
 /* ---- recovery ---- */
@@ -642,6 +642,27 @@ void wal_recovery_free(struct wal_recovery *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
+/* A new segment's first write: the header alone, synced. */
+static int write_header_alone(struct wal *w)
+{
+	struct wal_batch wb = { .sync = true };
+	struct raft_io_batch io = { .n_ops = 0 };
+	struct raft_io_op *op;
+	int err = encode_header(w, &wb.recs);
+
+	if (!err) {
+		op = raft_io_add(&io, RAFT_IO_WRITE, w->fd);
+		op->buf = wb.recs.p;
+		op->len = wb.recs.len;
+		raft_io_add(&io, RAFT_IO_SYNC, w->fd);
+		err = raft_io_run(w->fs, w->opt.fault, &io);
+	}
+	if (!err)
+		w->size = wb.recs.len;
+	wal_batch_free(&wb);
+	return err;
+}
+
 int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 	     struct wal_recovery *rec)
 {
@@ -671,13 +692,8 @@ int wal_open(struct wal **out, const char *dir, const struct wal_options *opt,
 	err = recover(w, dir, rec) ?: fsync_dir(w);
 	if (err)
 		goto fail;
-	/* io_uring reaches the kernel's file systems only. */
-	if (w->fs == &fs_posix && !w->opt.no_uring && io_uring_queue_init(8, &w->ring, 0) == 0)
-		w->uring = true;
 	if (!w->n_segs) {
-		err = segment_create(w, 1);
-		if (!err)
-			err = flush(w, true, 0);	/* the header alone */
+		err = segment_create(w, 1, true) ?: write_header_alone(w);
 		if (err)
 			goto fail;
 		rec->segments = 1;
@@ -709,45 +725,31 @@ fail:
 int wal_append(struct wal *w, const struct raft_entry *ents, size_t n,
 	       const struct raft_hard_state *hs, bool sync)
 {
-	size_t i;
-	int err = 0;
+	struct wal_batch wb = { .sync = sync };
+	int err = wal_batch_entries(&wb, ents, n);
 
-	if (w->failed)
-		return -EIO;
-	w->len = 0;
-	for (i = 0; i < n && !err; i++)
-		err = encode_entry(w, &ents[i]);
-	if (!err && hs) {
-		err = encode_hs(w, hs);
-		if (!err)
-			w->hs = *hs;
-	}
-	if (err)
+	if (!err && hs)
+		err = wal_batch_hs(&wb, hs);
+	if (err) {
+		wal_batch_free(&wb);
 		return err;
-	if (!w->len)
-		return 0;
-	return flush(w, sync, n ? ents[n - 1].index : 0);
+	}
+	return wal_run(w, &wb);
 }
 
 int wal_set_start(struct wal *w, uint64_t index, uint64_t term, bool reset)
 {
-	int err;
+	struct wal_batch wb = { .sync = true };
+	int err = wal_batch_start(&wb, index, term, reset);
 
-	if (w->failed)
-		return -EIO;
-	w->len = 0;
-	err = encode_start(w, index, term, reset);
-	if (err)
+	if (err) {
+		wal_batch_free(&wb);
 		return err;
-	err = flush(w, true, 0);
-	if (err)
-		return err;
-	w->start_index = index;
-	w->start_term = term;
-	return 0;
+	}
+	return wal_run(w, &wb);
 }
 
-int wal_compact(struct wal *w, uint64_t index)
+int wal_drop_segments(struct wal *w, uint64_t index)
 {
 	size_t del = 0, i;
 	char name[32];
@@ -768,11 +770,21 @@ int wal_compact(struct wal *w, uint64_t index)
 	}
 	memmove(w->segs, w->segs + del, (w->n_segs - del) * sizeof(*w->segs));
 	w->n_segs -= del;
-	if (del) {
-		err = fsync_dir(w);
-		if (err)
-			return err;
-	}
+	if (del)
+		w->dir_unsynced = true;
+	return 0;
+}
+
+int wal_compact(struct wal *w, uint64_t index)
+{
+	int err = wal_drop_segments(w, index);
+
+	if (err || !w->dir_unsynced)
+		return err;
+	err = fsync_dir(w);
+	if (err)
+		return err;
+	w->dir_unsynced = false;
 	return 0;
 }
 
@@ -785,13 +797,10 @@ void wal_close(struct wal *w)
 {
 	if (!w)
 		return;
-	if (w->uring)
-		io_uring_queue_exit(&w->ring);
 	if (w->fd >= 0)
 		w->fs->ops->close(w->fs->ctx, w->fd);
 	if (w->dirfd >= 0)
 		w->fs->ops->close(w->fs->ctx, w->dirfd);
 	free(w->segs);
-	free(w->buf);
 	free(w);
 }
