@@ -1,0 +1,104 @@
+#!/bin/sh
+# Sourced by the datapath tests: TAP helpers, the topology (topology.sh) up
+# with its backends serving, and the traffic helpers. Each test program
+# sources this, runs its checks, and ends with datapath_done.
+
+. selftests/datapath/topology.sh
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n $1"
+	failed=1
+}
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# datapath_start: the topology, or a failure and exit.
+datapath_start() {
+	TMPDIR_T=$(mktemp -d)
+	trap 'topology_down; rm -rf "$TMPDIR_T"' EXIT
+	if ! topology_up || ! topology_tunnel_backends || ! backends_serve; then
+		not_ok "topology and backends come up"
+		echo "1..$n"
+		exit 1
+	fi
+}
+
+datapath_done() {
+	echo "1..$n"
+	exit $failed
+}
+
+# vip PROTO FAMILY: the service address as klbctl and klb-loadgen write it.
+vip() {
+	if [ "$1" = 6 ]; then echo "[$VIP6]:80"; else echo "$VIP4:80"; fi
+}
+backend() {
+	if [ "$2" = 6 ]; then echo "[$(be6 "$1")]:80"; else echo "$(be4 "$1"):80"; fi
+}
+
+# service PROTO FAMILY ARGS...: a service with backends b1..b3.
+service() {
+	proto=$1
+	fam=$2
+	shift 2
+	klbctl service add "$proto" "$(vip "$fam")" "$@" &&
+	for i in 1 2 3; do
+		klbctl backend add "$proto" "$(vip "$fam")" "$(backend "$i" "$fam")" ||
+			return 1
+	done
+}
+
+# hold FILE ARGS...: long-lived klb-loadgen flows in the background ($hold
+# its pid), returning once the first progress line says they are open.
+hold() {
+	file=$1
+	shift
+	cli "$LOADGEN" -j -p 1s "$@" >"$file" 2>&1 &
+	hold=$!
+	deadline=$(($(date +%s) + 20))
+	until grep -q progress "$file"; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# load ARGS...: klb-loadgen from the client, its JSON summary in $out.
+out=
+load() {
+	out=$(cli "$LOADGEN" -j "$@" 2>&1 | tail -n 1)
+}
+
+# field EXPR: a value of the last summary, by a Python expression on s.
+field() {
+	printf '%s' "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); print($1)"
+}
+
+# share B: backend B's share of the replies in the last summary.
+share() {
+	field "s['backends'].get('$1', {}).get('share', 0)"
+}
+
+# within X LOW HIGH
+within() {
+	python3 -c "import sys; sys.exit(not ($2 <= $1 <= $3))"
+}
+
+all_answered() {
+	[ "$(field "s['errors']['total']")" = 0 ] &&
+		[ "$(field "s['successes']")" = "$1" ]
+}
+
+reset_services() {
+	klbctl flush
+}
+
