@@ -289,7 +289,9 @@ static int prepend_header(struct wal *w)
 
 	if (!saved)
 		return -ENOMEM;
-	memcpy(saved, w->buf, body);
+	/* The header alone (a new WAL) has no body and maybe no buffer yet. */
+	if (body)
+		memcpy(saved, w->buf, body);
 	w->len = 0;
 	err = encode_hs(w, &w->hs) ?: encode_start(w, w->start_index, w->start_term, false);
 	if (!err)
@@ -424,8 +426,10 @@ static int replay_start(struct replay *rp, const uint8_t *p, uint32_t len)
 			drop++;
 		for (i = 0; i < drop; i++)
 			free(rec->entries[i].data);
-		memmove(rec->entries, rec->entries + drop,
-			(rec->n_entries - drop) * sizeof(*rec->entries));
+		/* Every segment starts with one, often before any entry. */
+		if (drop)
+			memmove(rec->entries, rec->entries + drop,
+				(rec->n_entries - drop) * sizeof(*rec->entries));
 		rec->n_entries -= drop;
 	}
 	/* Segment headers repeat an older start; never move backwards. */
@@ -545,7 +549,9 @@ static int list_segments(struct wal *w)
 
 	if (err)
 		return err;
-	qsort(w->segs, w->n_segs, sizeof(*w->segs), cmp_seq);
+	/* An empty directory leaves segs NULL, which qsort must not get. */
+	if (w->n_segs)
+		qsort(w->segs, w->n_segs, sizeof(*w->segs), cmp_seq);
 	return 0;
 }
 
