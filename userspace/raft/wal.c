@@ -556,6 +556,9 @@ static int list_segments(struct wal *w)
 }
 
 static int refuse(struct wal_recovery *rec, const char *dir, const char *name, size_t off,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int refuse(struct wal_recovery *rec, const char *dir, const char *name, size_t off,
 		  const char *fmt, ...)
 {
 	size_t n = snprintf(rec->error, sizeof(rec->error), "%s/%s: offset %zu: ", dir, name, off);
