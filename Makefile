@@ -3,6 +3,7 @@
 #   make            klb.ko and all userspace programs
 #   make check      install what is missing, build, run every test
 #   make asan       the host tests built with ASan and UBSan (build/asan/)
+#   make fuzz       the parsers' fuzz harnesses, FUZZ_TIME seconds each (600)
 #   make demo       a gateway cluster with backends and live traffic, in a VM
 #   make bench      benchmarks (host side and in the VM, beside IPVS)
 #   make style      checkpatch --strict over the kernel and shared code

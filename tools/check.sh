@@ -56,6 +56,12 @@ for t in $host_tests; do
 	esac
 done
 
+# The parsers' fuzz harnesses (selftests/fuzz/), a few seconds each over
+# their corpora; 'make fuzz' runs them for longer.
+step fuzz-build make -j2 fuzzers
+# shellcheck disable=SC2046
+step fuzz selftests/fuzz/run.sh "$(make -s print-FUZZ_CHECK_TIME)" $(make -s print-FUZZERS)
+
 vm_tests=$(make -s print-VM_TESTS)
 if [ -n "$vm_tests" ]; then
 	step vm tools/vm/run --timeout 1800 -- selftests/run-in-vm.sh $vm_tests
