@@ -640,8 +640,11 @@ static void read_ack(struct raft *r, uint64_t from, uint64_t round)
 	}
 	for (i = 0; i < done; i++)
 		read_push_ready(r, r->reads[i].ctx, r->reads[i].index);
-	memmove(r->reads, r->reads + done, (r->n_reads - done) * sizeof(*r->reads));
-	r->n_reads -= done;
+	/* Every heartbeat reply comes here, mostly with no read pending. */
+	if (done) {
+		memmove(r->reads, r->reads + done, (r->n_reads - done) * sizeof(*r->reads));
+		r->n_reads -= done;
+	}
 }
 
 /* ---- per-role step functions ---- */
