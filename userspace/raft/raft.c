@@ -453,7 +453,11 @@ static void campaign(struct raft *r, bool pre, bool transfer)
 
 static void hup(struct raft *r, bool transfer)
 {
-	if (r->role == RAFT_LEADER || !promotable(r))
+	/*
+	 * The next term would wrap to 0 and void every vote and log check.
+	 * Only a peer's absurd term leads here; staying a follower is safe.
+	 */
+	if (r->role == RAFT_LEADER || !promotable(r) || r->term == UINT64_MAX)
 		return;
 	campaign(r, r->cfg.pre_vote && !transfer, transfer);
 }
