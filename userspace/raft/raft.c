@@ -1110,6 +1110,9 @@ static int validate_msg(const struct raft *r, const struct raft_msg *m)
 		return -EINVAL;
 	if (m->n_entries && !m->entries)
 		return -EINVAL;
+	/* The index after the last one must exist: log arithmetic never wraps. */
+	if (m->index >= UINT64_MAX - m->n_entries || m->snap.index == UINT64_MAX)
+		return -EINVAL;
 	for (i = 0; i < m->n_entries; i++) {
 		if (m->entries[i].index != m->index + 1 + i || m->entries[i].term > m->term ||
 		    (m->entries[i].len && !m->entries[i].data))
