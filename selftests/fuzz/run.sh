@@ -7,7 +7,7 @@
 #
 #   selftests/fuzz/run.sh SECONDS NAME...
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 secs=${1:?usage: run.sh SECONDS NAME...}
 shift
