@@ -2,6 +2,8 @@
 #
 #   make            klb.ko and all userspace programs
 #   make check      install what is missing, build, run every test
+#   make asan       the host tests built with ASan and UBSan (build/asan/)
+#   make fuzz       the parsers' fuzz harnesses, FUZZ_TIME seconds each (600)
 #   make demo       a gateway cluster with backends and live traffic, in a VM
 #   make bench      benchmarks (host side and in the VM, beside IPVS)
 #   make style      checkpatch --strict over the kernel and shared code
@@ -41,7 +43,9 @@ $(O)/%.o: %.c | $(KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(shell find $(O) -path $(O)/debug-kernel -prune -o -name '*.d' -type f -print 2>/dev/null)
+# (build/asan/ is a tree of its own, with its own dependency files.)
+-include $(shell find $(O) -path $(O)/debug-kernel -prune -o -path $(O)/asan -prune \
+	-o -name '*.d' -type f -print 2>/dev/null)
 
 # Headers borrowed from the kernel tree at build time (never committed).
 $(KSFT)/kselftest_harness.h:

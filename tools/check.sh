@@ -32,9 +32,35 @@ step() {
 step build make -j2 all
 step style make style
 
-for t in $(make -s print-HOST_TESTS); do
+host_tests=$(make -s print-HOST_TESTS)
+for t in $host_tests; do
 	step "$(basename "$t")" "$t"
 done
+
+# The host tests again, built with ASan and UBSan into build/asan/
+# (tools/asan.mk): any report fails the test. The Python tests have no C
+# of their own. The simulations get smaller budgets and fixed seeds here:
+# the sanitizers look for bad memory use and undefined behaviour, which
+# needs the code run, not rare schedules found; the plain run above
+# spends the full budgets on fresh seeds.
+step asan-build make -j2 asan
+for t in $host_tests; do
+	case $t in
+	*.py) ;;
+	*.sh) step "asan-$(basename "$t")" env O=build/asan/build "$t" ;;
+	*) step "asan-$(basename "$t")" env \
+		UBSAN_OPTIONS=print_stacktrace=1 \
+		RAFT_SIM_SEED=1000 RAFT_SIM_STEPS=1000000 RAFT_SIM_BUG_STEPS=5000000 \
+		RAFT_CRASH_SEED=1000 RAFT_CRASH_SEEDS=200 \
+		"build/asan/$t" ;;
+	esac
+done
+
+# The parsers' fuzz harnesses (selftests/fuzz/), a few seconds each over
+# their corpora; 'make fuzz' runs them for longer.
+step fuzz-build make -j2 fuzzers
+# shellcheck disable=SC2046
+step fuzz selftests/fuzz/run.sh "$(make -s print-FUZZ_CHECK_TIME)" $(make -s print-FUZZERS)
 
 vm_tests=$(make -s print-VM_TESTS)
 if [ -n "$vm_tests" ]; then

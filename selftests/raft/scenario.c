@@ -131,7 +131,9 @@ static void storage_drop_to(struct node *n, uint64_t index)
 		drop++;
 	for (i = 0; i < drop; i++)
 		free(n->ents[i].data);
-	memmove(n->ents, n->ents + drop, (n->n_ents - drop) * sizeof(*n->ents));
+	/* An empty log has no array: NULL is not for memmove. */
+	if (drop)
+		memmove(n->ents, n->ents + drop, (n->n_ents - drop) * sizeof(*n->ents));
 	n->n_ents -= drop;
 }
 

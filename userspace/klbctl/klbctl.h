@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/klb_client.h"
 
@@ -45,6 +46,13 @@ struct command {
 };
 
 /* main.c */
+/*
+ * The global options into ctx, then the command they lead to (ctx->cmd);
+ * *argc and *argv are left at the command's own arguments. Returns
+ * EXIT_OK, or, when there is nothing to run (ctx->cmd NULL: a usage error
+ * or the help), the status to exit with. Opens nothing: main does that.
+ */
+int parse_command_line(struct ctx *ctx, int *argc, char ***argv);
 int usage_error(struct ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Opens the netlink client on first use; prints why it cannot. */
@@ -162,6 +170,15 @@ struct klbctl_ops {
 
 extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
+
+/*
+ * save_restore.c: a save file (klbctl(8), SAVE FORMAT) read from in (the
+ * standard input for 'restore') into *svcs and *n, every check done. On
+ * error prints why, naming the line, and returns EXIT_FAIL with nothing
+ * to free; else the caller frees with restore_free().
+ */
+int restore_parse(FILE *in, struct restore_service **svcs, size_t *n);
+void restore_free(struct restore_service *svcs, size_t n);
 
 /* table_build.c: the Maglev table a backend set should have. */
 bool backend_takes_new_flows(const struct klb_backend *be);

@@ -185,25 +185,24 @@ static bool is_object(const char *word)
 	return false;
 }
 
-int main(int argc, char **argv)
+int parse_command_line(struct ctx *ctx, int *argcp, char ***argvp)
 {
-	struct ctx ctx = { 0 };
 	const struct command *cmd;
-	int used, ret;
+	int argc = *argcp, used;
+	char **argv = *argvp;
 
-	argc--;
-	argv++;
+	ctx->cmd = NULL;
 	while (argc && argv[0][0] == '-') {
 		if (matches(argv[0], "-j") || matches(argv[0], "--json")) {
-			ctx.json = true;
+			ctx->json = true;
 		} else if (matches(argv[0], "-s") || matches(argv[0], "--stats")) {
-			ctx.stats = true;
+			ctx->stats = true;
 		} else if (matches(argv[0], "--direct")) {
-			ctx.direct = true;
+			ctx->direct = true;
 		} else if (matches(argv[0], "-n") || matches(argv[0], "--netns")) {
 			if (argc < 2)
 				return usage_error(NULL, "-n needs a network namespace name");
-			ctx.netns = argv[1];
+			ctx->netns = argv[1];
 			argc--;
 			argv++;
 		} else if (matches(argv[0], "-h") || matches(argv[0], "--help")) {
@@ -225,12 +224,27 @@ int main(int argc, char **argv)
 					   argc > 1 ? argv[1] : "");
 		return usage_error(NULL, "unknown object '%s'", argv[0]);
 	}
-	ctx.cmd = cmd;
+	ctx->cmd = cmd;
+	*argcp = argc - used;
+	*argvp = argv + used;
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx ctx = { 0 };
+	int ret;
+
+	argc--;
+	argv++;
+	ret = parse_command_line(&ctx, &argc, &argv);
+	if (!ctx.cmd)
+		return ret;
 	if (ctx.netns && enter_netns(ctx.netns))
 		return EXIT_FAIL;
 	ctx.ops = choose_ops(ctx.direct);
 	out_init(ctx.json);
-	ret = cmd->run(&ctx, argc - used, argv + used);
+	ret = ctx.cmd->run(&ctx, argc, argv);
 	if (ctx.client_open)
 		klb_client_close(&ctx.client);
 	return ret;

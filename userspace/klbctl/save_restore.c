@@ -531,7 +531,7 @@ static int check_service(struct parser *p, struct restore_service *svc)
 			  svc->line, i, (unsigned int)svc->table[i]);
 }
 
-static void free_services(struct restore_service *svcs, size_t n)
+void restore_free(struct restore_service *svcs, size_t n)
 {
 	size_t i;
 
@@ -544,7 +544,7 @@ static void free_services(struct restore_service *svcs, size_t n)
 
 #define MAX_TOKENS 64
 
-int cmd_restore(struct ctx *ctx, int argc, char **argv)
+int restore_parse(FILE *in, struct restore_service **svcs, size_t *n)
 {
 	struct parser p = { 0 };
 	char *line = NULL, *tok[MAX_TOKENS];
@@ -552,14 +552,12 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 	ssize_t len;
 	int ret = 0;
 
-	if (argc)
-		return usage_error(ctx, "unexpected '%s' (restore reads standard input)",
-				   argv[0]);
+	*svcs = NULL;
+	*n = 0;
 	p.id_used = calloc(UINT16_MAX + 1, 1);
 	if (!p.id_used)
 		return report_msg("restore", "out of memory");
-	/* Parse everything first: bad input changes nothing. */
-	while (!ret && (len = getline(&line, &cap, stdin)) >= 0) {
+	while (!ret && (len = getline(&line, &cap, in)) >= 0) {
 		char *save = NULL, *t;
 		int nt = 0;
 
@@ -592,18 +590,39 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	free(line);
-	if (!ret && ferror(stdin))
+	if (!ret && ferror(in))
 		ret = report_msg("restore", "reading standard input: %s", strerror(errno));
 	if (!ret && p.n) {
 		p.line++;
 		ret = check_service(&p, &p.svcs[p.n - 1]);
 	}
-	if (!ret)
-		ret = ctx->ops->restore(ctx, p.svcs, p.n);
-	free_services(p.svcs, p.n);
 	keyset_free(&p.keys);
 	keyset_free(&p.addrs);
 	free(p.id_used);
+	if (ret) {
+		restore_free(p.svcs, p.n);
+		return ret;
+	}
+	*svcs = p.svcs;
+	*n = p.n;
+	return EXIT_OK;
+}
+
+int cmd_restore(struct ctx *ctx, int argc, char **argv)
+{
+	struct restore_service *svcs;
+	size_t n;
+	int ret;
+
+	if (argc)
+		return usage_error(ctx, "unexpected '%s' (restore reads standard input)",
+				   argv[0]);
+	/* Parse everything first: bad input changes nothing. */
+	ret = restore_parse(stdin, &svcs, &n);
+	if (ret)
+		return ret;
+	ret = ctx->ops->restore(ctx, svcs, n);
+	restore_free(svcs, n);
 	return ret;
 }
 

@@ -453,7 +453,11 @@ static void campaign(struct raft *r, bool pre, bool transfer)
 
 static void hup(struct raft *r, bool transfer)
 {
-	if (r->role == RAFT_LEADER || !promotable(r))
+	/*
+	 * The next term would wrap to 0 and void every vote and log check.
+	 * Only a peer's absurd term leads here; staying a follower is safe.
+	 */
+	if (r->role == RAFT_LEADER || !promotable(r) || r->term == UINT64_MAX)
 		return;
 	campaign(r, r->cfg.pre_vote && !transfer, transfer);
 }
@@ -640,8 +644,11 @@ static void read_ack(struct raft *r, uint64_t from, uint64_t round)
 	}
 	for (i = 0; i < done; i++)
 		read_push_ready(r, r->reads[i].ctx, r->reads[i].index);
-	memmove(r->reads, r->reads + done, (r->n_reads - done) * sizeof(*r->reads));
-	r->n_reads -= done;
+	/* Every heartbeat reply comes here, mostly with no read pending. */
+	if (done) {
+		memmove(r->reads, r->reads + done, (r->n_reads - done) * sizeof(*r->reads));
+		r->n_reads -= done;
+	}
 }
 
 /* ---- per-role step functions ---- */
@@ -1102,6 +1109,9 @@ static int validate_msg(const struct raft *r, const struct raft_msg *m)
 	    m->from == RAFT_NONE || m->from == r->id)
 		return -EINVAL;
 	if (m->n_entries && !m->entries)
+		return -EINVAL;
+	/* The index after the last one must exist: log arithmetic never wraps. */
+	if (m->index >= UINT64_MAX - m->n_entries || m->snap.index == UINT64_MAX)
 		return -EINVAL;
 	for (i = 0; i < m->n_entries; i++) {
 		if (m->entries[i].index != m->index + 1 + i || m->entries[i].term > m->term ||

@@ -115,7 +115,8 @@ static void bytes_write(struct bytes *b, uint64_t off, const uint8_t *data, size
 static void bytes_copy(struct bytes *dst, const struct bytes *src)
 {
 	dst->p = xrealloc(dst->p, src->len);
-	memcpy(dst->p, src->p, src->len);
+	if (src->len)
+		memcpy(dst->p, src->p, src->len);
 	dst->len = src->len;
 }
 
@@ -155,7 +156,9 @@ static void names_link(struct names *t, const char *name, int ino)
 static void names_copy(struct names *dst, const struct names *src)
 {
 	dst->e = xrealloc(dst->e, (src->n ? src->n : 1) * sizeof(*dst->e));
-	memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
+	/* Empty ones may have no memory at all: NULL is not for memcpy. */
+	if (src->n)
+		memcpy(dst->e, src->e, src->n * sizeof(*dst->e));
 	dst->n = src->n;
 	dst->cap = src->n ? src->n : 1;
 }

@@ -424,8 +424,10 @@ static int replay_start(struct replay *rp, const uint8_t *p, uint32_t len)
 			drop++;
 		for (i = 0; i < drop; i++)
 			free(rec->entries[i].data);
-		memmove(rec->entries, rec->entries + drop,
-			(rec->n_entries - drop) * sizeof(*rec->entries));
+		/* Every segment starts with one, often before any entry. */
+		if (drop)
+			memmove(rec->entries, rec->entries + drop,
+				(rec->n_entries - drop) * sizeof(*rec->entries));
 		rec->n_entries -= drop;
 	}
 	/* Segment headers repeat an older start; never move backwards. */
@@ -545,9 +547,14 @@ static int list_segments(struct wal *w)
 
 	if (err)
 		return err;
-	qsort(w->segs, w->n_segs, sizeof(*w->segs), cmp_seq);
+	/* An empty directory leaves segs NULL, which qsort must not get. */
+	if (w->n_segs)
+		qsort(w->segs, w->n_segs, sizeof(*w->segs), cmp_seq);
 	return 0;
 }
+
+static int refuse(struct wal_recovery *rec, const char *dir, const char *name, size_t off,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static int refuse(struct wal_recovery *rec, const char *dir, const char *name, size_t off,
 		  const char *fmt, ...)
