@@ -19,7 +19,7 @@
  * KLB_FUZZ_MESSAGES  messages over all workers (default 20000)
  * KLB_FUZZ_SECONDS   stop after this long too (default: no limit)
  * KLB_FUZZ_RMMOD     0: never unload the module
- * KLB_FUZZ_ONLY      run only the worker of this number (see the report),
+ * KLB_FUZZ_ONLY      run only the worker of this number (0-4, see the report),
  *                    alone: its stream of messages replays exactly
  */
 
