@@ -61,13 +61,14 @@ static bool same(const struct raft_msg *a, const struct raft_msg *b)
 	    a->snap.index != b->snap.index || a->snap.term != b->snap.term ||
 	    memcmp(&a->snap.conf, &b->snap.conf, sizeof(a->snap.conf)) ||
 	    a->snap_offset != b->snap_offset || a->snap_total != b->snap_total ||
-	    a->snap_len != b->snap_len || memcmp(a->snap_data, b->snap_data, a->snap_len))
+	    a->snap_len != b->snap_len ||
+	    (a->snap_len && memcmp(a->snap_data, b->snap_data, a->snap_len)))
 		return false;
 	for (i = 0; i < a->n_entries; i++) {
 		const struct raft_entry *x = &a->entries[i], *y = &b->entries[i];
 
 		if (x->term != y->term || x->index != y->index || x->type != y->type ||
-		    x->len != y->len || memcmp(x->data, y->data, x->len))
+		    x->len != y->len || (x->len && memcmp(x->data, y->data, x->len)))
 			return false;
 	}
 	return true;

@@ -327,14 +327,16 @@ int raft_storage_run(struct raft_storage *st, struct raft_storage_durable *d)
 {
 	struct raft_storage_durable got, ignored;
 	struct raft_io_batch *io;
-	size_t i;
+	size_t i, n;
 	int res, err;
 
 	if (!d)
 		d = &ignored;
 	while ((io = raft_storage_next(st))) {
 		res = 0;
-		for (i = 0; i < io->n_ops; i++) {
+		/* Completing the last operation frees the batch, io with it. */
+		n = io->n_ops;
+		for (i = 0; i < n; i++) {
 			struct raft_io_op *op = &io->ops[i];
 
 			res = res < 0 ? -ECANCELED : raft_io_run_op(st->fs, st->fault, op);
@@ -347,6 +349,7 @@ int raft_storage_run(struct raft_storage *st, struct raft_storage_durable *d)
 					d->persist_index = got.persist_index;
 					d->persist_term = got.persist_term;
 				}
+				break;
 			}
 		}
 	}
