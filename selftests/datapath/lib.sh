@@ -7,13 +7,14 @@
 
 n=0
 failed=0
+# Each result says when it came: the guest's pace varies a lot.
 ok() {
 	n=$((n + 1))
-	echo "ok $n $1"
+	echo "ok $n $1 # $(date +%T)"
 }
 not_ok() {
 	n=$((n + 1))
-	echo "not ok $n $1"
+	echo "not ok $n $1 # $(date +%T)"
 	failed=1
 }
 check() {
