@@ -16,7 +16,7 @@ reset_services
 klbctl service add tcp "$(vip 4)" sched maglev
 klbctl backend add tcp "$(vip 4)" "$(backend 1 4)"
 klbctl backend add tcp "$(vip 4)" "$(backend 2 4)"
-hold "$TMPDIR_T/hold" -l 40 -i 200ms -d 8s -t 2s "$(vip 4)"
+hold "$TMPDIR_T/hold" -l 40 -i 200ms -d 8s -t 5s "$(vip 4)"
 klbctl backend add tcp "$(vip 4)" "$(backend 3 4)"
 klbctl backend set tcp "$(vip 4)" "$(backend 1 4)" weight 3
 klbctl backend set tcp "$(vip 4)" "$(backend 2 4)" weight 2
@@ -30,9 +30,9 @@ check "long-lived: no request failed" [ "$(field "s['errors']['total']")" = 0 ]
 # Drain: no new flows for b1, its established connections go on.
 reset_services
 service tcp 4 sched maglev
-hold "$TMPDIR_T/hold" -l 30 -i 200ms -d 6s -t 2s "$(vip 4)"
+hold "$TMPDIR_T/hold" -l 30 -i 200ms -d 6s -t 5s "$(vip 4)"
 klbctl backend set tcp "$(vip 4)" "$(backend 1 4)" state drain
-load --tcp -n 300 -c 8 -t 2s "$(vip 4)"
+load --tcp -n 300 -c 8 -t 5s "$(vip 4)"
 check "drain: new flows all answered" all_answered 300
 check "drain: b1 gets no new flow ($(share b1))" [ "$(share b1)" = 0 ]
 wait "$hold"
@@ -43,14 +43,14 @@ check "drain: established connections on b1 go on (lost $(field "s['connections'
 # Down, re-steer: UDP flows of a down backend move on without a loss.
 reset_services
 service udp 4 sched maglev
-hold "$TMPDIR_T/hold" --udp -l 30 -i 200ms -d 6s -t 1s "$(vip 4)"
+hold "$TMPDIR_T/hold" --udp -l 30 -i 200ms -d 6s -t 3s "$(vip 4)"
 klbctl backend set udp "$(vip 4)" "$(backend 1 4)" state down
 klbctl backend del udp "$(vip 4)" "$(backend 2 4)"
 wait "$hold"
 out=$(tail -n 1 "$TMPDIR_T/hold")
 check "down and removed: UDP flows re-steered, at most one timeout per flow ($(field "s['errors']['total']"))" \
 	within "$(field "s['errors']['total']")" 0 30
-load --udp -n 200 -c 8 -t 1s "$(vip 4)"
+load --udp -n 200 -c 8 -t 3s "$(vip 4)"
 check "down and removed: new UDP flows all reach b3 ($(share b3))" \
 	[ "$(share b3)" = 1.0 ]
 
@@ -58,7 +58,7 @@ check "down and removed: new UDP flows all reach b3 ($(share b3))" \
 reset_services
 service udp 4 sched maglev down-policy drop
 klbctl backend set udp "$(vip 4)" "$(backend 1 4)" state down
-load --udp -n 200 -c 8 -t 1s "$(vip 4)"
+load --udp -n 200 -c 8 -t 3s "$(vip 4)"
 check "down-policy drop: new flows avoid the down backend" all_answered 200
 
 # The flow table's limit. Tunnel flows past it still go, without an
@@ -67,11 +67,11 @@ check "down-policy drop: new flows avoid the down backend" all_answered 200
 reset_services
 echo 20 >/sys/module/klb/parameters/max_flows
 service tcp 4 sched rr fwd tunnel
-load --tcp -n 200 -c 8 -t 2s "$(vip 4)"
+load --tcp -n 200 -c 8 -t 5s "$(vip 4)"
 check "flow table full: 200 tunnel flows answered past a limit of 20" all_answered 200
 reset_services
 service tcp 4 sched maglev
-hold "$TMPDIR_T/hold" -l 20 -i 200ms -d 4s -t 2s "$(vip 4)"
+hold "$TMPDIR_T/hold" -l 20 -i 200ms -d 4s -t 5s "$(vip 4)"
 load --tcp -n 20 -c 4 -t 500ms "$(vip 4)"
 check "flow table full: new NAT flows refused ($(field "s['errors']['total']") of 20)" \
 	[ "$(field "s['errors']['total']")" = 20 ]
@@ -95,7 +95,7 @@ EOF
 for fam in 4 6; do
 	reset_services
 	service tcp "$fam" sched maglev
-	load --tcp -n 200 -c 8 -t 2s "$(vip "$fam")"
+	load --tcp -n 200 -c 8 -t 5s "$(vip "$fam")"
 	check "conntrack + stateful firewall: NAT TCP IPv$fam answered" all_answered 200
 done
 gwx nft flush ruleset

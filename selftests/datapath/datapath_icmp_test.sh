@@ -26,7 +26,7 @@ for fwd in nat tunnel; do
 		name="$fwd IPv$fam: an ICMP error about a flow reaches its backend"
 		reset_services
 		service udp "$fam" fwd "$fwd"
-		load --udp -n 20 -c 4 -t 2s "$(vip "$fam")"
+		load --udp -n 20 -c 4 -t 5s "$(vip "$fam")"
 		flow=$(klbctl -j flow show udp "$(vip "$fam")" | python3 -c '
 import json, sys
 f = json.load(sys.stdin)[0]

@@ -12,13 +12,13 @@ datapath_start
 # rmmod under traffic, then the module again: it comes back empty and works.
 reset_services
 service tcp 4 fwd nat
-hold "$TMPDIR_T/hold" -l 20 -i 100ms -d 3s -t 1s "$(vip 4)"
+hold "$TMPDIR_T/hold" -l 20 -i 100ms -d 3s -t 3s "$(vip 4)"
 check "rmmod klb under traffic" rmmod klb
 wait "$hold"
 # Few buckets, so that a full table has half-open flows in every bucket.
 check "insmod klb again" insmod "${KLB_MODULE:-kmod/klb.ko}" flow_buckets=64
 service tcp 4 fwd nat
-load --tcp -n 100 -c 8 -t 2s "$(vip 4)"
+load --tcp -n 100 -c 8 -t 5s "$(vip 4)"
 check "after the reload: 100 flows answered" all_answered 100
 
 # A SYN flood from spoofed sources fills the flow table: established
@@ -27,9 +27,9 @@ check "after the reload: 100 flows answered" all_answered 100
 reset_services
 service tcp 4 fwd nat
 echo 300 >/sys/module/klb/parameters/max_flows
-hold "$TMPDIR_T/hold" -l 20 -i 200ms -d 8s -t 2s "$(vip 4)"
+hold "$TMPDIR_T/hold" -l 20 -i 200ms -d 8s -t 5s "$(vip 4)"
 cli python3 selftests/datapath/syn_flood.py "$VIP4" 80 3000 192.0.2. 100 250
-load --tcp -n 50 -c 4 -t 2s "$(vip 4)"
+load --tcp -n 50 -c 4 -t 5s "$(vip 4)"
 check "SYN flood: 50 new connections answered" all_answered 50
 wait "$hold"
 out=$(tail -n 1 "$TMPDIR_T/hold")
@@ -44,7 +44,7 @@ sys.exit(not (i['flows'] <= 300 and i['flow_limit_hits'] > 0 and i['flow_evictio
 echo 1000000 >/sys/module/klb/parameters/max_flows
 
 # Deleting the gateway's netns under traffic.
-hold "$TMPDIR_T/hold" -l 20 -i 100ms -d 3s -t 1s "$(vip 4)"
+hold "$TMPDIR_T/hold" -l 20 -i 100ms -d 3s -t 3s "$(vip 4)"
 check "netns deletion under traffic" ip netns del "$NS_GW"
 wait "$hold"
 

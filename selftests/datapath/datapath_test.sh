@@ -18,7 +18,7 @@ for fwd in nat tunnel; do
 			name="$fwd $proto IPv$fam: 300 flows answered by b1, b2 and b3"
 			reset_services
 			service "$proto" "$fam" fwd "$fwd" || { not_ok "$name"; continue; }
-			load "--$proto" -n 300 -c 8 -t 2s "$(vip "$fam")"
+			load "--$proto" -n 300 -c 8 -t 5s "$(vip "$fam")"
 			if all_answered 300 && [ "$(share b1)" != 0 ] &&
 			   [ "$(share b2)" != 0 ] && [ "$(share b3)" != 0 ]; then
 				ok "$name"
@@ -33,7 +33,7 @@ done
 # Distribution: three equal backends share 3000 flows evenly.
 reset_services
 service tcp 4 sched maglev
-load --tcp -n 3000 -c 16 -t 2s "$(vip 4)"
+load --tcp -n 3000 -c 16 -t 5s "$(vip 4)"
 check "maglev: 3000 flows, all answered" all_answered 3000
 for b in b1 b2 b3; do
 	check "maglev: $b serves 33% +- 5% ($(share $b))" within "$(share $b)" 0.283 0.383
@@ -64,7 +64,7 @@ check "flow flush: the service has no flow left" \
 # Counters equal the traffic: UDP, one datagram each way per request.
 reset_services
 service udp 4 sched maglev
-load --udp -n 400 -c 8 -t 2s "$(vip 4)"
+load --udp -n 400 -c 8 -t 5s "$(vip 4)"
 klbctl -j stats udp "$(vip 4)" >"$TMPDIR_T/stats"
 printf '%s' "$out" >"$TMPDIR_T/load"
 check "stats: packets in and out, new flows, per backend, equal the traffic" python3 -c "
@@ -90,7 +90,7 @@ for sched in wrr maglev; do
 	for i in 1 2 3; do
 		klbctl backend set tcp "$(vip 4)" "$(backend "$i" 4)" weight "$i"
 	done
-	load --tcp -n 1200 -c 16 -t 2s "$(vip 4)"
+	load --tcp -n 1200 -c 16 -t 5s "$(vip 4)"
 	check "$sched weights 1:2:3: all answered" all_answered 1200
 	i=1
 	for want in 0.1667 0.3333 0.5; do
@@ -104,7 +104,7 @@ done
 for sched in rr wlc maglev-bounded; do
 	reset_services
 	service tcp 4 sched "$sched"
-	load --tcp -n 600 -c 16 -t 2s "$(vip 4)"
+	load --tcp -n 600 -c 16 -t 5s "$(vip 4)"
 	check "$sched: 600 flows answered" all_answered 600
 	for b in b1 b2 b3; do
 		check "$sched: $b serves 33% +- 10% ($(share $b))" within "$(share $b)" 0.233 0.433
