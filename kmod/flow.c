@@ -38,6 +38,8 @@
 #define KLB_GC_SLICES		50
 #define KLB_FLOW_BATCH		128
 #define KLB_LOCKS_MAX		1024
+/* Buckets a new flow looks through for a half-open flow to replace. */
+#define KLB_EVICT_BUCKETS	8
 
 struct klb_flow {
 	struct klb_flow __rcu *next[2];	/* forward and reply chains */
@@ -337,7 +339,7 @@ static bool klb_flow_table_full(struct klb_flow_table *ft)
  * real client's handshake then competes with the flood only for the
  * round trip between its SYN and its ACK.
  */
-static bool klb_flow_evict_half_open(struct klb_flow_table *ft, u32 bucket)
+static bool klb_flow_evict_in(struct klb_flow_table *ft, u32 bucket)
 {
 	struct klb_flow *f;
 
@@ -348,6 +350,38 @@ static bool klb_flow_evict_half_open(struct klb_flow_table *ft, u32 bucket)
 			atomic64_inc(&ft->evictions);
 			return true;
 		}
+	return false;
+}
+
+/*
+ * The new flow's bucket first, then a few after it: a bucket may hold no
+ * half-open flow even when most of the table is. The caller holds the
+ * stripes of @fb and @rb; others are only tried, so that no lock order
+ * can deadlock.
+ */
+static bool klb_flow_evict_half_open(struct klb_flow_table *ft, u32 fb,
+				     u32 rb)
+{
+	u32 i, b, stripe;
+	bool done;
+
+	if (klb_flow_evict_in(ft, fb))
+		return true;
+	for (i = 1; i < KLB_EVICT_BUCKETS; i++) {
+		b = (fb + i) & ft->mask;
+		stripe = b & ft->lock_mask;
+		if (stripe == (fb & ft->lock_mask) ||
+		    stripe == (rb & ft->lock_mask)) {
+			done = klb_flow_evict_in(ft, b);
+		} else {
+			if (!spin_trylock(&ft->locks[stripe]))
+				continue;
+			done = klb_flow_evict_in(ft, b);
+			spin_unlock(&ft->locks[stripe]);
+		}
+		if (done)
+			return true;
+	}
 	return false;
 }
 
@@ -402,7 +436,7 @@ struct klb_flow *klb_flow_create(struct klb_net *kn,
 		}
 		klb_flow_mark_dead(ft, old);
 	}
-	if (klb_flow_table_full(ft) && !klb_flow_evict_half_open(ft, fb)) {
+	if (klb_flow_table_full(ft) && !klb_flow_evict_half_open(ft, fb, rb)) {
 		klb_flow_unlock2(ft, fb, rb);
 		kmem_cache_free(klb_flow_cache(key->family), f);
 		atomic64_inc(&ft->limit_hits);

@@ -30,7 +30,8 @@ echo 300 >/sys/module/klb/parameters/max_flows
 hold "$TMPDIR_T/hold" -l 20 -i 200ms -d 8s -t 5s "$(vip 4)"
 cli python3 selftests/datapath/syn_flood.py "$VIP4" 80 3000 192.0.2. 100 250
 load --tcp -n 50 -c 4 -t 5s "$(vip 4)"
-check "SYN flood: 50 new connections answered" all_answered 50
+check "SYN flood: 50 new connections answered" all_answered 50 ||
+	echo "# $out"
 wait "$hold"
 out=$(tail -n 1 "$TMPDIR_T/hold")
 check "SYN flood: established connections go on (lost $(field "s['connections']['lost']"))" \
