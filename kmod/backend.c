@@ -4,9 +4,17 @@
  * their service. Flows point at them without a reference (flow.c).
  */
 
+#include <linux/percpu.h>
 #include <linux/slab.h>
 
 #include "klb.h"
+
+/* What a backend costs its netns: itself and its per-CPU counters. */
+static size_t klb_backend_bytes(void)
+{
+	return sizeof(struct klb_backend) + sizeof(struct klb_stats) +
+	       array_size(num_possible_cpus(), sizeof(struct klb_pcpu_stats));
+}
 
 struct klb_backend *klb_backend_create(struct klb_net *kn,
 				       struct klb_stats *svc_stats, u16 id,
@@ -14,18 +22,23 @@ struct klb_backend *klb_backend_create(struct klb_net *kn,
 				       __be16 port)
 {
 	struct klb_backend *be;
+	int err;
 
+	err = klb_mem_charge(kn->mem, klb_backend_bytes());
+	if (err)
+		return ERR_PTR(err);
 	be = kzalloc(sizeof(*be), GFP_KERNEL_ACCOUNT);
 	if (!be)
-		return NULL;
+		goto err;
 	be->stats = klb_stats_alloc();
 	if (!be->stats) {
 		kfree(be);
-		return NULL;
+		goto err;
 	}
 	refcount_inc(&svc_stats->ref);
 	be->svc_stats = svc_stats;
 	be->kn = kn;
+	be->mem = kn->mem;
 	INIT_LIST_HEAD(&be->grave);
 	refcount_set(&be->ref, 1);
 	be->id = id;
@@ -33,6 +46,10 @@ struct klb_backend *klb_backend_create(struct klb_net *kn,
 	be->addr = *addr;
 	be->port = port;
 	return be;
+
+err:
+	klb_mem_uncharge(kn->mem, klb_backend_bytes());
+	return ERR_PTR(-ENOMEM);
 }
 
 void klb_backend_put(struct klb_backend *be)
@@ -40,4 +57,13 @@ void klb_backend_put(struct klb_backend *be)
 	/* Flows may still point at it: it goes once they are swept. */
 	if (be && refcount_dec_and_test(&be->ref))
 		klb_backend_bury(be);
+}
+
+/* After the sweep and a grace period; maybe after its netns is gone. */
+void klb_backend_free(struct klb_backend *be)
+{
+	klb_stats_put(be->stats);
+	klb_stats_put(be->svc_stats);
+	klb_mem_uncharge(be->mem, klb_backend_bytes());
+	kfree(be);
 }

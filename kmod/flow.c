@@ -569,11 +569,7 @@ static bool klb_flow_reap(struct klb_flow_table *ft, u32 from, u32 to)
 
 static void klb_backend_free_rcu(struct rcu_head *head)
 {
-	struct klb_backend *be = container_of(head, struct klb_backend, rcu);
-
-	klb_stats_put(be->stats);
-	klb_stats_put(be->svc_stats);
-	kfree(be);
+	klb_backend_free(container_of(head, struct klb_backend, rcu));
 }
 
 static void klb_flow_free_graves(struct list_head *graves)

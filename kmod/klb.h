@@ -15,6 +15,7 @@
 #ifndef _KLB_H
 #define _KLB_H
 
+#include <linux/bsearch.h>
 #include <linux/in6.h>
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
@@ -36,6 +37,7 @@ extern unsigned int klb_max_txns;
 extern unsigned int klb_max_flows;
 extern unsigned int klb_flow_buckets;
 extern unsigned int klb_flow_timeout[];	/* seconds, by enum klb_flow_state */
+extern unsigned long klb_max_netns_memory;	/* bytes */
 
 /* Counters (stats.c): per CPU, summed when read. */
 #define KLB_NR_COUNTERS	(KLB_STATS_A_MAX - KLB_STATS_A_PKTS_IN + 1)
@@ -102,61 +104,117 @@ struct klb_backend {
 	 * swept of the flows that point at it (flow.c).
 	 */
 	struct klb_net *kn;
+	struct klb_mem *mem;		/* kn's: it may be freed after kn */
 	bool buried;
 	struct list_head grave;
 	struct rcu_head rcu;
 };
 
+/*
+ * The configuration memory of a netns (mem.c). Every charged object holds
+ * a reference: they may be freed after the netns is gone.
+ */
+struct klb_mem {
+	refcount_t ref;
+	atomic64_t used;		/* bytes charged */
+	atomic64_t refusals;		/* charges refused at the limit */
+};
+
 struct klb_backend_slot {
-	struct klb_backend *backend;	/* NULL: no backend has this id */
+	struct klb_backend *backend;
 	u32 weight;
+	u16 id;				/* backend->id: lookups read one array */
 	u8 state;			/* enum klb_backend_state */
 };
 
 /*
- * Everything a packet needs to know about a service. Immutable once
- * published; a change builds a new snapshot (see txn.c) and swaps it in.
+ * A Maglev table. Immutable once a snapshot that readers can see holds
+ * it, and shared by every later snapshot until a new table replaces it: a
+ * change of backends or settings does not copy it. A table being filled
+ * chunk by chunk belongs to its transaction's staged snapshot alone.
+ * The ids are an allocation of their own: kvmalloc() maps 2 MiB or more
+ * with huge pages, so a header in front of the largest table (2 MiB less
+ * 6 bytes) would double its footprint.
  */
+struct klb_table {
+	refcount_t ref;
+	u32 size;
+	struct klb_mem *mem;
+	u16 *ids;
+};
+
 /*
  * Backends that take new flows, each repeated in proportion to its weight
  * and interleaved (smooth weighted round robin). rr and wrr step through
- * it; wlc samples it; a full flow table hashes into it.
+ * it; wlc samples it; a full flow table hashes into it. It depends only
+ * on the takers and their weights, so snapshots share it while those stay.
  */
 struct klb_wheel {
+	refcount_t ref;
+	struct klb_mem *mem;
 	u32 len;			/* of the weighted sequence */
 	u32 nr_takers;
 	u64 weight_sum;
 	u16 ids[];			/* len weighted, then each taker once */
 };
 
+/*
+ * Everything a packet needs to know about a service. Immutable once
+ * published; a change builds a new snapshot (see txn.c) and swaps it in.
+ * Its backend slots are its own (O(backends), copied by a change); the
+ * table and the wheel are shared, and the last reference to either that
+ * a reader could have reached is dropped by a snapshot's RCU callback.
+ */
 struct klb_snapshot {
 	refcount_t ref;
 	u64 version;
 	struct klb_service_conf conf;
 	struct klb_wheel *wheel;	/* NULL: no backend takes new flows */
 	u32 nr_backends;
-	u32 nr_slots;			/* slots[] is indexed by backend id */
-	struct klb_backend_slot *slots;
-	u16 *table;			/* conf.table_size ids, or NULL */
+	u32 slots_cap;
+	struct klb_backend_slot *slots;	/* nr_backends, sorted by id */
+	struct klb_table *table;	/* NULL: none published */
+	struct klb_mem *mem;		/* charged for it and its slots */
 	struct rcu_head rcu;
 };
+
+static inline int klb_slot_cmp(const void *key, const void *elt)
+{
+	u16 id = *(const u16 *)key;
+	u16 other = ((const struct klb_backend_slot *)elt)->id;
+
+	return id < other ? -1 : id > other;
+}
 
 /*
  * How the fast path reads a snapshot: the backend with an id (NULL if none
  * has it) and the published table (NULL if none). Everything else keeps
  * out of the snapshot's layout.
+ *
+ * Ids are unique and sorted, so slot i has an id of i or more: ids given
+ * densely from 0 are found at their own index, and any id lies at or
+ * before it, which bounds the search.
  */
 static inline const struct klb_backend_slot *
 klb_snapshot_slot(const struct klb_snapshot *snap, u32 id)
 {
-	if (id >= snap->nr_slots || !snap->slots[id].backend)
+	u32 n = snap->nr_backends;
+	u16 key = id;
+
+	if (id >= KLB_BACKEND_ID_NONE)
 		return NULL;
-	return &snap->slots[id];
+	if (id < n) {
+		if (snap->slots[id].id == id)
+			return &snap->slots[id];
+		n = id;
+	}
+	return __inline_bsearch(&key, snap->slots, n, sizeof(*snap->slots),
+				klb_slot_cmp);
 }
 
 static inline const u16 *klb_snapshot_table(const struct klb_snapshot *snap)
 {
-	return snap->table;
+	return snap->table ? snap->table->ids : NULL;
 }
 
 struct klb_service {
@@ -214,6 +272,7 @@ struct klb_net {
 	atomic64_t table_limit_hits;
 	atomic64_t txn_limit_hits;
 	atomic64_t chunk_limit_hits;
+	struct klb_mem *mem;
 	struct klb_flow_table flows;
 	bool flows_ready;		/* flows is set up (on first service) */
 	bool defrag;			/* IPv4 and IPv6 reassembly enabled */
@@ -241,6 +300,13 @@ struct klb_txn {
 	struct klb_snapshot *staged;
 	u32 table_filled;		/* entries written of the table */
 	bool table_pending;		/* a chunked table is not complete yet */
+	/*
+	 * What the commit must redo: the table check after a new table or a
+	 * removed backend, the wheel after a change of takers or weights.
+	 * Without them it is O(backends), whatever the table size.
+	 */
+	bool table_check;
+	bool wheel_stale;
 };
 
 struct klb_net *klb_net(const struct net *net);
@@ -269,11 +335,22 @@ void klb_service_publish(struct klb_net *kn, struct klb_service *svc,
 			 struct klb_snapshot *snap);
 void klb_service_conf_default(struct klb_service_conf *conf);
 
+/* mem.c */
+struct klb_mem *klb_mem_alloc(void);
+void klb_mem_put(struct klb_mem *mem);
+int klb_mem_charge(struct klb_mem *mem, size_t bytes);
+void klb_mem_uncharge(struct klb_mem *mem, size_t bytes);
+int klb_mem_error(struct netlink_ext_ack *extack, int err);
+
 /* snapshot.c */
-struct klb_snapshot *klb_snapshot_alloc(const struct klb_service_conf *conf);
+struct klb_snapshot *klb_snapshot_alloc(struct klb_mem *mem,
+					const struct klb_service_conf *conf);
 struct klb_snapshot *klb_snapshot_copy(const struct klb_snapshot *old);
 void klb_snapshot_put(struct klb_snapshot *snap);
-int klb_snapshot_reserve_slots(struct klb_snapshot *snap, u32 nr_slots);
+struct klb_backend_slot *klb_snapshot_insert_slot(struct klb_snapshot *snap,
+						  u16 id);
+void klb_snapshot_remove_slot(struct klb_snapshot *snap,
+			      struct klb_backend_slot *slot);
 struct klb_backend_slot *klb_snapshot_find_backend(struct klb_snapshot *snap,
 						   u16 family,
 						   const union klb_addr *addr,
@@ -286,14 +363,17 @@ struct klb_backend *klb_backend_create(struct klb_net *kn,
 				       u16 family, const union klb_addr *addr,
 				       __be16 port);
 void klb_backend_put(struct klb_backend *be);
+void klb_backend_free(struct klb_backend *be);
 
 /* table.c */
 bool klb_sched_uses_table(u8 sched);
+struct klb_table *klb_table_alloc(struct klb_mem *mem, u32 size);
+void klb_table_put(struct klb_table *table);
 int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot);
 
 /* txn.c */
 struct klb_txn *klb_txn_open(struct klb_net *kn, struct klb_service *svc,
-			     bool implicit);
+			     bool implicit, struct netlink_ext_ack *extack);
 void klb_txn_close(struct klb_net *kn, struct klb_txn *txn);
 struct klb_txn *klb_txn_find(struct klb_net *kn, u32 id,
 			     const struct sock *owner);
@@ -395,6 +475,7 @@ size_t klb_flow_entry_size(u16 family);
 
 /* sched.c */
 int klb_wheel_build(struct klb_snapshot *snap);
+void klb_wheel_put(struct klb_wheel *wheel);
 const struct klb_backend_slot *klb_sched_pick(struct klb_service *svc,
 					      const struct klb_snapshot *snap,
 					      const struct klb_tuple *t,

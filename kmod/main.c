@@ -28,6 +28,10 @@ unsigned int klb_max_txns = 64;
 module_param_named(max_txns, klb_max_txns, uint, 0644);
 MODULE_PARM_DESC(max_txns, "Most open transactions per network namespace");
 
+unsigned long klb_max_netns_memory = 256UL << 20;
+module_param_named(max_netns_memory, klb_max_netns_memory, ulong, 0644);
+MODULE_PARM_DESC(max_netns_memory, "Most bytes of configuration (snapshots, tables, backends) per network namespace");
+
 unsigned int klb_max_flows = 1000000;
 module_param_named(max_flows, klb_max_flows, uint, 0644);
 MODULE_PARM_DESC(max_flows, "Most flows per network namespace; past it, new flows go without an entry");
@@ -75,12 +79,21 @@ static int __net_init klb_net_init(struct net *net)
 	xa_init_flags(&kn->services, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&kn->txns);
 	klb_flows_prepare(kn);
+	kn->mem = klb_mem_alloc();
+	if (!kn->mem)
+		return -ENOMEM;
 	err = klb_services_init(kn);
 	if (err)
-		return err;
+		goto err_services;
 	err = klb_hooks_register(net);
 	if (err)
-		klb_services_destroy(kn);
+		goto err_hooks;
+	return 0;
+
+err_hooks:
+	klb_services_destroy(kn);
+err_services:
+	klb_mem_put(kn->mem);
 	return err;
 }
 
@@ -96,6 +109,8 @@ static void __net_exit klb_net_exit(struct net *net)
 	klb_defrag_disable(kn);
 	mutex_unlock(&kn->lock);
 	klb_flows_destroy(kn);
+	/* What is still charged holds the account until it is freed. */
+	klb_mem_put(kn->mem);
 }
 
 static struct pernet_operations klb_net_ops = {

@@ -584,9 +584,9 @@ static int klb_write_begin(struct sk_buff *skb, struct genl_info *info,
 			goto err;
 		}
 	} else {
-		w->txn = klb_txn_open(w->kn, w->svc, true);
-		if (!w->txn) {
-			err = -ENOMEM;
+		w->txn = klb_txn_open(w->kn, w->svc, true, info->extack);
+		if (IS_ERR(w->txn)) {
+			err = PTR_ERR(w->txn);
 			goto err;
 		}
 	}
@@ -815,7 +815,7 @@ static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
 	err = klb_txn_backend_new(w.kn, w.txn, id, req.family, &req.addr,
 				  req.port, weight, state, info->extack);
 	if (!err)
-		be = w.txn->staged->slots[id].backend;
+		be = klb_snapshot_slot(w.txn->staged, id)->backend;
 out:
 	return klb_write_end(info, &w, err, be);
 }
@@ -1080,16 +1080,14 @@ static int klb_dump_backends(struct sk_buff *skb, struct netlink_callback *cb)
 	snap = klb_dump_part(cb, kn, false, &err);
 	if (!snap)
 		goto out;
-	for (; ctx->pos < snap->nr_slots; ctx->pos++) {
-		if (!snap->slots[ctx->pos].backend)
-			continue;
+	for (; ctx->pos < snap->nr_backends; ctx->pos++) {
 		if (klb_fill_backend_msg(skb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					 ctx->generation, &ctx->key, snap,
 					 &snap->slots[ctx->pos], cb))
 			break;
 	}
-	ctx->done = ctx->pos >= snap->nr_slots;
+	ctx->done = ctx->pos >= snap->nr_backends;
 out:
 	mutex_unlock(&kn->lock);
 	return err ?: skb->len;
@@ -1308,7 +1306,8 @@ static int klb_fill_stats_msg(struct sk_buff *skb, struct netlink_callback *cb,
 /*
  * Every service's counters (or one service's), each followed by its
  * backends'. cb->args: [0] the service index, [1] 0 before the service's
- * own message, then 1 + the backend id to go on from, [2] one service only.
+ * own message, then 1 + the backend position to go on from, [2] one
+ * service only.
  */
 static int klb_dump_stats(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -1317,7 +1316,7 @@ static int klb_dump_stats(struct sk_buff *skb, struct netlink_callback *cb)
 	const struct klb_snapshot *snap;
 	struct klb_service *svc = NULL;
 	unsigned long index = cb->args[0];
-	u32 id;
+	u32 pos;
 	int err = 0;
 
 	mutex_lock(&kn->lock);
@@ -1357,15 +1356,14 @@ static int klb_dump_stats(struct sk_buff *skb, struct netlink_callback *cb)
 				break;
 			cb->args[1] = 1;
 		}
-		for (id = cb->args[1] - 1; id < snap->nr_slots; id++) {
-			const struct klb_backend_slot *slot =
-				klb_snapshot_slot(snap, id);
-
-			if (slot && klb_fill_stats_msg(skb, cb, svc, snap, slot))
+		/* Backends in id order; a part resumes at a position. */
+		for (pos = cb->args[1] - 1; pos < snap->nr_backends; pos++) {
+			if (klb_fill_stats_msg(skb, cb, svc, snap,
+					       &snap->slots[pos]))
 				break;
-			cb->args[1] = id + 2;
+			cb->args[1] = pos + 2;
 		}
-		if (id < snap->nr_slots)
+		if (pos < snap->nr_backends)
 			break;
 		cb->args[1] = 0;
 		if (cb->args[2])
@@ -1538,7 +1536,16 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 		    nla_put_u32(msg, KLB_INFO_A_FLOW_ENTRY_BYTES4,
 				klb_flow_entry_size(AF_INET)) ||
 		    nla_put_u32(msg, KLB_INFO_A_FLOW_ENTRY_BYTES6,
-				klb_flow_entry_size(AF_INET6)))
+				klb_flow_entry_size(AF_INET6)) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_MAX_MEMORY,
+				      READ_ONCE(klb_max_netns_memory),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_MEMORY,
+				      atomic64_read(&kn->mem->used),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_MEMORY_LIMIT_HITS,
+				      atomic64_read(&kn->mem->refusals),
+				      KLB_INFO_A_PAD))
 			goto err_unlock;
 		nla_nest_end(msg, nest);
 	}
@@ -1616,9 +1623,9 @@ static int klb_cmd_txn_begin(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOSPC;
 		goto err_unlock;
 	}
-	txn = klb_txn_open(kn, svc, false);
-	if (!txn) {
-		err = -ENOMEM;
+	txn = klb_txn_open(kn, svc, false, info->extack);
+	if (IS_ERR(txn)) {
+		err = PTR_ERR(txn);
 		goto err_unlock;
 	}
 	txn->portid = info->snd_portid;

@@ -58,77 +58,98 @@ static int klb_wheel_entry_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static u32 klb_wheel_weight(const struct klb_backend_slot *s, u64 sum,
+			    u32 g, u32 cap)
+{
+	if (sum / g > cap)
+		return max_t(u32, 1, div64_u64((u64)s->weight * cap, sum));
+	return s->weight / g;
+}
+
 /*
  * Each taker's entries are spread evenly over the cycle: entry k of a
  * backend of weight w sits at (2k + 1) / 2w. Sorting all entries by place
  * interleaves the backends as smoothly as their weights allow. Weights are
  * divided by their gcd, and scaled down when the cycle would exceed
  * KLB_WHEEL_MAX (every taker keeps one entry at least).
+ *
+ * Replaces the snapshot's wheel; on failure the snapshot keeps its old one.
  */
 int klb_wheel_build(struct klb_snapshot *snap)
 {
-	struct klb_wheel_entry *ents = NULL;
+	struct klb_wheel_entry *ents;
 	struct klb_wheel *wheel;
 	u32 i, k, n = 0, len = 0, t = 0, cap, g = 0;
+	size_t bytes;
 	u64 sum = 0;
+	int err;
 
-	kvfree(snap->wheel);
-	snap->wheel = NULL;
-	for (i = 0; i < snap->nr_slots; i++) {
+	for (i = 0; i < snap->nr_backends; i++) {
 		const struct klb_backend_slot *s = &snap->slots[i];
 
-		if (!s->backend || !klb_backend_takes_flows(s))
+		if (!klb_backend_takes_flows(s))
 			continue;
 		n++;
 		sum += s->weight;
 		g = g ? gcd(g, s->weight) : s->weight;
 	}
-	if (!n)
+	if (!n) {
+		klb_wheel_put(snap->wheel);
+		snap->wheel = NULL;
 		return 0;
-	cap = max_t(u32, KLB_WHEEL_MAX, n);
-	for (i = 0; i < snap->nr_slots; i++) {
-		const struct klb_backend_slot *s = &snap->slots[i];
-
-		if (!s->backend || !klb_backend_takes_flows(s))
-			continue;
-		if (sum / g > cap)
-			len += max_t(u32, 1, div64_u64((u64)s->weight * cap, sum));
-		else
-			len += s->weight / g;
 	}
-	wheel = kvmalloc(struct_size(wheel, ids, len + n), GFP_KERNEL_ACCOUNT);
+	cap = max_t(u32, KLB_WHEEL_MAX, n);
+	for (i = 0; i < snap->nr_backends; i++)
+		if (klb_backend_takes_flows(&snap->slots[i]))
+			len += klb_wheel_weight(&snap->slots[i], sum, g, cap);
+	bytes = struct_size(wheel, ids, len + n);
+	err = klb_mem_charge(snap->mem, bytes);
+	if (err)
+		return err;
+	wheel = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
 	ents = kvmalloc_array(len, sizeof(*ents), GFP_KERNEL);
 	if (!wheel || !ents) {
 		kvfree(wheel);
 		kvfree(ents);
+		klb_mem_uncharge(snap->mem, bytes);
 		return -ENOMEM;
 	}
+	refcount_set(&wheel->ref, 1);
+	wheel->mem = snap->mem;
 	wheel->len = len;
 	wheel->nr_takers = n;
 	wheel->weight_sum = sum;
 	len = 0;
-	for (i = 0; i < snap->nr_slots; i++) {
+	for (i = 0; i < snap->nr_backends; i++) {
 		const struct klb_backend_slot *s = &snap->slots[i];
 		u32 w;
 
-		if (!s->backend || !klb_backend_takes_flows(s))
+		if (!klb_backend_takes_flows(s))
 			continue;
-		if (sum / g > cap)
-			w = max_t(u32, 1, div64_u64((u64)s->weight * cap, sum));
-		else
-			w = s->weight / g;
+		w = klb_wheel_weight(s, sum, g, cap);
 		for (k = 0; k < w; k++) {
 			ents[len].when = div_u64((u64)(2 * k + 1) << 32, 2 * w);
-			ents[len++].id = i;
+			ents[len++].id = s->id;
 		}
-		wheel->ids[wheel->len + t++] = i;
+		wheel->ids[wheel->len + t++] = s->id;
 	}
 	sort(ents, len, sizeof(*ents), klb_wheel_entry_cmp, NULL);
 	for (i = 0; i < len; i++)
 		wheel->ids[i] = ents[i].id;
 	kvfree(ents);
+	klb_wheel_put(snap->wheel);
 	snap->wheel = wheel;
 	return 0;
+}
+
+/* Freed at once for the reason klb_table_put() is. */
+void klb_wheel_put(struct klb_wheel *wheel)
+{
+	if (wheel && refcount_dec_and_test(&wheel->ref)) {
+		klb_mem_uncharge(wheel->mem, struct_size(wheel, ids,
+							 wheel->len + wheel->nr_takers));
+		kvfree(wheel);
+	}
 }
 
 static const struct klb_backend_slot *

@@ -76,9 +76,11 @@ int klb_service_create(struct klb_net *kn, const struct klb_service_key *key,
 		NL_SET_ERR_MSG(extack, "cannot set up the flow table or reassembly");
 		return err;
 	}
+	snap = klb_snapshot_alloc(kn->mem, conf);
+	if (IS_ERR(snap))
+		return klb_mem_error(extack, PTR_ERR(snap));
 	svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
-	snap = klb_snapshot_alloc(conf);
-	if (!svc || !snap) {
+	if (!svc) {
 		err = -ENOMEM;
 		goto err;
 	}

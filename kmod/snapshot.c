@@ -3,6 +3,8 @@
  * Snapshots: the immutable view of a service that packets and dumps read.
  * A writer copies the published snapshot, edits the copy privately and
  * publishes it whole; the old one is freed once no reader can see it.
+ * A copy owns its backend slots (sorted by id, O(backends)) and shares the
+ * table and the wheel, which are replaced, never edited, once published.
  */
 
 #include <linux/mm.h>
@@ -12,15 +14,29 @@
 
 #include "klb.h"
 
-struct klb_snapshot *klb_snapshot_alloc(const struct klb_service_conf *conf)
+static size_t klb_snapshot_bytes(u32 slots_cap)
+{
+	return sizeof(struct klb_snapshot) +
+	       array_size(slots_cap, sizeof(struct klb_backend_slot));
+}
+
+struct klb_snapshot *klb_snapshot_alloc(struct klb_mem *mem,
+					const struct klb_service_conf *conf)
 {
 	struct klb_snapshot *snap;
+	int err;
 
+	err = klb_mem_charge(mem, klb_snapshot_bytes(0));
+	if (err)
+		return ERR_PTR(err);
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
-	if (!snap)
-		return NULL;
+	if (!snap) {
+		klb_mem_uncharge(mem, klb_snapshot_bytes(0));
+		return ERR_PTR(-ENOMEM);
+	}
 	refcount_set(&snap->ref, 1);
 	snap->conf = *conf;
+	snap->mem = mem;
 	return snap;
 }
 
@@ -28,11 +44,12 @@ static void klb_snapshot_free(struct klb_snapshot *snap)
 {
 	u32 i;
 
-	for (i = 0; i < snap->nr_slots; i++)
+	for (i = 0; i < snap->nr_backends; i++)
 		klb_backend_put(snap->slots[i].backend);
 	kvfree(snap->slots);
-	kvfree(snap->table);
-	kvfree(snap->wheel);
+	klb_table_put(snap->table);
+	klb_wheel_put(snap->wheel);
+	klb_mem_uncharge(snap->mem, klb_snapshot_bytes(snap->slots_cap));
 	kfree(snap);
 }
 
@@ -47,53 +64,106 @@ void klb_snapshot_put(struct klb_snapshot *snap)
 		call_rcu(&snap->rcu, klb_snapshot_free_rcu);
 }
 
-int klb_snapshot_reserve_slots(struct klb_snapshot *snap, u32 nr_slots)
+/* Room for @cap slots; what is there stays as it is, even on failure. */
+static int klb_snapshot_reserve(struct klb_snapshot *snap, u32 cap)
 {
 	struct klb_backend_slot *slots;
+	size_t more;
+	int err;
 
-	if (nr_slots <= snap->nr_slots)
+	if (cap <= snap->slots_cap)
 		return 0;
-	slots = kvcalloc(nr_slots, sizeof(*slots), GFP_KERNEL_ACCOUNT);
-	if (!slots)
+	more = klb_snapshot_bytes(cap) - klb_snapshot_bytes(snap->slots_cap);
+	err = klb_mem_charge(snap->mem, more);
+	if (err)
+		return err;
+	slots = kvmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	if (!slots) {
+		klb_mem_uncharge(snap->mem, more);
 		return -ENOMEM;
-	if (snap->nr_slots)
-		memcpy(slots, snap->slots, snap->nr_slots * sizeof(*slots));
+	}
+	if (snap->nr_backends)
+		memcpy(slots, snap->slots,
+		       array_size(snap->nr_backends, sizeof(*slots)));
 	kvfree(snap->slots);
 	snap->slots = slots;
-	snap->nr_slots = nr_slots;
+	snap->slots_cap = cap;
+	/* A snapshot holds one reference on its account for all it is charged. */
+	klb_mem_put(snap->mem);
 	return 0;
 }
 
+/*
+ * A copy that shares the table and the wheel and references every backend:
+ * O(backends), whatever the table size or the largest id.
+ */
 struct klb_snapshot *klb_snapshot_copy(const struct klb_snapshot *old)
 {
 	struct klb_snapshot *snap;
 	u32 i;
+	int err;
 
-	snap = klb_snapshot_alloc(&old->conf);
-	if (!snap)
-		return NULL;
+	snap = klb_snapshot_alloc(old->mem, &old->conf);
+	if (IS_ERR(snap))
+		return snap;
 	snap->version = old->version;
-	if (klb_snapshot_reserve_slots(snap, old->nr_slots))
-		goto err;
-	for (i = 0; i < old->nr_slots; i++) {
+	err = klb_snapshot_reserve(snap, old->nr_backends);
+	if (err) {
+		klb_snapshot_free(snap);
+		return ERR_PTR(err);
+	}
+	for (i = 0; i < old->nr_backends; i++) {
 		snap->slots[i] = old->slots[i];
-		if (snap->slots[i].backend)
-			refcount_inc(&snap->slots[i].backend->ref);
+		refcount_inc(&snap->slots[i].backend->ref);
 	}
 	snap->nr_backends = old->nr_backends;
 	if (old->table) {
-		size_t len = array_size(old->conf.table_size, sizeof(u16));
-
-		snap->table = kvmalloc(len, GFP_KERNEL_ACCOUNT);
-		if (!snap->table)
-			goto err;
-		memcpy(snap->table, old->table, len);
+		refcount_inc(&old->table->ref);
+		snap->table = old->table;
+	}
+	if (old->wheel) {
+		refcount_inc(&old->wheel->ref);
+		snap->wheel = old->wheel;
 	}
 	return snap;
+}
 
-err:
-	klb_snapshot_free(snap);
-	return NULL;
+/*
+ * A zeroed slot for @id, which no slot has, at its place in id order.
+ * Room grows by half again, so a transaction adding n backends copies
+ * O(n) slots in all.
+ */
+struct klb_backend_slot *klb_snapshot_insert_slot(struct klb_snapshot *snap,
+						  u16 id)
+{
+	u32 n = snap->nr_backends, pos = n;
+	int err;
+
+	if (n == snap->slots_cap) {
+		err = klb_snapshot_reserve(snap, max_t(u32, 4, n + n / 2));
+		if (err)
+			return ERR_PTR(err);
+	}
+	while (pos && snap->slots[pos - 1].id > id)
+		pos--;
+	memmove(&snap->slots[pos + 1], &snap->slots[pos],
+		array_size(n - pos, sizeof(*snap->slots)));
+	memset(&snap->slots[pos], 0, sizeof(*snap->slots));
+	snap->slots[pos].id = id;
+	snap->nr_backends++;
+	return &snap->slots[pos];
+}
+
+/* Drops the slot and its backend reference. */
+void klb_snapshot_remove_slot(struct klb_snapshot *snap,
+			      struct klb_backend_slot *slot)
+{
+	u32 pos = slot - snap->slots;
+
+	klb_backend_put(slot->backend);
+	snap->nr_backends--;
+	memmove(slot, slot + 1,
+		array_size(snap->nr_backends - pos, sizeof(*slot)));
 }
 
 static bool klb_addr_equal(u16 family, const union klb_addr *a,
@@ -111,10 +181,10 @@ struct klb_backend_slot *klb_snapshot_find_backend(struct klb_snapshot *snap,
 {
 	u32 i;
 
-	for (i = 0; i < snap->nr_slots; i++) {
+	for (i = 0; i < snap->nr_backends; i++) {
 		struct klb_backend *be = snap->slots[i].backend;
 
-		if (be && be->family == family && be->port == port &&
+		if (be->family == family && be->port == port &&
 		    klb_addr_equal(family, &be->addr, addr))
 			return &snap->slots[i];
 	}
@@ -127,8 +197,8 @@ bool klb_snapshot_table_uses(const struct klb_snapshot *snap, u16 id)
 
 	if (!snap->table)
 		return false;
-	for (i = 0; i < snap->conf.table_size; i++)
-		if (snap->table[i] == id)
+	for (i = 0; i < snap->table->size; i++)
+		if (snap->table->ids[i] == id)
 			return true;
 	return false;
 }

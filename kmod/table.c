@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Maglev tables are computed in userspace; the kernel only checks that a
- * table is well formed before it is published.
+ * table is well formed before it is published, and shares it between
+ * snapshots until a new one replaces it.
  */
+
+#include <linux/bitmap.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
 
 #include "klb.h"
 
@@ -11,25 +16,78 @@ bool klb_sched_uses_table(u8 sched)
 	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
 }
 
+static size_t klb_table_bytes(u32 size)
+{
+	return sizeof(struct klb_table) + array_size(size, sizeof(u16));
+}
+
+/* Entries left to the caller, who fills them before anyone else sees it. */
+struct klb_table *klb_table_alloc(struct klb_mem *mem, u32 size)
+{
+	struct klb_table *table;
+	int err;
+
+	err = klb_mem_charge(mem, klb_table_bytes(size));
+	if (err)
+		return ERR_PTR(err);
+	table = kmalloc(sizeof(*table), GFP_KERNEL_ACCOUNT);
+	if (!table)
+		goto err;
+	table->ids = kvmalloc_array(size, sizeof(u16), GFP_KERNEL_ACCOUNT);
+	if (!table->ids) {
+		kfree(table);
+		goto err;
+	}
+	refcount_set(&table->ref, 1);
+	table->size = size;
+	table->mem = mem;
+	return table;
+
+err:
+	klb_mem_uncharge(mem, klb_table_bytes(size));
+	return ERR_PTR(-ENOMEM);
+}
+
+/*
+ * No grace period here: a reader reaches a table only through a snapshot,
+ * and snapshots drop their references from RCU callbacks.
+ */
+void klb_table_put(struct klb_table *table)
+{
+	if (table && refcount_dec_and_test(&table->ref)) {
+		klb_mem_uncharge(table->mem, klb_table_bytes(table->size));
+		kvfree(table->ids);
+		kfree(table);
+	}
+}
+
 /*
  * Every entry must name a backend of the same snapshot, or be
  * KLB_BACKEND_ID_NONE: the fast path looks an id up and moves on to the
  * flow's next candidate when no backend has it, so an empty slot is as
  * safe as a missing one and lets a table exist while no backend is active.
+ * O(backends + M): the ids present go in a bitmap first.
  */
 int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot)
 {
+	const struct klb_table *table = snap->table;
+	unsigned long *present;
+	int err = 0;
 	u32 i;
 
-	for (i = 0; i < snap->conf.table_size; i++) {
-		u16 id = snap->table[i];
-
-		if (id == KLB_BACKEND_ID_NONE)
-			continue;
-		if (id >= snap->nr_slots || !snap->slots[id].backend) {
+	present = bitmap_zalloc(KLB_BACKEND_ID_NONE + 1, GFP_KERNEL);
+	if (!present)
+		return -ENOMEM;
+	for (i = 0; i < snap->nr_backends; i++)
+		__set_bit(snap->slots[i].id, present);
+	__set_bit(KLB_BACKEND_ID_NONE, present);
+	for (i = 0; i < table->size; i++) {
+		if (!test_bit(table->ids[i], present)) {
 			*bad_slot = i;
-			return -ENOENT;
+			err = -ENOENT;
+			break;
 		}
 	}
-	return 0;
+	bitmap_free(present);
+	return err;
 }

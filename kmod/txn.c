@@ -14,7 +14,7 @@
 #include "klb.h"
 
 struct klb_txn *klb_txn_open(struct klb_net *kn, struct klb_service *svc,
-			     bool implicit)
+			     bool implicit, struct netlink_ext_ack *extack)
 {
 	struct klb_snapshot *cur;
 	struct klb_txn *txn;
@@ -22,12 +22,17 @@ struct klb_txn *klb_txn_open(struct klb_net *kn, struct klb_service *svc,
 	lockdep_assert_held(&kn->lock);
 	cur = rcu_dereference_protected(svc->snap, lockdep_is_held(&kn->lock));
 	txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
-	if (!txn)
-		return NULL;
+	if (!txn) {
+		klb_mem_error(extack, -ENOMEM);
+		return ERR_PTR(-ENOMEM);
+	}
 	txn->staged = klb_snapshot_copy(cur);
-	if (!txn->staged) {
+	if (IS_ERR(txn->staged)) {
+		int err = PTR_ERR(txn->staged);
+
 		kfree(txn);
-		return NULL;
+		klb_mem_error(extack, err);
+		return ERR_PTR(err);
 	}
 	txn->implicit = implicit;
 	txn->key = svc->key;
@@ -118,18 +123,23 @@ int klb_txn_commit(struct klb_net *kn, struct klb_txn *txn,
 		err = -EINVAL;
 		goto out;
 	}
-	if (staged->table) {
+	if (staged->table && txn->table_check) {
 		err = klb_table_check(staged, &bad_slot);
-		if (err) {
+		if (err == -ENOENT) {
 			nl_set_extack_cookie_u64(extack, bad_slot);
 			NL_SET_ERR_MSG(extack, "table names a missing backend (cookie: slot)");
+		} else if (err) {
+			klb_mem_error(extack, err);
+		}
+		if (err)
+			goto out;
+	}
+	if (txn->wheel_stale) {
+		err = klb_wheel_build(staged);
+		if (err) {
+			klb_mem_error(extack, err);
 			goto out;
 		}
-	}
-	err = klb_wheel_build(staged);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "out of memory for the scheduler's wheel");
-		goto out;
 	}
 	txn->staged = NULL;
 	klb_service_publish(kn, svc, staged);
@@ -161,8 +171,8 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 {
 	struct klb_snapshot *snap = txn->staged;
 	struct klb_backend_slot *slot;
+	struct klb_backend *be;
 	struct klb_service *svc;
-	int err;
 
 	svc = klb_service_find(kn, &txn->key);
 	if (!svc) {
@@ -173,7 +183,7 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 		NL_SET_ERR_MSG(extack, "backend address and port already exist in the service");
 		return -EEXIST;
 	}
-	if (id < snap->nr_slots && snap->slots[id].backend) {
+	if (klb_snapshot_slot(snap, id)) {
 		NL_SET_ERR_MSG(extack, "backend id already in use in the service");
 		return -EEXIST;
 	}
@@ -183,27 +193,35 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 		NL_SET_ERR_MSG(extack, "too many backends (module parameter max_backends)");
 		return -ENOSPC;
 	}
-	err = klb_snapshot_reserve_slots(snap, (u32)id + 1);
-	if (err)
-		return err;
-	slot = &snap->slots[id];
-	slot->backend = klb_backend_create(kn, svc->stats, id, family, addr,
-					   port);
-	if (!slot->backend)
-		return -ENOMEM;
+	be = klb_backend_create(kn, svc->stats, id, family, addr, port);
+	if (IS_ERR(be))
+		return klb_mem_error(extack, PTR_ERR(be));
+	slot = klb_snapshot_insert_slot(snap, id);
+	if (IS_ERR(slot)) {
+		klb_backend_put(be);
+		return klb_mem_error(extack, PTR_ERR(slot));
+	}
+	slot->backend = be;
 	slot->weight = weight;
 	slot->state = state;
-	snap->nr_backends++;
+	if (klb_backend_takes_flows(slot))
+		txn->wheel_stale = true;
 	return 0;
 }
 
 int klb_txn_backend_set(struct klb_txn *txn, struct klb_backend_slot *slot,
 			const u32 *weight, const u8 *state)
 {
+	bool took = klb_backend_takes_flows(slot);
+	u32 old_weight = slot->weight;
+
 	if (weight)
 		slot->weight = *weight;
 	if (state)
 		slot->state = *state;
+	if (took != klb_backend_takes_flows(slot) ||
+	    (took && slot->weight != old_weight))
+		txn->wheel_stale = true;
 	return 0;
 }
 
@@ -220,9 +238,10 @@ int klb_txn_backend_del(struct klb_txn *txn, struct klb_backend_slot *slot,
 		NL_SET_ERR_MSG(extack, "backend is in the table: change both in a transaction");
 		return -EBUSY;
 	}
-	klb_backend_put(slot->backend);
-	memset(slot, 0, sizeof(*slot));
-	snap->nr_backends--;
+	if (klb_backend_takes_flows(slot))
+		txn->wheel_stale = true;
+	klb_snapshot_remove_slot(snap, slot);
+	txn->table_check = true;
 	return 0;
 }
 
@@ -254,18 +273,21 @@ int klb_txn_table_chunk(struct klb_txn *txn, u32 size, u32 offset,
 	}
 	if (offset == 0) {
 		/*
-		 * A table being rebuilt is not kept from the snapshot copy, but
-		 * only goes once its replacement exists: a failed request must
-		 * leave the transaction with the table it had.
+		 * A new table, private to this transaction until it commits:
+		 * the one the snapshot shares with others is never written.
+		 * It is let go only once its replacement exists: a failed
+		 * request must leave the transaction with the table it had.
 		 */
-		u16 *table = kvmalloc_array(size, sizeof(u16), GFP_KERNEL_ACCOUNT);
+		struct klb_table *table = klb_table_alloc(snap->mem, size);
 
-		if (!table)
-			return -ENOMEM;
-		kvfree(snap->table);
+		if (IS_ERR(table))
+			return klb_mem_error(extack, PTR_ERR(table));
+		klb_table_put(snap->table);
 		snap->table = table;
+		txn->table_check = true;
 	}
-	memcpy(snap->table + offset, entries, array_size(count, sizeof(u16)));
+	memcpy(snap->table->ids + offset, entries,
+	       array_size(count, sizeof(u16)));
 	txn->table_filled = offset + count;
 	txn->table_pending = txn->table_filled < size;
 	return 0;
@@ -273,7 +295,7 @@ int klb_txn_table_chunk(struct klb_txn *txn, u32 size, u32 offset,
 
 void klb_txn_table_del(struct klb_txn *txn)
 {
-	kvfree(txn->staged->table);
+	klb_table_put(txn->staged->table);
 	txn->staged->table = NULL;
 	txn->table_filled = 0;
 	txn->table_pending = false;

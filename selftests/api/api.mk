@@ -6,7 +6,7 @@ API_TEST_DIR := build/selftests/api
 API_TEST_LIB := $(API_TEST_DIR)/api_nl.o $(API_TEST_DIR)/api_klb.o
 API_TESTS := commands_test errors_test consistency_test perm_test netns_test \
 	reload_test fuzz_test txn_scope_test info_test parallel_test \
-	dump_pin_test
+	dump_pin_test memory_test
 
 $(API_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

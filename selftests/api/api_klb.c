@@ -287,6 +287,15 @@ static void api_parse_info(const struct nlattr *nest, struct api_info *in)
 		case KLB_INFO_A_TABLE_CHUNK_MAX:
 			in->table_chunk_max = mnl_attr_get_u32(a);
 			break;
+		case KLB_INFO_A_MAX_MEMORY:
+			in->max_memory = api_u64(a);
+			break;
+		case KLB_INFO_A_MEMORY:
+			in->memory = api_u64(a);
+			break;
+		case KLB_INFO_A_MEMORY_LIMIT_HITS:
+			in->memory_limit_hits = api_u64(a);
+			break;
 		}
 	}
 }

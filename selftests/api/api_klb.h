@@ -67,6 +67,9 @@ struct api_info {
 	uint64_t chunk_limit_hits;
 	uint32_t service_flags;
 	uint32_t table_chunk_max;
+	uint64_t max_memory;
+	uint64_t memory;
+	uint64_t memory_limit_hits;
 	uint32_t seen;			/* bit n: KLB_INFO_A n was present */
 };
 

@@ -22,6 +22,9 @@
  * a packet sees the old snapshot or the new one, never a mix. Every change
  * to a service makes a new snapshot and bumps the service's version
  * (KLB_SVC_A_VERSION), which every reply about that service carries.
+ * A change that pushes no table shares the published table: it costs
+ * memory in proportion to the service's backends, not to its table size
+ * or to its largest backend id.
  *
  * Service keys:  KLB_SVC_A_PROTO, KLB_SVC_A_FAMILY, KLB_SVC_A_ADDR,
  *                KLB_SVC_A_PORT. All four name a service.
@@ -111,6 +114,18 @@
  *   KLB_INFO_A_TABLE_CHUNK_MAX     u32   most entries in one TABLE_SET chunk
  *                                        (KLB_TABLE_CHUNK_MAX is the value
  *                                        of the client's header)
+ *   KLB_INFO_A_MAX_MEMORY          u64   module parameter max_netns_memory:
+ *                                        bytes of configuration the netns
+ *                                        may make the module hold
+ *   KLB_INFO_A_MEMORY              u64   bytes held now: snapshots (with
+ *                                        their backend slots), tables,
+ *                                        scheduler wheels and backends,
+ *                                        published, staged in transactions
+ *                                        or replaced and not yet freed (a
+ *                                        grace period later; a removed
+ *                                        backend after the flow table's
+ *                                        next sweep, seconds)
+ *   KLB_INFO_A_MEMORY_LIMIT_HITS   u64   writes refused by max_netns_memory
  *
  * INFO is the source of truth for limits: a client plans with what it
  * reports, not with the constants of the header it was built with.
@@ -326,7 +341,11 @@
  *   EEXIST       duplicate service, backend address:port or backend id
  *   ENOENT       unknown service, backend or transaction; table entry that
  *                names no backend; TABLE_GET of a service without a table
- *   ENOSPC       a limit (max_services, max_backends, max_txns) is reached
+ *   ENOSPC       a limit (max_services, max_backends, max_txns) is reached,
+ *                or a write needs more configuration memory than
+ *                max_netns_memory leaves (SERVICE_NEW, any write to a
+ *                service, TXN_BEGIN, a chunk that starts a table, and
+ *                TXN_COMMIT for the scheduler's wheel)
  *   EBUSY        BACKEND_DEL of a backend the published table names
  *   EOPNOTSUPP   a table for a scheduler that does not use one
  *   ESTALE       KLB_A_GENERATION_EXPECT did not match; a transaction's
@@ -479,6 +498,9 @@ enum klb_info_attr {
 	KLB_INFO_A_FLOW_EVICTIONS,
 	KLB_INFO_A_FLOW_ENTRY_BYTES4,
 	KLB_INFO_A_FLOW_ENTRY_BYTES6,
+	KLB_INFO_A_MAX_MEMORY,
+	KLB_INFO_A_MEMORY,
+	KLB_INFO_A_MEMORY_LIMIT_HITS,
 
 	__KLB_INFO_A_MAX
 };
