@@ -60,8 +60,10 @@ fi
 
 for t in "$@"; do
 	echo "# running $t"
+	started=$(date +%s)
 	timeout -k 10 "$per_test_timeout" "$t"
 	rc=$?
+	echo "# $t took $(($(date +%s) - started)) s"
 	case $rc in
 	0) result ok "$t exited with status 0" ;;
 	124 | 137) result "not ok" "$t ran past $per_test_timeout s and was killed" ;;
