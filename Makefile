@@ -2,6 +2,7 @@
 #
 #   make            klb.ko and all userspace programs
 #   make check      install what is missing, build, run every test
+#   make check-debug  the kernel tests on a debug kernel (KASAN, lockdep ...)
 #   make asan       the host tests built with ASan and UBSan (build/asan/)
 #   make fuzz       the parsers' fuzz harnesses, FUZZ_TIME seconds each (600)
 #   make demo       a gateway cluster with backends and live traffic, in a VM
@@ -43,8 +44,9 @@ $(O)/%.o: %.c | $(KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
-# (build/asan/ is a tree of its own, with its own dependency files.)
--include $(shell find $(O) -path $(O)/debug-kernel -prune -o -path $(O)/asan -prune \
+# (build/asan/ is a tree of its own, with its own dependency files; kbuild
+# owns build/debug-kmod/.)
+-include $(shell find $(O) -path $(O)/debug-kmod -prune -o -path $(O)/asan -prune \
 	-o -name '*.d' -type f -print 2>/dev/null)
 
 # Headers borrowed from the kernel tree at build time (never committed).
@@ -64,6 +66,9 @@ style: $(KSFT)/kselftest_harness.h
 
 check: deps
 	tools/check.sh
+
+check-debug: deps
+	tools/vm/check-debug.sh
 
 bench: deps all
 	tools/bench.sh $(BENCHES)
@@ -95,4 +100,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean
 	rm -rf $(O)
 
-.PHONY: all userspace module deps style check bench demo clean install
+.PHONY: all userspace module deps style check check-debug bench demo clean install

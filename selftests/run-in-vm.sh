@@ -11,13 +11,15 @@
 #
 # KLB_TEST_TIMEOUT (seconds, default 900) bounds each program, so one that
 # hangs is reported by name instead of taking the whole guest with it.
+# KLB_MODULE (default kmod/klb.ko) is the module to load, e.g. one built
+# against another kernel (make check-debug).
 # The braces make the shell read the whole script before running any of it,
 # so a checkout updated under a run in progress cannot derail it.
 {
 set -u
 
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
-module=$repo/kmod/klb.ko
+module=${KLB_MODULE:-$repo/kmod/klb.ko}
 per_test_timeout=${KLB_TEST_TIMEOUT:-900}
 n=0
 failed=0
@@ -45,7 +47,7 @@ fi
 
 loaded=0
 if [ ! -e "$module" ]; then
-	result "not ok" "load klb.ko # kmod/klb.ko not built"
+	result "not ok" "load klb.ko # $module not built"
 elif out=$(for dep in $(modinfo -F depends "$module" | tr , ' '); do
 		modprobe "$dep" || exit 1
 	done 2>&1 && insmod "$module" 2>&1); then
@@ -58,8 +60,10 @@ fi
 
 for t in "$@"; do
 	echo "# running $t"
+	started=$(date +%s)
 	timeout -k 10 "$per_test_timeout" "$t"
 	rc=$?
+	echo "# $t took $(($(date +%s) - started)) s"
 	case $rc in
 	0) result ok "$t exited with status 0" ;;
 	124 | 137) result "not ok" "$t ran past $per_test_timeout s and was killed" ;;

@@ -4,7 +4,7 @@
 set -eu
 
 packages="
-	build-essential bc flex bison libelf-dev kmod cpio xz-utils
+	build-essential bc flex bison libelf-dev libssl-dev kmod cpio xz-utils
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	libmnl-dev libnl-3-dev libnl-genl-3-dev liburing-dev libjson-c-dev

@@ -1,54 +1,181 @@
 #!/bin/sh
-# Build a debug kernel from Debian's linux-source for the VM tests: KASAN,
-# UBSAN, lockdep, kmemleak and list/refcount debugging, with everything the
-# guest needs built in (its /lib/modules has no modules for this kernel).
-# klb.ko builds against the tree: make KDIR=<dir>/linux-source-*.
+# Build (or reuse) the debug kernel of the VM tests and print its directory.
 #
-#   tools/vm/debug-kernel.sh [DIR]      (default build/debug-kernel)
+#   tools/vm/debug-kernel.sh
 #
-# Prints the path of the bzImage. Does nothing when it is already built
-# from the same source and config.
+# The kernel is Debian's linux-source-6.1 with defconfig, kvm_guest.config,
+# the sanitizers and lock checkers of tools/vm/debug-kernel.config, and
+# everything the guest and the tests need built in (the guest's /lib/modules
+# has no modules for it).
+#
+# It is cached outside the checkout, so that every clone on the machine (CI
+# runs in a fresh one) shares one build:
+#
+#   $KLB_DEBUG_KERNEL_CACHE (default /var/cache/klb/debug-kernel, or
+#   ~/.cache/klb/debug-kernel when that is not writable) / KEY /
+#       bzImage   the kernel (tools/vm/run --kernel)
+#       vmlinux   the same, uncompressed, with its symbols: for decoding
+#                 reports (scripts/faddr2line, scripts/decode_stacktrace.sh)
+#       modules/  what belongs in /lib/modules/RELEASE (modules.builtin ...;
+#                 tools/vm/run --modules)
+#       tree/     the kernel tree after 'make clean': enough to build
+#                 out-of-tree modules (make -C .../tree M=DIR modules)
+#       release, config, build.log, build-seconds
+#
+# KEY hashes the configuration (tools/vm/debug-kernel.config), the version of
+# the kernel source, the compiler and the format of this script's output, so
+# a change to any of them builds a new kernel; nothing else does. Builds of
+# the same KEY are serialized with a lock; a build that did not finish is
+# never used. Kernels of other keys not used for 14 days are removed.
+#
+# The build runs under 'nice -n 19' with KLB_DEBUG_KERNEL_JOBS jobs (default:
+# the number of CPUs) and takes 15-30 minutes on 2 cores.
+# KLB_DEBUG_KERNEL_CONFIG_ONLY=1 stops after configuring and checking the
+# configuration and prints it: a change to the configuration, tried in
+# seconds.
+
+# The braces make the shell read the whole script before running any of it,
+# so a checkout updated under a build in progress cannot derail it.
+{
 set -eu
 
-dir=${1:-build/debug-kernel}
-tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
-[ -n "$tarball" ] || { echo "debug-kernel: no linux-source; run 'make deps'" >&2; exit 1; }
-top=$(basename "$tarball" .tar.xz)
-tree="$dir/$top"
-stamp="$tree/.klb-debug-stamp"
-want="$(stat -c %Y:%s "$tarball") $(cksum < "$0")"
+prog=debug-kernel
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   [ -f "$tree/arch/x86/boot/bzImage" ]; then
-	echo "$tree/arch/x86/boot/bzImage"
+here=$(cd "$(dirname "$0")" && pwd -P)
+config=$here/debug-kernel.config
+# Bumped when what this script makes of the configuration changes (the
+# layout of the cache directory, the build steps).
+format=1
+# shellcheck source=debug-kernel.config
+. "$config"
+
+cache=${KLB_DEBUG_KERNEL_CACHE:-}
+if [ -z "$cache" ]; then
+	cache=/var/cache/klb/debug-kernel
+	if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+		cache=${XDG_CACHE_HOME:-$HOME/.cache}/klb/debug-kernel
+	fi
+fi
+mkdir -p "$cache" || die "cannot create $cache"
+
+tarball=/usr/src/linux-source-6.1.tar.xz
+[ -r "$tarball" ] || die "$tarball missing; run 'make deps'"
+for tool in gcc make flex bison bc perl xz depmod flock; do
+	command -v "$tool" >/dev/null || die "$tool missing; run 'make deps'"
+done
+srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
+	srcver=$(ls -lL --time-style=+%s "$tarball")
+key=$( {
+	echo "$format"
+	cat "$config"
+	echo "$srcver"
+	gcc --version | head -n 1
+} | sha256sum | cut -c1-16)
+dir=$cache/$key
+
+touch_used() {
+	touch "$dir/last-used"
+	# Kernels of configurations nobody used for two weeks: gigabytes each.
+	find "$cache" -mindepth 2 -maxdepth 2 -name last-used -mtime +14 |
+		while read -r stamp; do
+			old=${stamp%/last-used}
+			[ "$old" = "$dir" ] || rm -rf "$old" "$old.lock"
+		done
+}
+
+if [ -e "$dir/complete" ]; then
+	touch_used
+	echo "$dir"
 	exit 0
 fi
 
-rm -rf "$tree"
-mkdir -p "$dir"
-tar -C "$dir" -xJf "$tarball"
-cd "$tree"
+# One build per key at a time; whoever waited finds it done.
+exec 9>"$dir.lock"
+if ! flock -n 9; then
+	echo "$prog: waiting for another build of $dir" >&2
+	flock 9
+fi
+if [ -e "$dir/complete" ]; then
+	touch_used
+	echo "$dir"
+	exit 0
+fi
 
-make -s defconfig >/dev/null
-make -s kvm_guest.config >/dev/null
-# Built in: the guest boots from the host's root over 9p with an overlay.
-for opt in VIRTIO VIRTIO_PCI VIRTIO_MMIO VIRTIO_CONSOLE NET_9P NET_9P_VIRTIO \
-	9P_FS 9P_FS_POSIX_ACL OVERLAY_FS NETFS_SUPPORT FSCACHE TMPFS DEVTMPFS \
-	DEVTMPFS_MOUNT NET_NS USER_NS VETH DUMMY IP_ADVANCED_ROUTER NET_IPIP \
-	IPV6 IPV6_TUNNEL NETFILTER NF_CONNTRACK \
-	KASAN KASAN_GENERIC KASAN_INLINE UBSAN UBSAN_BOUNDS UBSAN_SHIFT \
-	PROVE_LOCKING PROVE_RCU DEBUG_LOCKDEP DEBUG_ATOMIC_SLEEP DEBUG_LIST \
-	DEBUG_KMEMLEAK DEBUG_OBJECTS DEBUG_OBJECTS_RCU_HEAD DEBUG_VM \
-	SOFTLOCKUP_DETECTOR DETECT_HUNG_TASK DEBUG_INFO_NONE MODULES \
-	MODULE_UNLOAD; do
-	scripts/config -e "$opt"
+jobs=${KLB_DEBUG_KERNEL_JOBS:-$(nproc)}
+rm -rf "$dir"
+mkdir -p "$dir/tree"
+log=$dir/build.log
+echo "$prog: building the debug kernel in $dir (15-30 minutes; log: $log)" >&2
+start=$(date +%s)
+
+fail() {
+	echo "$prog: $* (last lines of $log:)" >&2
+	tail -n 30 "$log" >&2
+	exit 1
+}
+
+tar -C "$dir/tree" --strip-components=1 -xJf "$tarball" ||
+	die "cannot unpack $tarball"
+cd "$dir/tree"
+
+{
+	make defconfig && make kvm_guest.config
+} >>"$log" 2>&1 || fail "defconfig failed"
+set --
+# shellcheck disable=SC2086
+for opt in $builtin $debug; do
+	set -- "$@" -e "$opt"
 done
-# kmemleak scans on demand (the tests trigger it), not on a timer.
-scripts/config -e DEBUG_KMEMLEAK_AUTO_SCAN -d DEBUG_KMEMLEAK_DEFAULT_OFF \
-	--set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 16000 \
-	-d DEBUG_INFO -d DEBUG_INFO_DWARF5 -d DEBUG_INFO_BTF -d RANDOMIZE_BASE \
-	-d MODULE_SIG -d SYSTEM_TRUSTED_KEYRING
-make -s olddefconfig >/dev/null
-make -s -j"$(nproc)" bzImage modules_prepare >/dev/null
-echo "$want" > "$stamp"
-echo "$tree/arch/x86/boot/bzImage"
+for opt in $off; do
+	set -- "$@" -d "$opt"
+done
+for v in $values; do
+	set -- "$@" --set-val "${v%%=*}" "${v#*=}"
+done
+scripts/config "$@" --set-str LOCALVERSION -klb-debug -d LOCALVERSION_AUTO
+# No modules at all: the kernel's own module loader (request_module) runs
+# the initramfs's modprobe, which has none to load.
+{
+	make olddefconfig && make mod2yesconfig
+} >>"$log" 2>&1 || fail "olddefconfig failed"
+
+# scripts/config writes what it is told; olddefconfig then drops whatever
+# Kconfig does not know or whose dependencies are not met, silently.
+missing=
+for opt in $builtin $debug; do
+	grep -qx "CONFIG_$opt=y" .config || missing="$missing $opt"
+done
+for opt in $off; do
+	grep -qE "^CONFIG_$opt=[ym]" .config && missing="$missing !$opt"
+done
+for v in $values; do
+	grep -qx "CONFIG_$v" .config || missing="$missing $v"
+done
+for opt in $(sed -n 's/^CONFIG_\(.*\)=m$/\1/p' .config); do
+	missing="$missing $opt=m"
+done
+[ -z "$missing" ] ||
+	die "the configuration lacks what it asked for (! = should be off):$missing"
+
+[ -z "${KLB_DEBUG_KERNEL_CONFIG_ONLY:-}" ] || { cat .config; exit 0; }
+nice -n 19 make -j"$jobs" all >>"$log" 2>&1 || fail "the kernel build failed"
+release=$(make -s kernelrelease)
+nice -n 19 make INSTALL_MOD_PATH="$dir/modroot" modules_install >>"$log" 2>&1 ||
+	fail "modules_install failed"
+mv "$dir/modroot/lib/modules/$release" "$dir/modules"
+rm -rf "$dir/modroot" "$dir/modules/build" "$dir/modules/source"
+cp vmlinux arch/x86/boot/bzImage .config "$dir/"
+mv "$dir/.config" "$dir/config"
+echo "$release" >"$dir/release"
+# 'make clean' keeps the configuration and what out-of-tree modules need.
+make clean >>"$log" 2>&1 || fail "make clean failed"
+echo $(($(date +%s) - start)) >"$dir/build-seconds"
+: >"$dir/complete"
+touch_used
+echo "$prog: built in $(cat "$dir/build-seconds") s" >&2
+echo "$dir"
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# make check-debug: every kernel test (VM_TESTS) in one guest booted on the
+# debug kernel (tools/vm/debug-kernel.sh: KASAN, UBSAN, lockdep, kmemleak,
+# debugobjects ...), with klb.ko built against that kernel into
+# build/debug-kmod/ (kmod/klb.ko, built for Debian's kernel, is left alone).
+#
+# Fails when a test fails or when the kernel reports anything (tools/vm/run:
+# a sanitizer or lockdep report, a WARNING or BUG, a leak found by the
+# kmemleak scan the guest runs after the tests); the report is printed.
+#
+# KLB_DEBUG_MEM (MB, default 3072) and KLB_DEBUG_TIMEOUT (seconds, default
+# 5400) size the guest; KLB_TEST_TIMEOUT bounds each test program (default
+# 2700 here: the programs run 3 to 40 times longer than on Debian's
+# kernel).
+set -eu
+cd "$(dirname "$0")/../.."
+repo=$(pwd -P)
+prog=check-debug
+
+kdir=$(tools/vm/debug-kernel.sh) || {
+	echo "$prog: no debug kernel" >&2
+	exit 1
+}
+
+# The module, against the debug kernel's tree, out of the checkout's kmod/:
+# build/debug-kmod/kmod/ holds links to its sources (and ../include to the
+# shared headers, which kmod/Kbuild finds next to kmod/), so kbuild writes its
+# objects there and rebuilds when a source changes.
+out=$repo/build/debug-kmod
+mkdir -p "$out/kmod"
+ln -sfn "$repo/include" "$out/include"
+for f in "$out"/kmod/*; do
+	[ -L "$f" ] && [ ! -e "$f" ] && rm -f "$f"
+done
+for f in kmod/Kbuild kmod/*.[ch]; do
+	case $f in
+	*.mod.c) continue ;; # kbuild's, of the other build
+	esac
+	[ -e "$f" ] && ln -sf "$repo/$f" "$out/kmod/"
+done
+# -g: the kernel has no debug info, the module does (scripts/faddr2line).
+make -s -C "$kdir/tree" M="$out/kmod" KCFLAGS=-g W=1 modules
+
+make -s -j2 userspace
+tests=$(make -s print-VM_TESTS)
+[ -n "$tests" ] || { echo "$prog: no VM_TESTS" >&2; exit 1; }
+
+echo "$prog: booting $(cat "$kdir/release") from $kdir" >&2
+export KLB_MODULE="$out/kmod/klb.ko"
+export KLB_TEST_TIMEOUT="${KLB_TEST_TIMEOUT:-2700}"
+# kasan_multi_shot: report every bad access, not only the first.
+export KLB_VM_CMDLINE="kasan_multi_shot ${KLB_VM_CMDLINE:-}"
+# shellcheck disable=SC2086
+exec tools/vm/run --kernel "$kdir/bzImage" --modules "$kdir/modules" \
+	--mem "${KLB_DEBUG_MEM:-3072}" --timeout "${KLB_DEBUG_TIMEOUT:-5400}" \
+	-- selftests/run-in-vm.sh $tests
