@@ -109,7 +109,7 @@ static void wal_seed(const char *dir, const char *name)
 
 static void wal_seeds(const char *scratch)
 {
-	struct wal_options opt = { .no_uring = true };
+	struct wal_options opt = { 0 };
 	struct raft_hard_state hs = { .term = 1, .vote = 1, .commit = 0 };
 	struct wal_recovery rec;
 	struct raft_entry e;

@@ -268,7 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			raft_compact(r, around(&s, st.applied), p, len);
 			break;
 		case 9:
-			raft_propose_conf(r, u8(&s) % 3, u8(&s) % 7, NULL);
+			raft_propose_conf(r, u8(&s) % 4, u8(&s) % 7, "192.0.2.1:4000", NULL);
 			break;
 		}
 		check_status(r, &st);

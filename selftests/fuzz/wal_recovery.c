@@ -72,7 +72,7 @@ static void check_log(const struct wal_recovery *rec)
 
 static void recover(uint8_t *data, size_t size, bool seal)
 {
-	const struct wal_options opt = { .no_uring = true };
+	const struct wal_options opt = { 0 };
 	struct wal_recovery rec, again;
 	struct raft_entry e = { 0 };
 	const char *dir = fuzz_dir();
