@@ -31,12 +31,13 @@
 #    sends 64-byte UDP frames to VIP:80 as fast as it can, from 16384
 #    source ports (many flows; a first pass makes them, the measured
 #    packets belong to existing flows) or from one. The backends drop them
-#    at ingress (tc), so only the gateway forwards. All of it runs in
-#    softirq on the pktgen thread's CPU; over SECONDS (default 2) the
-#    guest's busy CPU time (/proc/stat, all CPUs) over the packets the
-#    gateway forwarded (sent on its backend veths) is the cost of a
-#    packet: client, gateway, hand-overs. The gateway's part is that
-#    minus the same for drop.
+#    at ingress (tc), so only the gateway forwards. All of it runs on the
+#    pktgen thread's CPU (veth hands packets over with netif_rx on the
+#    sending CPU; the softirq runs as pktgen re-enables bottom halves), so
+#    at saturation SECONDS (default 2) over the packets the gateway
+#    forwarded (sent on its backend veths) is the cost of a packet:
+#    client, gateway, hand-overs. The gateway's part is that minus the
+#    same for drop.
 # 2. wlc at 10 and 1000 backends (b1's address, ports 1000-1009 or
 #    1000-1999): every packet a new flow (253 source addresses x 64511
 #    ports); gateway cost per new flow as in 1.
@@ -200,15 +201,18 @@ backends_drop() {
 
 hz=$(getconf CLK_TCK)
 # measure NAME SADDR_MAX SPORT_MIN SPORT_MAX DPORT WARMUP: pktgen from
-# the client to DST; appends "NAME pps ns/packet delivered%" to the runs,
-# NAME's packets being those the gateway forwarded or, for drop, received.
+# the client to DST; appends "NAME pps ns/packet delivered% busy-ns/packet"
+# to the runs, NAME's packets being those the gateway forwarded or, for
+# drop, received. ns/packet is wall time: one CPU, the pktgen thread's,
+# does all the work. busy-ns/packet is from /proc/stat's ticks, which a
+# guest whose vCPUs the host preempts undercounts: shown, not used.
 measure() {
 	cli "$PKTGEN" cli0 "$DST" 192.0.2.2 "$2" "$3" "$4" "$5" "$6" "$secs" "$GW_NETDEV" |
 		awk -v name="$1" -v hz="$hz" '{
 			n = (name ~ /^drop/) ? $2 : $3
-			if (n == 0 || $4 == 0) { print name, 0, 0, 0; exit }
-			printf "%s %.0f %.0f %.1f\n", name, n * 100 / $4, $1 * 1e9 / hz / n,
-				$2 ? 100 * $3 / $2 : 0
+			if (n == 0 || $4 == 0) { print name, 0, 0, 0, 0; exit }
+			printf "%s %.0f %.0f %.1f %.0f\n", name, n * 100 / $4, $4 * 1e7 / n,
+				$2 ? 100 * $3 / $2 : 0, $1 * 1e9 / hz / n
 		}' | tee -a "$work/runs" >&2
 }
 
