@@ -15,11 +15,11 @@ datapath_start
 for fwd in nat tunnel; do
 	for fam in 4 6; do
 		for proto in tcp udp; do
-			name="$fwd $proto IPv$fam: 300 flows answered by b1, b2 and b3"
+			name="$fwd $proto IPv$fam: 120 flows answered by b1, b2 and b3"
 			reset_services
 			service "$proto" "$fam" fwd "$fwd" || { not_ok "$name"; continue; }
-			load "--$proto" -n 300 -c 8 -t 5s "$(vip "$fam")"
-			if all_answered 300 && [ "$(share b1)" != 0 ] &&
+			load "--$proto" -n 120 -c 8 -t 5s "$(vip "$fam")"
+			if all_answered 120 && [ "$(share b1)" != 0 ] &&
 			   [ "$(share b2)" != 0 ] && [ "$(share b3)" != 0 ]; then
 				ok "$name"
 			else
@@ -104,8 +104,8 @@ done
 for sched in rr wlc maglev-bounded; do
 	reset_services
 	service tcp 4 sched "$sched"
-	load --tcp -n 600 -c 16 -t 5s "$(vip 4)"
-	check "$sched: 600 flows answered" all_answered 600
+	load --tcp -n 300 -c 16 -t 5s "$(vip 4)"
+	check "$sched: 300 flows answered" all_answered 300
 	for b in b1 b2 b3; do
 		check "$sched: $b serves 33% +- 10% ($(share $b))" within "$(share $b)" 0.233 0.433
 	done
