@@ -62,11 +62,15 @@ for f in json.load(open('$TMPDIR_T/flows'))[:20]:
 done
 check "flow where: names the backend 20 real connections reached ($where_ok)" [ "$where_ok" = 20 ]
 klbctl flow flush tcp "$(vip 4)"
-check "flow flush: the service has no flow left" \
-	[ "$(klbctl -j flow show tcp "$(vip 4)")" = "[]" ]
+klbctl -j flow show tcp "$(vip 4)" >"$TMPDIR_T/flows"
+check "flow flush: the service has no flow left" python3 -c "
+import json, sys
+sys.exit(len(json.load(open('$TMPDIR_T/flows'))) != 0)"
 echo "$closing" >/sys/module/klb/parameters/timeout_closing
 
-# Counters equal the traffic: UDP, one datagram each way per request.
+# Counters equal the traffic: UDP, one datagram each way per request. A
+# new socket per request may get a port an earlier one had: its datagram
+# is then a packet of that earlier flow, so flows are at most requests.
 reset_services
 service udp 4 sched maglev
 load --udp -n 400 -c 8 -t 5s "$(vip 4)"
@@ -80,11 +84,13 @@ svc = rows[0]
 bes = {r['backend']: r for r in rows[1:]}
 ids = {'b%d' % i: '198.51.100.%d:80' % (4 * i + 2) for i in (1, 2, 3)}
 ok = load['successes'] == 400 and svc['pkts_in'] == 400 and svc['pkts_out'] == 400
-ok = ok and svc['flows_new'] == 400 and svc['bytes_in'] > 400 * 28
+ok = ok and 380 <= svc['flows_new'] <= 400 and svc['bytes_in'] > 400 * 28
+ok = ok and svc['flows_active'] == svc['flows_new']
+ok = ok and sum(r['flows_new'] for r in bes.values()) == svc['flows_new']
 for name, b in load['backends'].items():
     r = bes[ids[name]]
     ok = ok and r['pkts_in'] == b['replies'] and r['pkts_out'] == b['replies']
-    ok = ok and r['flows_new'] == b['replies'] and r['flows_active'] == b['replies']
+    ok = ok and r['flows_new'] <= b['replies'] and r['flows_active'] == r['flows_new']
 print('#', svc, load['backends'])
 sys.exit(not ok)"
 
