@@ -39,7 +39,7 @@
 {
 set -eu
 
-prog=debug-kernel
+prog="debug-kernel"
 die() {
 	echo "$prog: $*" >&2
 	exit 1
@@ -50,7 +50,7 @@ config=$here/debug-kernel.config
 # Bumped when what this script makes of the configuration changes (the
 # layout of the cache directory, the build steps).
 format=1
-# shellcheck source=debug-kernel.config
+# shellcheck source-path=SCRIPTDIR source=debug-kernel.config
 . "$config"
 
 cache=${KLB_DEBUG_KERNEL_CACHE:-}
@@ -155,6 +155,7 @@ done
 for v in $values; do
 	grep -qx "CONFIG_$v" .config || missing="$missing $v"
 done
+# shellcheck disable=SC2013 # option names have no spaces
 for opt in $(sed -n 's/^CONFIG_\(.*\)=m$/\1/p' .config); do
 	missing="$missing $opt=m"
 done
