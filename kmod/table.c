@@ -4,11 +4,13 @@
  * table is well formed before it is published.
  */
 
+#include <klb/sched.h>
+
 #include "klb.h"
 
 bool klb_sched_uses_table(u8 sched)
 {
-	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
+	return klb_sched_is_maglev(sched);
 }
 
 /*

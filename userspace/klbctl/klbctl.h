@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <klb/sched.h>
+
 #include "lib/klb_client.h"
+#include "lib/klb_idset.h"
 
 /* Exit statuses: the contract with scripts. */
 #define EXIT_OK		0
@@ -86,7 +89,6 @@ const char *sched_name(uint8_t sched);
 const char *fwd_name(uint8_t fwd);
 const char *state_name(uint8_t state);
 void fmt_hex(const uint8_t *in, size_t len, char *out);
-bool sched_uses_table(uint8_t sched);
 
 /*
  * The PROTO VIP:PORT that starts most commands' arguments (argv[0] and
@@ -164,8 +166,6 @@ extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
 
 /* table_build.c: the Maglev table a backend set should have. */
-bool backend_takes_new_flows(const struct klb_backend *be);
-
 struct table_input {
 	const struct klb_service_conf *conf;	/* table_size and seed */
 	const struct klb_backend *old_bes;	/* what old_table names */

@@ -52,7 +52,7 @@ static int read_service(struct klb_client *c, const struct klb_service_key *key,
 		goto fail;
 	if (st->nr_bes && version != st->svc.version)
 		goto changed;
-	if (sched_uses_table(st->svc.conf.sched) && st->svc.table_loaded) {
+	if (klb_sched_is_maglev(st->svc.conf.sched) && st->svc.table_loaded) {
 		err = klb_table_get(c, key, &st->table, e);
 		if (err == -ENOENT)
 			goto changed;	/* deleted since we looked */
@@ -80,26 +80,16 @@ static struct klb_backend *find_backend(struct klb_backend *bes, size_t n,
 	return NULL;
 }
 
-/*
- * Backend ids name table entries: the lowest one bes does not use, or
- * -ENOSPC, or -ENOMEM.
- */
+/* Backend ids name table entries: the lowest one bes does not use. */
 static int lowest_free_id(const struct klb_backend *bes, size_t n)
 {
-	/* A bitmap: 8 KiB, where a byte per id would be 64. */
-	uint8_t *used = calloc((KLB_BACKEND_ID_MAX + 8) / 8, 1);
+	struct klb_idset used;
 	size_t i;
-	int id;
 
-	if (!used)
-		return -ENOMEM;
+	klb_idset_clear(&used);
 	for (i = 0; i < n; i++)
-		used[bes[i].id / 8] |= 1 << (bes[i].id % 8);
-	for (id = 0; id <= KLB_BACKEND_ID_MAX; id++)
-		if (!(used[id / 8] & (1 << (id % 8))))
-			break;
-	free(used);
-	return id > KLB_BACKEND_ID_MAX ? -ENOSPC : id;
+		klb_idset_add(&used, bes[i].id);
+	return klb_idset_lowest_free(&used);
 }
 
 /*
@@ -316,8 +306,8 @@ static int service_set_attempt(struct klb_client *c, void *arg, klb_error *e)
 	 */
 	incremental = st.table.ids && m->table_size == st.svc.conf.table_size &&
 		      !memcmp(m->seed, st.svc.conf.seed, KLB_SEED_LEN);
-	rebuild = sched_uses_table(m->sched) &&
-		  (!incremental || !sched_uses_table(st.svc.conf.sched));
+	rebuild = klb_sched_is_maglev(m->sched) &&
+		  (!incremental || !klb_sched_is_maglev(st.svc.conf.sched));
 	op->table = NULL;
 	op->del_table = false;
 	/* A size the kernel refuses: let it say why. */
@@ -480,7 +470,7 @@ static int backend_attempt(struct klb_client *c, void *arg, klb_error *e)
 	op->table = NULL;
 	op->del_table = false;
 	op->table_size = st.svc.conf.table_size;
-	if (sched_uses_table(st.svc.conf.sched)) {
+	if (klb_sched_is_maglev(st.svc.conf.sched)) {
 		err = new_table(&st, &st.svc.conf, st.table.ids != NULL, bes, n,
 				&op->table, e);
 		if (err)

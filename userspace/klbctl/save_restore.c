@@ -282,7 +282,7 @@ struct parser {
 	size_t cap_bes;
 	bool table_given;
 	struct keyset addrs;		/* backend address -> index */
-	uint8_t *id_used;		/* [id]: 1 when a backend has it */
+	struct klb_idset ids;		/* the ids its backends have */
 };
 
 /* A service key as bytes: protocol, then the VIP. */
@@ -367,8 +367,9 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 				  KLB_TABLE_SIZE_LIMIT);
 	if (!(svc->conf.fields & KLB_SVC_BOUND))
 		svc->conf.bound = KLB_BOUND_DEFAULT;
-	if (svc->conf.bound < 100 || svc->conf.bound > 1000)
-		return parse_fail(p, "bound %u out of range (100..1000)", svc->conf.bound);
+	if (svc->conf.bound < KLB_BOUND_MIN || svc->conf.bound > KLB_BOUND_MAX)
+		return parse_fail(p, "bound %u out of range (%u..%u)", svc->conf.bound,
+				  KLB_BOUND_MIN, KLB_BOUND_MAX);
 	/* A service without a seed gets a fresh one, as 'service add' does. */
 	if (!(svc->conf.fields & KLB_SVC_SEED) &&
 	    getrandom(svc->conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN)
@@ -378,7 +379,7 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 	/* The previous service's backends no longer count. */
 	if (p->n)
 		for (i = 0; i < p->svcs[p->n - 1].nr_backends; i++)
-			p->id_used[p->svcs[p->n - 1].backends[i].id] = 0;
+			klb_idset_del(&p->ids, p->svcs[p->n - 1].backends[i].id);
 	keyset_clear(&p->addrs);
 	p->n++;
 	p->cap_bes = 0;
@@ -389,7 +390,8 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 static int parse_backend_line(struct parser *p, char **tok, int nt)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
-	struct klb_backend be = { .weight = 1, .state = KLB_BACKEND_UP }, *bes;
+	struct klb_backend be = { .weight = KLB_WEIGHT_DEFAULT,
+				  .state = KLB_BACKEND_UP }, *bes;
 	uint8_t key[KEYSET_KEY_MAX];
 	bool has_id = false;
 	uint32_t v, old;
@@ -415,8 +417,9 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 			be.id = (uint16_t)v;
 			has_id = true;
 		} else if (matches(kw, "weight")) {
-			if (parse_u32(val, &be.weight) || be.weight > 65535)
-				return parse_fail(p, "weight '%s' out of range (0..65535)", val);
+			if (parse_u32(val, &be.weight) || be.weight > KLB_WEIGHT_MAX)
+				return parse_fail(p, "weight '%s' out of range (0..%u)", val,
+						  KLB_WEIGHT_MAX);
 		} else if (matches(kw, "state")) {
 			if (parse_state(val, &be.state))
 				return parse_fail(p, "state is up, drain or down, not '%s'", val);
@@ -430,15 +433,14 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "out of memory");
 	if (ret)
 		return parse_fail(p, "backend %s given twice", tok[1]);
-	if (has_id && p->id_used[be.id])
+	if (has_id && klb_idset_has(&p->ids, be.id))
 		return parse_fail(p, "backend id %u given twice", be.id);
 	if (!has_id) {
 		/* The lowest id not in use, as 'backend add' picks. */
-		for (v = 0; v <= KLB_BACKEND_ID_MAX && p->id_used[v]; v++)
-			;
-		if (v > KLB_BACKEND_ID_MAX)
+		ret = klb_idset_lowest_free(&p->ids);
+		if (ret < 0)
 			return parse_fail(p, "no backend id left");
-		be.id = (uint16_t)v;
+		be.id = (uint16_t)ret;
 	}
 	be.fields = KLB_BE_ID | KLB_BE_WEIGHT | KLB_BE_STATE;
 	bes = grow(svc->backends, svc->nr_backends, &p->cap_bes, sizeof(*bes),
@@ -447,7 +449,7 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "out of memory");
 	svc->backends = bes;
 	svc->backends[svc->nr_backends++] = be;
-	p->id_used[be.id] = 1;
+	klb_idset_add(&p->ids, be.id);
 	return 0;
 }
 
@@ -463,7 +465,7 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 	len = strlen(tok[1]);
 	if (p->table_given)
 		return parse_fail(p, "a second table for the service");
-	if (!sched_uses_table(svc->conf.sched))
+	if (!klb_sched_is_maglev(svc->conf.sched))
 		return parse_fail(p, "scheduler %s does not use a table",
 				  sched_name(svc->conf.sched));
 	raw = malloc(2 * (size_t)m);
@@ -496,7 +498,7 @@ static int check_service(struct parser *p, struct restore_service *svc)
 	klb_error e;
 	int ret;
 
-	if (!sched_uses_table(svc->conf.sched))
+	if (!klb_sched_is_maglev(svc->conf.sched))
 		return 0;
 	if (!svc->table) {
 		/* Written by hand: build the table a 'backend add' would. */
@@ -517,15 +519,15 @@ static int check_service(struct parser *p, struct restore_service *svc)
 		return 0;
 	}
 	/*
-	 * id_used has 65536 entries of 0 or 1, so every id is in range and
-	 * the common case (a good table) is one AND per slot; only a bad
-	 * table is walked again to name its first bad slot.
+	 * The common case (a good table) is one test per slot without a
+	 * branch; only a bad table is walked again to name its first bad
+	 * slot.
 	 */
 	for (i = 0; i < svc->conf.table_size; i++)
-		ok &= p->id_used[svc->table[i]];
+		ok &= klb_idset_has(&p->ids, svc->table[i]);
 	if (ok)
 		return 0;
-	for (i = 0; p->id_used[svc->table[i]]; i++)
+	for (i = 0; klb_idset_has(&p->ids, svc->table[i]); i++)
 		;
 	return parse_fail(p, "table of the service of line %u: slot %u names backend id %u, which the service does not have",
 			  svc->line, i, (unsigned int)svc->table[i]);
@@ -555,9 +557,6 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 	if (argc)
 		return usage_error(ctx, "unexpected '%s' (restore reads standard input)",
 				   argv[0]);
-	p.id_used = calloc(UINT16_MAX + 1, 1);
-	if (!p.id_used)
-		return report_msg("restore", "out of memory");
 	/* Parse everything first: bad input changes nothing. */
 	while (!ret && (len = getline(&line, &cap, stdin)) >= 0) {
 		char *save = NULL, *t;
@@ -603,7 +602,6 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 	free_services(p.svcs, p.n);
 	keyset_free(&p.keys);
 	keyset_free(&p.addrs);
-	free(p.id_used);
 	return ret;
 }
 

@@ -18,11 +18,6 @@
 #include "klbctl/klbctl.h"
 #include "lib/maglev.h"
 
-bool backend_takes_new_flows(const struct klb_backend *be)
-{
-	return be->state == KLB_BACKEND_UP && be->weight > 0;
-}
-
 static struct maglev_backend *to_maglev(const struct klb_backend *bes, size_t n)
 {
 	struct maglev_backend *mb = calloc(n ? n : 1, sizeof(*mb));
@@ -57,7 +52,8 @@ int table_build(const struct table_input *in, uint16_t *out, klb_error *e)
 	int err;
 
 	for (i = 0; i < in->nr_new; i++)
-		active += backend_takes_new_flows(&in->new_bes[i]);
+		active += klb_backend_takes_new_flows(in->new_bes[i].state,
+						      in->new_bes[i].weight);
 	if (!active)
 		return 0;
 	klb_hash_seed_from_bytes(&seed, conf->seed);
