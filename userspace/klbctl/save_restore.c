@@ -273,26 +273,29 @@ out:
 
 /* ---- restore --------------------------------------------------------------- */
 
-struct parser {
+/* A service block of the input, until it is handed over as a spec. */
+struct restore_service {
+	struct klb_service_key key;
+	struct klb_service_conf conf;
+	struct klb_backend *backends;
+	size_t nr_backends;
+	uint16_t *table;		/* conf.table_size entries, or NULL */
+	unsigned int line;
+};
+
+struct restore_parser {
 	struct restore_service *svcs;
 	size_t n, cap;
 	unsigned int line;
-	struct keyset keys;		/* service key -> index in svcs */
+	struct klb_keyset keys;		/* service key -> index in svcs */
 	/* Of the last service: */
 	size_t cap_bes;
 	bool table_given;
-	struct keyset addrs;		/* backend address -> index */
+	struct klb_keyset addrs;		/* backend address -> index */
 	struct klb_idset ids;		/* the ids its backends have */
 };
 
-/* A service key as bytes: protocol, then the VIP. */
-static size_t service_key_bytes(const struct klb_service_key *key, uint8_t *out)
-{
-	out[0] = key->proto;
-	return 1 + endpoint_key(&key->vip, out + 1);
-}
-
-static int parse_fail(const struct parser *p, const char *fmt, ...)
+static int parse_fail(const struct restore_parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
@@ -311,7 +314,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
 	return arr;
 }
 
-static int parse_fail(const struct parser *p, const char *fmt, ...)
+static int parse_fail(const struct restore_parser *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -323,10 +326,10 @@ static int parse_fail(const struct parser *p, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-static int parse_service_line(struct parser *p, char **tok, int nt)
+static int parse_service_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc, *svcs;
-	uint8_t key[KEYSET_KEY_MAX];
+	uint8_t key[KLB_KEYSET_KEY_MAX];
 	uint32_t clear = 0, old;
 	char why[160];
 	size_t i, len;
@@ -345,8 +348,8 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "protocol must be tcp or udp, not '%s'", tok[1]);
 	if (parse_endpoint(tok[2], &svc->key.vip))
 		return parse_fail(p, "bad address '%s'", tok[2]);
-	len = service_key_bytes(&svc->key, key);
-	ret = keyset_add(&p->keys, key, len, (uint32_t)p->n, &old);
+	len = klb_service_key_bytes(&svc->key, key);
+	ret = klb_keyset_add(&p->keys, key, len, (uint32_t)p->n, &old);
 	if (ret < 0)
 		return parse_fail(p, "out of memory");
 	if (ret)
@@ -380,19 +383,19 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 	if (p->n)
 		for (i = 0; i < p->svcs[p->n - 1].nr_backends; i++)
 			klb_idset_del(&p->ids, p->svcs[p->n - 1].backends[i].id);
-	keyset_clear(&p->addrs);
+	klb_keyset_clear(&p->addrs);
 	p->n++;
 	p->cap_bes = 0;
 	p->table_given = false;
 	return 0;
 }
 
-static int parse_backend_line(struct parser *p, char **tok, int nt)
+static int parse_backend_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
 	struct klb_backend be = { .weight = KLB_WEIGHT_DEFAULT,
 				  .state = KLB_BACKEND_UP }, *bes;
-	uint8_t key[KEYSET_KEY_MAX];
+	uint8_t key[KLB_KEYSET_KEY_MAX];
 	bool has_id = false;
 	uint32_t v, old;
 	size_t i;
@@ -427,7 +430,7 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 			return parse_fail(p, "unknown keyword '%s'", kw);
 		}
 	}
-	ret = keyset_add(&p->addrs, key, endpoint_key(&be.addr, key),
+	ret = klb_keyset_add(&p->addrs, key, klb_endpoint_key(&be.addr, key),
 			 (uint32_t)svc->nr_backends, &old);
 	if (ret < 0)
 		return parse_fail(p, "out of memory");
@@ -453,7 +456,7 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 	return 0;
 }
 
-static int parse_table_line(struct parser *p, char **tok, int nt)
+static int parse_table_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
 	uint32_t m = svc->conf.table_size, i;
@@ -491,7 +494,7 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 }
 
 /* Checks that need a service's whole block: the table names its backends. */
-static int check_service(struct parser *p, struct restore_service *svc)
+static int check_service(struct restore_parser *p, struct restore_service *svc)
 {
 	uint8_t ok = 1;
 	uint32_t i;
@@ -502,19 +505,20 @@ static int check_service(struct parser *p, struct restore_service *svc)
 		return 0;
 	if (!svc->table) {
 		/* Written by hand: build the table a 'backend add' would. */
-		struct table_input in = { .conf = &svc->conf,
-					  .new_bes = svc->backends,
-					  .nr_new = svc->nr_backends };
+		struct klb_table_input in = { .conf = &svc->conf,
+					      .new_bes = svc->backends,
+					      .nr_new = svc->nr_backends };
 
 		svc->table = malloc(svc->conf.table_size * sizeof(uint16_t));
 		if (!svc->table)
 			return parse_fail(p, "out of memory");
-		ret = table_build(&in, svc->table, &e);
+		ret = klb_table_compute(&in, svc->table, &e);
 		if (ret <= 0) {
 			free(svc->table);
 			svc->table = NULL;
 			if (ret < 0)
-				return parse_fail(p, "service of line %u: %s", svc->line, e.msg);
+				return parse_fail(p, "service of line %u: %s", svc->line,
+						  klb_error_msg(&e));
 		}
 		return 0;
 	}
@@ -544,11 +548,33 @@ static void free_services(struct restore_service *svcs, size_t n)
 	free(svcs);
 }
 
+/* Hands the services over as the specs the apply engine takes. */
+static int restore_apply(struct ctx *ctx, const struct restore_service *svcs,
+			 size_t n)
+{
+	struct klb_service_spec *specs = calloc(n ? n : 1, sizeof(*specs));
+	size_t i;
+	int ret;
+
+	if (!specs)
+		return report_msg("restore", "out of memory");
+	for (i = 0; i < n; i++) {
+		specs[i].key = svcs[i].key;
+		specs[i].conf = svcs[i].conf;
+		specs[i].backends = svcs[i].backends;
+		specs[i].nr_backends = svcs[i].nr_backends;
+		specs[i].table = svcs[i].table;
+	}
+	ret = ctx->ops->restore(ctx, specs, n);
+	free(specs);
+	return ret;
+}
+
 #define MAX_TOKENS 64
 
 int cmd_restore(struct ctx *ctx, int argc, char **argv)
 {
-	struct parser p = { 0 };
+	struct restore_parser p = { 0 };
 	char *line = NULL, *tok[MAX_TOKENS];
 	size_t cap = 0;
 	ssize_t len;
@@ -598,10 +624,10 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 		ret = check_service(&p, &p.svcs[p.n - 1]);
 	}
 	if (!ret)
-		ret = ctx->ops->restore(ctx, p.svcs, p.n);
+		ret = restore_apply(ctx, p.svcs, p.n);
 	free_services(p.svcs, p.n);
-	keyset_free(&p.keys);
-	keyset_free(&p.addrs);
+	klb_keyset_free(&p.keys);
+	klb_keyset_free(&p.addrs);
 	return ret;
 }
 
