@@ -106,7 +106,8 @@ struct klb_apply_failure {
 /*
  * Makes the kernel hold exactly the n services of specs (keys unique):
  * first deletes the services specs does not name, then replaces every
- * other one as klb_apply_service_replace() does. Each service is applied whole or not at all; when a later one
+ * other one as klb_apply_service_replace() does. Linear in services and
+ * backends. Each service is applied whole or not at all; when a later one
  * fails, the earlier ones stay applied (the next call converges). On
  * failure *where (may be NULL) says which service the error is about.
  */

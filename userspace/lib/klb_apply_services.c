@@ -6,6 +6,11 @@
  * change, its table) is staged in one transaction and committed under the
  * generation read, so that each service moves at once from what it was to
  * what it should be; a service that is already right costs reads only.
+ *
+ * Everything is matched through hash sets (lib/klb_keyset.h), services by
+ * key and backends by address, so that the work is linear in services
+ * and backends: a reconcile of thousands of services must not compare
+ * every pair.
  */
 
 #include <errno.h>
@@ -16,18 +21,7 @@
 #include <klb/sched.h>
 
 #include "lib/klb_apply_internal.h"
-
-static const struct klb_backend *find_backend(const struct klb_backend *bes,
-					      size_t n,
-					      const struct klb_endpoint *addr)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (klb_endpoint_equal(&bes[i].addr, addr))
-			return &bes[i];
-	return NULL;
-}
+#include "lib/klb_keyset.h"
 
 static bool backend_same(const struct klb_backend *a, const struct klb_backend *b)
 {
@@ -48,7 +42,58 @@ struct replace_op {
 	const struct klb_service_spec *spec;
 	const uint16_t *table;		/* the spec's, or computed */
 	const struct apply_svc *cur;	/* the service as read, or NULL */
+	/* With cur: */
+	const struct klb_backend **old;	/* [spec backend]: cur's at its address */
+	bool *kept;			/* [cur backend]: same address and id */
 };
+
+/*
+ * Pairs the spec's backends with cur's by address, through one hash set:
+ * old[] and kept[] (freed by match_free()).
+ */
+static int match_backends(struct replace_op *op, klb_error *e)
+{
+	const struct klb_service_spec *spec = op->spec;
+	const struct apply_svc *cur = op->cur;
+	uint8_t key[KLB_KEYSET_KEY_MAX];
+	struct klb_keyset by_addr = { 0 };
+	uint32_t j;
+	size_t i;
+	int err = 0;
+
+	op->old = calloc(spec->nr_backends + 1, sizeof(*op->old));
+	op->kept = calloc(cur->nr_bes + 1, sizeof(*op->kept));
+	if (!op->old || !op->kept)
+		goto nomem;
+	for (i = 0; i < cur->nr_bes; i++)
+		if (klb_keyset_add(&by_addr, key,
+				   klb_endpoint_key(&cur->bes[i].addr, key),
+				   (uint32_t)i, &j) < 0)
+			goto nomem;
+	for (i = 0; i < spec->nr_backends; i++) {
+		const struct klb_backend *b = &spec->backends[i];
+
+		if (klb_keyset_find(&by_addr, key, klb_endpoint_key(&b->addr, key), &j))
+			continue;
+		op->old[i] = &cur->bes[j];
+		if (cur->bes[j].id == b->id)
+			op->kept[j] = true;
+	}
+	goto out;
+nomem:
+	err = klb_error_set(e, ENOMEM, "out of memory");
+out:
+	klb_keyset_free(&by_addr);
+	return err;
+}
+
+static void match_free(struct replace_op *op)
+{
+	free(op->old);
+	free(op->kept);
+	op->old = NULL;
+	op->kept = NULL;
+}
 
 /* The kernel already holds exactly what op says. */
 static bool service_same(const struct replace_op *op)
@@ -60,13 +105,9 @@ static bool service_same(const struct replace_op *op)
 	if (!conf_same(&spec->conf, &cur->svc.conf) ||
 	    spec->nr_backends != cur->nr_bes || !op->table != !cur->table.ids)
 		return false;
-	for (i = 0; i < spec->nr_backends; i++) {
-		const struct klb_backend *b = find_backend(cur->bes, cur->nr_bes,
-							   &spec->backends[i].addr);
-
-		if (!b || !backend_same(b, &spec->backends[i]))
+	for (i = 0; i < spec->nr_backends; i++)
+		if (!op->old[i] || !backend_same(op->old[i], &spec->backends[i]))
 			return false;
-	}
 	return !op->table || !memcmp(op->table, cur->table.ids,
 				     spec->conf.table_size * sizeof(uint16_t));
 }
@@ -83,17 +124,9 @@ static int replace_stage(struct klb_client *c, const struct klb_write *w,
 	if (cur) {
 		err = klb_service_set(c, &spec->key, &spec->conf, w, e);
 		/* Backends that go, or keep their address under a new id. */
-		for (i = 0; !err && i < cur->nr_bes; i++) {
-			const struct klb_backend *b = &cur->bes[i];
-			size_t j;
-
-			for (j = 0; j < spec->nr_backends; j++)
-				if (klb_endpoint_equal(&spec->backends[j].addr, &b->addr) &&
-				    spec->backends[j].id == b->id)
-					break;
-			if (j == spec->nr_backends)
-				err = klb_backend_del(c, &spec->key, b, w, e);
-		}
+		for (i = 0; !err && i < cur->nr_bes; i++)
+			if (!op->kept[i])
+				err = klb_backend_del(c, &spec->key, &cur->bes[i], w, e);
 		if (err)
 			return err;
 	}
@@ -103,8 +136,7 @@ static int replace_stage(struct klb_client *c, const struct klb_write *w,
 	 */
 	for (i = spec->nr_backends; i-- > 0;) {
 		const struct klb_backend *b = &spec->backends[i];
-		const struct klb_backend *old = cur ?
-			find_backend(cur->bes, cur->nr_bes, &b->addr) : NULL;
+		const struct klb_backend *old = cur ? op->old[i] : NULL;
 
 		if (old && old->id == b->id) {
 			if (!backend_same(old, b))
@@ -172,6 +204,11 @@ static int replace_at(struct klb_client *c, const struct klb_service_spec *spec,
 		else if (err != -ENOENT)
 			return err;
 	}
+	if (op.cur) {
+		err = match_backends(&op, e);
+		if (err)
+			goto out;
+	}
 	err = replace_table(spec, op.cur, &computed, e);
 	if (err)
 		goto out;
@@ -199,6 +236,7 @@ static int replace_at(struct klb_client *c, const struct klb_service_spec *spec,
 		++*gen;
 out:
 	free(computed);
+	match_free(&op);
 	if (op.cur)
 		apply_svc_free(&cur);
 	return err;
@@ -223,6 +261,8 @@ int klb_apply_service_replace(struct klb_client *c,
 struct services_op {
 	const struct klb_service_spec *specs;
 	size_t n;
+	struct klb_keyset keys;		/* service key -> index in specs */
+	bool *exists;			/* [spec]: the kernel lists it */
 	struct klb_apply_failure *where;
 };
 
@@ -237,23 +277,26 @@ static void fail_at(struct klb_apply_failure *where,
 static int services_attempt(struct klb_client *c, void *arg, klb_error *e)
 {
 	struct services_op *op = arg;
+	uint8_t key[KLB_KEYSET_KEY_MAX];
 	struct klb_service *have = NULL;
 	struct klb_write w;
-	size_t nr_have, i, j;
+	size_t nr_have, i;
 	uint64_t gen;
+	uint32_t j;
 	int err;
 
 	fail_at(op->where, NULL);
 	err = klb_service_list(c, &have, &nr_have, &gen, e);
 	if (err)
 		return err;
+	memset(op->exists, 0, op->n * sizeof(*op->exists));
 	/* Services the specs do not name go first, freeing their room. */
 	for (i = 0; i < nr_have; i++) {
-		for (j = 0; j < op->n; j++)
-			if (klb_service_key_equal(&have[i].key, &op->specs[j].key))
-				break;
-		if (j < op->n)
+		if (!klb_keyset_find(&op->keys, key,
+				     klb_service_key_bytes(&have[i].key, key), &j)) {
+			op->exists[j] = true;
 			continue;
+		}
 		fail_at(op->where, &have[i].key);
 		w = apply_cas(gen);
 		err = klb_service_del(c, &have[i].key, &w, e);
@@ -261,14 +304,9 @@ static int services_attempt(struct klb_client *c, void *arg, klb_error *e)
 			goto out;
 		gen++;
 	}
-	for (j = 0; j < op->n; j++) {
-		const struct klb_service_spec *spec = &op->specs[j];
-
-		fail_at(op->where, &spec->key);
-		for (i = 0; i < nr_have; i++)
-			if (klb_service_key_equal(&have[i].key, &spec->key))
-				break;
-		err = replace_at(c, spec, i < nr_have, &gen, e);
+	for (i = 0; i < op->n; i++) {
+		fail_at(op->where, &op->specs[i].key);
+		err = replace_at(c, &op->specs[i], op->exists[i], &gen, e);
 		if (err)
 			goto out;
 	}
@@ -288,6 +326,29 @@ int klb_apply_services(struct klb_client *c,
 	struct klb_apply_failure ignored;
 	struct services_op op = { .specs = specs, .n = n,
 				  .where = where ? where : &ignored };
+	uint8_t key[KLB_KEYSET_KEY_MAX];
+	uint32_t old;
+	size_t i;
+	int err = 0;
 
-	return apply_retry(c, services_attempt, &op, e);
+	fail_at(op.where, NULL);
+	op.exists = calloc(n + 1, sizeof(*op.exists));
+	if (!op.exists)
+		return klb_error_set(e, ENOMEM, "out of memory");
+	for (i = 0; !err && i < n; i++) {
+		err = klb_keyset_add(&op.keys, key,
+				     klb_service_key_bytes(&specs[i].key, key),
+				     (uint32_t)i, &old);
+		if (err > 0) {
+			fail_at(op.where, &specs[i].key);
+			err = klb_error_set(e, EINVAL, "service given twice");
+		} else if (err < 0) {
+			err = klb_error_set(e, ENOMEM, "out of memory");
+		}
+	}
+	if (!err)
+		err = apply_retry(c, services_attempt, &op, e);
+	klb_keyset_free(&op.keys);
+	free(op.exists);
+	return err;
 }

@@ -23,12 +23,18 @@ struct klb_idset {
 	uint64_t bits[KLB_IDSET_WORDS];
 };
 
+_Static_assert(KLB_IDSET_WORDS * 64 > UINT16_MAX,
+	       "a bit for every 16-bit value");
+
 void klb_idset_clear(struct klb_idset *s);
 
-/* Ids above KLB_BACKEND_ID_MAX are never in the set. */
-static inline bool klb_idset_has(const struct klb_idset *s, unsigned int id)
+/*
+ * Every 16-bit value has its bit (KLB_BACKEND_ID_NONE's is never set), so
+ * there is nothing to check: a restore tests each slot of every table.
+ */
+static inline bool klb_idset_has(const struct klb_idset *s, uint16_t id)
 {
-	return id <= KLB_BACKEND_ID_MAX && (s->bits[id / 64] >> (id % 64) & 1);
+	return s->bits[id / 64] >> (id % 64) & 1;
 }
 
 /* Adds id (0..KLB_BACKEND_ID_MAX; ignored above). */
