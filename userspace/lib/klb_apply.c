@@ -425,7 +425,7 @@ static int backend_attempt(struct klb_client *c, void *arg, klb_error *e)
 	op->del_table = false;
 	op->table_size = st.svc.conf.table_size;
 	if (klb_sched_is_maglev(st.svc.conf.sched)) {
-		err = apply_new_table(&st, &st.svc.conf, st.table.ids != NULL, bes, n,
+		err = apply_new_table(&st, &st.svc.conf, !!st.table.ids, bes, n,
 				      &op->table, e);
 		if (err)
 			goto out;

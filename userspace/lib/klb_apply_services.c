@@ -269,7 +269,7 @@ struct services_op {
 static void fail_at(struct klb_apply_failure *where,
 		    const struct klb_service_key *key)
 {
-	where->has_service = key != NULL;
+	where->has_service = !!key;
 	if (key)
 		where->service = *key;
 }

@@ -49,8 +49,8 @@ static int klb_keyset_grow(struct klb_keyset *s)
 	return 0;
 }
 
-int klb_keyset_add(struct klb_keyset *s, const void *key, size_t len, uint32_t value,
-	       uint32_t *old)
+int klb_keyset_add(struct klb_keyset *s, const void *key, size_t len,
+		   uint32_t value, uint32_t *old)
 {
 	struct klb_keyset_entry *e;
 

@@ -2,7 +2,7 @@
 /*
  * The Maglev table a service should have for a backend set: incrementally
  * from the table the kernel publishes when there is one of the same size
- * and seed, so that only the entries that must move move, or from scratch.
+ * and seed, so that no entry moves unless it must, or from scratch.
  * Never prints; errors are values (klb_error).
  */
 
