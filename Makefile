@@ -18,8 +18,6 @@
 O       := build
 KDIR    ?= $(shell tools/kdir.sh)
 KSFT    := $(O)/ksft
-CC      ?= gcc
-V       ?= 0
 
 USER_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
@@ -48,6 +46,10 @@ $(O)/%.o: %.c | $(KSFT)/kselftest_harness.h
 # owns build/debug-kmod/.)
 -include $(shell find $(O) -path $(O)/debug-kmod -prune -o -path $(O)/asan -prune \
 	-o -name '*.d' -type f -print 2>/dev/null)
+
+# Objects and other intermediates stay after a build (make would delete
+# those only a pattern rule chain made): the next build reuses them.
+.SECONDARY:
 
 # Headers borrowed from the kernel tree at build time (never committed).
 $(KSFT)/kselftest_harness.h:

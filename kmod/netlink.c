@@ -30,7 +30,7 @@ static const struct genl_multicast_group klb_mcgrps[] = {
 
 /* Bounds past s16 need a range object: the inline policy fields are s16. */
 static struct netlink_range_validation klb_weight_range = {
-	.max = 65535,
+	.max = KLB_WEIGHT_MAX,
 };
 
 static struct netlink_range_validation klb_backend_id_range = {
@@ -56,7 +56,7 @@ static const struct nla_policy klb_service_policy[KLB_SVC_A_MAX + 1] = {
 	[KLB_SVC_A_SCHED] = NLA_POLICY_MAX(NLA_U8, KLB_SCHED_MAX),
 	[KLB_SVC_A_FWD] = NLA_POLICY_MAX(NLA_U8, KLB_FWD_MAX),
 	[KLB_SVC_A_TABLE_SIZE] = { .type = NLA_U32 },
-	[KLB_SVC_A_BOUND] = NLA_POLICY_RANGE(NLA_U32, 100, 1000),
+	[KLB_SVC_A_BOUND] = NLA_POLICY_RANGE(NLA_U32, KLB_BOUND_MIN, KLB_BOUND_MAX),
 	[KLB_SVC_A_SEED] = { .type = NLA_BINARY, .len = KLB_SEED_LEN },
 	[KLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, KLB_SVC_F_ALL),
 	[KLB_SVC_A_VERSION] = { .type = NLA_REJECT, .reject_message = KLB_READ_ONLY },

@@ -9,11 +9,13 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
+#include <klb/sched.h>
+
 #include "klb.h"
 
 bool klb_sched_uses_table(u8 sched)
 {
-	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
+	return klb_sched_is_maglev(sched);
 }
 
 static size_t klb_table_bytes(u32 size)

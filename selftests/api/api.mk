@@ -17,6 +17,3 @@ $(API_TEST_DIR)/%_test: $(API_TEST_DIR)/%_test.o $(API_TEST_LIB)
 	$(CC) -o $@ $^ $(USER_LDFLAGS) -lmnl
 
 VM_TESTS += $(addprefix $(API_TEST_DIR)/,$(API_TESTS))
-
-# Keep the objects of the pattern-built programs between builds.
-.SECONDARY: $(patsubst %,$(API_TEST_DIR)/%.o,$(API_TESTS))

@@ -36,9 +36,9 @@ static int backend_args(struct ctx *ctx, int argc, char **argv,
 				return usage_error(ctx, "'weight' needs a value");
 			if (parse_u32(val, &be->weight) && !(val[0] >= '0' && val[0] <= '9'))
 				return usage_error(ctx, "weight '%s' is not a number", val);
-			if (parse_u32(val, &be->weight) || be->weight > 65535)
+			if (parse_u32(val, &be->weight) || be->weight > KLB_WEIGHT_MAX)
 				return report_msg(fmt_backend(key, &be->addr, what, sizeof(what)),
-						  "weight out of range (0..65535)");
+						  "weight out of range (0..%u)", KLB_WEIGHT_MAX);
 			be->fields |= KLB_BE_WEIGHT;
 		} else if (matches(kw, "state") && (allowed & KLB_BE_STATE)) {
 			if (!val)
@@ -66,7 +66,7 @@ int cmd_backend_add(struct ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (!(be.fields & KLB_BE_WEIGHT))
-		be.weight = 1;
+		be.weight = KLB_WEIGHT_DEFAULT;
 	be.fields |= KLB_BE_WEIGHT | KLB_BE_STATE;
 	be.state = KLB_BACKEND_UP;
 	return ctx->ops->backend_add(ctx, &key, &be);

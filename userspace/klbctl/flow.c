@@ -193,7 +193,7 @@ int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
 			return report_error(what, &e);
 		if (!(svc.conf.fields & KLB_SVC_SEED))
 			return report_msg(what, "reading the service's hash seed needs CAP_NET_ADMIN");
-		if (!sched_uses_table(svc.conf.sched))
+		if (!klb_sched_is_maglev(svc.conf.sched))
 			return report_msg(what, "scheduler %s picks backends by load, not by a table: a new flow's backend depends on live connection counts",
 					  sched_name(svc.conf.sched));
 		if (!svc.table_loaded)
@@ -231,7 +231,7 @@ int cmd_flow_where(struct ctx *ctx, int argc, char **argv)
 		for (k = 0; k < nr_cands; k++) {
 			cand_names[k] = names[cands[k]] ? names[cands[k]] : "?";
 			for (i = 0; !chosen && i < n; i++)
-				if (bes[i].id == cands[k] && backend_takes_new_flows(&bes[i]))
+				if (bes[i].id == cands[k] && klb_backend_takes_new_flows(bes[i].state, bes[i].weight))
 					chosen = &bes[i];
 		}
 	} else {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * klbctl internals: the command context, argument parsing and formatting,
- * the output layer, and the write operations interface (the kernel now,
- * klbd later).
+ * the output layer, and the write operations interface (the kernel, or
+ * klbd).
  */
 
 #ifndef KLBCTL_H
@@ -13,15 +13,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <klb/sched.h>
+
+#include "lib/klb_apply.h"
 #include "lib/klb_client.h"
+#include "lib/klb_idset.h"
+#include "lib/klb_keyset.h"
+#include "lib/klb_tables.h"
 
 /* Exit statuses: the contract with scripts. */
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
-/* Writes retried this often when another writer got there first. */
-#define KLBCTL_CAS_RETRIES	32
+/* Reads retried this often while writers move what they read. */
+#define KLBCTL_CAS_RETRIES	KLB_APPLY_ATTEMPTS
 
 #define KLBD_CONTROL_SOCKET	"/run/klbd/control.sock"
 
@@ -94,7 +100,6 @@ const char *sched_name(uint8_t sched);
 const char *fwd_name(uint8_t fwd);
 const char *state_name(uint8_t state);
 void fmt_hex(const uint8_t *in, size_t len, char *out);
-bool sched_uses_table(uint8_t sched);
 
 /*
  * The PROTO VIP:PORT that starts most commands' arguments (argv[0] and
@@ -139,15 +144,10 @@ void out_strings(const char *const *vals, size_t n);
 void out_stream_begin(void);
 void out_finish(void);
 
-/* ops: writes, behind an interface so that they can go through klbd. */
-struct restore_service {
-	struct klb_service_key key;
-	struct klb_service_conf conf;
-	struct klb_backend *backends;
-	size_t nr_backends;
-	uint16_t *table;		/* conf.table_size entries, or NULL */
-	unsigned int line;
-};
+/*
+ * ops: writes, behind an interface so that they can go through klbd. The
+ * kernel's (ops_kernel.c) are calls of the apply engine, lib/klb_apply.h.
+ */
 
 struct klbctl_ops {
 	const char *name;
@@ -164,12 +164,21 @@ struct klbctl_ops {
 	int (*backend_del)(struct ctx *ctx, const struct klb_service_key *key,
 			   const struct klb_backend *be);
 	int (*flush)(struct ctx *ctx);
-	int (*restore)(struct ctx *ctx, const struct restore_service *svcs,
+	int (*restore)(struct ctx *ctx, const struct klb_service_spec *specs,
 		       size_t n);
 };
 
 extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
+
+struct restore_service {
+	struct klb_service_key key;
+	struct klb_service_conf conf;
+	struct klb_backend *backends;
+	size_t nr_backends;
+	uint16_t *table;		/* conf.table_size entries, or NULL */
+	unsigned int line;
+};
 
 /*
  * save_restore.c: a save file (klbctl(8), SAVE FORMAT) read from in (the
@@ -179,51 +188,6 @@ extern const struct klbctl_ops klbd_ops;
  */
 int restore_parse(FILE *in, struct restore_service **svcs, size_t *n);
 void restore_free(struct restore_service *svcs, size_t n);
-
-/* table_build.c: the Maglev table a backend set should have. */
-bool backend_takes_new_flows(const struct klb_backend *be);
-
-struct table_input {
-	const struct klb_service_conf *conf;	/* table_size and seed */
-	const struct klb_backend *old_bes;	/* what old_table names */
-	size_t nr_old;
-	const uint16_t *old_table;		/* NULL: build from scratch */
-	const struct klb_backend *new_bes;
-	size_t nr_new;
-};
-
-/*
- * Computes into out (conf->table_size entries) the table of the new
- * backend set, moving as little as possible from old_table. Returns the
- * number of backends that take new flows (0: no table, out untouched) or
- * a negative errno with e set.
- */
-int table_build(const struct table_input *in, uint16_t *out, klb_error *e);
-
-/* keyset.c: short byte strings, each with a value, found in O(1). */
-#define KEYSET_KEY_MAX 24
-
-struct keyset_entry {
-	uint8_t key[KEYSET_KEY_MAX];
-	uint8_t len;			/* 0: a free slot */
-	uint32_t value;
-};
-
-struct keyset {
-	struct keyset_entry *slots;
-	size_t cap, n;
-};
-
-/*
- * Adds key with value: 0, or 1 if it was there already (*old = its value;
- * nothing changes), or -1 (out of memory).
- */
-int keyset_add(struct keyset *s, const void *key, size_t len, uint32_t value,
-	       uint32_t *old);
-void keyset_clear(struct keyset *s);
-void keyset_free(struct keyset *s);
-/* An endpoint as a key: 19 bytes (family, address, port) into key. */
-size_t endpoint_key(const struct klb_endpoint *ep, uint8_t *key);
 
 /* Commands, one file per object. */
 int cmd_service_add(struct ctx *ctx, int argc, char **argv);

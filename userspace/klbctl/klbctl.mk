@@ -3,8 +3,7 @@
 include userspace/lib/maglev_objs.mk
 
 KLBCTL_SRCS := main.c output.c parse.c service.c backend.c table.c flow.c \
-	save_restore.c monitor.c ops_kernel.c ops_klbd.c table_build.c \
-	keyset.c stats.c
+	save_restore.c monitor.c ops_kernel.c ops_klbd.c stats.c
 KLBCTL_OBJS := $(addprefix build/userspace/klbctl/,$(KLBCTL_SRCS:.c=.o))
 
 build/userspace/klbctl/klbctl: $(KLBCTL_OBJS) build/userspace/lib/libklbclient.a \

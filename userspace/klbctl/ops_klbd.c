@@ -42,7 +42,7 @@ static int klbd_flush(struct ctx *ctx)
 	return klbd_unsupported();
 }
 
-static int klbd_restore(struct ctx *ctx, const struct restore_service *svcs,
+static int klbd_restore(struct ctx *ctx, const struct klb_service_spec *specs,
 			size_t n)
 {
 	return klbd_unsupported();

@@ -83,11 +83,6 @@ const char *state_name(uint8_t state)
 	return state <= KLB_BACKEND_STATE_MAX ? state_names[state] : "unknown";
 }
 
-bool sched_uses_table(uint8_t sched)
-{
-	return sched == KLB_SCHED_MAGLEV || sched == KLB_SCHED_MAGLEV_BOUNDED;
-}
-
 const char *proto_name(uint8_t proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";

@@ -273,26 +273,26 @@ out:
 
 /* ---- restore --------------------------------------------------------------- */
 
-struct parser {
+/* A service block of the input, until it is handed over as a spec. */
+struct restore_parser {
 	struct restore_service *svcs;
 	size_t n, cap;
 	unsigned int line;
-	struct keyset keys;		/* service key -> index in svcs */
+	struct klb_keyset keys;		/* service key -> index in svcs */
 	/* Of the last service: */
 	size_t cap_bes;
 	bool table_given;
-	struct keyset addrs;		/* backend address -> index */
-	uint8_t *id_used;		/* [id]: 1 when a backend has it */
+	struct klb_keyset addrs;		/* backend address -> index */
+	struct klb_idset ids;		/* the ids its backends have */
+	/*
+	 * [id]: 1 when the service being checked has a backend with it. The
+	 * same fact as ids, a byte each: a table check costs one load and
+	 * one AND per slot where a bit test costs twice that.
+	 */
+	uint8_t *id_byte;
 };
 
-/* A service key as bytes: protocol, then the VIP. */
-static size_t service_key_bytes(const struct klb_service_key *key, uint8_t *out)
-{
-	out[0] = key->proto;
-	return 1 + endpoint_key(&key->vip, out + 1);
-}
-
-static int parse_fail(const struct parser *p, const char *fmt, ...)
+static int parse_fail(const struct restore_parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
@@ -311,7 +311,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
 	return arr;
 }
 
-static int parse_fail(const struct parser *p, const char *fmt, ...)
+static int parse_fail(const struct restore_parser *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -323,10 +323,10 @@ static int parse_fail(const struct parser *p, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-static int parse_service_line(struct parser *p, char **tok, int nt)
+static int parse_service_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc, *svcs;
-	uint8_t key[KEYSET_KEY_MAX];
+	uint8_t key[KLB_KEYSET_KEY_MAX];
 	uint32_t clear = 0, old;
 	char why[160];
 	size_t i, len;
@@ -345,8 +345,8 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "protocol must be tcp or udp, not '%s'", tok[1]);
 	if (parse_endpoint(tok[2], &svc->key.vip))
 		return parse_fail(p, "bad address '%s'", tok[2]);
-	len = service_key_bytes(&svc->key, key);
-	ret = keyset_add(&p->keys, key, len, (uint32_t)p->n, &old);
+	len = klb_service_key_bytes(&svc->key, key);
+	ret = klb_keyset_add(&p->keys, key, len, (uint32_t)p->n, &old);
 	if (ret < 0)
 		return parse_fail(p, "out of memory");
 	if (ret)
@@ -367,8 +367,9 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 				  KLB_TABLE_SIZE_LIMIT);
 	if (!(svc->conf.fields & KLB_SVC_BOUND))
 		svc->conf.bound = KLB_BOUND_DEFAULT;
-	if (svc->conf.bound < 100 || svc->conf.bound > 1000)
-		return parse_fail(p, "bound %u out of range (100..1000)", svc->conf.bound);
+	if (svc->conf.bound < KLB_BOUND_MIN || svc->conf.bound > KLB_BOUND_MAX)
+		return parse_fail(p, "bound %u out of range (%u..%u)", svc->conf.bound,
+				  KLB_BOUND_MIN, KLB_BOUND_MAX);
 	/* A service without a seed gets a fresh one, as 'service add' does. */
 	if (!(svc->conf.fields & KLB_SVC_SEED) &&
 	    getrandom(svc->conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN)
@@ -378,19 +379,20 @@ static int parse_service_line(struct parser *p, char **tok, int nt)
 	/* The previous service's backends no longer count. */
 	if (p->n)
 		for (i = 0; i < p->svcs[p->n - 1].nr_backends; i++)
-			p->id_used[p->svcs[p->n - 1].backends[i].id] = 0;
-	keyset_clear(&p->addrs);
+			klb_idset_del(&p->ids, p->svcs[p->n - 1].backends[i].id);
+	klb_keyset_clear(&p->addrs);
 	p->n++;
 	p->cap_bes = 0;
 	p->table_given = false;
 	return 0;
 }
 
-static int parse_backend_line(struct parser *p, char **tok, int nt)
+static int parse_backend_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
-	struct klb_backend be = { .weight = 1, .state = KLB_BACKEND_UP }, *bes;
-	uint8_t key[KEYSET_KEY_MAX];
+	struct klb_backend be = { .weight = KLB_WEIGHT_DEFAULT,
+				  .state = KLB_BACKEND_UP }, *bes;
+	uint8_t key[KLB_KEYSET_KEY_MAX];
 	bool has_id = false;
 	uint32_t v, old;
 	size_t i;
@@ -415,8 +417,9 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 			be.id = (uint16_t)v;
 			has_id = true;
 		} else if (matches(kw, "weight")) {
-			if (parse_u32(val, &be.weight) || be.weight > 65535)
-				return parse_fail(p, "weight '%s' out of range (0..65535)", val);
+			if (parse_u32(val, &be.weight) || be.weight > KLB_WEIGHT_MAX)
+				return parse_fail(p, "weight '%s' out of range (0..%u)", val,
+						  KLB_WEIGHT_MAX);
 		} else if (matches(kw, "state")) {
 			if (parse_state(val, &be.state))
 				return parse_fail(p, "state is up, drain or down, not '%s'", val);
@@ -424,21 +427,20 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 			return parse_fail(p, "unknown keyword '%s'", kw);
 		}
 	}
-	ret = keyset_add(&p->addrs, key, endpoint_key(&be.addr, key),
+	ret = klb_keyset_add(&p->addrs, key, klb_endpoint_key(&be.addr, key),
 			 (uint32_t)svc->nr_backends, &old);
 	if (ret < 0)
 		return parse_fail(p, "out of memory");
 	if (ret)
 		return parse_fail(p, "backend %s given twice", tok[1]);
-	if (has_id && p->id_used[be.id])
+	if (has_id && klb_idset_has(&p->ids, be.id))
 		return parse_fail(p, "backend id %u given twice", be.id);
 	if (!has_id) {
 		/* The lowest id not in use, as 'backend add' picks. */
-		for (v = 0; v <= KLB_BACKEND_ID_MAX && p->id_used[v]; v++)
-			;
-		if (v > KLB_BACKEND_ID_MAX)
+		ret = klb_idset_lowest_free(&p->ids);
+		if (ret < 0)
 			return parse_fail(p, "no backend id left");
-		be.id = (uint16_t)v;
+		be.id = (uint16_t)ret;
 	}
 	be.fields = KLB_BE_ID | KLB_BE_WEIGHT | KLB_BE_STATE;
 	bes = grow(svc->backends, svc->nr_backends, &p->cap_bes, sizeof(*bes),
@@ -447,11 +449,11 @@ static int parse_backend_line(struct parser *p, char **tok, int nt)
 		return parse_fail(p, "out of memory");
 	svc->backends = bes;
 	svc->backends[svc->nr_backends++] = be;
-	p->id_used[be.id] = 1;
+	klb_idset_add(&p->ids, be.id);
 	return 0;
 }
 
-static int parse_table_line(struct parser *p, char **tok, int nt)
+static int parse_table_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
 	uint32_t m = svc->conf.table_size, i;
@@ -463,7 +465,7 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 	len = strlen(tok[1]);
 	if (p->table_given)
 		return parse_fail(p, "a second table for the service");
-	if (!sched_uses_table(svc->conf.sched))
+	if (!klb_sched_is_maglev(svc->conf.sched))
 		return parse_fail(p, "scheduler %s does not use a table",
 				  sched_name(svc->conf.sched));
 	raw = malloc(2 * (size_t)m);
@@ -489,44 +491,51 @@ static int parse_table_line(struct parser *p, char **tok, int nt)
 }
 
 /* Checks that need a service's whole block: the table names its backends. */
-static int check_service(struct parser *p, struct restore_service *svc)
+static int check_service(struct restore_parser *p, struct restore_service *svc)
 {
 	uint8_t ok = 1;
 	uint32_t i;
+	size_t k;
 	klb_error e;
 	int ret;
 
-	if (!sched_uses_table(svc->conf.sched))
+	if (!klb_sched_is_maglev(svc->conf.sched))
 		return 0;
 	if (!svc->table) {
 		/* Written by hand: build the table a 'backend add' would. */
-		struct table_input in = { .conf = &svc->conf,
-					  .new_bes = svc->backends,
-					  .nr_new = svc->nr_backends };
+		struct klb_table_input in = { .conf = &svc->conf,
+					      .new_bes = svc->backends,
+					      .nr_new = svc->nr_backends };
 
 		svc->table = malloc(svc->conf.table_size * sizeof(uint16_t));
 		if (!svc->table)
 			return parse_fail(p, "out of memory");
-		ret = table_build(&in, svc->table, &e);
+		ret = klb_table_compute(&in, svc->table, &e);
 		if (ret <= 0) {
 			free(svc->table);
 			svc->table = NULL;
 			if (ret < 0)
-				return parse_fail(p, "service of line %u: %s", svc->line, e.msg);
+				return parse_fail(p, "service of line %u: %s", svc->line,
+						  klb_error_msg(&e));
 		}
 		return 0;
 	}
 	/*
-	 * id_used has 65536 entries of 0 or 1, so every id is in range and
-	 * the common case (a good table) is one AND per slot; only a bad
-	 * table is walked again to name its first bad slot.
+	 * id_byte has 65536 entries, so every id is in range and the common
+	 * case (a good table) is one AND per slot; only a bad table is walked
+	 * again to name its first bad slot.
 	 */
+	for (k = 0; k < svc->nr_backends; k++)
+		p->id_byte[svc->backends[k].id] = 1;
 	for (i = 0; i < svc->conf.table_size; i++)
-		ok &= p->id_used[svc->table[i]];
+		ok &= p->id_byte[svc->table[i]];
+	if (!ok)
+		for (i = 0; p->id_byte[svc->table[i]]; i++)
+			;
+	for (k = 0; k < svc->nr_backends; k++)
+		p->id_byte[svc->backends[k].id] = 0;
 	if (ok)
 		return 0;
-	for (i = 0; p->id_used[svc->table[i]]; i++)
-		;
 	return parse_fail(p, "table of the service of line %u: slot %u names backend id %u, which the service does not have",
 			  svc->line, i, (unsigned int)svc->table[i]);
 }
@@ -542,11 +551,33 @@ void restore_free(struct restore_service *svcs, size_t n)
 	free(svcs);
 }
 
+/* Hands the services over as the specs the apply engine takes. */
+static int restore_apply(struct ctx *ctx, const struct restore_service *svcs,
+			 size_t n)
+{
+	struct klb_service_spec *specs = calloc(n ? n : 1, sizeof(*specs));
+	size_t i;
+	int ret;
+
+	if (!specs)
+		return report_msg("restore", "out of memory");
+	for (i = 0; i < n; i++) {
+		specs[i].key = svcs[i].key;
+		specs[i].conf = svcs[i].conf;
+		specs[i].backends = svcs[i].backends;
+		specs[i].nr_backends = svcs[i].nr_backends;
+		specs[i].table = svcs[i].table;
+	}
+	ret = ctx->ops->restore(ctx, specs, n);
+	free(specs);
+	return ret;
+}
+
 #define MAX_TOKENS 64
 
 int restore_parse(FILE *in, struct restore_service **svcs, size_t *n)
 {
-	struct parser p = { 0 };
+	struct restore_parser p = { 0 };
 	char *line = NULL, *tok[MAX_TOKENS];
 	size_t cap = 0;
 	ssize_t len;
@@ -554,8 +585,8 @@ int restore_parse(FILE *in, struct restore_service **svcs, size_t *n)
 
 	*svcs = NULL;
 	*n = 0;
-	p.id_used = calloc(UINT16_MAX + 1, 1);
-	if (!p.id_used)
+	p.id_byte = calloc(UINT16_MAX + 1, 1);
+	if (!p.id_byte)
 		return report_msg("restore", "out of memory");
 	while (!ret && (len = getline(&line, &cap, in)) >= 0) {
 		char *save = NULL, *t;
@@ -596,9 +627,9 @@ int restore_parse(FILE *in, struct restore_service **svcs, size_t *n)
 		p.line++;
 		ret = check_service(&p, &p.svcs[p.n - 1]);
 	}
-	keyset_free(&p.keys);
-	keyset_free(&p.addrs);
-	free(p.id_used);
+	klb_keyset_free(&p.keys);
+	klb_keyset_free(&p.addrs);
+	free(p.id_byte);
 	if (ret) {
 		restore_free(p.svcs, p.n);
 		return ret;
@@ -621,7 +652,7 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv)
 	ret = restore_parse(stdin, &svcs, &n);
 	if (ret)
 		return ret;
-	ret = ctx->ops->restore(ctx, svcs, n);
+	ret = restore_apply(ctx, svcs, n);
 	restore_free(svcs, n);
 	return ret;
 }

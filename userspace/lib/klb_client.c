@@ -213,7 +213,7 @@ static bool attr_ok(const struct nlattr *a, enum mnl_attr_data_type type)
 	return a && mnl_attr_validate(a, type) >= 0;
 }
 
-static int parse_endpoint(const struct nlattr *family, const struct nlattr *addr,
+static int attr_endpoint(const struct nlattr *family, const struct nlattr *addr,
 			  const struct nlattr *port, struct klb_endpoint *ep)
 {
 	memset(ep, 0, sizeof(*ep));
@@ -239,7 +239,7 @@ static int parse_service(const struct nlattr *nest, struct klb_service *svc)
 	if (!attr_ok(tb[KLB_SVC_A_PROTO], MNL_TYPE_U8))
 		return -EBADMSG;
 	svc->key.proto = mnl_attr_get_u8(tb[KLB_SVC_A_PROTO]);
-	if (parse_endpoint(tb[KLB_SVC_A_FAMILY], tb[KLB_SVC_A_ADDR],
+	if (attr_endpoint(tb[KLB_SVC_A_FAMILY], tb[KLB_SVC_A_ADDR],
 			   tb[KLB_SVC_A_PORT], &svc->key.vip))
 		return -EBADMSG;
 	if (attr_ok(tb[KLB_SVC_A_SCHED], MNL_TYPE_U8)) {
@@ -285,7 +285,7 @@ static int parse_backend(const struct nlattr *nest, struct klb_backend *be)
 	if (!nest)
 		return -EBADMSG;
 	parse_nested(nest, tb, KLB_BE_A_MAX);
-	if (parse_endpoint(tb[KLB_BE_A_FAMILY], tb[KLB_BE_A_ADDR],
+	if (attr_endpoint(tb[KLB_BE_A_FAMILY], tb[KLB_BE_A_ADDR],
 			   tb[KLB_BE_A_PORT], &be->addr))
 		return -EBADMSG;
 	if (attr_ok(tb[KLB_BE_A_ID], MNL_TYPE_U16)) {
@@ -848,7 +848,7 @@ static int flow_cb(const struct nlmsghdr *nlh, void *data)
 		return -EBADMSG;
 	r.key = svc.key;
 	parse_nested(tb[KLB_A_FLOW], ft, KLB_FLOW_A_MAX);
-	if (parse_endpoint(ft[KLB_FLOW_A_FAMILY], ft[KLB_FLOW_A_CLIENT_ADDR],
+	if (attr_endpoint(ft[KLB_FLOW_A_FAMILY], ft[KLB_FLOW_A_CLIENT_ADDR],
 			   ft[KLB_FLOW_A_CLIENT_PORT], &r.client) ||
 	    !attr_ok(ft[KLB_FLOW_A_STATE], MNL_TYPE_U8) ||
 	    !attr_ok(ft[KLB_FLOW_A_EXPIRES_MS], MNL_TYPE_U32))

@@ -21,7 +21,26 @@
 
 #include "lib/nl.h"
 
+/*
+ * Why a call failed: the errno and, when the kernel sent one, its extended
+ * ack message. Read it with the accessors; fill it with klb_error_set().
+ */
 typedef struct nl_error klb_error;
+
+/* Sets e (may be NULL) to err with a printf-formatted message; -err. */
+#define klb_error_set nl_error_set
+
+/* The positive errno of a failure, 0 for none. */
+static inline int klb_error_errno(const klb_error *e)
+{
+	return e->err;
+}
+
+/* The kernel's (or the library's) message, or "" when there is none. */
+static inline const char *klb_error_msg(const klb_error *e)
+{
+	return e->msg;
+}
 
 /* An address and port; addr holds 4 (AF_INET) or 16 (AF_INET6) bytes. */
 struct klb_endpoint {
@@ -149,6 +168,16 @@ struct klb_client {
  */
 int klb_client_open(struct klb_client *c, klb_error *e);
 void klb_client_close(struct klb_client *c);
+
+/*
+ * The config generation as of the last reply that carried one: after a
+ * read, the generation that read saw; after a guarded write, the one it
+ * left.
+ */
+static inline uint64_t klb_client_generation(const struct klb_client *c)
+{
+	return c->generation;
+}
 
 /* Events: a client that only listens. */
 int klb_events_subscribe(struct klb_client *c, klb_error *e);

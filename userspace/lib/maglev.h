@@ -49,11 +49,12 @@
 #include <stdint.h>
 
 #include <klb/addr.h>
+#include <klb/sched.h>
 #include <klb/siphash.h>
 #include <uapi/linux/klb.h>
 
 #define MAGLEV_BACKENDS_MAX	(KLB_BACKEND_ID_MAX + 1)
-#define MAGLEV_WEIGHT_MAX	65535
+#define MAGLEV_WEIGHT_MAX	KLB_WEIGHT_MAX
 
 struct maglev_backend {
 	uint8_t addr[KLB_ADDR_LEN];	/* canonical form, klb/addr.h */
@@ -90,10 +91,10 @@ const char *maglev_strerror(int err);
 /* The errno that fits a return value: EINVAL, ERANGE, EEXIST, ... */
 int maglev_errno(int err);
 
-/* Backend is up with a weight above 0: it takes table entries. */
+/* The backend takes table entries: it takes new flows (klb/sched.h). */
 static inline int maglev_backend_active(const struct maglev_backend *b)
 {
-	return b->state == KLB_BACKEND_UP && b->weight > 0;
+	return klb_backend_takes_new_flows(b->state, b->weight);
 }
 
 /*

@@ -50,8 +50,9 @@
  *                                        (module parameter, default and
  *                                        upper bound 1048573); default 16381
  *   KLB_SVC_A_BOUND                u32   maglev-bounded load factor in
- *                                        percent of the mean, 100..1000;
- *                                        default 125
+ *                                        percent of the mean, 100..1000
+ *                                        (KLB_BOUND_MIN..KLB_BOUND_MAX);
+ *                                        default 125 (KLB_BOUND_DEFAULT)
  *   KLB_SVC_A_SEED                 binary, 16 bytes: the 128-bit hash seed
  *                                  of flow hashing and of the table. A
  *                                  SERVICE_NEW without one gets a random
@@ -74,7 +75,8 @@
  *   KLB_BE_A_FAMILY                u16   must equal the service's family
  *   KLB_BE_A_ADDR                  binary, 4 or 16 bytes as KLB_SVC_A_ADDR
  *   KLB_BE_A_PORT                  be16  1..65535
- *   KLB_BE_A_WEIGHT                u32   0..65535; default 1
+ *   KLB_BE_A_WEIGHT                u32   0..65535 (KLB_WEIGHT_MAX); default
+ *                                        1 (KLB_WEIGHT_DEFAULT)
  *   KLB_BE_A_STATE                 u8    enum klb_backend_state; default up
  *
  * KLB_A_TABLE                      nested
@@ -379,7 +381,11 @@
 #define KLB_TABLE_SIZE_LIMIT	1048573
 /* The chunk limit of this header's kernel; KLB_INFO_A_TABLE_CHUNK_MAX rules. */
 #define KLB_TABLE_CHUNK_MAX	32000
+#define KLB_BOUND_MIN		100
+#define KLB_BOUND_MAX		1000
 #define KLB_BOUND_DEFAULT	125
+#define KLB_WEIGHT_MAX		65535
+#define KLB_WEIGHT_DEFAULT	1
 #define KLB_SEED_LEN		16
 
 enum klb_cmd {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The Maglev table a service should have after a change, computed with the
- * Maglev library: incrementally from the kernel's current table when there
- * is one of the right size and seed (so that only what must move moves),
- * from scratch otherwise.
+ * The Maglev table of a backend set, from the Maglev library: the client's
+ * backends (struct klb_backend, host byte order ports) become the
+ * library's (canonical addresses, network byte order ports), and its
+ * errors become errno values with a message.
  */
 
 #include <arpa/inet.h>
@@ -15,13 +15,8 @@
 #include <klb/addr.h>
 #include <klb/siphash.h>
 
-#include "klbctl/klbctl.h"
+#include "lib/klb_tables.h"
 #include "lib/maglev.h"
-
-bool backend_takes_new_flows(const struct klb_backend *be)
-{
-	return be->state == KLB_BACKEND_UP && be->weight > 0;
-}
 
 static struct maglev_backend *to_maglev(const struct klb_backend *bes, size_t n)
 {
@@ -47,7 +42,7 @@ static struct maglev_backend *to_maglev(const struct klb_backend *bes, size_t n)
 	return mb;
 }
 
-int table_build(const struct table_input *in, uint16_t *out, klb_error *e)
+int klb_table_compute(const struct klb_table_input *in, uint16_t *out, klb_error *e)
 {
 	struct maglev_backend *old_mb = NULL, *new_mb = NULL;
 	const struct klb_service_conf *conf = in->conf;
@@ -57,13 +52,14 @@ int table_build(const struct table_input *in, uint16_t *out, klb_error *e)
 	int err;
 
 	for (i = 0; i < in->nr_new; i++)
-		active += backend_takes_new_flows(&in->new_bes[i]);
+		active += klb_backend_takes_new_flows(in->new_bes[i].state,
+						      in->new_bes[i].weight);
 	if (!active)
 		return 0;
 	klb_hash_seed_from_bytes(&seed, conf->seed);
 	new_mb = to_maglev(in->new_bes, in->nr_new);
 	if (!new_mb)
-		return nl_error_set(e, ENOMEM, "out of memory");
+		return klb_error_set(e, ENOMEM, "out of memory");
 	if (in->old_table) {
 		old_mb = to_maglev(in->old_bes, in->nr_old);
 		err = old_mb ? maglev_state_import(&st, conf->table_size, &seed,
@@ -82,7 +78,7 @@ int table_build(const struct table_input *in, uint16_t *out, klb_error *e)
 	free(old_mb);
 	free(new_mb);
 	if (err)
-		return nl_error_set(e, maglev_errno(err), "Maglev table: %s",
+		return klb_error_set(e, maglev_errno(err), "Maglev table: %s",
 				    maglev_strerror(err));
 	return (int)active;
 }

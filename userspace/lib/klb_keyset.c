@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A set of short byte strings (addresses, service keys) with a value each,
- * so that a restore of many services with many backends finds a repeated
- * one in constant time instead of comparing every pair.
+ * Key sets: open addressing with linear probing, at most half full.
  */
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "klbctl/klbctl.h"
+#include "lib/klb_keyset.h"
 
 /* FNV-1a: the keys are not chosen by an attacker who could gain anything. */
 static uint32_t key_hash(const uint8_t *key, size_t len)
@@ -21,8 +19,9 @@ static uint32_t key_hash(const uint8_t *key, size_t len)
 	return h;
 }
 
-static struct keyset_entry *slot_of(struct keyset_entry *slots, size_t cap,
-				    const uint8_t *key, size_t len)
+static struct klb_keyset_entry *slot_of(struct klb_keyset_entry *slots,
+					size_t cap, const uint8_t *key,
+					size_t len)
 {
 	size_t i = key_hash(key, len) & (cap - 1);
 
@@ -33,10 +32,10 @@ static struct keyset_entry *slot_of(struct keyset_entry *slots, size_t cap,
 }
 
 /* Keeps the load at most one half, so that probe runs stay short. */
-static int keyset_grow(struct keyset *s)
+static int klb_keyset_grow(struct klb_keyset *s)
 {
 	size_t cap = s->cap ? 2 * s->cap : 64, i;
-	struct keyset_entry *slots = calloc(cap, sizeof(*slots));
+	struct klb_keyset_entry *slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
 		return -1;
@@ -50,14 +49,14 @@ static int keyset_grow(struct keyset *s)
 	return 0;
 }
 
-int keyset_add(struct keyset *s, const void *key, size_t len, uint32_t value,
-	       uint32_t *old)
+int klb_keyset_add(struct klb_keyset *s, const void *key, size_t len,
+		   uint32_t value, uint32_t *old)
 {
-	struct keyset_entry *e;
+	struct klb_keyset_entry *e;
 
-	if (!len || len > KEYSET_KEY_MAX)
+	if (!len || len > KLB_KEYSET_KEY_MAX)
 		return -1;
-	if (2 * (s->n + 1) > s->cap && keyset_grow(s))
+	if (2 * (s->n + 1) > s->cap && klb_keyset_grow(s))
 		return -1;
 	e = slot_of(s->slots, s->cap, key, len);
 	if (e->len) {
@@ -71,24 +70,44 @@ int keyset_add(struct keyset *s, const void *key, size_t len, uint32_t value,
 	return 0;
 }
 
-void keyset_clear(struct keyset *s)
+void klb_keyset_clear(struct klb_keyset *s)
 {
 	if (s->n)
 		memset(s->slots, 0, s->cap * sizeof(*s->slots));
 	s->n = 0;
 }
 
-void keyset_free(struct keyset *s)
+void klb_keyset_free(struct klb_keyset *s)
 {
 	free(s->slots);
 	memset(s, 0, sizeof(*s));
 }
 
-size_t endpoint_key(const struct klb_endpoint *ep, uint8_t *key)
+int klb_keyset_find(const struct klb_keyset *s, const void *key, size_t len,
+		    uint32_t *value)
+{
+	const struct klb_keyset_entry *e;
+
+	if (!s->n || !len || len > KLB_KEYSET_KEY_MAX)
+		return -1;
+	e = slot_of(s->slots, s->cap, key, len);
+	if (!e->len)
+		return -1;
+	*value = e->value;
+	return 0;
+}
+
+size_t klb_endpoint_key(const struct klb_endpoint *ep, uint8_t *key)
 {
 	key[0] = (uint8_t)ep->family;
 	memcpy(key + 1, ep->addr, 16);
 	key[17] = (uint8_t)(ep->port >> 8);
 	key[18] = (uint8_t)ep->port;
 	return 19;
+}
+
+size_t klb_service_key_bytes(const struct klb_service_key *sk, uint8_t *key)
+{
+	key[0] = sk->proto;
+	return 1 + klb_endpoint_key(&sk->vip, key + 1);
 }
