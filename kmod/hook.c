@@ -33,6 +33,8 @@
 #include <net/ipv6.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
 
 #include "klb.h"
 
@@ -131,7 +133,8 @@ static bool klb_tcp_syn(const struct klb_pkt *p)
 /*
  * The backend for this packet's flow: its flow's, unless that backend is
  * gone, down or the connection is being opened again; else a new one.
- * NULL: drop (counted).
+ * NULL: drop (counted). ERR_PTR(-ECONNRESET): drop, and the client's TCP
+ * connection should be reset.
  */
 static struct klb_backend *klb_backend_for(struct klb_net *kn,
 					   struct klb_service *svc,
@@ -160,7 +163,8 @@ static struct klb_backend *klb_backend_for(struct klb_net *kn,
 		    slot->state == KLB_BACKEND_DOWN &&
 		    (snap->conf.flags & KLB_SVC_F_DOWN_DROP)) {
 			klb_stats_inc(svc->stats, KLB_STATS_A_DROP_DOWN);
-			return NULL;
+			return p->tuple.proto == IPPROTO_TCP ?
+			       ERR_PTR(-ECONNRESET) : NULL;
 		}
 		/* Removed, down (re-steer policy) or a new SYN on a closing flow. */
 		klb_flow_kill(kn, flow);
@@ -200,6 +204,22 @@ static struct klb_backend *klb_backend_for(struct klb_net *kn,
 	return be;
 }
 
+/*
+ * Tells the client at once that its connection to a down backend is over
+ * (down policy drop), rather than leaving it to retransmit into a drop
+ * until it times out. The reset comes from the VIP, the address the
+ * client talks to, whichever the forwarding method. nf_reject sends
+ * nothing in answer to a reset or a packet with a bad checksum.
+ */
+static void klb_send_reset(struct net *net, struct sk_buff *skb,
+			   const struct klb_pkt *p)
+{
+	if (p->tuple.family == AF_INET)
+		nf_send_reset(net, NULL, skb, NF_INET_PRE_ROUTING);
+	else
+		nf_send_reset6(net, NULL, skb, NF_INET_PRE_ROUTING);
+}
+
 static unsigned int klb_steer(struct net *net, struct sk_buff *skb,
 			      const struct klb_pkt *p)
 {
@@ -216,8 +236,11 @@ static unsigned int klb_steer(struct net *net, struct sk_buff *skb,
 	if (!snap)
 		return NF_ACCEPT;
 	be = klb_backend_for(kn, svc, snap, p);
-	if (!be)
+	if (IS_ERR_OR_NULL(be)) {
+		if (PTR_ERR(be) == -ECONNRESET)
+			klb_send_reset(net, skb, p);
 		return NF_DROP;
+	}
 	klb_stats_inc(svc->stats, KLB_STATS_A_PKTS_IN);
 	klb_stats_add(svc->stats, KLB_STATS_A_BYTES_IN, len);
 	klb_stats_inc(be->stats, KLB_STATS_A_PKTS_IN);

@@ -2,7 +2,8 @@
 # Several programs, each under the runner's time bound; the lifecycle one
 # unloads the module and loads it again, as the programs after it expect.
 DATAPATH_TESTS := $(addprefix selftests/datapath/,datapath_test.sh \
-	datapath_changes_test.sh datapath_icmp_test.sh datapath_lifecycle_test.sh)
+	datapath_changes_test.sh datapath_icmp_test.sh datapath_ipvs_test.sh \
+	datapath_lifecycle_test.sh)
 VM_TESTS += $(DATAPATH_TESTS)
 $(DATAPATH_TESTS): build/userspace/klbctl/klbctl \
 	build/tools/loadgen/klb-loadgen build/tools/loadgen/klb-echo

@@ -61,6 +61,20 @@ klbctl backend set udp "$(vip 4)" "$(backend 1 4)" state down
 load --udp -n 200 -c 8 -t 3s "$(vip 4)"
 check "down-policy drop: new flows avoid the down backend" all_answered 200
 
+# Down, drop policy, TCP: the down backend's clients are reset at once
+# (by the gateway, from the VIP), not left to time out; the others go on.
+for fwd in nat tunnel; do
+	if [ "$fwd" = nat ]; then fam=4; else fam=6; fi
+	reset_services
+	service tcp "$fam" sched maglev fwd "$fwd" down-policy drop
+	hold "$TMPDIR_T/hold" -l 30 -i 200ms -d 6s -t 3s "$(vip "$fam")"
+	klbctl backend set tcp "$(vip "$fam")" "$(backend 1 "$fam")" state down
+	wait "$hold"
+	out=$(tail -n 1 "$TMPDIR_T/hold")
+	check "down-policy drop, $fwd TCP IPv$fam: b1's connections reset ($(field "s['errors']['reset']")), none timed out" \
+		sh -c "[ $(field "s['errors']['reset']") -gt 0 ] && [ $(field "s['errors']['timeout']") = 0 ]"
+done
+
 # The flow table's limit. Tunnel flows past it still go, without an
 # entry; NAT flows cannot (their replies need one) and are refused, while
 # the connections that have an entry go on.
@@ -79,6 +93,15 @@ wait "$hold"
 out=$(tail -n 1 "$TMPDIR_T/hold")
 check "flow table full: the 20 NAT connections with entries go on (lost $(field "s['connections']['lost']"))" \
 	[ "$(field "s['connections']['lost']")" = 0 ]
+klbctl -j info >"$TMPDIR_T/info"
+klbctl -j stats >"$TMPDIR_T/stats"
+check "flow table full: refusals counted (flow_limit_hits, drop_table_full)" python3 -c "
+import json, sys
+i = json.load(open('$TMPDIR_T/info'))
+rows = json.load(open('$TMPDIR_T/stats'))
+drops = sum(r['drop_table_full'] for r in rows if r['backend'] == '-')
+print('# flow_limit_hits', i['flow_limit_hits'], 'drop_table_full', drops)
+sys.exit(not (i['flow_limit_hits'] >= 20 and drops >= 20))"
 echo 1000000 >/sys/module/klb/parameters/max_flows
 
 # A stateful firewall with conntrack on the gateway: klb's flows pass.

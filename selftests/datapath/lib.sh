@@ -99,15 +99,6 @@ all_answered() {
 		[ "$(field "s['successes']")" = "$1" ]
 }
 
-# wait_flows N: until the flow table holds N flows, for 20 s at most.
-wait_flows() {
-	deadline=$(($(date +%s) + 20))
-	until [ "$(klbctl -j info | python3 -c 'import json, sys; print(json.load(sys.stdin)["flows"])')" -ge "$1" ]; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 reset_services() {
 	klbctl flush
 }

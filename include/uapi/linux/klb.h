@@ -547,7 +547,10 @@ enum klb_backend_state {
 enum klb_service_flags {
 	/* hash the source address only: a client sticks to one backend */
 	KLB_SVC_F_AFFINITY_SRC	= 1 << 0,
-	/* flows of a down backend are dropped instead of re-steered */
+	/*
+	 * flows of a down backend are dropped instead of re-steered; the
+	 * client of a TCP flow gets a reset from the VIP
+	 */
 	KLB_SVC_F_DOWN_DROP	= 1 << 1,
 };
 
