@@ -106,7 +106,8 @@ for line in sys.stdin:
     total = sum(b.values()) if r["type"] == "progress" else 0
     if r["type"] == "progress" and total:
         cells = "  ".join(f"{k} {v / total:6.1%}" for k, v in sorted(b.items()))
-        print(f"  t={r[\"elapsed_s\"]:5.1f}s  {r[\"rate\"]:7.1f} conn/s  {cells}  errors {r[\"errors\"][\"total\"]}", flush=True)'
+        t, rate, errors = r["elapsed_s"], r["rate"], r["errors"]["total"]
+        print(f"  t={t:5.1f}s  {rate:7.1f} conn/s  {cells}  errors {errors}", flush=True)'
 }
 echo "40 long-lived connections and a stream of new ones, each backend's share every 2 s:"
 ip netns exec "$NS_CLI" build/tools/loadgen/klb-loadgen -j -l 40 -i 200ms -d 24s -t 2s \
