@@ -47,10 +47,6 @@ $(O)/%.o: %.c | $(KSFT)/kselftest_harness.h
 -include $(shell find $(O) -path $(O)/debug-kmod -prune -o -path $(O)/asan -prune \
 	-o -name '*.d' -type f -print 2>/dev/null)
 
-# Objects and other intermediates stay after a build (make would delete
-# those only a pattern rule chain made): the next build reuses them.
-.SECONDARY:
-
 # Headers borrowed from the kernel tree at build time (never committed).
 $(KSFT)/kselftest_harness.h:
 	tools/kernel-files.sh $(KSFT)
