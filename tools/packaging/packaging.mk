@@ -3,6 +3,7 @@
 #   make dkms-install    the module's sources to /usr/src/klb-VERSION, then
 #                        built and installed by DKMS for KVER (as root)
 #   make dkms-uninstall  the reverse
+#   make deb             klb-dkms and klb-tools in build/deb/
 #
 # The version is the Debian changelog's, the one place it is written.
 KLB_VERSION := $(shell sed -n '1s/^[^ ]* (\(.*\)).*/\1/p' tools/packaging/debian/changelog)
@@ -31,4 +32,7 @@ dkms-uninstall:
 		dkms remove -m klb -v $(KLB_VERSION) --all; \
 	rm -rf $(DESTDIR)$(DKMS_SRC_DIR)
 
-.PHONY: dkms-source dkms-install dkms-uninstall
+deb:
+	tools/packaging/deb.sh $(O)/deb
+
+.PHONY: dkms-source dkms-install dkms-uninstall deb
