@@ -3,7 +3,7 @@
 # installs, where (PREFIX honoured), their modes, no depmod run on a staged
 # tree, and programs that run from where they landed.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,7 +43,7 @@ expected_files() {
 		[ -e "$f" ] && expect 644 "$prefix/lib/systemd/system/${f##*/}"
 	done
 	[ -e userspace/klbd/klbd.conf ] && expect 644 /etc/klb/klbd.conf
-	[ -n "$(make -s print-INSTALL_SBIN | tr ' ' '\n' | grep '/klbd$')" ] &&
+	make -s print-INSTALL_SBIN | tr ' ' '\n' | grep -q '/klbd$' &&
 		expect 755 "$prefix/sbin/klbd"
 	sort -u -k2 -o "$tmp/expected" "$tmp/expected"
 }

@@ -12,11 +12,12 @@ out=${1:-build/deb}
 version=$(sed -n '1s/^[^ ]* (\(.*\)).*/\1/p' tools/packaging/debian/changelog)
 src=$out/src/klb-$version
 
-command -v dpkg-buildpackage >/dev/null && command -v dh_dkms >/dev/null &&
-	command -v lintian >/dev/null || {
-	echo "deb: dpkg-buildpackage, dh_dkms or lintian missing; run 'make deps'" >&2
-	exit 1
-}
+for tool in dpkg-buildpackage dh_dkms lintian; do
+	command -v "$tool" >/dev/null || {
+		echo "deb: $tool missing; run 'make deps'" >&2
+		exit 1
+	}
+done
 git rev-parse --git-dir >/dev/null 2>&1 || {
 	echo "deb: not a git checkout: cannot tell the sources from the rest" >&2
 	exit 1
