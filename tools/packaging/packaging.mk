@@ -10,8 +10,10 @@ KLB_VERSION := $(shell sed -n '1s/^[^ ]* (\(.*\)).*/\1/p' tools/packaging/debian
 DKMS_SRC_DIR ?= /usr/src/klb-$(KLB_VERSION)
 DKMS_SOURCES := kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
 
-# What DKMS builds from: kmod/ and the headers it includes. DESTDIR as usual.
+# What DKMS builds from: kmod/ and the headers it includes, replacing an
+# older copy of the same version. DESTDIR as usual.
 dkms-source:
+	rm -rf $(DESTDIR)$(DKMS_SRC_DIR)
 	install -d $(DESTDIR)$(DKMS_SRC_DIR)/kmod $(DESTDIR)$(DKMS_SRC_DIR)/include/klb \
 		$(DESTDIR)$(DKMS_SRC_DIR)/include/uapi/linux
 	install -m 0644 $(DKMS_SOURCES) $(DESTDIR)$(DKMS_SRC_DIR)/kmod/
@@ -30,7 +32,7 @@ dkms-install: dkms-source
 dkms-uninstall:
 	dkms status -m klb -v $(KLB_VERSION) | grep -q . && \
 		dkms remove -m klb -v $(KLB_VERSION) --all; \
-	rm -rf $(DESTDIR)$(DKMS_SRC_DIR)
+	rm -rf $(DKMS_SRC_DIR)
 
 deb:
 	tools/packaging/deb.sh $(O)/deb
