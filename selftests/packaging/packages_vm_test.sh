@@ -74,8 +74,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The small module tree (see above).
-deps=$(modprobe --show-depends nf_defrag_ipv4 nf_defrag_ipv6 | awk '$1 == "insmod" { print $2 }')
+# The small module tree (see above): what klb.ko depends on, and theirs.
+needs=$(modinfo -F depends "$prebuilt"/*/module/klb.ko | tr , ' ')
+# shellcheck disable=SC2086
+deps=$(modprobe -a --show-depends $needs | awk '$1 == "insmod" { print $2 }')
 mkdir -p /tmp/modules
 cp -a "$moddir"/build "$moddir"/source "$moddir"/modules.builtin \
 	"$moddir"/modules.builtin.modinfo "$moddir"/modules.order /tmp/modules/
@@ -123,6 +125,9 @@ check "DKMS reports it installed for $kver" \
 	sh -c 'dkms status -m klb -v "$1" -k "$2" | grep -q ": installed"' sh "$version" "$kver"
 check "modprobe finds it in updates/dkms" \
 	[ "$(modinfo -n klb 2>/dev/null)" = "/lib/modules/$kver/updates/dkms/klb.ko" ]
+modprobe --show-depends klb | sed 's/^/# /'
+check "modprobe loads its dependencies ($needs) first" sh -c \
+	'[ "$(modprobe --show-depends klb | grep -c "^insmod ")" = $(($# + 1)) ]' sh $needs
 
 # The kernel runs its modprobe in the initramfs, outside this root (see
 # Documentation/testing.md): point it at a script that runs ours.
