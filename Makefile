@@ -9,6 +9,8 @@
 #   make bench      benchmarks (host side and in the VM, beside IPVS)
 #   make style      checkpatch --strict over the kernel and shared code
 #   make install    install klb.ko, klbd, klbctl, man pages, completion
+#   make dkms-install  the module's sources into DKMS, built and installed
+#   make deb        the Debian packages klb-dkms and klb-tools (build/deb/)
 #   make deps       install the Debian packages the above need (as root)
 #
 # Userspace is built non-recursively: every component has a fragment
@@ -24,6 +26,9 @@ USER_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE \
 	-Wmissing-prototypes -Wstrict-prototypes \
 	-Iinclude -Iinclude/uapi -Iuserspace -isystem $(KSFT)
 USER_LDFLAGS :=
+# A distribution's flags (hardening, debug info) from the environment.
+USER_CFLAGS += $(CPPFLAGS) $(CFLAGS)
+USER_LDFLAGS += $(LDFLAGS)
 
 # Filled in by the fragments.
 BINS        :=   # programs that are installed or used by tests
@@ -37,8 +42,13 @@ include $(sort $(wildcard userspace/*/*.mk tools/*.mk tools/*/*.mk selftests/*/*
 
 userspace: $(BINS) $(HOST_TESTS) $(VM_TESTS)
 
-# Every object may include the kselftest headers: extract them first.
-$(O)/%.o: %.c | $(KSFT)/kselftest_harness.h
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Tests may include the kselftest headers: extract them first. (The
+# programs do not need them, so a package build does without.)
+$(O)/selftests/%.o: selftests/%.c | $(KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -74,21 +84,54 @@ bench: deps all
 demo: deps all
 	tools/demo.sh
 
-# Install: the module for the kernel it was built against, the programs,
-# their man pages and completion. DESTDIR and PREFIX as usual.
-PREFIX   ?= /usr/local
-KVER     ?= $(notdir $(patsubst %/build,%,$(KDIR)))
-INSTALL_PROGS := build/userspace/klbctl/klbctl
-INSTALL_MAN8  := $(wildcard Documentation/*.8)
+# Install (DESTDIR and PREFIX as usual): the programs operators run, their
+# man pages and completion, and the module for the kernel it was built
+# against. 'install-programs' and 'install-module' do one half each (the
+# Debian packages use the first; DKMS builds the module).
+#
+# Programs are picked from BINS by name, so a program is installed as soon
+# as its fragment builds it. Man pages, completions, systemd units and an
+# example klbd.conf (never over an existing one) are picked up where the
+# tree has them.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+KVER       ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 
-install: all
-	install -D -m 0644 kmod/klb.ko $(DESTDIR)/lib/modules/$(KVER)/extra/klb.ko
-	[ -n "$(DESTDIR)" ] || depmod -a $(KVER)
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(PREFIX)/sbin/
-	$(if $(INSTALL_MAN8),install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/)
-	install -D -m 0644 userspace/klbctl/klbctl.bash-completion \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/klbctl
+INSTALL_SBIN   := $(filter $(addprefix %/,klbctl klbd),$(BINS))
+INSTALL_MAN5   := $(wildcard Documentation/*.5)
+INSTALL_MAN8   := $(wildcard Documentation/*.8)
+INSTALL_COMPLETIONS := $(wildcard userspace/*/*.bash-completion)
+INSTALL_UNITS  := $(wildcard userspace/*/*.service)
+INSTALL_CONFIG := $(wildcard userspace/klbd/klbd.conf)
+
+programs: $(INSTALL_SBIN)
+
+install: install-programs install-module
+
+install-programs: programs
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
+	$(if $(INSTALL_MAN5),install -d $(DESTDIR)$(MANDIR)/man5)
+	$(if $(INSTALL_MAN5),install -m 0644 $(INSTALL_MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(INSTALL_MAN8),install -d $(DESTDIR)$(MANDIR)/man8)
+	$(if $(INSTALL_MAN8),install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	for f in $(INSTALL_COMPLETIONS); do \
+		install -D -m 0644 $$f $(DESTDIR)$(COMPLETIONDIR)/$$(basename $$f .bash-completion) || exit; \
+	done
+	$(if $(INSTALL_UNITS),install -d $(DESTDIR)$(UNITDIR))
+	$(if $(INSTALL_UNITS),install -m 0644 $(INSTALL_UNITS) $(DESTDIR)$(UNITDIR)/)
+	$(if $(INSTALL_CONFIG),[ -e $(DESTDIR)$(SYSCONFDIR)/klb/klbd.conf ] || \
+		install -D -m 0644 $(INSTALL_CONFIG) $(DESTDIR)$(SYSCONFDIR)/klb/klbd.conf)
+
+# depmod only for the running system: a staged tree (DESTDIR) gets it when
+# it is installed for real.
+install-module: module
+	install -D -m 0644 kmod/klb.ko $(DESTDIR)/lib/modules/$(KVER)/updates/klb.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # 'make print-VAR' shows a variable, e.g. the test lists for tools/check.sh.
 print-%:
@@ -98,4 +141,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean
 	rm -rf $(O)
 
-.PHONY: all userspace module deps style check check-debug bench demo clean install
+.PHONY: all userspace module deps style check check-debug bench demo clean \
+	programs install install-programs install-module

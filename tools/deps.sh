@@ -11,6 +11,7 @@ packages="
 	iproute2 ipvsadm iperf3 socat ncat valgrind python3 nftables
 	clang-14 libclang-rt-14-dev
 	python3-yaml python3-jsonschema
+	dkms dh-dkms debhelper lintian
 "
 
 missing=
