@@ -13,7 +13,8 @@
  *   State Machine Safety  all nodes commit and apply the same entry at an
  *                         index, and reach the same state there
  *   Durability            an entry is committed only once a majority holds
- *                         it durably (in the storage model, not in memory)
+ *                         it durably (acknowledged by its real storage,
+ *                         not in memory)
  *   Monotonicity          commit and applied never go backwards, durable
  *                         commit and snapshot not even across restarts
  *   One pending change    a leader never has two uncommitted conf entries
@@ -186,6 +187,11 @@ static uint64_t lookup_chain(struct check *c, uint64_t index, uint64_t term)
 	if (index == 0)
 		return 0;
 	return slot_find(c, index, term)->chain;
+}
+
+uint64_t check_chain_of(struct check *c, uint64_t index, uint64_t term)
+{
+	return lookup_chain(c, index, term);
 }
 
 /* ---- shadow logs ---- */

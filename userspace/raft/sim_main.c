@@ -53,6 +53,8 @@ int main(int argc, char **argv)
 	struct sim_options opt = { .steps = 20000 };
 	uint64_t first = 0, last = 0, budget = 0, total = 0, seeds = 0, elections = 0;
 	uint64_t commits = 0, crashes = 0, confs = 0, snaps = 0, reads = 0;
+	uint64_t failures = 0, batches = 0, torn = 0, lost = 0, inflight = 0;
+	struct timespec t0, t1;
 	unsigned int election_runs = 0;
 	bool have_seed = false;
 	static struct sim s;
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
 	printf("raft-sim: seeds from %llu, %llu steps each%s%s\n", (unsigned long long)first,
 	       (unsigned long long)opt.steps, opt.bugs ? ", planted bug: " : "",
 	       opt.bugs ? bug_name(opt.bugs) : "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (opt.seed = first; ; opt.seed++) {
 		int rc = sim_run(&opt, &s);
 
@@ -118,6 +121,12 @@ int main(int argc, char **argv)
 		confs += s.conf_changes;
 		snaps += s.snapshots_sent;
 		reads += s.reads;
+		failures += s.storage_failures;
+		batches += s.batches;
+		torn += s.fs.torn_writes;
+		lost += s.fs.lost_writes;
+		if (s.max_tickets_in_flight > inflight)
+			inflight = s.max_tickets_in_flight;
 		if (opt.verbose)
 			printf("seed %llu: %d nodes, %llu steps, %llu ms, %llu elections, "
 			       "%llu commits, %llu crashes\n", (unsigned long long)opt.seed,
@@ -139,6 +148,7 @@ int main(int argc, char **argv)
 		if (opt.seed == last || (budget && total >= budget))
 			break;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("raft-sim: %llu seeds (%llu..%llu), %llu steps, 0 violations; %llu elections, "
 	       "%llu commits, %llu crashes, %llu conf changes, %llu snapshots sent, "
 	       "%llu reads\n", (unsigned long long)seeds, (unsigned long long)first,
@@ -146,5 +156,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)elections, (unsigned long long)commits,
 	       (unsigned long long)crashes, (unsigned long long)confs,
 	       (unsigned long long)snaps, (unsigned long long)reads);
+	printf("storage: %llu batches durable, %llu nodes stopped by a storage failure, "
+	       "%llu writes torn and %llu lost by crashes, up to %llu tickets in flight; "
+	       "%.1f s\n", (unsigned long long)batches, (unsigned long long)failures,
+	       (unsigned long long)torn, (unsigned long long)lost, (unsigned long long)inflight,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }
