@@ -27,13 +27,14 @@ enum event_kind {
 	EV_HEAL_NET,
 	EV_RESTART,
 	EV_UNPAUSE,
+	EV_DECOMMISSION,
 	EV_DROP,	/* trace only */
 	EV_CRASH,	/* trace only */
 };
 
 static const char *const event_names[] = {
 	"tick", "deliver", "io", "client", "fault", "heal-net", "restart", "unpause",
-	"drop", "crash",
+	"decommission", "drop", "crash",
 };
 
 #define LIVENESS_MS 30000
@@ -575,9 +576,16 @@ static void decommission_removed(struct sim *s, const struct raft_entry *e)
 		struct sim_node *o = &s->nodes[i];
 
 		if (!conf_is_voter(&conf, o->id) && !conf_is_learner(&conf, o->id) && !o->removed) {
-			/* Out of the cluster for good: an operator shuts it down. */
+			/*
+			 * Out of the cluster for good: an operator shuts it
+			 * down, at once or a while later.
+			 */
 			o->removed = true;
-			node_crash(s, o);
+			if (prng_chance(&s->prng, 500))
+				node_crash(s, o);
+			else
+				schedule(s, s->now + prng_below(&s->prng, 1000), EV_DECOMMISSION,
+					 o->id, o->restarts, NULL);
 		}
 	}
 }
@@ -624,6 +632,7 @@ static void node_apply(struct sim *s, struct sim_node *n, const struct raft_read
 }
 
 static void node_restart_later(struct sim *s, struct sim_node *n, uint64_t after);
+static int propose_conf(struct sim *s, struct sim_node *l);
 
 /*
  * The storage failed (an error on write or sync, or the machine died):
@@ -676,6 +685,15 @@ static void node_process(struct sim *s, struct sim_node *n)
 	if (n->up) {
 		check_role(s, n);
 		check_leader_commit(s, n);
+		/*
+		 * A change asked of a leader the moment it wins, before it
+		 * committed anything of its term (the core must say -EAGAIN).
+		 */
+		if (n->role == RAFT_LEADER && n->term != n->conf_tried_term) {
+			n->conf_tried_term = n->term;
+			if (!s->healing && prng_chance(&s->prng, s->p_conf_at_election))
+				propose_conf(s, n);
+		}
 	}
 	/*
 	 * Readies are taken while earlier ones are still on their way to the
@@ -756,6 +774,12 @@ static void node_io(struct sim *s, struct sim_node *n)
 			return;
 		}
 	}
+	/* Power fails between any two operations of a batch. */
+	if (prng_chance(&s->prng, s->p_crash_io) && !s->healing) {
+		node_down(s, n, true);
+		node_restart_later(s, n, 20 + prng_below(&s->prng, 1500));
+		return;
+	}
 	op = &n->io->ops[n->io_next++];
 	res = n->io_res < 0 ? -ECANCELED : raft_io_run_op(sim_fs_ops(n->fs), NULL, op);
 	if (res < 0)
@@ -810,6 +834,9 @@ static void client_step(struct sim *s)
 		bufs[i] = (struct raft_buf){ &ids[i], 8 };
 	}
 	raft_propose(n->r, bufs, k, NULL);
+	/* Seeds where membership changes come thick and fast. */
+	if (!s->healing && prng_chance(&s->prng, s->p_conf_client))
+		propose_conf(s, n);
 	if (prng_chance(&s->prng, 200)) {
 		uint64_t ctx = ++s->next_read;
 
@@ -854,6 +881,17 @@ static void fault_partition(struct sim *s)
 	trace(s, EV_FAULT, 0, NULL, 100 + kind);
 }
 
+/* Node n alone on one side, everyone else on the other. */
+static void isolate(struct sim *s, struct sim_node *n)
+{
+	int i;
+
+	memset(s->blocked, 0, sizeof(s->blocked));
+	for (i = 1; i <= s->n_nodes; i++)
+		s->blocked[i][n->id] = s->blocked[n->id][i] = i != (int)n->id;
+	trace(s, EV_FAULT, n->id, NULL, 100);
+}
+
 static struct sim_node *random_up(struct sim *s)
 {
 	int i, start = prng_below(&s->prng, s->n_nodes);
@@ -867,17 +905,24 @@ static struct sim_node *random_up(struct sim *s)
 	return NULL;
 }
 
-static void fault_conf(struct sim *s)
+/* One membership change proposed at leader l, of the kind the cluster allows. */
+static int propose_conf(struct sim *s, struct sim_node *l)
 {
-	struct sim_node *l = find_leader(s);
 	struct raft_status st;
 	int i, err = -EINVAL;
 
-	if (!l)
-		return;
 	raft_status(l->r, &st);
-	/* Promote a learner, else add a spare, else remove someone. */
-	if (st.conf.n_learners && prng_chance(&s->prng, 700)) {
+	/*
+	 * Promote a learner, else add a spare, else remove someone; now and
+	 * then a voter goes first, so that a growing and a shrinking change
+	 * can meet (the case the committed-in-term rule exists for).
+	 */
+	if (st.conf.n_voters > 3 && prng_chance(&s->prng, 200)) {
+		uint64_t victim = st.conf.voters[prng_below(&s->prng, st.conf.n_voters)];
+
+		if (victim != l->id)
+			err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, victim, NULL, NULL);
+	} else if (st.conf.n_learners && prng_chance(&s->prng, 700)) {
 		err = raft_propose_conf(l->r, RAFT_CONF_PROMOTE, st.conf.learners[0], NULL, NULL);
 	} else {
 		for (i = 1; i <= s->n_nodes; i++) {
@@ -905,6 +950,29 @@ static void fault_conf(struct sim *s)
 	}
 	if (!err)
 		s->conf_changes++;
+	return err;
+}
+
+/*
+ * Sometimes an operator's script sends a second change right behind the
+ * first (the core must refuse it while the first is uncommitted).
+ */
+static void fault_conf(struct sim *s)
+{
+	struct sim_node *l = find_leader(s);
+
+	if (!l)
+		return;
+	if (!propose_conf(s, l)) {
+		if (prng_chance(&s->prng, 300))
+			propose_conf(s, l);
+		/*
+		 * The leader is cut off as it sends the change: the change
+		 * stays on its log alone while the others elect a leader.
+		 */
+		if (prng_chance(&s->prng, s->p_isolate_after_conf))
+			isolate(s, l);
+	}
 	node_process(s, l);
 }
 
@@ -1103,9 +1171,17 @@ static void world_init(struct sim *s, const struct sim_options *opt)
 		s->p_sync_err = prng_below(&s->prng, 20);
 		s->p_death = prng_below(&s->prng, 300);
 	}
+	if (prng_chance(&s->prng, 500))
+		s->p_crash_io = prng_below(&s->prng, 4);
 	s->segment_bytes = 256 + prng_below(&s->prng, 8192);
+	if (s->w_conf) {
+		s->p_conf_at_election = prng_below(&s->prng, 1000);
+		if (prng_chance(&s->prng, 250))
+			s->p_conf_client = prng_below(&s->prng, 100);
+		s->p_isolate_after_conf = prng_below(&s->prng, 500);
+	}
 	if (opt->no_faults) {
-		s->p_write_err = s->p_sync_err = s->p_death = 0;
+		s->p_write_err = s->p_sync_err = s->p_death = s->p_crash_io = 0;
 		s->p_drop = s->p_dup = s->p_long_delay = 0;
 		s->max_delay = 5;
 	}
@@ -1225,6 +1301,10 @@ static void step_event(struct sim *s, struct sim_event *ev)
 			node_start(s, n);
 			node_process(s, n);
 		}
+		break;
+	case EV_DECOMMISSION:
+		if (n->removed && n->up && ev->gen == n->restarts)
+			node_crash(s, n);
 		break;
 	case EV_UNPAUSE:
 		if (n->up)

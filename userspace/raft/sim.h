@@ -105,6 +105,7 @@ struct sim_node {
 	uint64_t term;
 	uint64_t max_durable_commit;
 	uint64_t max_durable_snap;
+	uint64_t conf_tried_term;	/* term whose first moments were tried */
 };
 
 struct sim_after {
@@ -136,6 +137,7 @@ struct sim_options {
 	uint64_t seed;
 	uint64_t steps;
 	unsigned int bugs;
+	bool no_pending_check;	/* the direct "one pending change" check off */
 	bool verbose;
 	bool trace_all;
 	/* election benchmark */
@@ -160,7 +162,10 @@ struct sim {
 	unsigned int w_partition, w_crash, w_pause, w_conf, w_compact, w_transfer, w_heal;
 	/* storage faults of this seed: permille per operation, per start */
 	unsigned int p_write_err, p_sync_err, p_death;
+	unsigned int p_crash_io;		/* power fails before an I/O operation */
 	unsigned int p_conf_at_election;	/* a change tried the moment a leader wins */
+	unsigned int p_conf_client;		/* a change with a client's proposal */
+	unsigned int p_isolate_after_conf;	/* the leader cut off as it proposes one */
 	size_t segment_bytes;
 	bool healing;		/* final phase: faults stop */
 	uint64_t conf_applied;	/* newest conf entry applied anywhere */

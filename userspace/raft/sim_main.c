@@ -5,7 +5,12 @@
  *   raft-sim --seed S [--steps K]          one seed; replays exactly
  *   raft-sim --seeds A..B [--steps K]      many seeds
  *   raft-sim --budget N                    fresh seeds until N steps ran
- *   raft-sim --bug commit-old-term|double-vote ...   plant a bug
+ *   raft-sim --bug NAME ...                plant a bug: commit-old-term,
+ *                                          double-vote, vote-before-persist,
+ *                                          commit-unsynced,
+ *                                          conf-before-term-commit,
+ *                                          two-pending-conf (which also turns
+ *                                          the direct one-pending check off)
  *   raft-sim --elections N                 election-time benchmark
  *   -v (per-seed summary)  --trace (print every event)
  *
@@ -25,7 +30,7 @@ int sim_elections(unsigned int count, uint64_t seed);
 static void usage(void)
 {
 	fprintf(stderr, "usage: raft-sim [--seed S | --seeds A..B | --budget STEPS] [--steps K]\n"
-			"                [--bug commit-old-term|double-vote] [-v] [--trace]\n"
+			"                [--bug NAME] [-v] [--trace]\n"
 			"       raft-sim --elections N [--seed S]\n");
 	exit(2);
 }
@@ -42,10 +47,37 @@ static uint64_t parse_num(const char *s)
 	return v;
 }
 
-static const char *bug_name(unsigned int bugs)
+static const struct {
+	const char *name;
+	unsigned int bug;
+} bugs[] = {
+	{ "commit-old-term", RAFT_BUG_COMMIT_OLD_TERM },
+	{ "double-vote", RAFT_BUG_DOUBLE_VOTE },
+	{ "vote-before-persist", RAFT_BUG_VOTE_BEFORE_PERSIST },
+	{ "commit-unsynced", RAFT_BUG_COMMIT_UNSYNCED },
+	{ "conf-before-term-commit", RAFT_BUG_CONF_BEFORE_TERM_COMMIT },
+	{ "two-pending-conf", RAFT_BUG_TWO_PENDING_CONF },
+};
+
+static const char *bug_name(unsigned int bug)
 {
-	return bugs & RAFT_BUG_COMMIT_OLD_TERM ? "commit-old-term" :
-	       bugs & RAFT_BUG_DOUBLE_VOTE ? "double-vote" : NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+		if (bug & bugs[i].bug)
+			return bugs[i].name;
+	return NULL;
+}
+
+static unsigned int bug_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+		if (!strcmp(name, bugs[i].name))
+			return bugs[i].bug;
+	usage();
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -80,13 +112,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--elections") && i + 1 < argc) {
 			election_runs = parse_num(argv[++i]);
 		} else if (!strcmp(argv[i], "--bug") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "commit-old-term"))
-				opt.bugs |= RAFT_BUG_COMMIT_OLD_TERM;
-			else if (!strcmp(argv[i], "double-vote"))
-				opt.bugs |= RAFT_BUG_DOUBLE_VOTE;
-			else
-				usage();
+			opt.bugs |= bug_parse(argv[++i]);
+			/* Two changes pending: the invariants must catch it, not this check. */
+			if (opt.bugs & RAFT_BUG_TWO_PENDING_CONF)
+				opt.no_pending_check = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			opt.verbose = true;
 		} else if (!strcmp(argv[i], "--trace")) {
