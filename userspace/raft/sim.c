@@ -300,8 +300,10 @@ static void disk_settle(struct disk *d, uint64_t ticket)
 		disk_apply(d, &d->pending[i]);
 		write_free(&d->pending[i]);
 	}
-	memmove(d->pending, d->pending + done, (d->n_pending - done) * sizeof(*d->pending));
-	d->n_pending -= done;
+	if (done) {
+		memmove(d->pending, d->pending + done, (d->n_pending - done) * sizeof(*d->pending));
+		d->n_pending -= done;
+	}
 }
 
 /* A crash: what was not acknowledged is the file system's to keep or lose. */
@@ -745,8 +747,10 @@ static void node_durable(struct sim *s, struct sim_node *n, const struct raft_st
 		net_send(s, &n->after[i].m);
 		msg_release(&n->after[i].m);
 	}
-	memmove(n->after, n->after + sent, (n->n_after - sent) * sizeof(*n->after));
-	n->n_after -= sent;
+	if (sent) {
+		memmove(n->after, n->after + sent, (n->n_after - sent) * sizeof(*n->after));
+		n->n_after -= sent;
+	}
 	if (d->persist_index)
 		raft_persisted(n->r, d->persist_index, d->persist_term);
 	node_process(s, n);
