@@ -756,15 +756,26 @@ static void node_durable(struct sim *s, struct sim_node *n, const struct raft_st
 	node_process(s, n);
 }
 
+/* How long an operation takes: a sync longer than a write, now and then much longer. */
+static uint64_t io_latency(struct sim *s, const struct raft_io_op *op)
+{
+	if (op->kind != RAFT_IO_SYNC)
+		return prng_below(&s->prng, 2);
+	if (!s->opt.no_faults && prng_chance(&s->prng, 50))
+		return 20 + prng_below(&s->prng, 80);
+	return 1 + prng_below(&s->prng, 3);
+}
+
 /*
- * One operation of the batch on the disk. Operations run one per event,
- * so a crash can fall between any two; a sync takes longer than a write.
+ * The batch on the disk, one operation per event: the event that takes a
+ * batch starts its first operation, each later one finishes an operation
+ * (its latency elapsed) and starts the next. A crash can fall between any
+ * two.
  */
 static void node_io(struct sim *s, struct sim_node *n)
 {
 	struct raft_storage_durable d = { 0 };
 	struct raft_io_op *op;
-	uint64_t delay;
 	int rc, res;
 
 	n->io_scheduled = false;
@@ -777,6 +788,8 @@ static void node_io(struct sim *s, struct sim_node *n)
 				node_storage_failed(s, n);
 			return;
 		}
+		io_kick(s, n, io_latency(s, &n->io->ops[0]));
+		return;
 	}
 	/* Power fails between any two operations of a batch. */
 	if (prng_chance(&s->prng, s->p_crash_io) && !s->healing) {
@@ -788,9 +801,6 @@ static void node_io(struct sim *s, struct sim_node *n)
 	res = n->io_res < 0 ? -ECANCELED : raft_io_run_op(sim_fs_ops(n->fs), NULL, op);
 	if (res < 0)
 		n->io_res = res;
-	delay = op->kind != RAFT_IO_SYNC ? prng_below(&s->prng, 2) :
-		!s->opt.no_faults && prng_chance(&s->prng, 50) ? 20 + prng_below(&s->prng, 80) :
-		1 + prng_below(&s->prng, 3);
 	/* Completing the last operation frees the batch. */
 	rc = raft_storage_complete(&n->st, op, res, &d);
 	if (rc < 0) {
@@ -800,9 +810,11 @@ static void node_io(struct sim *s, struct sim_node *n)
 	if (rc == 1) {
 		n->io = NULL;
 		node_durable(s, n, &d);
+		if (n->up)
+			io_kick(s, n, 0);
+		return;
 	}
-	if (n->up)
-		io_kick(s, n, delay);
+	io_kick(s, n, io_latency(s, &n->io->ops[n->io_next]));
 }
 
 /* ---- client and faults ---- */
@@ -1186,6 +1198,7 @@ static void world_init(struct sim *s, const struct sim_options *opt)
 	}
 	if (opt->no_faults) {
 		s->p_write_err = s->p_sync_err = s->p_death = s->p_crash_io = 0;
+		s->p_conf_at_election = s->p_conf_client = s->p_isolate_after_conf = 0;
 		s->p_drop = s->p_dup = s->p_long_delay = 0;
 		s->max_delay = 5;
 	}
