@@ -3,7 +3,7 @@
  * The simulation budget run by 'make check': fresh seeds until
  * $RAFT_SIM_STEPS simulated steps (default 20,000,000) ran with no
  * violation; and each planted bug (raft.h's enum raft_bug) must be caught
- * within $RAFT_SIM_BUG_STEPS (default 60,000,000). The first seed comes
+ * within $RAFT_SIM_BUG_STEPS (default 100,000,000). The first seed comes
  * from $RAFT_SIM_SEED, else the clock; it is printed, and so is the command
  * that replays any failure or catch.
  */
@@ -94,7 +94,7 @@ TEST_F_TIMEOUT(sim, budget_without_violations, 600)
 static void planted(struct __test_metadata *_metadata, uint64_t seed, unsigned int bug,
 		    const char *name)
 {
-	uint64_t budget = env_u64("RAFT_SIM_BUG_STEPS", 60000000), steps, seeds, caught;
+	uint64_t budget = env_u64("RAFT_SIM_BUG_STEPS", 100000000), steps, seeds, caught;
 	/* Two changes pending: the invariants must catch it, not the direct check. */
 	struct sim_options opt = { .bugs = bug,
 				   .no_pending_check = bug == RAFT_BUG_TWO_PENDING_CONF };
