@@ -50,7 +50,8 @@ $(RAFT_TEST_DIR)/crash_test: $(RAFT_TEST_DIR)/crash_test.o $(RAFT_STORAGE_OBJS) 
 
 HOST_TESTS += $(RAFT_TEST_DIR)/crash_test
 
-$(RAFT_TEST_DIR)/sim_test: $(RAFT_TEST_DIR)/sim_test.o $(RAFT_SIM_OBJS) $(RAFT_CORE_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS)
+$(RAFT_TEST_DIR)/sim_test: $(RAFT_TEST_DIR)/sim_test.o $(RAFT_SIM_OBJS) $(RAFT_STORAGE_OBJS) \
+		$(RAFT_SIM_FS_OBJS) $(RAFT_CORE_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(RAFT_STORAGE_LIBS)
 
 HOST_TESTS += $(RAFT_TEST_DIR)/sim_test

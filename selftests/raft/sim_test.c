@@ -2,10 +2,10 @@
 /*
  * The simulation budget run by 'make check': fresh seeds until
  * $RAFT_SIM_STEPS simulated steps (default 20,000,000) ran with no
- * violation; and the two planted bugs must each be caught within
- * $RAFT_SIM_BUG_STEPS (default 60,000,000). The first seed comes from
- * $RAFT_SIM_SEED, else the clock; it is printed, and so is the command that
- * replays any failure.
+ * violation; and each planted bug (raft.h's enum raft_bug) must be caught
+ * within $RAFT_SIM_BUG_STEPS (default 100,000,000). The first seed comes
+ * from $RAFT_SIM_SEED, else the clock; it is printed, and so is the command
+ * that replays any failure or catch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +35,12 @@ static uint64_t first_seed(void)
 }
 
 /* Runs seeds from 'seed' until 'budget' steps; returns the failing seed or 0. */
-static uint64_t run_budget(uint64_t seed, uint64_t budget, unsigned int bugs, uint64_t *steps,
-			   uint64_t *seeds)
+static uint64_t run_budget(uint64_t seed, uint64_t budget, const struct sim_options *base,
+			   uint64_t *steps, uint64_t *seeds)
 {
-	struct sim_options opt = { .steps = STEPS_PER_SEED, .bugs = bugs };
+	struct sim_options opt = *base;
 
+	opt.steps = STEPS_PER_SEED;
 	*steps = 0;
 	*seeds = 0;
 	for (opt.seed = seed; *steps < budget; opt.seed++) {
@@ -73,7 +74,7 @@ TEST_F_TIMEOUT(sim, budget_without_violations, 600)
 	printf("# seeds from %llu, budget %llu steps (RAFT_SIM_SEED, RAFT_SIM_STEPS)\n",
 	       (unsigned long long)self->seed, (unsigned long long)budget);
 	fflush(stdout);
-	bad = run_budget(self->seed, budget, 0, &steps, &seeds);
+	bad = run_budget(self->seed, budget, &(struct sim_options){ 0 }, &steps, &seeds);
 	if (bad) {
 		printf("# VIOLATION seed %llu: %s\n", (unsigned long long)bad, world.violation);
 		printf("# replay: build/userspace/raft/raft-sim --seed %llu --steps %d\n",
@@ -86,19 +87,29 @@ TEST_F_TIMEOUT(sim, budget_without_violations, 600)
 	ASSERT_GE(steps, budget);
 }
 
+/*
+ * A planted bug must be found: fresh seeds until one violates an
+ * invariant, within $RAFT_SIM_BUG_STEPS. The seed that found it replays.
+ */
 static void planted(struct __test_metadata *_metadata, uint64_t seed, unsigned int bug,
 		    const char *name)
 {
-	uint64_t budget = env_u64("RAFT_SIM_BUG_STEPS", 60000000), steps, seeds, caught;
+	uint64_t budget = env_u64("RAFT_SIM_BUG_STEPS", 100000000), steps, seeds, caught;
+	/* Two changes pending: the invariants must catch it, not the direct check. */
+	struct sim_options opt = { .bugs = bug,
+				   .no_pending_check = bug == RAFT_BUG_TWO_PENDING_CONF };
 
-	caught = run_budget(seed, budget, bug, &steps, &seeds);
-	if (caught)
+	caught = run_budget(seed, budget, &opt, &steps, &seeds);
+	if (caught) {
 		printf("# %s caught: seed %llu after %llu seeds, %llu steps: %s\n", name,
 		       (unsigned long long)caught, (unsigned long long)seeds,
 		       (unsigned long long)steps, world.violation);
-	else
+		printf("# replay: build/userspace/raft/raft-sim --seed %llu --steps %d --bug %s\n",
+		       (unsigned long long)caught, STEPS_PER_SEED, name);
+	} else {
 		printf("# %s NOT caught in %llu steps from seed %llu\n", name,
 		       (unsigned long long)steps, (unsigned long long)seed);
+	}
 	fflush(stdout);
 	ASSERT_NE(0, caught);
 }
@@ -111,6 +122,31 @@ TEST_F_TIMEOUT(sim, planted_double_vote_is_caught, 600)
 TEST_F_TIMEOUT(sim, planted_commit_of_old_term_is_caught, 600)
 {
 	planted(_metadata, self->seed, RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term");
+}
+
+/* A vote reply that goes out before the vote is durable: a crash forgets it. */
+TEST_F_TIMEOUT(sim, planted_vote_before_persist_is_caught, 600)
+{
+	planted(_metadata, self->seed, RAFT_BUG_VOTE_BEFORE_PERSIST, "vote-before-persist");
+}
+
+/* A leader that counts its own entries before its storage synced them. */
+TEST_F_TIMEOUT(sim, planted_commit_of_unsynced_is_caught, 600)
+{
+	planted(_metadata, self->seed, RAFT_BUG_COMMIT_UNSYNCED, "commit-unsynced");
+}
+
+/* A new leader's membership change before it committed an entry of its term. */
+TEST_F_TIMEOUT(sim, planted_conf_before_term_commit_is_caught, 600)
+{
+	planted(_metadata, self->seed, RAFT_BUG_CONF_BEFORE_TERM_COMMIT,
+		"conf-before-term-commit");
+}
+
+/* Two membership changes pending at once, with the direct check off. */
+TEST_F_TIMEOUT(sim, planted_two_pending_conf_is_caught, 600)
+{
+	planted(_metadata, self->seed, RAFT_BUG_TWO_PENDING_CONF, "two-pending-conf");
 }
 
 /* A seed is a complete description of a run. */

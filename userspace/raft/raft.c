@@ -143,7 +143,9 @@ static bool msg_needs_persist(uint32_t type)
  */
 static void send_msg(struct raft *r, struct raft_msg *m)
 {
-	struct msg_queue *q = msg_needs_persist(m->type) ? &r->out_after : &r->out_now;
+	bool early = m->type == RAFT_MSG_VOTE_RESP && (r->cfg.bugs & RAFT_BUG_VOTE_BEFORE_PERSIST);
+	bool after = msg_needs_persist(m->type) && !early;
+	struct msg_queue *q = after ? &r->out_after : &r->out_now;
 
 	m->from = r->id;
 	if (q->n == q->cap) {
@@ -570,7 +572,9 @@ static bool maybe_commit(struct raft *r)
 		const struct progress *pr = &r->prs[i];
 
 		if (conf_is_voter(&r->conf, pr->id))
-			acked[n++] = pr->id == r->id ? r->log.stable : pr->match;
+			acked[n++] = pr->id != r->id ? pr->match :
+				     r->cfg.bugs & RAFT_BUG_COMMIT_UNSYNCED ?
+				     log_last_index(&r->log) : r->log.stable;
 	}
 	idx = quorum_joint_index(acked, n, NULL, 0);
 	if (idx <= old || log_term(&r->log, idx, &t))
@@ -1279,9 +1283,9 @@ int raft_propose_conf(struct raft *r, enum raft_conf_op op, uint64_t node, const
 		return -EPERM;
 	if (r->transferee)
 		return -EAGAIN;
-	if (r->conf_index > r->log.commit)
+	if (r->conf_index > r->log.commit && !(r->cfg.bugs & RAFT_BUG_TWO_PENDING_CONF))
 		return -EBUSY;		/* one change at a time */
-	if (!committed_in_term(r))
+	if (!committed_in_term(r) && !(r->cfg.bugs & RAFT_BUG_CONF_BEFORE_TERM_COMMIT))
 		return -EAGAIN;		/* see Ongaro's single-server fix */
 	err = conf_change(&r->conf, op, node, addr, &next);
 	if (err)

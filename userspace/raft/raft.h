@@ -179,6 +179,10 @@ enum raft_role {
 enum raft_bug {
 	RAFT_BUG_COMMIT_OLD_TERM = 1 << 0,	/* count previous-term entries */
 	RAFT_BUG_DOUBLE_VOTE = 1 << 1,		/* vote again in the same term */
+	RAFT_BUG_VOTE_BEFORE_PERSIST = 1 << 2,	/* grant a vote before it is durable */
+	RAFT_BUG_COMMIT_UNSYNCED = 1 << 3,	/* count the leader's unsynced entries */
+	RAFT_BUG_CONF_BEFORE_TERM_COMMIT = 1 << 4, /* change before committing in term */
+	RAFT_BUG_TWO_PENDING_CONF = 1 << 5,	/* a change while one is uncommitted */
 };
 
 struct raft_config {

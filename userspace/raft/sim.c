@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The simulated world: nodes running the real core behind a host that
- * persists through a storage model, a network that loses, duplicates,
- * delays and partitions, a client, and a fault scheduler whose mix of
- * faults is drawn from the seed. Every step is one event off a heap ordered
+ * persists through the real storage (storage.c, wal.c, snapshot_file.c) on
+ * its own simulated file system (sim_fs.c), asynchronously as the daemon
+ * does (readies prepared while earlier batches are on the disk, one
+ * operation per event); a network that loses, duplicates, delays and
+ * partitions; a client; and a fault scheduler whose mix of faults (network,
+ * crashes and power loss, write and sync errors, a machine dying in the
+ * middle of a batch) is drawn from the seed. Every step is one event off a heap ordered
  * by (virtual time, sequence number), so a seed replays exactly.
  */
 #include <errno.h>
@@ -17,19 +21,20 @@
 enum event_kind {
 	EV_TICK,
 	EV_DELIVER,
-	EV_SYNC,
+	EV_IO,
 	EV_CLIENT,
 	EV_FAULT,
 	EV_HEAL_NET,
 	EV_RESTART,
 	EV_UNPAUSE,
+	EV_DECOMMISSION,
 	EV_DROP,	/* trace only */
 	EV_CRASH,	/* trace only */
 };
 
 static const char *const event_names[] = {
-	"tick", "deliver", "sync", "client", "fault", "heal-net", "restart", "unpause",
-	"drop", "crash",
+	"tick", "deliver", "io", "client", "fault", "heal-net", "restart", "unpause",
+	"decommission", "drop", "crash",
 };
 
 #define LIVENESS_MS 30000
@@ -274,43 +279,46 @@ static void write_free(struct disk_write *w)
 	free(w->chains);
 }
 
-/* Make the first 'records' records of pending writes durable (all: -1). */
-static void disk_settle(struct disk *d, int64_t records)
+static void disk_apply(struct disk *d, struct disk_write *w)
 {
-	size_t i, j;
+	size_t j;
 
-	for (i = 0; i < d->n_pending; i++) {
-		struct disk_write *w = &d->pending[i];
+	if (w->has_snap)
+		disk_set_snapshot(d, &w->snap, w->snap_data, w->snap_chain, !w->compact);
+	for (j = 0; j < w->n; j++)
+		disk_push(d, &w->ents[j], w->chains[j]);
+	if (w->has_hs)
+		d->hs = w->hs;
+}
 
-		if (w->has_snap && records-- != 0)
-			disk_set_snapshot(d, &w->snap, w->snap_data, w->snap_chain, true);
-		else if (w->has_snap)
-			records = 0;
-		for (j = 0; j < w->n && records != 0; j++, records--)
-			disk_push(d, &w->ents[j], w->chains[j]);
-		if (w->has_hs && records != 0) {
-			d->hs = w->hs;
-			records--;
-		}
-		write_free(w);
+/* The storage says every ticket up to this one is durable. */
+static void disk_settle(struct disk *d, uint64_t ticket)
+{
+	size_t i, done = 0;
+
+	for (i = 0; i < d->n_pending && d->pending[i].ticket <= ticket; i++, done++) {
+		disk_apply(d, &d->pending[i]);
+		write_free(&d->pending[i]);
 	}
+	if (done) {
+		memmove(d->pending, d->pending + done, (d->n_pending - done) * sizeof(*d->pending));
+		d->n_pending -= done;
+	}
+}
+
+/* A crash: what was not acknowledged is the file system's to keep or lose. */
+static void disk_forget_pending(struct disk *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_pending; i++)
+		write_free(&d->pending[i]);
 	d->n_pending = 0;
 }
 
-static size_t disk_pending_records(const struct disk *d)
+static struct disk_write *disk_new_write(struct disk *d, uint64_t ticket)
 {
-	size_t i, n = 0;
-
-	for (i = 0; i < d->n_pending; i++)
-		n += d->pending[i].has_snap + d->pending[i].n + d->pending[i].has_hs;
-	return n;
-}
-
-static void disk_write(struct sim_node *n, const struct raft_ready *rd)
-{
-	struct disk *d = &n->disk;
 	struct disk_write *w;
-	size_t i;
 
 	if (d->n_pending == d->cap_pending) {
 		d->cap_pending = d->cap_pending ? d->cap_pending * 2 : 8;
@@ -318,6 +326,15 @@ static void disk_write(struct sim_node *n, const struct raft_ready *rd)
 	}
 	w = &d->pending[d->n_pending++];
 	memset(w, 0, sizeof(*w));
+	w->ticket = ticket;
+	return w;
+}
+
+static void disk_write(struct sim_node *n, const struct raft_ready *rd, uint64_t ticket)
+{
+	struct disk_write *w = disk_new_write(&n->disk, ticket);
+	size_t i;
+
 	if (rd->snapshot) {
 		w->has_snap = true;
 		w->snap = rd->snapshot->meta;
@@ -341,7 +358,7 @@ static void disk_write(struct sim_node *n, const struct raft_ready *rd)
 
 static void disk_free(struct disk *d)
 {
-	disk_settle(d, 0);
+	disk_forget_pending(d);
 	disk_truncate(d, 0);
 	free(d->ents);
 	free(d->chains);
@@ -392,45 +409,106 @@ static void node_config(struct sim *s, struct sim_node *n, struct raft_config *c
 	cfg->bugs = s->opt.bugs;
 }
 
+#define NODE_DIR "node"
+
+/* The storage faults of this seed, armed at each start (not while healing). */
+static void node_arm_faults(struct sim *s, struct sim_node *n)
+{
+	struct sim_fs_faults f = { .changes_until_death = -1 };
+
+	if (!s->healing) {
+		f.write_error_permille = s->p_write_err;
+		f.sync_error_permille = s->p_sync_err;
+		if (prng_chance(&s->prng, s->p_death))
+			f.changes_until_death = prng_below(&s->prng, 400);
+	}
+	sim_fs_set_faults(n->fs, &f);
+}
+
+/*
+ * What recovery found becomes the checker's view of the node's disk. The
+ * snapshot's history is the one its (index, term) has everywhere: one the
+ * node acknowledged, or one it was installing when it went down.
+ */
+static void disk_recovered(struct sim *s, struct sim_node *n, const struct raft_boot *boot)
+{
+	struct disk *d = &n->disk;
+	uint64_t chain = 0;
+	size_t i;
+
+	disk_forget_pending(d);
+	disk_truncate(d, 0);
+	if (boot->snap.index == d->snap.index && boot->snap.term == d->snap.term)
+		chain = d->snap_chain;
+	else if (boot->snap.index)
+		chain = check_chain_of(s->check, boot->snap.index, boot->snap.term);
+	if (boot->snap.index && !chain)
+		sim_violation(s, "node %llu recovers snapshot (%llu, %llu) that no log ever held",
+			      (unsigned long long)n->id, (unsigned long long)boot->snap.index,
+			      (unsigned long long)boot->snap.term);
+	if (boot->snap_len && boot->snap_len != sizeof(d->snap_data))
+		sim_violation(s, "node %llu recovers a snapshot of %zu bytes",
+			      (unsigned long long)n->id, boot->snap_len);
+	d->hs = boot->hs;
+	d->snap = boot->snap;
+	memset(d->snap_data, 0, sizeof(d->snap_data));
+	if (boot->snap_len == sizeof(d->snap_data))
+		memcpy(d->snap_data, boot->snap_data, sizeof(d->snap_data));
+	d->snap_chain = chain;
+	for (i = 0; i < boot->n_entries; i++) {
+		chain = check_chain(chain, &boot->entries[i]);
+		disk_push(d, &boot->entries[i], chain);
+	}
+}
+
 static void node_start(struct sim *s, struct sim_node *n)
 {
 	struct disk *d = &n->disk;
 	struct raft_config cfg;
-	struct raft_boot boot = {
-		.hs = d->hs,
-		.snap = d->snap,
-		.snap_data = d->snap_data,
-		.snap_len = sizeof(d->snap_data),
-		.entries = d->ents,
-		.n_entries = d->n,
-		.applied = d->snap.index,
-	};
+	struct raft_boot boot;
 	struct raft_status st;
 	size_t i;
 	int err;
 
+	if (!n->fs) {
+		/* First start: a fresh machine, bootstrapped with its configuration. */
+		n->fs = sim_fs_new(s->opt.seed * 7919 + n->id);
+		n->wopt = (struct wal_options){ .fs = sim_fs_ops(n->fs),
+						.segment_bytes = s->segment_bytes };
+		err = raft_storage_bootstrap(NODE_DIR, &d->snap.conf, &n->wopt);
+		if (err) {
+			sim_violation(s, "node %llu cannot bootstrap: %s",
+				      (unsigned long long)n->id, strerror(-err));
+			return;
+		}
+	}
+	err = raft_storage_open(&n->st, NODE_DIR, &n->wopt, &boot);
+	if (err) {
+		sim_violation(s, "node %llu refuses to start from its storage (%s): %s",
+			      (unsigned long long)n->id, strerror(-err), n->st.error);
+		return;
+	}
+	disk_recovered(s, n, &boot);
+	node_arm_faults(s, n);
 	node_config(s, n, &cfg);
 	check_restart(s, n);
 	err = raft_new(&n->r, &cfg, &boot);
 	if (err) {
 		sim_violation(s, "node %llu cannot boot from its storage: %s",
 			      (unsigned long long)n->id, strerror(-err));
+		raft_storage_close(&n->st);
 		return;
 	}
 	n->up = true;
-	n->writing = false;
+	n->io = NULL;
+	n->io_scheduled = false;
 	memcpy(&n->sm_hash, d->snap_data, 8);
 	n->applied = d->snap.index;
 	shadow_reset(&n->log, d->snap.index, d->snap.term, d->snap_chain,
 		     check_conf_id(s->check, &d->snap.conf));
-	for (i = 0; i < d->n; i++) {
-		/* The durable log replays into the shadow; same chains. */
+	/* The recovered log replays into the shadow: Log Matching checks it. */
+	for (i = 0; i < d->n; i++)
 		check_entries(s, n, &d->ents[i], 1);
-		if (n->log.e[n->log.n - 1].chain != d->chains[i])
-			sim_violation(s, "node %llu storage chain mismatch at %llu",
-				      (unsigned long long)n->id,
-				      (unsigned long long)d->ents[i].index);
-	}
 	raft_status(n->r, &st);
 	n->commit = d->snap.index;
 	n->role = st.role;
@@ -438,31 +516,45 @@ static void node_start(struct sim *s, struct sim_node *n)
 	check_commit(s, n, st.commit);
 }
 
-static void node_crash(struct sim *s, struct sim_node *n)
+static void after_free(struct sim_node *n)
 {
-	struct disk *d = &n->disk;
 	size_t i;
 
+	for (i = 0; i < n->n_after; i++)
+		msg_release(&n->after[i].m);
+	n->n_after = 0;
+}
+
+/*
+ * The node goes down: the process dies, or the machine loses power
+ * (power: unsynced writes are lost or torn, as the file system decides).
+ */
+static void node_down(struct sim *s, struct sim_node *n, bool power)
+{
 	if (!n->up)
 		return;
-	/*
-	 * Lose what was not synced, keeping a random prefix: a torn write
-	 * that recovery cuts at the first bad record.
-	 */
-	disk_settle(d, prng_below(&s->prng, disk_pending_records(d) + 1));
 	raft_free(n->r);
 	n->r = NULL;
+	raft_storage_close(&n->st);
+	if (power || sim_fs_dead(n->fs))
+		sim_fs_crash(n->fs);
+	else
+		sim_fs_restart(n->fs);
+	disk_forget_pending(&n->disk);
 	n->up = false;
-	n->writing = false;
-	for (i = 0; i < n->n_after; i++)
-		msg_release(&n->after[i]);
-	free(n->after);
-	n->after = NULL;
-	n->n_after = 0;
+	n->io = NULL;
+	n->io_gen++;
+	after_free(n);
 	n->restarts++;
 	n->role = RAFT_FOLLOWER;
 	s->crashes++;
-	trace(s, EV_CRASH, n->id, NULL, 0);
+	trace(s, EV_CRASH, n->id, NULL, power);
+}
+
+static void node_crash(struct sim *s, struct sim_node *n)
+{
+	/* Mostly power loss; sometimes only the process dies. */
+	node_down(s, n, !prng_chance(&s->prng, 200));
 }
 
 static void node_restart_later(struct sim *s, struct sim_node *n, uint64_t after)
@@ -486,9 +578,16 @@ static void decommission_removed(struct sim *s, const struct raft_entry *e)
 		struct sim_node *o = &s->nodes[i];
 
 		if (!conf_is_voter(&conf, o->id) && !conf_is_learner(&conf, o->id) && !o->removed) {
-			/* Out of the cluster for good: an operator shuts it down. */
+			/*
+			 * Out of the cluster for good: an operator shuts it
+			 * down, at once or a while later.
+			 */
 			o->removed = true;
-			node_crash(s, o);
+			if (prng_chance(&s->prng, 500))
+				node_crash(s, o);
+			else
+				schedule(s, s->now + prng_below(&s->prng, 1000), EV_DECOMMISSION,
+					 o->id, o->restarts, NULL);
 		}
 	}
 }
@@ -534,10 +633,52 @@ static void node_apply(struct sim *s, struct sim_node *n, const struct raft_read
 		raft_applied(n->r, n->applied);
 }
 
+static void node_restart_later(struct sim *s, struct sim_node *n, uint64_t after);
+static int propose_conf(struct sim *s, struct sim_node *l);
+
+/*
+ * The storage failed (an error on write or sync, or the machine died):
+ * like the daemon, the node stops and starts over from what recovery finds.
+ */
+static void node_storage_failed(struct sim *s, struct sim_node *n)
+{
+	s->storage_failures++;
+	node_down(s, n, false);
+	node_restart_later(s, n, 10 + prng_below(&s->prng, 500));
+}
+
+/* Runs the storage's next operation soon, if it has one. */
+static void io_kick(struct sim *s, struct sim_node *n, uint64_t delay)
+{
+	uint64_t in_flight = n->st.last_ticket - n->st.durable_ticket;
+
+	if (in_flight > s->max_tickets_in_flight)
+		s->max_tickets_in_flight = in_flight;
+	if (n->io_scheduled || (!n->io && !in_flight))
+		return;
+	n->io_scheduled = true;
+	schedule(s, s->now + delay, EV_IO, n->id, n->io_gen, NULL);
+}
+
+static void node_after_add(struct sim_node *n, uint64_t ticket, const struct raft_msg *m)
+{
+	struct raft_msg *c = msg_copy(m);
+
+	if (n->n_after == n->cap_after) {
+		n->cap_after = n->cap_after ? n->cap_after * 2 : 16;
+		n->after = realloc(n->after, n->cap_after * sizeof(*n->after));
+	}
+	n->after[n->n_after].ticket = ticket;
+	n->after[n->n_after++].m = *c;
+	free(c);
+}
+
 static void node_process(struct sim *s, struct sim_node *n)
 {
 	struct raft_ready rd;
+	uint64_t ticket;
 	size_t i;
+	int err;
 
 	/*
 	 * Roles are checked as soon as they change, even while a write is
@@ -546,9 +687,21 @@ static void node_process(struct sim *s, struct sim_node *n)
 	if (n->up) {
 		check_role(s, n);
 		check_leader_commit(s, n);
+		/*
+		 * A change asked of a leader the moment it wins, before it
+		 * committed anything of its term (the core must say -EAGAIN).
+		 */
+		if (n->role == RAFT_LEADER && n->term != n->conf_tried_term) {
+			n->conf_tried_term = n->term;
+			if (!s->healing && prng_chance(&s->prng, s->p_conf_at_election))
+				propose_conf(s, n);
+		}
 	}
-	while (n->up && !n->writing && s->now >= n->paused_until && raft_has_ready(n->r) &&
-	       !s->violation[0]) {
+	/*
+	 * Readies are taken while earlier ones are still on their way to the
+	 * disk: the core's asynchronous persistence contract.
+	 */
+	while (n->up && s->now >= n->paused_until && raft_has_ready(n->r) && !s->violation[0]) {
 		raft_ready(n->r, &rd);
 		if (rd.snapshot)
 			check_snapshot(s, n, rd.snapshot);
@@ -557,30 +710,21 @@ static void node_process(struct sim *s, struct sim_node *n)
 		check_commit(s, n, rd.hs.commit);
 		for (i = 0; i < rd.n_msgs; i++)
 			net_send(s, &rd.msgs[i]);
-		if (rd.snapshot || rd.n_entries || rd.hs_changed)
-			disk_write(n, &rd);
-		if (rd.must_sync) {
-			n->writing = true;
-			n->write_gen++;
-			n->ack_index = rd.persist_index;
-			n->ack_term = rd.persist_term;
-			n->n_after = rd.n_msgs_after_persist;
-			n->after = n->n_after ? malloc(n->n_after * sizeof(*n->after)) : NULL;
-			for (i = 0; i < n->n_after; i++) {
-				struct raft_msg *c = msg_copy(&rd.msgs_after_persist[i]);
-
-				n->after[i] = *c;
-				free(c);
-			}
-			/* fsync latency: usually short, sometimes slow */
-			schedule(s, s->now + (!s->opt.no_faults && prng_chance(&s->prng, 50) ?
-					      20 + prng_below(&s->prng, 80) :
-					      1 + prng_below(&s->prng, 3)),
-				 EV_SYNC, n->id, n->write_gen, NULL);
-		} else {
-			for (i = 0; i < rd.n_msgs_after_persist; i++)
-				net_send(s, &rd.msgs_after_persist[i]);
+		err = raft_storage_prepare(&n->st, &rd, &ticket);
+		if (err) {
+			node_storage_failed(s, n);
+			return;
 		}
+		/* Commit-only writes are not synced: not counted durable. */
+		if (rd.must_sync)
+			disk_write(n, &rd, ticket);
+		for (i = 0; i < rd.n_msgs_after_persist; i++) {
+			if (raft_storage_is_durable(&n->st, ticket))
+				net_send(s, &rd.msgs_after_persist[i]);
+			else
+				node_after_add(n, ticket, &rd.msgs_after_persist[i]);
+		}
+		io_kick(s, n, 0);
 		node_apply(s, n, &rd);
 		if (!n->up)
 			break;	/* shut down while applying: rd is gone */
@@ -589,26 +733,88 @@ static void node_process(struct sim *s, struct sim_node *n)
 	}
 }
 
-static void node_synced(struct sim *s, struct sim_node *n)
+static void node_durable(struct sim *s, struct sim_node *n, const struct raft_storage_durable *d)
 {
-	size_t i;
+	size_t i, sent = 0;
 
-	disk_settle(&n->disk, -1);
+	s->batches++;
+	disk_settle(&n->disk, d->ticket);
 	if (n->disk.hs.commit > n->max_durable_commit)
 		n->max_durable_commit = n->disk.hs.commit;
 	if (n->disk.snap.index > n->max_durable_snap)
 		n->max_durable_snap = n->disk.snap.index;
-	n->writing = false;
-	for (i = 0; i < n->n_after; i++) {
-		net_send(s, &n->after[i]);
-		msg_release(&n->after[i]);
+	for (i = 0; i < n->n_after && n->after[i].ticket <= d->ticket; i++, sent++) {
+		net_send(s, &n->after[i].m);
+		msg_release(&n->after[i].m);
 	}
-	free(n->after);
-	n->after = NULL;
-	n->n_after = 0;
-	if (n->ack_index)
-		raft_persisted(n->r, n->ack_index, n->ack_term);
+	if (sent) {
+		memmove(n->after, n->after + sent, (n->n_after - sent) * sizeof(*n->after));
+		n->n_after -= sent;
+	}
+	if (d->persist_index)
+		raft_persisted(n->r, d->persist_index, d->persist_term);
 	node_process(s, n);
+}
+
+/* How long an operation takes: a sync longer than a write, now and then much longer. */
+static uint64_t io_latency(struct sim *s, const struct raft_io_op *op)
+{
+	if (op->kind != RAFT_IO_SYNC)
+		return prng_below(&s->prng, 2);
+	if (!s->opt.no_faults && prng_chance(&s->prng, 50))
+		return 20 + prng_below(&s->prng, 80);
+	return 1 + prng_below(&s->prng, 3);
+}
+
+/*
+ * The batch on the disk, one operation per event: the event that takes a
+ * batch starts its first operation, each later one finishes an operation
+ * (its latency elapsed) and starts the next. A crash can fall between any
+ * two.
+ */
+static void node_io(struct sim *s, struct sim_node *n)
+{
+	struct raft_storage_durable d = { 0 };
+	struct raft_io_op *op;
+	int rc, res;
+
+	n->io_scheduled = false;
+	if (!n->io) {
+		n->io = raft_storage_next(&n->st);
+		n->io_next = 0;
+		n->io_res = 0;
+		if (!n->io) {
+			if (n->st.failed)
+				node_storage_failed(s, n);
+			return;
+		}
+		io_kick(s, n, io_latency(s, &n->io->ops[0]));
+		return;
+	}
+	/* Power fails between any two operations of a batch. */
+	if (prng_chance(&s->prng, s->p_crash_io) && !s->healing) {
+		node_down(s, n, true);
+		node_restart_later(s, n, 20 + prng_below(&s->prng, 1500));
+		return;
+	}
+	op = &n->io->ops[n->io_next++];
+	res = n->io_res < 0 ? -ECANCELED : raft_io_run_op(sim_fs_ops(n->fs), NULL, op);
+	if (res < 0)
+		n->io_res = res;
+	/* Completing the last operation frees the batch. */
+	rc = raft_storage_complete(&n->st, op, res, &d);
+	if (rc < 0) {
+		node_storage_failed(s, n);
+		return;
+	}
+	if (rc == 1) {
+		n->io = NULL;
+		node_durable(s, n, &d);
+		if (n->up)
+			io_kick(s, n, 0);
+		return;
+	}
+	io_kick(s, n, io_latency(s, &n->io->ops[n->io_next]));
 }
 
 /* ---- client and faults ---- */
@@ -644,6 +850,9 @@ static void client_step(struct sim *s)
 		bufs[i] = (struct raft_buf){ &ids[i], 8 };
 	}
 	raft_propose(n->r, bufs, k, NULL);
+	/* Seeds where membership changes come thick and fast. */
+	if (!s->healing && prng_chance(&s->prng, s->p_conf_client))
+		propose_conf(s, n);
 	if (prng_chance(&s->prng, 200)) {
 		uint64_t ctx = ++s->next_read;
 
@@ -688,6 +897,17 @@ static void fault_partition(struct sim *s)
 	trace(s, EV_FAULT, 0, NULL, 100 + kind);
 }
 
+/* Node n alone on one side, everyone else on the other. */
+static void isolate(struct sim *s, struct sim_node *n)
+{
+	int i;
+
+	memset(s->blocked, 0, sizeof(s->blocked));
+	for (i = 1; i <= s->n_nodes; i++)
+		s->blocked[i][n->id] = s->blocked[n->id][i] = i != (int)n->id;
+	trace(s, EV_FAULT, n->id, NULL, 100);
+}
+
 static struct sim_node *random_up(struct sim *s)
 {
 	int i, start = prng_below(&s->prng, s->n_nodes);
@@ -701,17 +921,24 @@ static struct sim_node *random_up(struct sim *s)
 	return NULL;
 }
 
-static void fault_conf(struct sim *s)
+/* One membership change proposed at leader l, of the kind the cluster allows. */
+static int propose_conf(struct sim *s, struct sim_node *l)
 {
-	struct sim_node *l = find_leader(s);
 	struct raft_status st;
 	int i, err = -EINVAL;
 
-	if (!l)
-		return;
 	raft_status(l->r, &st);
-	/* Promote a learner, else add a spare, else remove someone. */
-	if (st.conf.n_learners && prng_chance(&s->prng, 700)) {
+	/*
+	 * Promote a learner, else add a spare, else remove someone; now and
+	 * then a voter goes first, so that a growing and a shrinking change
+	 * can meet (the case the committed-in-term rule exists for).
+	 */
+	if (st.conf.n_voters > 3 && prng_chance(&s->prng, 200)) {
+		uint64_t victim = st.conf.voters[prng_below(&s->prng, st.conf.n_voters)];
+
+		if (victim != l->id)
+			err = raft_propose_conf(l->r, RAFT_CONF_REMOVE, victim, NULL, NULL);
+	} else if (st.conf.n_learners && prng_chance(&s->prng, 700)) {
 		err = raft_propose_conf(l->r, RAFT_CONF_PROMOTE, st.conf.learners[0], NULL, NULL);
 	} else {
 		for (i = 1; i <= s->n_nodes; i++) {
@@ -739,7 +966,70 @@ static void fault_conf(struct sim *s)
 	}
 	if (!err)
 		s->conf_changes++;
+	return err;
+}
+
+/*
+ * Sometimes an operator's script sends a second change right behind the
+ * first (the core must refuse it while the first is uncommitted).
+ */
+static void fault_conf(struct sim *s)
+{
+	struct sim_node *l = find_leader(s);
+
+	if (!l)
+		return;
+	if (!propose_conf(s, l)) {
+		if (prng_chance(&s->prng, 300))
+			propose_conf(s, l);
+		/*
+		 * The leader is cut off as it sends the change: the change
+		 * stays on its log alone while the others elect a leader.
+		 */
+		if (prng_chance(&s->prng, s->p_isolate_after_conf))
+			isolate(s, l);
+	}
 	node_process(s, l);
+}
+
+/*
+ * The application snapshots what it applied: the core drops the log up to
+ * it at once, the storage writes the snapshot file, then the WAL's new
+ * start, and deletes the old segments.
+ */
+static void node_compact(struct sim *s, struct sim_node *n)
+{
+	const struct shadow_entry *e;
+	struct shadow_log *l = &n->log;
+	struct disk_write *w;
+	uint8_t data[16];
+	uint64_t ticket;
+	size_t drop;
+
+	if (n->applied <= l->base_index)
+		return;
+	sm_encode(n, data);
+	if (raft_compact(n->r, n->applied, data, sizeof(data)))
+		return;
+	if (raft_storage_prepare_compact(&n->st, raft_snapshot(n->r), &ticket)) {
+		node_storage_failed(s, n);
+		return;
+	}
+	w = disk_new_write(&n->disk, ticket);
+	w->compact = true;
+	w->has_snap = true;
+	w->snap = raft_snapshot(n->r)->meta;
+	memcpy(w->snap_data, data, sizeof(data));
+	e = shadow_at(l, w->snap.index);
+	w->snap_chain = e ? e->chain : l->base_chain;
+	drop = w->snap.index - l->base_index;
+	l->base_conf = e ? e->conf_id : l->base_conf;
+	memmove(l->e, l->e + drop, (l->n - drop) * sizeof(*l->e));
+	l->n -= drop;
+	l->base_index = w->snap.index;
+	l->base_term = w->snap.term;
+	l->base_chain = w->snap_chain;
+	io_kick(s, n, 0);
 }
 
 static void fault_step(struct sim *s)
@@ -783,35 +1073,8 @@ static void fault_step(struct sim *s)
 	pick -= s->w_conf;
 	if (pick < s->w_compact) {
 		n = random_up(s);
-		if (n && n->applied > n->disk.snap.index && n->applied > n->log.base_index) {
-			uint8_t data[16];
-			struct raft_snapshot_meta meta;
-			const struct raft_snapshot *sn;
-
-			sm_encode(n, data);
-			if (raft_compact(n->r, n->applied, data, sizeof(data)) == 0) {
-				/* snapshot file (fsynced, renamed) then WAL start */
-				sn = raft_snapshot(n->r);
-				meta = sn->meta;
-				{
-					const struct shadow_entry *e = shadow_at(&n->log, meta.index);
-					uint64_t chain = e ? e->chain : n->log.base_chain;
-					uint32_t conf = e ? e->conf_id : n->log.base_conf;
-					struct shadow_log *l = &n->log;
-					size_t drop = meta.index - l->base_index;
-
-					disk_set_snapshot(&n->disk, &meta, data, chain, false);
-					memmove(l->e, l->e + drop, (l->n - drop) * sizeof(*l->e));
-					l->n -= drop;
-					l->base_index = meta.index;
-					l->base_term = meta.term;
-					l->base_chain = chain;
-					l->base_conf = conf;
-				}
-				if (n->disk.snap.index > n->max_durable_snap)
-					n->max_durable_snap = n->disk.snap.index;
-			}
-		}
+		if (n)
+			node_compact(s, n);
 		return;
 	}
 	pick -= s->w_compact;
@@ -843,6 +1106,8 @@ static void heal_all(struct sim *s)
 		struct sim_node *n = &s->nodes[i];
 
 		n->paused_until = 0;
+		if (n->fs)
+			node_arm_faults(s, n);	/* healing: none */
 		if (!n->up && !n->removed)
 			node_start(s, n);
 		else if (n->up)
@@ -867,7 +1132,7 @@ static void dump_nodes(struct sim *s)
 		off += snprintf(s->nodes_dump + off, sizeof(s->nodes_dump) - off,
 				"  node %d: %s%s%s%s term %llu lead %llu commit %llu last %llu "
 				"applied %llu snap %llu voters", i, n->up ? raft_role_name(st.role) : "down",
-				n->removed ? " removed" : "", n->writing ? " writing" : "",
+				n->removed ? " removed" : "", n->io ? " writing" : "",
 				n->paused_until > s->now ? " paused" : "",
 				(unsigned long long)st.term, (unsigned long long)st.lead,
 				(unsigned long long)st.commit, (unsigned long long)st.last_index,
@@ -916,7 +1181,24 @@ static void world_init(struct sim *s, const struct sim_options *opt)
 	s->w_compact = prng_below(&s->prng, 6);
 	s->w_transfer = prng_below(&s->prng, 4);
 	s->w_heal = 1 + prng_below(&s->prng, 10);
+	/* Storage faults: a third of the seeds run on a flaky disk. */
+	if (prng_chance(&s->prng, 333)) {
+		s->p_write_err = prng_below(&s->prng, 20);
+		s->p_sync_err = prng_below(&s->prng, 20);
+		s->p_death = prng_below(&s->prng, 300);
+	}
+	if (prng_chance(&s->prng, 500))
+		s->p_crash_io = prng_below(&s->prng, 4);
+	s->segment_bytes = 256 + prng_below(&s->prng, 8192);
+	if (s->w_conf) {
+		s->p_conf_at_election = prng_below(&s->prng, 1000);
+		if (prng_chance(&s->prng, 250))
+			s->p_conf_client = prng_below(&s->prng, 100);
+		s->p_isolate_after_conf = prng_below(&s->prng, 500);
+	}
 	if (opt->no_faults) {
+		s->p_write_err = s->p_sync_err = s->p_death = s->p_crash_io = 0;
+		s->p_conf_at_election = s->p_conf_client = s->p_isolate_after_conf = 0;
 		s->p_drop = s->p_dup = s->p_long_delay = 0;
 		s->max_delay = 5;
 	}
@@ -959,11 +1241,22 @@ static void world_free(struct sim *s)
 		struct sim_node *n = &s->nodes[i];
 
 		if (n->up) {
-			size_t j;
-
 			raft_free(n->r);
-			for (j = 0; j < n->n_after; j++)
-				msg_release(&n->after[j]);
+			raft_storage_close(&n->st);
+		}
+		after_free(n);
+		if (n->fs) {
+			struct sim_fs_stats st;
+
+			sim_fs_stats(n->fs, &st);
+			s->fs.writes += st.writes;
+			s->fs.syncs += st.syncs;
+			s->fs.crashes += st.crashes;
+			s->fs.torn_writes += st.torn_writes;
+			s->fs.lost_writes += st.lost_writes;
+			s->fs.write_errors += st.write_errors;
+			s->fs.sync_errors += st.sync_errors;
+			sim_fs_free(n->fs);
 		}
 		disk_free(&n->disk);
 		shadow_free(&n->log);
@@ -1006,9 +1299,9 @@ static void step_event(struct sim *s, struct sim_event *ev)
 		msg_destroy(ev->msg);
 		node_process(s, n);
 		break;
-	case EV_SYNC:
-		if (n->up && n->writing && ev->gen == n->write_gen)
-			node_synced(s, n);
+	case EV_IO:
+		if (n->up && ev->gen == n->io_gen)
+			node_io(s, n);
 		break;
 	case EV_CLIENT:
 		client_step(s);
@@ -1025,6 +1318,10 @@ static void step_event(struct sim *s, struct sim_event *ev)
 			node_start(s, n);
 			node_process(s, n);
 		}
+		break;
+	case EV_DECOMMISSION:
+		if (n->removed && n->up && ev->gen == n->restarts)
+			node_crash(s, n);
 		break;
 	case EV_UNPAUSE:
 		if (n->up)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Deterministic simulation of a Raft cluster: one thread, a seeded PRNG, a
- * virtual clock in milliseconds, a virtual network and a storage model that
- * distinguishes written from durable data. Everything that happens is a
- * function of the seed, so any run replays exactly.
+ * virtual clock in milliseconds, a virtual network, and for each node the
+ * real storage (WAL, snapshot file) on a simulated file system that keeps
+ * written apart from durable data. Everything that happens is a function
+ * of the seed, so any run replays exactly.
  */
 #ifndef KLB_RAFT_SIM_H
 #define KLB_RAFT_SIM_H
@@ -14,6 +15,8 @@
 
 #include "raft/prng.h"
 #include "raft/raft.h"
+#include "raft/sim_fs.h"
+#include "raft/storage.h"
 
 #define SIM_MAX_NODES 7
 
@@ -36,8 +39,10 @@ struct shadow_log {
 	size_t cap;
 };
 
-/* One batch handed to the disk and not yet known durable. */
+/* One ready (or compaction) handed to the storage, not yet known durable. */
 struct disk_write {
+	uint64_t ticket;	/* the storage's: durable once it is */
+	bool compact;		/* the node's own snapshot: the log after it stays */
 	bool has_snap;
 	struct raft_snapshot_meta snap;
 	uint8_t snap_data[16];
@@ -49,7 +54,11 @@ struct disk_write {
 	struct raft_hard_state hs;
 };
 
-/* The storage model: durable state plus writes not yet synced. */
+/*
+ * What the storage acknowledged as durable (the checker's view of each
+ * node's disk), plus what was handed to it and is not yet acknowledged.
+ * Rebuilt from what recovery finds at every restart.
+ */
 struct disk {
 	struct raft_hard_state hs;
 	struct raft_snapshot_meta snap;
@@ -74,13 +83,19 @@ struct sim_node {
 	unsigned int restarts;
 	struct disk disk;
 	struct shadow_log log;
-	/* a write in flight: what to do once it is durable */
-	bool writing;
-	uint64_t write_gen;
-	uint64_t ack_index;
-	uint64_t ack_term;
-	struct raft_msg *after;
+	/* the real storage on this node's own simulated file system */
+	struct sim_fs *fs;
+	struct wal_options wopt;
+	struct raft_storage st;
+	struct raft_io_batch *io;	/* the batch on the disk, or NULL */
+	size_t io_next;			/* its next operation to run */
+	int io_res;			/* < 0: an operation failed, the rest cancel */
+	bool io_scheduled;
+	uint64_t io_gen;
+	/* after-persist messages waiting for their ticket */
+	struct sim_after *after;
 	size_t n_after;
+	size_t cap_after;
 	/* state machine: hash of applied data, and its index */
 	uint64_t sm_hash;
 	uint64_t applied;
@@ -90,6 +105,12 @@ struct sim_node {
 	uint64_t term;
 	uint64_t max_durable_commit;
 	uint64_t max_durable_snap;
+	uint64_t conf_tried_term;	/* term whose first moments were tried */
+};
+
+struct sim_after {
+	uint64_t ticket;
+	struct raft_msg m;
 };
 
 struct sim_event {
@@ -116,6 +137,7 @@ struct sim_options {
 	uint64_t seed;
 	uint64_t steps;
 	unsigned int bugs;
+	bool no_pending_check;	/* the direct "one pending change" check off */
 	bool verbose;
 	bool trace_all;
 	/* election benchmark */
@@ -138,6 +160,13 @@ struct sim {
 	unsigned int p_drop, p_dup, p_long_delay;
 	unsigned int max_delay;
 	unsigned int w_partition, w_crash, w_pause, w_conf, w_compact, w_transfer, w_heal;
+	/* storage faults of this seed: permille per operation, per start */
+	unsigned int p_write_err, p_sync_err, p_death;
+	unsigned int p_crash_io;		/* power fails before an I/O operation */
+	unsigned int p_conf_at_election;	/* a change tried the moment a leader wins */
+	unsigned int p_conf_client;		/* a change with a client's proposal */
+	unsigned int p_isolate_after_conf;	/* the leader cut off as it proposes one */
+	size_t segment_bytes;
 	bool healing;		/* final phase: faults stop */
 	uint64_t conf_applied;	/* newest conf entry applied anywhere */
 	/* events */
@@ -160,6 +189,10 @@ struct sim {
 	uint64_t conf_changes;
 	uint64_t snapshots_sent;
 	uint64_t reads;
+	uint64_t storage_failures;	/* write/sync errors and deaths: node stopped */
+	uint64_t batches;		/* storage batches completed */
+	uint64_t max_tickets_in_flight;	/* prepared, not durable, at once */
+	struct sim_fs_stats fs;		/* summed over nodes */
 	/* trace ring */
 	struct sim_trace trace[512];
 	uint64_t n_trace;
@@ -186,6 +219,8 @@ void check_free(struct check *c);
 uint32_t check_conf_id(struct check *c, const struct raft_conf *conf);
 const struct raft_conf *check_conf(struct check *c, uint32_t id);
 uint64_t check_chain(uint64_t prev, const struct raft_entry *e);
+/* The history (chain) every log holds at (index, term); 0 when never seen. */
+uint64_t check_chain_of(struct check *c, uint64_t index, uint64_t term);
 void check_entries(struct sim *s, struct sim_node *n, const struct raft_entry *ents, size_t cnt);
 void check_snapshot(struct sim *s, struct sim_node *n, const struct raft_snapshot *snap);
 void check_commit(struct sim *s, struct sim_node *n, uint64_t commit);

@@ -13,7 +13,8 @@
  *   State Machine Safety  all nodes commit and apply the same entry at an
  *                         index, and reach the same state there
  *   Durability            an entry is committed only once a majority holds
- *                         it durably (in the storage model, not in memory)
+ *                         it durably (acknowledged by its real storage,
+ *                         not in memory)
  *   Monotonicity          commit and applied never go backwards, durable
  *                         commit and snapshot not even across restarts
  *   One pending change    a leader never has two uncommitted conf entries
@@ -31,6 +32,13 @@ struct chain_slot {
 	uint64_t index;
 	uint64_t term;
 	uint64_t chain;
+};
+
+/* A configuration change as some log holds it. */
+struct conf_change {
+	uint64_t index;
+	uint64_t term;
+	uint32_t conf_id;
 };
 
 struct pending_read {
@@ -61,6 +69,10 @@ struct check {
 	struct pending_read *reads;
 	size_t n_reads;
 	size_t cap_reads;
+	/* configuration changes that may still take effect */
+	struct conf_change *changes;
+	size_t n_changes;
+	size_t cap_changes;
 };
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -106,6 +118,7 @@ void check_free(struct check *c)
 	free(c->commit_in_term);
 	free(c->confs);
 	free(c->reads);
+	free(c->changes);
 	free(c);
 }
 
@@ -188,6 +201,11 @@ static uint64_t lookup_chain(struct check *c, uint64_t index, uint64_t term)
 	return slot_find(c, index, term)->chain;
 }
 
+uint64_t check_chain_of(struct check *c, uint64_t index, uint64_t term)
+{
+	return lookup_chain(c, index, term);
+}
+
 /* ---- shadow logs ---- */
 
 void shadow_reset(struct shadow_log *l, uint64_t index, uint64_t term, uint64_t chain,
@@ -252,6 +270,91 @@ static void ensure_committed(struct check *c, uint64_t index)
 	c->cap_committed = cap;
 }
 
+/* Whether some majority of a and some majority of b have no voter in common. */
+static bool majorities_disjoint(const struct raft_conf *a, const struct raft_conf *b)
+{
+	uint32_t both = 0, qa = a->n_voters / 2 + 1, qb = b->n_voters / 2 + 1, i;
+	uint32_t need = 0;
+
+	for (i = 0; i < a->n_voters; i++)
+		both += conf_is_voter(b, a->voters[i]);
+	/* Each majority takes its own voters first, then shared ones. */
+	if (qa > a->n_voters - both)
+		need += qa - (a->n_voters - both);
+	if (qb > b->n_voters - both)
+		need += qb - (b->n_voters - both);
+	return need <= both;
+}
+
+/*
+ * An entry (index, term) is dead once an entry of a later term is
+ * committed: every later leader holds that one, and a log holding it holds
+ * (index, term) only if it is in the committed prefix already.
+ */
+static bool change_live(const struct conf_change *cc, uint64_t committed_term)
+{
+	return committed_term <= cc->term;
+}
+
+/*
+ * Configuration Safety: a change takes effect as soon as a log holds it,
+ * so two changes on divergent branches that may both still commit must
+ * have overlapping majorities, or each branch can elect and commit on its
+ * own. Raft's rules make it impossible: a leader changes the configuration
+ * only after committing an entry of its own term, which kills every change
+ * of an earlier term that it does not hold. Checked as each change first
+ * reaches a log.
+ */
+static void check_conf_change(struct sim *s, struct sim_node *n, const struct raft_entry *e,
+			      uint32_t conf_id)
+{
+	struct check *c = s->check;
+	struct conf_change cc = { e->index, e->term, conf_id };
+	uint64_t committed_term = c->commit_max ? c->committed_term[c->commit_max] : 0, t = 0;
+	struct raft_status st;
+	size_t i, keep = 0;
+	bool seen = false;
+
+	/* The node's own commit may be newer than the checker has seen. */
+	raft_status(n->r, &st);
+	if (raft_term_at(n->r, st.commit, &t) == 0 && t > committed_term)
+		committed_term = t;
+	for (i = 0; i < c->n_changes; i++) {
+		if (!change_live(&c->changes[i], committed_term))
+			continue;
+		if (c->changes[i].index == cc.index && c->changes[i].term == cc.term)
+			seen = true;
+		c->changes[keep++] = c->changes[i];
+	}
+	c->n_changes = keep;
+	if (seen || !change_live(&cc, committed_term))
+		return;
+	for (i = 0; i < c->n_changes; i++) {
+		const struct conf_change *o = &c->changes[i];
+		const struct shadow_entry *se = shadow_at(&n->log, o->index);
+
+		/*
+		 * On this branch: of the same term (one leader made both),
+		 * held by this log, or in its snapshot (committed, or dead).
+		 */
+		if (o->term == cc.term || o->index <= n->log.base_index ||
+		    (o->index < cc.index && se && se->term == o->term))
+			continue;
+		if (majorities_disjoint(check_conf(c, o->conf_id), check_conf(c, conf_id)))
+			sim_violation(s, "Configuration Safety: node %llu holds change %llu (term "
+				      "%llu) while change %llu (term %llu) on another branch may "
+				      "still commit, and their majorities can be disjoint",
+				      (unsigned long long)n->id, (unsigned long long)cc.index,
+				      (unsigned long long)cc.term, (unsigned long long)o->index,
+				      (unsigned long long)o->term);
+	}
+	if (c->n_changes == c->cap_changes) {
+		c->cap_changes = c->cap_changes ? c->cap_changes * 2 : 16;
+		c->changes = realloc(c->changes, c->cap_changes * sizeof(*c->changes));
+	}
+	c->changes[c->n_changes++] = cc;
+}
+
 static bool still_leader(struct sim_node *n)
 {
 	struct raft_status st;
@@ -295,8 +398,9 @@ void check_entries(struct sim *s, struct sim_node *n, const struct raft_entry *e
 
 			if (conf_decode(e->data, e->len, &conf) == 0)
 				se.conf_id = check_conf_id(s->check, &conf);
+			check_conf_change(s, n, e, se.conf_id);
 			/* At most one uncommitted configuration change. */
-			if (n->role == RAFT_LEADER) {
+			if (n->role == RAFT_LEADER && !s->opt.no_pending_check) {
 				struct raft_status st;
 				uint64_t j;
 

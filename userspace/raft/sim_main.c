@@ -5,7 +5,12 @@
  *   raft-sim --seed S [--steps K]          one seed; replays exactly
  *   raft-sim --seeds A..B [--steps K]      many seeds
  *   raft-sim --budget N                    fresh seeds until N steps ran
- *   raft-sim --bug commit-old-term|double-vote ...   plant a bug
+ *   raft-sim --bug NAME ...                plant a bug: commit-old-term,
+ *                                          double-vote, vote-before-persist,
+ *                                          commit-unsynced,
+ *                                          conf-before-term-commit,
+ *                                          two-pending-conf (which also turns
+ *                                          the direct one-pending check off)
  *   raft-sim --elections N                 election-time benchmark
  *   -v (per-seed summary)  --trace (print every event)
  *
@@ -25,7 +30,7 @@ int sim_elections(unsigned int count, uint64_t seed);
 static void usage(void)
 {
 	fprintf(stderr, "usage: raft-sim [--seed S | --seeds A..B | --budget STEPS] [--steps K]\n"
-			"                [--bug commit-old-term|double-vote] [-v] [--trace]\n"
+			"                [--bug NAME] [-v] [--trace]\n"
 			"       raft-sim --elections N [--seed S]\n");
 	exit(2);
 }
@@ -42,10 +47,37 @@ static uint64_t parse_num(const char *s)
 	return v;
 }
 
-static const char *bug_name(unsigned int bugs)
+static const struct {
+	const char *name;
+	unsigned int bug;
+} bugs[] = {
+	{ "commit-old-term", RAFT_BUG_COMMIT_OLD_TERM },
+	{ "double-vote", RAFT_BUG_DOUBLE_VOTE },
+	{ "vote-before-persist", RAFT_BUG_VOTE_BEFORE_PERSIST },
+	{ "commit-unsynced", RAFT_BUG_COMMIT_UNSYNCED },
+	{ "conf-before-term-commit", RAFT_BUG_CONF_BEFORE_TERM_COMMIT },
+	{ "two-pending-conf", RAFT_BUG_TWO_PENDING_CONF },
+};
+
+static const char *bug_name(unsigned int bug)
 {
-	return bugs & RAFT_BUG_COMMIT_OLD_TERM ? "commit-old-term" :
-	       bugs & RAFT_BUG_DOUBLE_VOTE ? "double-vote" : NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+		if (bug & bugs[i].bug)
+			return bugs[i].name;
+	return NULL;
+}
+
+static unsigned int bug_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++)
+		if (!strcmp(name, bugs[i].name))
+			return bugs[i].bug;
+	usage();
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -53,6 +85,8 @@ int main(int argc, char **argv)
 	struct sim_options opt = { .steps = 20000 };
 	uint64_t first = 0, last = 0, budget = 0, total = 0, seeds = 0, elections = 0;
 	uint64_t commits = 0, crashes = 0, confs = 0, snaps = 0, reads = 0;
+	uint64_t failures = 0, batches = 0, torn = 0, lost = 0, inflight = 0;
+	struct timespec t0, t1;
 	unsigned int election_runs = 0;
 	bool have_seed = false;
 	static struct sim s;
@@ -78,13 +112,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--elections") && i + 1 < argc) {
 			election_runs = parse_num(argv[++i]);
 		} else if (!strcmp(argv[i], "--bug") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "commit-old-term"))
-				opt.bugs |= RAFT_BUG_COMMIT_OLD_TERM;
-			else if (!strcmp(argv[i], "double-vote"))
-				opt.bugs |= RAFT_BUG_DOUBLE_VOTE;
-			else
-				usage();
+			opt.bugs |= bug_parse(argv[++i]);
+			/* Two changes pending: the invariants must catch it, not this check. */
+			if (opt.bugs & RAFT_BUG_TWO_PENDING_CONF)
+				opt.no_pending_check = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			opt.verbose = true;
 		} else if (!strcmp(argv[i], "--trace")) {
@@ -107,6 +138,7 @@ int main(int argc, char **argv)
 	printf("raft-sim: seeds from %llu, %llu steps each%s%s\n", (unsigned long long)first,
 	       (unsigned long long)opt.steps, opt.bugs ? ", planted bug: " : "",
 	       opt.bugs ? bug_name(opt.bugs) : "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (opt.seed = first; ; opt.seed++) {
 		int rc = sim_run(&opt, &s);
 
@@ -118,6 +150,12 @@ int main(int argc, char **argv)
 		confs += s.conf_changes;
 		snaps += s.snapshots_sent;
 		reads += s.reads;
+		failures += s.storage_failures;
+		batches += s.batches;
+		torn += s.fs.torn_writes;
+		lost += s.fs.lost_writes;
+		if (s.max_tickets_in_flight > inflight)
+			inflight = s.max_tickets_in_flight;
 		if (opt.verbose)
 			printf("seed %llu: %d nodes, %llu steps, %llu ms, %llu elections, "
 			       "%llu commits, %llu crashes\n", (unsigned long long)opt.seed,
@@ -139,6 +177,7 @@ int main(int argc, char **argv)
 		if (opt.seed == last || (budget && total >= budget))
 			break;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("raft-sim: %llu seeds (%llu..%llu), %llu steps, 0 violations; %llu elections, "
 	       "%llu commits, %llu crashes, %llu conf changes, %llu snapshots sent, "
 	       "%llu reads\n", (unsigned long long)seeds, (unsigned long long)first,
@@ -146,5 +185,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)elections, (unsigned long long)commits,
 	       (unsigned long long)crashes, (unsigned long long)confs,
 	       (unsigned long long)snaps, (unsigned long long)reads);
+	printf("storage: %llu batches durable, %llu nodes stopped by a storage failure, "
+	       "%llu writes torn and %llu lost by crashes, up to %llu tickets in flight; "
+	       "%.1f s\n", (unsigned long long)batches, (unsigned long long)failures,
+	       (unsigned long long)torn, (unsigned long long)lost, (unsigned long long)inflight,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }
