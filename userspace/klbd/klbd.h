@@ -156,6 +156,7 @@ struct klbd {
 	bool nl_open;
 	bool reconcile_dirty;
 	bool reconcile_failing;
+	bool synced;		/* caught up with a leader since start */
 	uint64_t reconcile_retry_ms;
 	uint64_t reconciled_index;	/* the kernel holds the state as of */
 	uint64_t reconcile_tried_index;	/* the last attempt, failed or not */

@@ -50,6 +50,20 @@ void reconcile_run(struct klbd *d)
 	 */
 	if (!d->applied)
 		return;
+	/*
+	 * After a restart the disk may hold less than the kernel already
+	 * has (the commit index is persisted lazily): wait until this node
+	 * has heard from a leader and applied what it committed, so that a
+	 * gateway without quorum keeps its tables.
+	 */
+	if (!d->synced) {
+		struct raft_status rs;
+
+		raft_status(d->raft, &rs);
+		if (!rs.lead || d->applied < rs.commit)
+			return;
+		d->synced = true;
+	}
 	d->reconcile_tried_index = d->applied;
 	if (client(d, &e)) {
 		err = -klb_error_errno(&e);
