@@ -323,7 +323,8 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	bes = malloc((n + 1) * sizeof(*bes));
 	if (!bes)
 		return why_set(why, len, -ENOMEM, "out of memory");
-	memcpy(bes, svc->bes, n * sizeof(*bes));
+	if (n)
+		memcpy(bes, svc->bes, n * sizeof(*bes));
 	switch (cmd->op) {
 	case KLBD_CMD_BACKEND_ADD: {
 		struct klb_idset *ids;

@@ -26,6 +26,8 @@ int wbuf_append(struct wbuf *b, const void *p, size_t n)
 {
 	if (b->off && b->off == b->len)
 		b->off = b->len = 0;
+	if (!n)
+		return 0;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		uint8_t *np;
