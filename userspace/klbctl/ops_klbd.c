@@ -90,7 +90,8 @@ int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
 	req[3] = rlen >> 24;
 	req[4] = KLBD_PROTO_VERSION;
 	req[5] = op;
-	memcpy(req + KLBD_CTL_HEADER_BYTES, body, len);
+	if (len)
+		memcpy(req + KLBD_CTL_HEADER_BYTES, body, len);
 	err = write(fd, req, KLBD_CTL_HEADER_BYTES + len) ==
 	      (ssize_t)(KLBD_CTL_HEADER_BYTES + len) ? 0 : -EIO;
 	free(req);
