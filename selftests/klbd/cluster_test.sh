@@ -14,8 +14,10 @@
 # kernels; byte-identical tables (klbctl save: settings, seed, backend ids
 # and the table); kill -9 of the leader, a new leader, the old one
 # catching up; kill -9 of all three, state recovered from disk and the
-# kernels never emptied meanwhile; a peer with the wrong key or an unknown
-# id refused and counted; a bad configuration refused naming its line.
+# kernels never emptied meanwhile; a partition (the minority keeps its
+# tables, healed it converges); klb reloaded under running klbds; a peer
+# with the wrong key or an unknown id refused and counted; a bad
+# configuration refused naming its line.
 # Prints TAP; exits non-zero if any test failed.
 
 set -u
@@ -326,6 +328,48 @@ if ctl "$(((L3 % 3) + 1))" backend del tcp "$VIP" 198.51.100.10:80 &&
 else
 	not_ok "changes work after the restart"
 fi
+
+# (d) A partition: gw$L3 alone. The majority goes on; the minority keeps its
+# kernel's tables; healed, it converges.
+M=""
+for i in 1 2 3; do
+	[ "$i" -ne "$L3" ] && M="$M $i"
+done
+ip link set "kbd$L3-$$" down
+# shellcheck disable=SC2086
+if wait_for 60 has_leader $M; then
+	ok "the majority has a leader with gw$L3 cut off"
+else
+	not_ok "the majority has a leader with gw$L3 cut off"
+fi
+first=${M# }
+first=${first%% *}
+if ctl "$first" backend add tcp "$VIP" 198.51.100.30:80 >/dev/null; then
+	ok "the majority commits without gw$L3"
+else
+	not_ok "the majority commits without gw$L3"
+fi
+check "the majority's kernels have the change" \
+	wait_for 30 all_have "backend 198.51.100.30:80" "$M"
+if ! kernel_has "$L3" "backend 198.51.100.30:80" &&
+	kernel_has "$L3" "backend 198.51.100.19:80"; then
+	ok "the cut-off gateway's kernel keeps its last tables"
+else
+	not_ok "the cut-off gateway's kernel keeps its last tables"
+fi
+ip link set "kbd$L3-$$" up
+check "healed, the cut-off gateway converges" \
+	wait_for 60 eval 'all_have "backend 198.51.100.30:80" && saves_equal'
+
+# (g) klb reloaded under the running klbds: each puts its state back.
+cp "$T/save1" "$T/before"
+if rmmod klb && insmod "${KLB_MODULE:-kmod/klb.ko}"; then
+	ok "rmmod and insmod klb under three klbds"
+else
+	not_ok "rmmod and insmod klb under three klbds"
+fi
+check "every klbd restored its kernel after the reload" \
+	wait_for 60 eval "saves_equal && cmp -s $T/before $T/save1"
 
 # (h) Impostors: the wrong key, an unknown id. Both from gw4.
 write_conf "$T/n4.conf" 3 "$T/badkey" 192.0.2.4:7400
