@@ -46,7 +46,7 @@ static void check_service(const struct restore_service *svc, uint8_t *id_used)
 			      "backend address twice");
 	}
 	if (svc->table) {
-		check(sched_uses_table(conf->sched), "a table for a scheduler without one");
+		check(klb_sched_is_maglev(conf->sched), "a table for a scheduler without one");
 		for (i = 0; i < conf->table_size; i++)
 			check(id_used[svc->table[i]], "table names a backend the service lacks");
 	}
