@@ -146,8 +146,11 @@ static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
 	for (;;) {
 		err = klbd_call(KLBD_CTL_SUBMIT, buf, n, deadline, &a);
 		if (err)
-			return report_msg(what, "klbd (%s): %s", klbd_socket_path(),
-					  strerror(-err));
+			return report_msg(what, "klbd (%s): %s%s", klbd_socket_path(),
+					  strerror(-err),
+					  err == -ECONNREFUSED || err == -ENOENT ?
+					  " (is klbd running? --direct writes to this kernel alone)" :
+					  "");
 		/* Not applied anywhere: safe to send again. */
 		if ((a.status == -EAGAIN || a.status == -ECANCELED) &&
 		    now_ms() + backoff < deadline) {

@@ -172,6 +172,7 @@ struct klbd {
 	size_t n_inbound;
 	struct conn *dead_conns;
 	struct transport_stats ts;
+	uint64_t unknown_logged_ms, auth_logged_ms, frame_logged_ms;
 
 	/* control.c */
 	int control_fd;

@@ -21,6 +21,9 @@
 #define RBUF_MIN	(64 * 1024)
 /* Frames put in the socket buffer at once; the rest wait in the queue. */
 #define OUT_HIGH_WATER	(1u << 20)
+#define HANDSHAKE_FRAME_MAX	256
+/* A refusal is logged once per this many ms (and always counted). */
+#define REFUSAL_LOG_MS	10000
 
 int wbuf_append(struct wbuf *b, const void *p, size_t n)
 {
@@ -251,6 +254,18 @@ void transport_send(struct klbd *d, uint64_t id, uint8_t type,
 	peer_drain(d, p);
 }
 
+/*
+ * Warnings about what peers send are limited: a hostile or misconfigured
+ * peer retries forever, and the counters tell how often.
+ */
+static int refusal_level(struct klbd *d, uint64_t *last_ms)
+{
+	if (*last_ms && d->now_ms - *last_ms < REFUSAL_LOG_MS)
+		return LOG_DEBUG;
+	*last_ms = d->now_ms;
+	return LOG_WARNING;
+}
+
 static void count_frame_error(struct klbd *d, int err)
 {
 	switch (err) {
@@ -307,7 +322,7 @@ static void on_hello(struct conn *c, const struct frame *f)
 	if (c->hs.server != d->cfg.id || c->hs.client == d->cfg.id ||
 	    !peer_find(d, c->hs.client)) {
 		d->ts.peers_unknown++;
-		klbd_log(LOG_WARNING,
+		klbd_log(refusal_level(d, &d->unknown_logged_ms),
 			 "refused a connection from unknown node %llu (asking for node %llu)",
 			 (unsigned long long)c->hs.client,
 			 (unsigned long long)c->hs.server);
@@ -344,7 +359,7 @@ static void on_auth(struct conn *c, const struct frame *f)
 	    !auth_check(d->cfg.key, d->cfg.key_len, &c->hs, AUTH_CLIENT,
 			f->payload)) {
 		d->ts.auth_failures++;
-		klbd_log(LOG_WARNING,
+		klbd_log(refusal_level(d, &d->auth_logged_ms),
 			 "node %llu failed to authenticate (another cluster key?)",
 			 (unsigned long long)c->peer);
 		conn_close(c, NULL);
@@ -372,7 +387,7 @@ static void on_challenge(struct conn *c, const struct frame *f)
 	if (!auth_check(d->cfg.key, d->cfg.key_len, &c->hs, AUTH_SERVER,
 			f->payload + 8 + AUTH_NONCE_BYTES)) {
 		d->ts.auth_failures++;
-		klbd_log(LOG_WARNING,
+		klbd_log(refusal_level(d, &d->auth_logged_ms),
 			 "node %llu failed to authenticate (another cluster key?)",
 			 (unsigned long long)c->peer);
 		conn_close(c, NULL);
@@ -404,7 +419,8 @@ static void conn_frame(struct conn *c, const uint8_t *buf, size_t len)
 			   c->state == CONN_OPEN ? c->recv_seq : 0, &f);
 	if (err) {
 		count_frame_error(d, err);
-		klbd_log(LOG_WARNING, "node %llu sent %s: connection dropped",
+		klbd_log(refusal_level(d, &d->frame_logged_ms),
+			 "node %llu sent %s: connection dropped",
 			 (unsigned long long)c->peer, frame_error_name(err));
 		conn_close(c, NULL);
 		return;
@@ -483,6 +499,12 @@ static void conn_read_ev(struct loop_ev *ev, int res)
 					 "node %llu sent a frame over the size limit: connection dropped",
 					 (unsigned long long)c->peer);
 				conn_close(c, NULL);
+				return;
+			}
+			/* Before the handshake, no one gets us to buffer much. */
+			if (flen > HANDSHAKE_FRAME_MAX && c->state != CONN_OPEN) {
+				d->ts.frames_too_large++;
+				conn_close(c, "a handshake frame over its size limit");
 				return;
 			}
 			if (flen < 0 || (size_t)flen > c->rlen)
