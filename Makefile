@@ -8,7 +8,8 @@
 #   make demo       a gateway cluster with backends and live traffic, in a VM
 #   make bench      benchmarks (host side and in the VM, beside IPVS)
 #   make style      checkpatch --strict over the kernel and shared code
-#   make install    install klb.ko, klbd, klbctl, man pages, completion
+#   make install    install klb.ko, klbd (and its unit), klbctl, man pages,
+#                   completion
 #   make deps       install the Debian packages the above need (as root)
 #
 # Userspace is built non-recursively: every component has a fragment
@@ -82,7 +83,8 @@ demo: deps all
 # their man pages and completion. DESTDIR and PREFIX as usual.
 PREFIX   ?= /usr/local
 KVER     ?= $(notdir $(patsubst %/build,%,$(KDIR)))
-INSTALL_PROGS := build/userspace/klbctl/klbctl
+INSTALL_PROGS := build/userspace/klbctl/klbctl build/userspace/klbd/klbd
+UNITDIR  ?= /lib/systemd/system
 INSTALL_MAN8  := $(wildcard Documentation/*.8)
 
 install: all
@@ -91,6 +93,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	$(if $(INSTALL_MAN8),install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' userspace/klbd/klbd.service.in \
+		>$(DESTDIR)$(UNITDIR)/klbd.service
 	install -D -m 0644 userspace/klbctl/klbctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/klbctl
 

@@ -21,3 +21,7 @@ $(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS)): $(KLBD_TEST_DIR)/%: \
 	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBD_LDLIBS) -lmnl $(MAGLEV_LDLIBS)
 
 HOST_TESTS += $(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS))
+
+# The systemd unit, checked by systemd-analyze against the built binary.
+HOST_TESTS += selftests/klbd/unit_test.sh
+selftests/klbd/unit_test.sh: build/userspace/klbd/klbd

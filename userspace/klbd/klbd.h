@@ -181,6 +181,12 @@ struct klbd {
 	size_t n_clients;
 	uint64_t next_client;
 
+	/* notify.c */
+	int notify_fd;
+	bool notified_ready;
+	enum raft_role notified_role;
+	uint64_t notified_term, notified_applied, watchdog_ms;
+
 	struct klbd_stats stats;
 };
 
@@ -217,6 +223,10 @@ void node_after_reconcile(struct klbd *d);
 void reconcile_run(struct klbd *d);
 /* Now and then: has someone changed the kernel (or reloaded klb)? */
 void reconcile_check(struct klbd *d);
+
+/* notify.c: systemd's readiness, status and watchdog. */
+void notify_tick(struct klbd *d);
+void notify_stopping(struct klbd *d);
 
 /* control.c */
 int control_start(struct klbd *d, char *err, size_t err_len);

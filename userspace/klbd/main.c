@@ -74,6 +74,7 @@ static int run(struct klbd *d)
 		reconcile_check(d);
 		reconcile_run(d);
 		node_after_reconcile(d);
+		notify_tick(d);
 		transport_reap(d);
 		control_reap(d);
 		ret = io_uring_submit_and_wait(&d->ring, 1);
@@ -89,6 +90,7 @@ static int run(struct klbd *d)
 		}
 		io_uring_cq_advance(&d->ring, n);
 	}
+	notify_stopping(d);
 	klbd_log(LOG_INFO, "stopping; the kernel keeps its tables");
 	return 0;
 }
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return 1;
+	d->notify_fd = -1;
+	d->notified_role = -1;
 	if (klbd_config_read(&d->cfg, path, err, sizeof(err)) ||
 	    klbd_config_load_key(&d->cfg, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
