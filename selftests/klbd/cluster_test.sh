@@ -215,6 +215,15 @@ for i in 1 2 3; do
 		not_ok "gateway $i's kernel shows the service with 3 backends (service show -j)" "$svc"
 	fi
 done
+generation_is_index() {	# the kernel's generation is the Raft index klbd applied
+	local i g
+	for i in 1 2 3; do
+		g=$(kern "$i" info 2>/dev/null | awk '$1 == "generation:" { print $2 }')
+		[ -n "$g" ] && [ "$g" = "$(field "$i" reconciled)" ] || return 1
+	done
+}
+check "each kernel's config generation is the Raft index its klbd applied" \
+	wait_for 30 generation_is_index
 if out=$(ctl "$F" service add tcp "$VIP" 2>&1); then
 	not_ok "a command the state refuses comes back with its reason" "$out"
 elif echo "$out" | grep -q "exists"; then

@@ -78,13 +78,28 @@ void reconcile_run(struct klbd *d)
 	free(specs);
 	if (err)
 		goto fail;
+	/*
+	 * The kernel's generation says which Raft index its configuration
+	 * is: set it, guarded, so a writer that got in between is noticed
+	 * (ESTALE) and undone by the next round.
+	 */
+	if (klb_client_generation(&d->nl) != d->applied) {
+		struct klb_write w = {
+			.check_generation = true,
+			.expect_generation = klb_client_generation(&d->nl),
+		};
+
+		err = klb_generation_set(&d->nl, d->applied, &w, &e);
+		if (err)
+			goto fail;
+	}
 	if (d->reconcile_failing)
 		klbd_log(LOG_NOTICE, "reconcile at index %llu succeeded again",
 			 (unsigned long long)d->applied);
 	d->reconcile_failing = false;
 	d->reconcile_dirty = false;
 	d->reconciled_index = d->applied;
-	d->generation = klb_client_generation(&d->nl);
+	d->generation = d->applied;
 	d->stats.reconciles++;
 	return;
 fail:
