@@ -30,10 +30,10 @@ int loop_init(struct io_uring *ring, char *err, size_t err_len)
 
 	ret = io_uring_queue_init(LOOP_ENTRIES, ring, 0);
 	if (ret) {
-		snprintf(err, err_len,
-			 "io_uring unavailable (%s)%s", strerror(-ret),
-			 ret == -ENOSYS || ret == -EPERM ?
-			 ": the kernel or a security policy (seccomp, a container) disables it, and klbd cannot run without it" :
+		bool off = ret == -ENOSYS || ret == -EPERM;
+
+		snprintf(err, err_len, "io_uring unavailable (%s)%s", strerror(-ret),
+			 off ? ": disabled by the kernel or a security policy (seccomp, a container); klbd needs it" :
 			 "");
 		return ret;
 	}

@@ -43,9 +43,9 @@ static uint8_t *scratch_get(size_t n)
 static void send_msg(struct klbd *d, const struct raft_msg *m)
 {
 	long n = raft_codec_size(m);
-	uint8_t *buf;
+	uint8_t *buf = n < 0 ? NULL : scratch_get(n);
 
-	if (n < 0 || !(buf = scratch_get(n)))
+	if (!buf)
 		return;
 	n = raft_codec_encode(m, buf, n);
 	if (n > 0)
@@ -176,8 +176,9 @@ static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		if (p->kind == PENDING_PROPOSED && p->index <= snap->meta.index)
-			pending_answer(d, p, -EAGAIN,
-				       "outcome unknown (a snapshot replaced the log): check and retry",
+			/* Not -EAGAIN: it may be in the snapshot, so no blind retry. */
+			pending_answer(d, p, -ETIMEDOUT,
+				       "outcome unknown (a snapshot replaced the log): check before retrying",
 				       0);
 	}
 	klbd_log(LOG_INFO, "installed the leader's snapshot at index %llu",
@@ -341,8 +342,8 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		uint64_t req, index;
 		uint16_t n;
 
-		if (len < 22 || (n = get_u16(data + 20), len != 22u + n) ||
-		    n >= sizeof(p->msg)) {
+		n = len < 22 ? 0 : get_u16(data + 20);
+		if (len < 22 || len != 22u + n || n >= sizeof(p->msg)) {
 			d->ts.frames_bad_proto++;
 			return;
 		}

@@ -106,7 +106,8 @@ fail:
 	d->stats.reconcile_failures++;
 	d->reconcile_retry_ms = d->now_ms + RECONCILE_RETRY_MS;
 	/* Once when it starts failing, not every second. */
-	klbd_log(d->reconcile_failing ? LOG_DEBUG : LOG_ERR, "reconcile at index %llu failed%s: %s%s%s",
+	klbd_log(d->reconcile_failing ? LOG_DEBUG : LOG_ERR,
+		 "reconcile at index %llu failed%s: %s%s%s",
 		 (unsigned long long)d->applied,
 		 where.has_service ? " (a service)" : "",
 		 strerror(klb_error_errno(&e) ? klb_error_errno(&e) : -err),
