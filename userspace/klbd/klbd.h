@@ -23,6 +23,7 @@
 /* Bounds, each with a counter. */
 #define PEER_QUEUE_MAX_BYTES	(32u << 20)	/* a snapshot's chunks fit */
 #define PEER_QUEUE_MAX_MSGS	4096
+#define PEER_QUEUE_DOWN_MSGS	64	/* while not connected */
 #define INBOUND_MAX		(2 * RAFT_MAX_NODES)
 #define HANDSHAKE_TIMEOUT_MS	5000
 #define BACKOFF_MIN_MS		100

@@ -22,6 +22,7 @@
 /* Frames put in the socket buffer at once; the rest wait in the queue. */
 #define OUT_HIGH_WATER	(1u << 20)
 #define HANDSHAKE_FRAME_MAX	256
+#define READS_PER_EVENT		16
 /* A refusal is logged once per this many ms (and always counted). */
 #define REFUSAL_LOG_MS	10000
 
@@ -225,11 +226,17 @@ void transport_send(struct klbd *d, uint64_t id, uint8_t type,
 {
 	struct peer *p = peer_find(d, id);
 	struct qmsg *m;
+	size_t max;
 
 	if (!p)
 		return;
-	if (p->qmsgs >= PEER_QUEUE_MAX_MSGS ||
-	    p->qbytes + len > PEER_QUEUE_MAX_BYTES) {
+	/*
+	 * While the peer is unreachable only a few messages wait: they go
+	 * stale, and Raft sends what matters again once it is back.
+	 */
+	max = p->conn && p->conn->state == CONN_OPEN ? PEER_QUEUE_MAX_MSGS :
+	      PEER_QUEUE_DOWN_MSGS;
+	if (p->qmsgs >= max || p->qbytes + len > PEER_QUEUE_MAX_BYTES) {
 		/* Raft sends again what matters; memory must not grow. */
 		p->dropped++;
 		d->ts.queue_full_drops++;
@@ -354,6 +361,7 @@ static void conn_open(struct conn *c)
 static void on_auth(struct conn *c, const struct frame *f)
 {
 	struct klbd *d = c->d;
+	struct peer *p;
 
 	if (f->type != FRAME_AUTH || f->len != AUTH_AUTH_BYTES ||
 	    !auth_check(d->cfg.key, d->cfg.key_len, &c->hs, AUTH_CLIENT,
@@ -368,6 +376,12 @@ static void on_auth(struct conn *c, const struct frame *f)
 	conn_open(c);
 	klbd_log(LOG_INFO, "inbound connection from node %llu authenticated",
 		 (unsigned long long)c->peer);
+	/* It is back: dial it now rather than when the backoff ends. */
+	p = peer_find(d, c->peer);
+	if (p && !p->conn) {
+		p->backoff_ms = BACKOFF_MIN_MS;
+		p->next_attempt_ms = d->now_ms;
+	}
 }
 
 /* Outbound: the server's proof, then ours. */
@@ -455,6 +469,7 @@ static void conn_read_ev(struct loop_ev *ev, int res)
 {
 	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, rev));
 	struct klbd *d = c->d;
+	unsigned int reads;
 	ssize_t n;
 	long flen;
 
@@ -464,7 +479,8 @@ static void conn_read_ev(struct loop_ev *ev, int res)
 		conn_close(c, strerror(-res));
 		return;
 	}
-	for (;;) {
+	/* A bounded number of reads, then the others get their turn. */
+	for (reads = 0; reads < READS_PER_EVENT; reads++) {
 		size_t want = c->rlen + RBUF_MIN;
 
 		flen = frame_len(c->rbuf, c->rlen);
