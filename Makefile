@@ -86,6 +86,7 @@ KVER     ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 INSTALL_PROGS := build/userspace/klbctl/klbctl build/userspace/klbd/klbd
 UNITDIR  ?= /lib/systemd/system
 INSTALL_MAN8  := $(wildcard Documentation/*.8)
+INSTALL_MAN5  := $(wildcard Documentation/*.5)
 
 install: all
 	install -D -m 0644 kmod/klb.ko $(DESTDIR)/lib/modules/$(KVER)/extra/klb.ko
@@ -93,6 +94,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(PREFIX)/sbin/
 	$(if $(INSTALL_MAN8),install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5
+	$(if $(INSTALL_MAN5),install -m 0644 $(INSTALL_MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' userspace/klbd/klbd.service.in \
 		>$(DESTDIR)$(UNITDIR)/klbd.service

@@ -72,7 +72,7 @@ static char *config_reader(char *str, int num, void *stream)
 	len = nl ? (size_t)(nl - cp->p) + 1 : (size_t)(cp->end - cp->p);
 	n = len;
 	if (n > (size_t)num - 1) {
-		fail(cp, cp->line, "line longer than %d characters", num - 3);
+		fail(cp, cp->line, "line longer than %d characters", num - 2);
 		n = num - 1;
 	}
 	if (memchr(cp->p, '\0', len))
