@@ -12,7 +12,8 @@
 # Writes go through klbctl to a follower's klbd; reads come from each
 # gateway's kernel. Covers: a change on a follower reaching all three
 # kernels; byte-identical tables (klbctl save: settings, seed, backend ids
-# and the table); kill -9 of the leader, a new leader, the old one
+# and the table), and the same backend for a new flow on each (flow where);
+# kill -9 of the leader, a new leader, the old one
 # catching up; kill -9 of all three, state recovered from disk and the
 # kernels never emptied meanwhile; a partition (the minority keeps its
 # tables, healed it converges); klb reloaded under running klbds; a peer
@@ -240,6 +241,19 @@ if grep -q '^table ' "$T/save1"; then
 else
 	not_ok "the saved configuration includes the Maglev table"
 fi
+same_backend_everywhere() {	# flow where: hash and table, per gateway
+	local c w1 w i
+	for c in 192.0.2.77:40001 192.0.2.78:40002 198.51.100.99:5555 \
+		203.0.113.200:1234 192.0.2.79:65535; do
+		w1=$(kern 1 flow where tcp "$VIP" "$c" 2>&1) || return 1
+		for i in 2 3; do
+			w=$(kern "$i" flow where tcp "$VIP" "$c" 2>&1) || return 1
+			[ "$w" = "$w1" ] || return 1
+		done
+	done
+}
+check "a new flow from any client gets the same backend on every gateway" \
+	same_backend_everywhere
 ctl "$F" backend set tcp "$VIP" 198.51.100.2:80 state drain >/dev/null &&
 	ctl "$F" backend del tcp "$VIP" 198.51.100.1:80 >/dev/null &&
 	ctl "$L" backend add tcp "$VIP" 198.51.100.4:80 >/dev/null
