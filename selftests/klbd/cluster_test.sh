@@ -352,6 +352,18 @@ else
 	not_ok "changes work after the restart"
 fi
 
+# Leadership handed over on request, asked through a follower.
+L4=$(leader_among 1 2 3)
+TO=$(((L4 % 3) + 1))
+VIA=$(((TO % 3) + 1))
+if ctl "$VIA" cluster transfer-leader "$TO" &&
+	[ "$(field "$TO" role)" = leader ]; then
+	ok "cluster transfer-leader through a follower"
+else
+	not_ok "cluster transfer-leader through a follower"
+fi
+L3=$(leader_among 1 2 3)
+
 # (d) A partition: gw$L3 alone. The majority goes on; the minority keeps its
 # kernel's tables; healed, it converges.
 M=""

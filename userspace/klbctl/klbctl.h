@@ -223,6 +223,7 @@ int cmd_restore(struct ctx *ctx, int argc, char **argv);
 int cmd_flush(struct ctx *ctx, int argc, char **argv);
 int cmd_monitor(struct ctx *ctx, int argc, char **argv);
 int cmd_cluster_status(struct ctx *ctx, int argc, char **argv);
+int cmd_cluster_transfer_leader(struct ctx *ctx, int argc, char **argv);
 
 /* table.c: "ADDR:PORT" of every backend id (NULL where none). */
 char **backend_names(const struct klb_backend *bes, size_t n);

@@ -47,6 +47,8 @@ static const struct command commands[] = {
 	{ NULL, "flush", cmd_flush, "flush" },
 	{ NULL, "monitor", cmd_monitor, "monitor" },
 	{ "cluster", "status", cmd_cluster_status, "cluster status" },
+	{ "cluster", "transfer-leader", cmd_cluster_transfer_leader,
+	  "cluster transfer-leader ID" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -153,6 +153,9 @@ static void client_process(struct control_client *c)
 		} else if (op == KLBD_CTL_SUBMIT) {
 			node_submit(d, c->id, req + KLBD_CTL_HEADER_BYTES,
 				    len - KLBD_CTL_HEADER_BYTES);
+		} else if (op == KLBD_CTL_TRANSFER &&
+			   len == KLBD_CTL_HEADER_BYTES + 8) {
+			node_transfer(d, c->id, get_u64(req + KLBD_CTL_HEADER_BYTES));
 		} else if (op == KLBD_CTL_STATUS) {
 			char buf[8192];
 

@@ -36,6 +36,7 @@ enum frame_type {
 	FRAME_RAFT = 16,	/* a Raft message (raft/codec.h) */
 	FRAME_FWD_REQ,		/* a follower forwards a client's command */
 	FRAME_FWD_RESP,		/* the leader's answer to it */
+	FRAME_TRANSFER,		/* a follower asks the leader to hand over */
 };
 
 struct frame {

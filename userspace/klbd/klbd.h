@@ -111,6 +111,7 @@ enum pending_kind {
 	PENDING_PROPOSED,	/* proposed here: for a client here or a peer */
 	PENDING_FORWARDED,	/* sent to the leader, no answer yet */
 	PENDING_APPLYING,	/* the leader answered: wait to apply index */
+	PENDING_TRANSFER,	/* waits for node 'peer' to lead */
 };
 
 struct pending {
@@ -216,6 +217,8 @@ void node_process(struct klbd *d);
 void node_submit(struct klbd *d, uint64_t client, const uint8_t *cmd,
 		 size_t len);
 void node_status(struct klbd *d, char *buf, size_t cap);
+/* Hands leadership to target, from the leader or through it. */
+void node_transfer(struct klbd *d, uint64_t client, uint64_t target);
 void node_client_gone(struct klbd *d, uint64_t client);
 /* Answers the clients whose command the last reconcile covered. */
 void node_after_reconcile(struct klbd *d);

@@ -338,6 +338,12 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		p->term = prop.term;
 		return;
 	}
+	case FRAME_TRANSFER:
+		if (len == 8)
+			raft_transfer_leader(d->raft, get_u64(data));
+		else
+			d->ts.frames_bad_proto++;
+		return;
 	case FRAME_FWD_RESP: {
 		uint64_t req, index;
 		uint16_t n;
@@ -461,13 +467,64 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 	d->stats.forwarded++;
 }
 
+void node_transfer(struct klbd *d, uint64_t client, uint64_t target)
+{
+	struct raft_status rs;
+	struct pending *p;
+	uint8_t buf[8];
+	int err;
+
+	raft_status(d->raft, &rs);
+	if (!klbd_config_peer(&d->cfg, target)) {
+		control_reply(d, client, KLBD_CTL_TRANSFER, -EINVAL,
+			      "no such member", NULL, 0);
+		return;
+	}
+	if (rs.lead == target) {
+		control_reply(d, client, KLBD_CTL_TRANSFER, 0, "it leads already",
+			      NULL, 0);
+		return;
+	}
+	if (rs.role == RAFT_LEADER) {
+		err = raft_transfer_leader(d->raft, target);
+		if (err && err != -EALREADY) {
+			control_reply(d, client, KLBD_CTL_TRANSFER, err,
+				      "the leader refused the transfer", NULL, 0);
+			return;
+		}
+	} else if (rs.lead) {
+		put_u64(buf, target);
+		transport_send(d, rs.lead, FRAME_TRANSFER, buf, sizeof(buf));
+	} else {
+		control_reply(d, client, KLBD_CTL_TRANSFER, -EAGAIN,
+			      "no leader (is a majority up?)", NULL, 0);
+		return;
+	}
+	if (pending_new(d, client, &p))
+		return;
+	p->kind = PENDING_TRANSFER;
+	p->peer = target;
+	/* A transfer takes an election at most. */
+	p->deadline_ms = d->now_ms + 4ull * d->cfg.election_ticks * d->cfg.tick_ms;
+}
+
 /* Answers clients whose command is applied here and given to the kernel. */
 static void answer_applied(struct klbd *d)
 {
+	struct raft_status rs;
 	struct pending *p, *next;
 
+	raft_status(d->raft, &rs);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
+		if (p->kind == PENDING_TRANSFER) {
+			if (rs.lead == p->peer) {
+				control_reply(d, p->client, KLBD_CTL_TRANSFER, 0,
+					      NULL, NULL, 0);
+				pending_del(d, p);
+			}
+			continue;
+		}
 		if (p->kind != PENDING_APPLYING || p->index > d->applied)
 			continue;
 		if (p->index > d->reconcile_tried_index)
@@ -500,7 +557,10 @@ static void tick_ev(struct loop_ev *ev, int res)
 		if (d->now_ms < p->deadline_ms)
 			continue;
 		d->stats.requests_timed_out++;
-		if (p->client)
+		if (p->client && p->kind == PENDING_TRANSFER)
+			control_reply(d, p->client, KLBD_CTL_TRANSFER, -ETIMEDOUT,
+				      "the transfer did not complete in time", NULL, 0);
+		else if (p->client)
 			control_reply(d, p->client, KLBD_CTL_SUBMIT, -ETIMEDOUT,
 				      "no outcome in time: the command may still apply",
 				      NULL, 0);

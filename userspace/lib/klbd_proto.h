@@ -34,6 +34,8 @@
  *                    command's own outcome (-EEXIST, ...), message why.
  *   KLBD_CTL_STATUS  no body. Response body: "name value" lines (role,
  *                    term, leader, commit, applied, counters).
+ *   KLBD_CTL_TRANSFER  body: u64 the voter that should lead. Answered once
+ *                    this node sees it lead (or -ETIMEDOUT).
  */
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
@@ -72,6 +74,7 @@ struct klbd_cmd {
 enum klbd_ctl_op {
 	KLBD_CTL_SUBMIT = 1,
 	KLBD_CTL_STATUS,
+	KLBD_CTL_TRANSFER,
 };
 
 /* Bytes written to buf (KLBD_CMD_MAX_BYTES), or -EINVAL. */
