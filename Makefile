@@ -90,8 +90,9 @@ demo: deps all
 # Debian packages use the first; DKMS builds the module).
 #
 # Programs are picked from BINS by name, so a program is installed as soon
-# as its fragment builds it. Man pages, completions, systemd units and an
-# example klbd.conf (never over an existing one) are picked up where the
+# as its fragment builds it. Man pages, completions, systemd units (from
+# their templates, with the programs' path filled in) and an example
+# klbd.conf (never over an existing one) are picked up where the
 # tree has them.
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
@@ -105,7 +106,7 @@ INSTALL_SBIN   := $(filter $(addprefix %/,klbctl klbd),$(BINS))
 INSTALL_MAN5   := $(wildcard Documentation/*.5)
 INSTALL_MAN8   := $(wildcard Documentation/*.8)
 INSTALL_COMPLETIONS := $(wildcard userspace/*/*.bash-completion)
-INSTALL_UNITS  := $(wildcard userspace/*/*.service)
+INSTALL_UNITS  := $(wildcard userspace/*/*.service.in)
 INSTALL_CONFIG := $(wildcard userspace/klbd/klbd.conf)
 
 programs: $(INSTALL_SBIN)
@@ -123,7 +124,9 @@ install-programs: programs
 		install -D -m 0644 $$f $(DESTDIR)$(COMPLETIONDIR)/$$(basename $$f .bash-completion) || exit; \
 	done
 	$(if $(INSTALL_UNITS),install -d $(DESTDIR)$(UNITDIR))
-	$(if $(INSTALL_UNITS),install -m 0644 $(INSTALL_UNITS) $(DESTDIR)$(UNITDIR)/)
+	for f in $(INSTALL_UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f >$(DESTDIR)$(UNITDIR)/$$(basename $$f .in) || exit; \
+	done
 	$(if $(INSTALL_CONFIG),[ -e $(DESTDIR)$(SYSCONFDIR)/klb/klbd.conf ] || \
 		install -D -m 0644 $(INSTALL_CONFIG) $(DESTDIR)$(SYSCONFDIR)/klb/klbd.conf)
 

@@ -8,6 +8,7 @@ packages="
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	libmnl-dev libnl-3-dev libnl-genl-3-dev liburing-dev libjson-c-dev
+	libinih-dev
 	iproute2 ipvsadm iperf3 socat ncat valgrind python3 nftables
 	clang-14 libclang-rt-14-dev
 	python3-yaml python3-jsonschema

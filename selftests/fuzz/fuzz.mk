@@ -14,7 +14,8 @@ FUZZ_DIR  := $(O)/fuzz
 FUZZ_CC   := clang-14
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZERS   := klbctl_args klbctl_restore raft_step wal_recovery snapshot_load
+FUZZERS   := klbctl_args klbctl_restore raft_step wal_recovery snapshot_load \
+	klbd_config klbd_frame
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZERS))
 FUZZ_TIME ?= 600
 # make check's budget, seconds per harness.
@@ -47,6 +48,14 @@ $(FUZZ_DIR)/wal_recovery $(FUZZ_DIR)/snapshot_load: $(FUZZ_DIR)/%: \
 		$(FUZZ_DIR)/selftests/fuzz/%.o $(FUZZ_DIR)/selftests/fuzz/fuzz_dir.o \
 		$(FUZZ_RAFT_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(RAFT_STORAGE_LIBS)
+
+# klbd's parsers: its configuration, and what peers and clients send.
+FUZZ_KLBD_OBJS := $(call fuzz_objs,userspace/klbd/config.c userspace/klbd/frame.c \
+	userspace/klbd/state.c userspace/raft/crc32c.c)
+
+$(FUZZ_DIR)/klbd_config $(FUZZ_DIR)/klbd_frame: $(FUZZ_DIR)/%: \
+		$(FUZZ_DIR)/selftests/fuzz/%.o $(FUZZ_KLBD_OBJS) $(FUZZ_KLBCTL_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lmnl -ljson-c -linih -lcrypto
 
 fuzzers: $(FUZZ_BINS)
 

@@ -438,7 +438,7 @@ check "flow show: bad backend" 2 "'backend' needs ADDR:PORT" -- "$K" flow show t
 check "missing object" 2 'missing OBJECT' -- "$K"
 check "object without command" 2 "'service' needs a command" -- "$K" service
 check "-h prints the usage" 0 -- "$K" -h
-if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 18 ]; then
+if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 20 ]; then
 	ok "-h: the grammar and every command"
 else
 	not_ok "-h: the grammar and every command" "$(cat "$T/out")"
@@ -686,7 +686,7 @@ ip netns del "$NS2"
 # ---- the klbd seam -----------------------------------------------------------------
 
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/klbd.sock"
-check "writes refuse to bypass a running klbd" 1 'klbd control socket found but not supported by this klbctl yet' -- \
+check "writes go to klbd's socket, never around it" 1 'klbd .*klbd.sock.*Connection refused .is klbd running' -- \
 	env KLB_CONTROL_SOCKET="$T/klbd.sock" "$K" service add tcp 203.0.113.60:80
 check "--direct writes to the kernel with a warning" 0 'warning: --direct' -- \
 	env KLB_CONTROL_SOCKET="$T/klbd.sock" "$K" --direct service add tcp 203.0.113.60:80

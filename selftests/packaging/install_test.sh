@@ -39,8 +39,8 @@ expected_files() {
 	for f in userspace/*/*.bash-completion; do
 		expect 644 "$prefix/share/bash-completion/completions/$(basename "$f" .bash-completion)"
 	done
-	for f in userspace/*/*.service; do
-		[ -e "$f" ] && expect 644 "$prefix/lib/systemd/system/${f##*/}"
+	for f in userspace/*/*.service.in; do
+		[ -e "$f" ] && expect 644 "$prefix/lib/systemd/system/$(basename "$f" .in)"
 	done
 	[ -e userspace/klbd/klbd.conf ] && expect 644 /etc/klb/klbd.conf
 	make -s print-INSTALL_SBIN | tr ' ' '\n' | grep -q '/klbd$' &&

@@ -171,6 +171,20 @@ struct klbctl_ops {
 extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
 
+/* ops_klbd.c: one request to klbd's control socket (lib/klbd_proto.h). */
+struct klbd_answer {
+	int status;		/* 0 or -errno: the request's outcome */
+	char *msg;		/* why, NUL-terminated ("" for none) */
+	char *body;		/* NUL-terminated after body_len bytes */
+	size_t body_len;
+	uint8_t *buf;		/* holds msg and body: free() it */
+};
+
+const char *klbd_socket_path(void);
+/* 0 with *a filled, or -errno when klbd could not be asked. */
+int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
+	      struct klbd_answer *a);
+
 struct restore_service {
 	struct klb_service_key key;
 	struct klb_service_conf conf;
@@ -208,6 +222,8 @@ int cmd_save(struct ctx *ctx, int argc, char **argv);
 int cmd_restore(struct ctx *ctx, int argc, char **argv);
 int cmd_flush(struct ctx *ctx, int argc, char **argv);
 int cmd_monitor(struct ctx *ctx, int argc, char **argv);
+int cmd_cluster_status(struct ctx *ctx, int argc, char **argv);
+int cmd_cluster_transfer_leader(struct ctx *ctx, int argc, char **argv);
 
 /* table.c: "ADDR:PORT" of every backend id (NULL where none). */
 char **backend_names(const struct klb_backend *bes, size_t n);

@@ -46,6 +46,9 @@ static const struct command commands[] = {
 	{ NULL, "restore", cmd_restore, "restore" },
 	{ NULL, "flush", cmd_flush, "flush" },
 	{ NULL, "monitor", cmd_monitor, "monitor" },
+	{ "cluster", "status", cmd_cluster_status, "cluster status" },
+	{ "cluster", "transfer-leader", cmd_cluster_transfer_leader,
+	  "cluster transfer-leader ID" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -139,11 +142,9 @@ static int enter_netns(const char *name)
 /* Writes go to klbd when it runs, so that the cluster agrees on them. */
 static const struct klbctl_ops *choose_ops(bool direct)
 {
-	const char *path = getenv("KLB_CONTROL_SOCKET");
+	const char *path = klbd_socket_path();
 	struct stat st;
 
-	if (!path || !*path)
-		path = KLBD_CONTROL_SOCKET;
 	if (stat(path, &st) || !S_ISSOCK(st.st_mode))
 		return &kernel_ops;
 	if (direct) {

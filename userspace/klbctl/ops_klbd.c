@@ -1,51 +1,243 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writes through klbd, so that every gateway of the cluster agrees on
- * them. klbd's control protocol does not exist yet: until it does, say so
- * plainly instead of writing to the kernel behind the cluster's back.
+ * them: each write is one command (lib/klbd_proto.h) sent to the local
+ * klbd's control socket, answered once the cluster committed it and this
+ * gateway applied it. "No leader" and "overwritten" answers mean the
+ * command did not apply: it is sent again until a deadline.
  */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "klbctl/klbctl.h"
+#include "lib/klbd_proto.h"
 
-static int klbd_unsupported(void)
+/* How long a write may wait for a leader, a commit and the kernel. */
+#define KLBD_DEADLINE_MS	30000
+
+static uint64_t now_ms(void)
 {
-	return report_msg("klbd",
-			  "klbd control socket found but not supported by this klbctl yet (use --direct to write to the kernel anyway)");
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *klbd_socket_path(void)
+{
+	const char *path = getenv("KLB_CONTROL_SOCKET");
+
+	return path && *path ? path : KLBD_CONTROL_SOCKET;
+}
+
+static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
+{
+	uint8_t *p = buf;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (len) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, deadline - now) < 0 && errno != EINTR)
+			return -errno;
+		n = read(fd, p, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return n ? -errno : -ECONNRESET;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
+	      struct klbd_answer *a)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	uint8_t hdr[KLBD_CTL_RESP_HEADER_BYTES], *req;
+	uint32_t rlen, mlen;
+	int fd, err;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", klbd_socket_path());
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	req = calloc(1, KLBD_CTL_HEADER_BYTES + len);
+	if (!req) {
+		close(fd);
+		return -ENOMEM;
+	}
+	rlen = KLBD_CTL_HEADER_BYTES - 4 + len;
+	req[0] = rlen;
+	req[1] = rlen >> 8;
+	req[2] = rlen >> 16;
+	req[3] = rlen >> 24;
+	req[4] = KLBD_PROTO_VERSION;
+	req[5] = op;
+	if (len)
+		memcpy(req + KLBD_CTL_HEADER_BYTES, body, len);
+	err = write(fd, req, KLBD_CTL_HEADER_BYTES + len) ==
+	      (ssize_t)(KLBD_CTL_HEADER_BYTES + len) ? 0 : -EIO;
+	free(req);
+	if (!err)
+		err = read_full(fd, hdr, sizeof(hdr), deadline);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	rlen = hdr[0] | hdr[1] << 8 | hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+	a->status = (int32_t)(hdr[8] | hdr[9] << 8 | hdr[10] << 16 |
+			      (uint32_t)hdr[11] << 24);
+	mlen = hdr[12] | hdr[13] << 8 | hdr[14] << 16 | (uint32_t)hdr[15] << 24;
+	if (rlen < sizeof(hdr) - 4 || rlen > KLBD_CTL_MAX_BYTES ||
+	    mlen > rlen - (sizeof(hdr) - 4)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	a->body_len = rlen - (sizeof(hdr) - 4) - mlen;
+	a->buf = malloc(mlen + a->body_len + 2);
+	if (!a->buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = read_full(fd, a->buf, mlen + a->body_len, deadline);
+	close(fd);
+	if (err) {
+		free(a->buf);
+		a->buf = NULL;
+		return err;
+	}
+	/* The message and the body, each NUL-terminated. */
+	memmove(a->buf + mlen + 1, a->buf + mlen, a->body_len);
+	a->buf[mlen] = '\0';
+	a->buf[mlen + 1 + a->body_len] = '\0';
+	a->msg = (char *)a->buf;
+	a->body = (char *)a->buf + mlen + 1;
+	return 0;
+}
+
+static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
+{
+	uint64_t deadline = now_ms() + KLBD_DEADLINE_MS;
+	unsigned int backoff = 50;
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	struct klbd_answer a;
+	int n, err;
+
+	n = klbd_cmd_encode(cmd, buf, sizeof(buf));
+	if (n < 0)
+		return report_msg(what, "cannot encode the command");
+	for (;;) {
+		err = klbd_call(KLBD_CTL_SUBMIT, buf, n, deadline, &a);
+		if (err)
+			return report_msg(what, "klbd (%s): %s%s", klbd_socket_path(),
+					  strerror(-err),
+					  err == -ECONNREFUSED || err == -ENOENT ?
+					  " (is klbd running? --direct writes to this kernel alone)" :
+					  "");
+		/* Not applied anywhere: safe to send again. */
+		if ((a.status == -EAGAIN || a.status == -ECANCELED) &&
+		    now_ms() + backoff < deadline) {
+			free(a.buf);
+			usleep(backoff * 1000);
+			backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
+			continue;
+		}
+		break;
+	}
+	if (a.status) {
+		err = report_msg(what, "%s", a.msg[0] ? a.msg : strerror(-a.status));
+		free(a.buf);
+		return err;
+	}
+	free(a.buf);
+	return EXIT_OK;
 }
 
 static int klbd_service_add(struct ctx *ctx, const struct klb_service_key *key,
 			    const struct klb_service_conf *conf)
 {
-	return klbd_unsupported();
+	struct klbd_cmd cmd = { .op = KLBD_CMD_SERVICE_ADD, .key = *key,
+				.conf = *conf };
+	char what[WHAT_STRLEN];
+
+	return klbd_submit(&cmd, fmt_service_what(key, what));
 }
 
 static int klbd_service_set(struct ctx *ctx, const struct klb_service_key *key,
 			    const struct klb_service_conf *conf,
 			    uint32_t clear_flags)
 {
-	return klbd_unsupported();
+	struct klbd_cmd cmd = { .op = KLBD_CMD_SERVICE_SET, .key = *key,
+				.conf = *conf, .clear_flags = clear_flags };
+	char what[WHAT_STRLEN];
+
+	return klbd_submit(&cmd, fmt_service_what(key, what));
 }
 
 static int klbd_service_del(struct ctx *ctx, const struct klb_service_key *key)
 {
-	return klbd_unsupported();
+	struct klbd_cmd cmd = { .op = KLBD_CMD_SERVICE_DEL, .key = *key };
+	char what[WHAT_STRLEN];
+
+	return klbd_submit(&cmd, fmt_service_what(key, what));
 }
 
-static int klbd_backend(struct ctx *ctx, const struct klb_service_key *key,
+static int klbd_backend(uint8_t op, const struct klb_service_key *key,
 			const struct klb_backend *be)
 {
-	return klbd_unsupported();
+	struct klbd_cmd cmd = { .op = op, .key = *key, .be = *be };
+	char what[WHAT_STRLEN + ENDPOINT_STRLEN];
+
+	return klbd_submit(&cmd, fmt_backend(key, &be->addr, what, sizeof(what)));
+}
+
+static int klbd_backend_add(struct ctx *ctx, const struct klb_service_key *key,
+			    const struct klb_backend *be)
+{
+	return klbd_backend(KLBD_CMD_BACKEND_ADD, key, be);
+}
+
+static int klbd_backend_set(struct ctx *ctx, const struct klb_service_key *key,
+			    const struct klb_backend *be)
+{
+	return klbd_backend(KLBD_CMD_BACKEND_SET, key, be);
+}
+
+static int klbd_backend_del(struct ctx *ctx, const struct klb_service_key *key,
+			    const struct klb_backend *be)
+{
+	return klbd_backend(KLBD_CMD_BACKEND_DEL, key, be);
 }
 
 static int klbd_flush(struct ctx *ctx)
 {
-	return klbd_unsupported();
+	struct klbd_cmd cmd = { .op = KLBD_CMD_FLUSH };
+
+	return klbd_submit(&cmd, "flush");
 }
 
 static int klbd_restore(struct ctx *ctx, const struct klb_service_spec *specs,
 			size_t n)
 {
-	return klbd_unsupported();
+	return report_msg("restore",
+			  "a restore through klbd is not supported yet (use --direct to write to this kernel only)");
 }
 
 const struct klbctl_ops klbd_ops = {
@@ -53,9 +245,9 @@ const struct klbctl_ops klbd_ops = {
 	.service_add = klbd_service_add,
 	.service_set = klbd_service_set,
 	.service_del = klbd_service_del,
-	.backend_add = klbd_backend,
-	.backend_set = klbd_backend,
-	.backend_del = klbd_backend,
+	.backend_add = klbd_backend_add,
+	.backend_set = klbd_backend_set,
+	.backend_del = klbd_backend_del,
 	.flush = klbd_flush,
 	.restore = klbd_restore,
 };

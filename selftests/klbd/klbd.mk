@@ -1,0 +1,27 @@
+# klbd in the guest: three gateways in three network namespaces.
+VM_TESTS += selftests/klbd/cluster_test.sh
+selftests/klbd/cluster_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
+
+# Host-side: the configuration parser, the peer frames and handshake, the
+# replicated state (kselftest harness).
+include userspace/lib/maglev_objs.mk
+include userspace/klbd/objs.mk
+
+KLBD_TEST_DIR := build/selftests/klbd
+KLBD_TESTS := config_test frame_test state_test
+
+$(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
+# The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.
+$(KLBD_TEST_DIR)/%.o: USER_CFLAGS += -Wno-missing-prototypes
+
+$(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS)): $(KLBD_TEST_DIR)/%: \
+		$(KLBD_TEST_DIR)/%.o $(KLBD_CORE_OBJS) \
+		build/userspace/lib/libklbclient.a $(MAGLEV_OBJS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBD_LDLIBS) -lmnl $(MAGLEV_LDLIBS)
+
+HOST_TESTS += $(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS))
+
+# The systemd unit, checked by systemd-analyze against the built binary.
+HOST_TESTS += selftests/klbd/unit_test.sh
+selftests/klbd/unit_test.sh: build/userspace/klbd/klbd

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The replicated state: the same commands give byte-identical states
+ * (tables included) whatever the path (straight, or through a snapshot);
+ * a change moves only the table entries it must; refused commands change
+ * nothing; snapshots and commands are decoded strictly.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "klbd/state.h"
+
+static struct klb_endpoint ep4(const char *addr, uint16_t port)
+{
+	struct klb_endpoint ep = { .family = AF_INET, .port = port };
+
+	inet_pton(AF_INET, addr, ep.addr);
+	return ep;
+}
+
+static struct klbd_cmd svc_add(const char *vip, uint32_t table_size)
+{
+	struct klbd_cmd c = { .op = KLBD_CMD_SERVICE_ADD };
+
+	c.key.proto = IPPROTO_TCP;
+	c.key.vip = ep4(vip, 80);
+	c.conf.fields = KLB_SVC_SEED | KLB_SVC_TABLE_SIZE;
+	c.conf.table_size = table_size;
+	memset(c.conf.seed, 0x5a, KLB_SEED_LEN);
+	return c;
+}
+
+static struct klbd_cmd be_cmd(uint8_t op, const char *vip, const char *be,
+			      uint32_t weight)
+{
+	struct klbd_cmd c = { .op = op };
+
+	c.key.proto = IPPROTO_TCP;
+	c.key.vip = ep4(vip, 80);
+	c.be.addr = ep4(be, 8080);
+	if (weight) {
+		c.be.fields = KLB_BE_WEIGHT;
+		c.be.weight = weight;
+	}
+	return c;
+}
+
+/* Encodes and decodes every command first, as the log does. */
+static int apply(struct klbd_state *s, struct klbd_cmd c)
+{
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	struct klbd_cmd d;
+	int n = klbd_cmd_encode(&c, buf, sizeof(buf));
+
+	if (n < 0 || klbd_cmd_decode(buf, n, &d, NULL, 0))
+		return -1000;
+	return state_apply(s, &d, NULL, 0);
+}
+
+static void snapshot(struct klbd_state *s, uint8_t **buf, size_t *len)
+{
+	if (state_encode(s, buf, len))
+		abort();
+}
+
+static const char *const backends[] = {
+	"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4",
+	"198.51.100.5", "198.51.100.6",
+};
+
+/* A history of changes; at step 'cut' the state goes through a snapshot. */
+static void history(struct klbd_state *s, int cut)
+{
+	int i, step = 0;
+
+	state_init(s);
+	apply(s, svc_add("203.0.113.10", 251));
+	apply(s, svc_add("203.0.113.11", KLB_TABLE_SIZE_DEFAULT));
+	for (i = 0; i < 6; i++, step++) {
+		apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10", backends[i], i + 1));
+		apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.11", backends[i], 0));
+		if (step == cut) {
+			struct klbd_state n;
+			uint8_t *buf;
+			size_t len;
+
+			snapshot(s, &buf, &len);
+			state_init(&n);
+			if (state_decode(&n, buf, len, NULL, 0))
+				abort();
+			free(buf);
+			state_free(s);
+			*s = n;
+		}
+	}
+	apply(s, be_cmd(KLBD_CMD_BACKEND_DEL, "203.0.113.10", backends[2], 0));
+	apply(s, be_cmd(KLBD_CMD_BACKEND_SET, "203.0.113.11", backends[4], 9));
+	apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10", backends[2], 0));
+}
+
+TEST(same_commands_same_bytes_whatever_the_path)
+{
+	struct klbd_state a, b;
+	uint8_t *ea, *eb;
+	size_t la, lb;
+	int cut;
+
+	history(&a, -1);
+	snapshot(&a, &ea, &la);
+	ASSERT_EQ(2, a.n_svcs);
+	ASSERT_NE(NULL, a.svcs[1].table);
+	for (cut = 0; cut < 6; cut++) {
+		history(&b, cut);
+		snapshot(&b, &eb, &lb);
+		ASSERT_EQ(la, lb);
+		EXPECT_EQ(0, memcmp(ea, eb, la)) TH_LOG("snapshot at step %d", cut);
+		free(eb);
+		state_free(&b);
+	}
+	free(ea);
+	state_free(&a);
+}
+
+TEST(a_removed_backend_moves_only_its_own_entries)
+{
+	const struct state_service *svc;
+	struct klb_service_key key = { .proto = IPPROTO_TCP };
+	struct klbd_state s;
+	uint16_t *before;
+	uint32_t i, size, moved = 0, its = 0;
+	int i2;
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", KLB_TABLE_SIZE_DEFAULT)));
+	for (i2 = 0; i2 < 6; i2++)
+		ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+					      backends[i2], 0)));
+	key.vip = ep4("203.0.113.10", 80);
+	svc = state_find(&s, &key);
+	ASSERT_NE(NULL, svc);
+	size = svc->conf.table_size;
+	before = malloc(size * sizeof(*before));
+	memcpy(before, svc->table, size * sizeof(*before));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_DEL, "203.0.113.10",
+				      backends[3], 0)));
+	svc = state_find(&s, &key);
+	for (i = 0; i < size; i++) {
+		its += before[i] == 3;
+		moved += before[i] != svc->table[i];
+		EXPECT_NE(3, svc->table[i]);
+	}
+	EXPECT_EQ(its, moved);
+	free(before);
+	state_free(&s);
+}
+
+TEST(refused_commands_change_nothing)
+{
+	struct klbd_state s;
+	struct klbd_cmd c;
+	uint8_t *e1, *e2;
+	size_t l1, l2;
+	char why[160];
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[0], 0)));
+	snapshot(&s, &e1, &l1);
+	EXPECT_EQ(-EEXIST, apply(&s, svc_add("203.0.113.10", 251)));
+	EXPECT_EQ(-ENOENT, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.99",
+					    backends[0], 0)));
+	EXPECT_EQ(-EEXIST, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+					    backends[0], 0)));
+	EXPECT_EQ(-ENOENT, apply(&s, be_cmd(KLBD_CMD_BACKEND_DEL, "203.0.113.10",
+					    backends[1], 0)));
+	EXPECT_EQ(-EINVAL, apply(&s, be_cmd(KLBD_CMD_BACKEND_SET, "203.0.113.10",
+					    backends[0], KLB_WEIGHT_MAX + 1)));
+	EXPECT_EQ(-EINVAL, apply(&s, svc_add("203.0.113.11", 250)));	/* not prime */
+	c = svc_add("203.0.113.12", 251);
+	c.conf.fields &= ~KLB_SVC_SEED;
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	c = svc_add("203.0.113.10", 251);
+	c.op = KLBD_CMD_SERVICE_SET;
+	c.conf.fields = KLB_SVC_BOUND;
+	c.conf.bound = 5;
+	EXPECT_EQ(-EINVAL, state_apply(&s, &c, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "bound must be", 13)) TH_LOG("%s", why);
+	c = be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10", backends[1], 0);
+	c.be.addr.family = AF_INET6;
+	EXPECT_EQ(-EINVAL, state_apply(&s, &c, why, sizeof(why)));
+	snapshot(&s, &e2, &l2);
+	ASSERT_EQ(l1, l2);
+	EXPECT_EQ(0, memcmp(e1, e2, l1));
+	free(e1);
+	free(e2);
+	state_free(&s);
+}
+
+TEST(snapshot_decoding_is_strict)
+{
+	struct klbd_state s, t;
+	uint8_t *buf;
+	size_t len, i;
+	char why[160];
+
+	state_init(&s);
+	state_init(&t);
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[0], 0)));
+	snapshot(&s, &buf, &len);
+	/* Every truncation refused; t unchanged (empty). */
+	for (i = 0; i < len; i++)
+		EXPECT_EQ(-EBADMSG, state_decode(&t, buf, i, why, sizeof(why)));
+	EXPECT_EQ(0, t.n_svcs);
+	/* A table entry naming a backend that does not exist. */
+	buf[len - 2] = 77;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "service 0: table names backend 77", 33)) TH_LOG("%s", why);
+	buf[0] ^= 1;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	free(buf);
+	state_free(&s);
+}
+
+TEST(commands_round_trip_and_are_strict)
+{
+	struct klbd_cmd c = be_cmd(KLBD_CMD_BACKEND_SET, "203.0.113.10",
+				   backends[0], 5), d;
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	int n;
+
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	EXPECT_EQ(0, memcmp(&c.be.addr, &d.be.addr, sizeof(c.be.addr)));
+	EXPECT_EQ(5, d.be.weight);
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n - 1, &d, NULL, 0));
+	buf[14] = 1;	/* a byte after the IPv4 address */
+	EXPECT_NE(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[14] = 0;
+	buf[0] = 2;
+	EXPECT_EQ(-EPROTO, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[0] = 1;
+	buf[1] = 42;
+	EXPECT_EQ(-EPROTO, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[1] = KLBD_CMD_BACKEND_SET;
+	buf[4] = 1;	/* protocol 1 */
+	EXPECT_EQ(-EINVAL, klbd_cmd_decode(buf, n, &d, NULL, 0));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemon: one struct klbd, driven by one event loop (loop.h). Its
+ * parts, one file each: transport.c (peers over TCP), node.c (the Raft
+ * node: storage, proposals, applying), reconcile.c (the kernel made to
+ * match the applied state), control.c (klbctl's Unix socket).
+ */
+#ifndef KLBD_H
+#define KLBD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "klbd/auth.h"
+#include "klbd/config.h"
+#include "klbd/frame.h"
+#include "klbd/loop.h"
+#include "klbd/state.h"
+#include "lib/klb_client.h"
+#include "raft/raft.h"
+#include "raft/storage.h"
+
+/* Bounds, each with a counter. */
+#define PEER_QUEUE_MAX_BYTES	(32u << 20)	/* a snapshot's chunks fit */
+#define PEER_QUEUE_MAX_MSGS	4096
+#define PEER_QUEUE_DOWN_MSGS	64	/* while not connected */
+#define INBOUND_MAX		(2 * RAFT_MAX_NODES)
+#define HANDSHAKE_TIMEOUT_MS	5000
+#define BACKOFF_MIN_MS		100
+#define BACKOFF_MAX_MS		5000
+#define CONTROL_CLIENTS_MAX	64
+#define PENDING_MAX		1024
+#define REQUEST_TIMEOUT_MS	15000
+
+struct qmsg {
+	struct qmsg *next;
+	uint8_t type;
+	size_t len;
+	uint8_t data[];
+};
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, off, cap;
+};
+
+enum conn_state {
+	CONN_CONNECTING,	/* outbound: connect() in progress */
+	CONN_WAIT_HELLO,	/* inbound */
+	CONN_WAIT_CHALLENGE,	/* outbound */
+	CONN_WAIT_AUTH,		/* inbound */
+	CONN_OPEN,
+};
+
+struct conn {
+	struct klbd *d;
+	int fd;
+	bool outbound;
+	bool dead;		/* closed; freed when no request is in flight */
+	enum conn_state state;
+	uint64_t peer;		/* outbound: the peer; inbound: once known */
+	uint64_t deadline_ms;	/* for the handshake */
+	struct auth_hs hs;
+	struct frame_key key;
+	uint64_t send_seq, recv_seq;
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	struct wbuf out;
+	struct loop_ev rev, wev;
+	struct conn *next;	/* inbound list, dead list */
+};
+
+struct peer {
+	uint64_t id;
+	struct klbd_addr sa;
+	struct conn *conn;	/* outbound */
+	struct qmsg *qhead, *qtail;
+	size_t qmsgs, qbytes;
+	uint64_t next_attempt_ms;
+	unsigned int backoff_ms;
+	uint64_t dropped;	/* messages refused: queue full */
+};
+
+struct transport_stats {
+	uint64_t frames_sent, frames_received;
+	uint64_t frames_bad_crc, frames_bad_mac, frames_bad_seq;
+	uint64_t frames_bad_proto, frames_too_large;
+	uint64_t peers_unknown, auth_failures, handshake_timeouts;
+	uint64_t inbound_over_limit, queue_full_drops;
+	uint64_t connects, disconnects;
+};
+
+struct control_client {
+	struct klbd *d;
+	uint64_t id;
+	int fd;
+	bool dead, busy, processing;
+	uint8_t *rbuf;
+	size_t rlen;
+	struct wbuf out;
+	struct loop_ev rev, wev;
+	struct control_client *next;
+};
+
+/*
+ * A command waiting for its outcome. On the node that proposed it
+ * (index, term) identify it; a follower waits for its own applied index
+ * to reach the leader's answer before answering its client.
+ */
+enum pending_kind {
+	PENDING_PROPOSED,	/* proposed here: for a client here or a peer */
+	PENDING_FORWARDED,	/* sent to the leader, no answer yet */
+	PENDING_APPLYING,	/* the leader answered: wait to apply index */
+	PENDING_TRANSFER,	/* waits for node 'peer' to lead */
+};
+
+struct pending {
+	enum pending_kind kind;
+	uint64_t client;	/* a control client here, 0 for none */
+	uint64_t peer;		/* PROPOSED for a follower: who asked */
+	uint64_t req;		/* the follower's request id */
+	uint64_t index, term;
+	uint64_t deadline_ms;
+	int status;
+	char msg[160];
+	struct pending *next;
+};
+
+struct klbd_stats {
+	uint64_t applied_entries, apply_refused;
+	uint64_t reconciles, reconcile_failures;
+	uint64_t snapshots_taken, snapshots_installed;
+	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
+	uint64_t control_over_limit, control_bad_requests;
+};
+
+struct klbd {
+	struct klbd_config cfg;
+	struct io_uring ring;
+	uint64_t now_ms;
+	bool stop;
+
+	/* node.c */
+	struct raft *raft;
+	struct raft_storage st;
+	struct klbd_state state;
+	uint64_t applied, snap_index;
+	bool storage_busy;
+	struct after_persist *ap_head, *ap_tail;
+	struct pending *pending;
+	size_t n_pending;
+	uint64_t next_req;
+	struct loop_ev tick_ev;
+	struct __kernel_timespec tick_ts;
+
+	/* reconcile.c */
+	struct klb_client nl;
+	bool nl_open;
+	bool reconcile_dirty;
+	bool reconcile_failing;
+	bool synced;		/* caught up with a leader since start */
+	uint64_t reconcile_retry_ms;
+	uint64_t reconciled_index;	/* the kernel holds the state as of */
+	uint64_t reconcile_tried_index;	/* the last attempt, failed or not */
+	uint64_t generation;		/* the kernel's, after our last write */
+	uint64_t generation_check_ms;
+
+	/* transport.c */
+	int listen_fd;
+	struct loop_ev listen_ev;
+	struct peer peers[RAFT_MAX_NODES];
+	size_t n_peers;
+	struct conn *inbound;
+	size_t n_inbound;
+	struct conn *dead_conns;
+	struct transport_stats ts;
+	uint64_t unknown_logged_ms, auth_logged_ms, frame_logged_ms;
+
+	/* control.c */
+	int control_fd;
+	struct loop_ev control_ev;
+	struct control_client *clients;
+	size_t n_clients;
+	uint64_t next_client;
+
+	/* notify.c */
+	int notify_fd;
+	bool notified_ready;
+	enum raft_role notified_role;
+	uint64_t notified_term, notified_applied, watchdog_ms;
+
+	struct klbd_stats stats;
+};
+
+void klbd_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int wbuf_append(struct wbuf *b, const void *p, size_t n);
+void wbuf_free(struct wbuf *b);
+
+/* transport.c */
+int transport_start(struct klbd *d, char *err, size_t err_len);
+/* Queues a message for peer (bounded; dropped and counted when full). */
+void transport_send(struct klbd *d, uint64_t peer, uint8_t type,
+		    const void *data, size_t len);
+void transport_tick(struct klbd *d);
+void transport_reap(struct klbd *d);
+
+/* node.c */
+int node_start(struct klbd *d, char *err, size_t err_len);
+void node_recv(struct klbd *d, uint64_t from, uint8_t type,
+	       const uint8_t *data, size_t len);
+void node_storage_done(struct klbd *d, void *op, int res);
+/* Runs the Raft node until it has nothing more to do now. */
+void node_process(struct klbd *d);
+/* A control client's command (encoded); answered through control_reply. */
+void node_submit(struct klbd *d, uint64_t client, const uint8_t *cmd,
+		 size_t len);
+void node_status(struct klbd *d, char *buf, size_t cap);
+/* Hands leadership to target, from the leader or through it. */
+void node_transfer(struct klbd *d, uint64_t client, uint64_t target);
+void node_client_gone(struct klbd *d, uint64_t client);
+/* Answers the clients whose command the last reconcile covered. */
+void node_after_reconcile(struct klbd *d);
+
+/* reconcile.c */
+void reconcile_run(struct klbd *d);
+/* Now and then: has someone changed the kernel (or reloaded klb)? */
+void reconcile_check(struct klbd *d);
+
+/* notify.c: systemd's readiness, status and watchdog. */
+void notify_tick(struct klbd *d);
+void notify_stopping(struct klbd *d);
+
+/* control.c */
+int control_start(struct klbd *d, char *err, size_t err_len);
+void control_reply(struct klbd *d, uint64_t client, uint8_t op, int status,
+		   const char *msg, const void *body, size_t len);
+void control_reap(struct klbd *d);
+
+#endif

@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Raft node: drives the core (raft.h) with the storage's batches on
+ * the loop's ring, sends and receives messages through the transport,
+ * applies committed commands to the state, takes snapshots, and tracks
+ * the commands of control clients until they are applied here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+
+#include "klbd/klbd.h"
+#include "raft/codec.h"
+#include "raft/uring.h"
+
+struct after_persist {
+	struct after_persist *next;
+	uint64_t ticket;
+	uint64_t to;
+	size_t len;
+	uint8_t data[];
+};
+
+static uint8_t *scratch;
+static size_t scratch_cap;
+
+static uint8_t *scratch_get(size_t n)
+{
+	if (n > scratch_cap) {
+		uint8_t *p = realloc(scratch, n);
+
+		if (!p)
+			return NULL;
+		scratch = p;
+		scratch_cap = n;
+	}
+	return scratch;
+}
+
+static void send_msg(struct klbd *d, const struct raft_msg *m)
+{
+	long n = raft_codec_size(m);
+	uint8_t *buf = n < 0 ? NULL : scratch_get(n);
+
+	if (!buf)
+		return;
+	n = raft_codec_encode(m, buf, n);
+	if (n > 0)
+		transport_send(d, m->to, FRAME_RAFT, buf, n);
+}
+
+/* After-persist messages wait, encoded, for their ticket. */
+static void hold_msg(struct klbd *d, const struct raft_msg *m, uint64_t ticket)
+{
+	long n = raft_codec_size(m);
+	struct after_persist *ap;
+
+	if (n < 0)
+		return;
+	ap = malloc(sizeof(*ap) + n);
+	if (!ap)
+		return;
+	if (raft_codec_encode(m, ap->data, n) != n) {
+		free(ap);
+		return;
+	}
+	ap->next = NULL;
+	ap->ticket = ticket;
+	ap->to = m->to;
+	ap->len = n;
+	if (d->ap_tail)
+		d->ap_tail->next = ap;
+	else
+		d->ap_head = ap;
+	d->ap_tail = ap;
+}
+
+static void release_held(struct klbd *d)
+{
+	struct after_persist *ap;
+
+	while ((ap = d->ap_head) && raft_storage_is_durable(&d->st, ap->ticket)) {
+		d->ap_head = ap->next;
+		if (!d->ap_head)
+			d->ap_tail = NULL;
+		transport_send(d, ap->to, FRAME_RAFT, ap->data, ap->len);
+		free(ap);
+	}
+}
+
+static void pending_del(struct klbd *d, struct pending *p)
+{
+	struct pending **pp;
+
+	for (pp = &d->pending; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			d->n_pending--;
+			free(p);
+			return;
+		}
+}
+
+/* The answer for whoever waits on p; p is then gone. */
+static void pending_answer(struct klbd *d, struct pending *p, int status,
+			   const char *msg, uint64_t index)
+{
+	if (p->peer) {
+		uint8_t buf[8 + 4 + 8 + 2 + sizeof(p->msg)];
+		size_t n = strnlen(msg, sizeof(p->msg) - 1);
+
+		put_u64(buf, p->req);
+		put_u32(buf + 8, (uint32_t)status);
+		put_u64(buf + 12, index);
+		put_u16(buf + 20, n);
+		memcpy(buf + 22, msg, n);
+		transport_send(d, p->peer, FRAME_FWD_RESP, buf, 22 + n);
+		pending_del(d, p);
+		return;
+	}
+	/* A client here hears once the kernel was given the change too. */
+	p->kind = PENDING_APPLYING;
+	p->index = status ? 0 : index;
+	p->status = status;
+	snprintf(p->msg, sizeof(p->msg), "%s", msg);
+}
+
+static void apply_entry(struct klbd *d, const struct raft_entry *e)
+{
+	char why[160] = "";
+	struct klbd_cmd cmd;
+	struct pending *p, *next;
+	int status = 0;
+
+	if (e->type == RAFT_ENTRY_NORMAL && e->len) {
+		status = klbd_cmd_decode(e->data, e->len, &cmd, why, sizeof(why));
+		if (!status)
+			status = state_apply(&d->state, &cmd, why, sizeof(why));
+		if (status)
+			d->stats.apply_refused++;
+		else
+			d->reconcile_dirty = true;
+	}
+	d->applied = e->index;
+	d->stats.applied_entries++;
+	for (p = d->pending; p; p = next) {
+		next = p->next;
+		if (p->kind != PENDING_PROPOSED || p->index != e->index)
+			continue;
+		if (p->term == e->term)
+			pending_answer(d, p, status, why, e->index);
+		else
+			pending_answer(d, p, -ECANCELED,
+				       "a new leader overwrote the command: retry", 0);
+	}
+}
+
+static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
+{
+	char why[160];
+	struct pending *p, *next;
+
+	if (state_decode(&d->state, snap->data, snap->len, why, sizeof(why))) {
+		/* The leader's own encoding: a bug, not an input to live with. */
+		klbd_log(LOG_CRIT, "snapshot at %llu refused: %s",
+			 (unsigned long long)snap->meta.index, why);
+		exit(1);
+	}
+	d->applied = snap->meta.index;
+	d->snap_index = snap->meta.index;
+	d->reconcile_dirty = true;
+	d->stats.snapshots_installed++;
+	for (p = d->pending; p; p = next) {
+		next = p->next;
+		if (p->kind == PENDING_PROPOSED && p->index <= snap->meta.index)
+			/* Not -EAGAIN: it may be in the snapshot, so no blind retry. */
+			pending_answer(d, p, -ETIMEDOUT,
+				       "outcome unknown (a snapshot replaced the log): check before retrying",
+				       0);
+	}
+	klbd_log(LOG_INFO, "installed the leader's snapshot at index %llu",
+		 (unsigned long long)snap->meta.index);
+}
+
+static void fatal_storage(struct klbd *d, int err)
+{
+	klbd_log(LOG_CRIT, "Raft storage failed (%s): stopping; the next start recovers",
+		 strerror(-err));
+	exit(1);
+}
+
+static void maybe_compact(struct klbd *d)
+{
+	uint8_t *data;
+	size_t len;
+	uint64_t ticket;
+	int err;
+
+	if (d->applied < d->snap_index + d->cfg.snapshot_entries)
+		return;
+	if (state_encode(&d->state, &data, &len))
+		return;
+	err = raft_compact(d->raft, d->applied, data, len);
+	free(data);
+	if (err) {
+		klbd_log(LOG_WARNING, "snapshot at %llu: %s",
+			 (unsigned long long)d->applied, strerror(-err));
+		d->snap_index = d->applied;	/* try again later, not at once */
+		return;
+	}
+	err = raft_storage_prepare_compact(&d->st, raft_snapshot(d->raft), &ticket);
+	if (err)
+		fatal_storage(d, err);
+	d->snap_index = d->applied;
+	d->stats.snapshots_taken++;
+}
+
+static void submit_storage(struct klbd *d)
+{
+	struct raft_io_batch *b;
+	int err;
+
+	if (d->storage_busy)
+		return;
+	b = raft_storage_next(&d->st);
+	if (!b) {
+		if (d->st.failed)
+			fatal_storage(d, d->st.failed);
+		return;
+	}
+	while ((err = raft_uring_queue(&d->ring, b)) == -EBUSY)
+		io_uring_submit(&d->ring);
+	if (err)
+		fatal_storage(d, err);
+	d->storage_busy = true;
+}
+
+void node_storage_done(struct klbd *d, void *op, int res)
+{
+	struct raft_storage_durable dur = { 0 };
+	int ret;
+
+	ret = raft_storage_complete(&d->st, op, res, &dur);
+	if (ret < 0)
+		fatal_storage(d, ret);
+	if (ret == 1) {
+		d->storage_busy = false;
+		if (dur.persist_index)
+			raft_persisted(d->raft, dur.persist_index, dur.persist_term);
+		release_held(d);
+	}
+}
+
+void node_process(struct klbd *d)
+{
+	struct raft_ready rd;
+	uint64_t ticket;
+	size_t i;
+	int err;
+
+	while (raft_has_ready(d->raft)) {
+		raft_ready(d->raft, &rd);
+		for (i = 0; i < rd.n_msgs; i++)
+			send_msg(d, &rd.msgs[i]);
+		if (rd.snapshot)
+			install_snapshot(d, rd.snapshot);
+		err = raft_storage_prepare(&d->st, &rd, &ticket);
+		if (err)
+			fatal_storage(d, err);
+		for (i = 0; i < rd.n_msgs_after_persist; i++)
+			hold_msg(d, &rd.msgs_after_persist[i], ticket);
+		for (i = 0; i < rd.n_committed; i++)
+			apply_entry(d, &rd.committed[i]);
+		if (rd.n_committed || rd.snapshot)
+			raft_applied(d->raft, d->applied);
+		release_held(d);
+	}
+	maybe_compact(d);
+	submit_storage(d);
+}
+
+void node_recv(struct klbd *d, uint64_t from, uint8_t type,
+	       const uint8_t *data, size_t len)
+{
+	struct raft_msg m;
+	struct pending *p;
+	int err;
+
+	switch (type) {
+	case FRAME_RAFT:
+		err = raft_codec_decode(data, len, &m);
+		if (err) {
+			d->ts.frames_bad_proto++;
+			return;
+		}
+		/* A peer speaks for itself only. */
+		if (m.from == from && m.to == d->cfg.id)
+			raft_step(d->raft, &m);
+		else
+			d->ts.frames_bad_proto++;
+		raft_codec_msg_free(&m);
+		return;
+	case FRAME_FWD_REQ: {
+		struct raft_proposal prop;
+		struct raft_buf buf;
+
+		if (len < 8 || len > 8 + KLBD_CMD_MAX_BYTES) {
+			d->ts.frames_bad_proto++;
+			return;
+		}
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return;
+		p->kind = PENDING_PROPOSED;
+		p->peer = from;
+		p->req = get_u64(data);
+		p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
+		p->next = d->pending;
+		d->pending = p;
+		d->n_pending++;
+		buf.data = data + 8;
+		buf.len = len - 8;
+		if (d->n_pending > PENDING_MAX) {
+			d->stats.pending_over_limit++;
+			pending_answer(d, p, -EBUSY, "too many commands in flight", 0);
+			return;
+		}
+		err = raft_propose(d->raft, &buf, 1, &prop);
+		if (err) {
+			pending_answer(d, p, -EAGAIN, "not the leader (any more): retry", 0);
+			return;
+		}
+		d->stats.proposals++;
+		p->index = prop.index;
+		p->term = prop.term;
+		return;
+	}
+	case FRAME_TRANSFER:
+		if (len == 8)
+			raft_transfer_leader(d->raft, get_u64(data));
+		else
+			d->ts.frames_bad_proto++;
+		return;
+	case FRAME_FWD_RESP: {
+		uint64_t req, index;
+		uint16_t n;
+
+		n = len < 22 ? 0 : get_u16(data + 20);
+		if (len < 22 || len != 22u + n || n >= sizeof(p->msg)) {
+			d->ts.frames_bad_proto++;
+			return;
+		}
+		req = get_u64(data);
+		index = get_u64(data + 12);
+		for (p = d->pending; p; p = p->next)
+			if (p->kind == PENDING_FORWARDED && p->req == req)
+				break;
+		if (!p)
+			return;		/* timed out meanwhile */
+		p->kind = PENDING_APPLYING;
+		p->status = (int32_t)get_u32(data + 8);
+		p->index = p->status ? 0 : index;
+		memcpy(p->msg, data + 22, n);
+		p->msg[n] = '\0';
+		return;
+	}
+	}
+	d->ts.frames_bad_proto++;
+}
+
+static int pending_new(struct klbd *d, uint64_t client, struct pending **out)
+{
+	struct pending *p;
+
+	if (d->n_pending >= PENDING_MAX) {
+		d->stats.pending_over_limit++;
+		control_reply(d, client, KLBD_CTL_SUBMIT, -EBUSY,
+			      "too many commands in flight", NULL, 0);
+		return -EBUSY;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		control_reply(d, client, KLBD_CTL_SUBMIT, -ENOMEM, "out of memory",
+			      NULL, 0);
+		return -ENOMEM;
+	}
+	p->client = client;
+	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
+	p->next = d->pending;
+	d->pending = p;
+	d->n_pending++;
+	*out = p;
+	return 0;
+}
+
+void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
+		 size_t len)
+{
+	uint8_t enc[KLBD_CMD_MAX_BYTES + 8];
+	struct raft_status rs;
+	struct raft_proposal prop;
+	struct raft_buf buf;
+	struct klbd_cmd cmd;
+	struct pending *p;
+	char why[160];
+	int err, n;
+
+	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
+	if (err) {
+		d->stats.control_bad_requests++;
+		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
+		return;
+	}
+	/* The seed is chosen once, here, and replicated with the command. */
+	if (cmd.op == KLBD_CMD_SERVICE_ADD && !(cmd.conf.fields & KLB_SVC_SEED)) {
+		if (getrandom(cmd.conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN) {
+			control_reply(d, client, KLBD_CTL_SUBMIT, -EIO,
+				      "no random bytes for the seed", NULL, 0);
+			return;
+		}
+		cmd.conf.fields |= KLB_SVC_SEED;
+	}
+	n = klbd_cmd_encode(&cmd, enc + 8, KLBD_CMD_MAX_BYTES);
+	if (n < 0 || pending_new(d, client, &p))
+		return;
+	raft_status(d->raft, &rs);
+	if (rs.role == RAFT_LEADER) {
+		buf.data = enc + 8;
+		buf.len = n;
+		err = raft_propose(d->raft, &buf, 1, &prop);
+		if (err) {
+			pending_answer(d, p, err == -ENOBUFS ? -EBUSY : -EAGAIN,
+				       err == -ENOBUFS ? "too much uncommitted: retry" :
+				       "not the leader: retry", 0);
+			return;
+		}
+		d->stats.proposals++;
+		p->kind = PENDING_PROPOSED;
+		p->index = prop.index;
+		p->term = prop.term;
+		return;
+	}
+	if (!rs.lead) {
+		pending_answer(d, p, -EAGAIN, "no leader (is a majority up?): retry", 0);
+		return;
+	}
+	{
+		size_t i;
+		bool up = false;
+
+		for (i = 0; i < d->n_peers; i++)
+			if (d->peers[i].id == rs.lead && d->peers[i].conn &&
+			    d->peers[i].conn->state == CONN_OPEN)
+				up = true;
+		if (!up) {
+			pending_answer(d, p, -EAGAIN, "the leader is unreachable: retry", 0);
+			return;
+		}
+	}
+	p->kind = PENDING_FORWARDED;
+	p->req = ++d->next_req;
+	put_u64(enc, p->req);
+	transport_send(d, rs.lead, FRAME_FWD_REQ, enc, 8 + n);
+	d->stats.forwarded++;
+}
+
+void node_transfer(struct klbd *d, uint64_t client, uint64_t target)
+{
+	struct raft_status rs;
+	struct pending *p;
+	uint8_t buf[8];
+	int err;
+
+	raft_status(d->raft, &rs);
+	if (!klbd_config_peer(&d->cfg, target)) {
+		control_reply(d, client, KLBD_CTL_TRANSFER, -EINVAL,
+			      "no such member", NULL, 0);
+		return;
+	}
+	if (rs.lead == target) {
+		control_reply(d, client, KLBD_CTL_TRANSFER, 0, "it leads already",
+			      NULL, 0);
+		return;
+	}
+	if (rs.role == RAFT_LEADER) {
+		err = raft_transfer_leader(d->raft, target);
+		if (err && err != -EALREADY) {
+			control_reply(d, client, KLBD_CTL_TRANSFER, err,
+				      "the leader refused the transfer", NULL, 0);
+			return;
+		}
+	} else if (rs.lead) {
+		put_u64(buf, target);
+		transport_send(d, rs.lead, FRAME_TRANSFER, buf, sizeof(buf));
+	} else {
+		control_reply(d, client, KLBD_CTL_TRANSFER, -EAGAIN,
+			      "no leader (is a majority up?)", NULL, 0);
+		return;
+	}
+	if (pending_new(d, client, &p))
+		return;
+	p->kind = PENDING_TRANSFER;
+	p->peer = target;
+	/* A transfer takes an election at most. */
+	p->deadline_ms = d->now_ms + 4ull * d->cfg.election_ticks * d->cfg.tick_ms;
+}
+
+/* Answers clients whose command is applied here and given to the kernel. */
+static void answer_applied(struct klbd *d)
+{
+	struct raft_status rs;
+	struct pending *p, *next;
+
+	raft_status(d->raft, &rs);
+	for (p = d->pending; p; p = next) {
+		next = p->next;
+		if (p->kind == PENDING_TRANSFER) {
+			if (rs.lead == p->peer) {
+				control_reply(d, p->client, KLBD_CTL_TRANSFER, 0,
+					      NULL, NULL, 0);
+				pending_del(d, p);
+			}
+			continue;
+		}
+		if (p->kind != PENDING_APPLYING || p->index > d->applied)
+			continue;
+		if (p->index > d->reconcile_tried_index)
+			continue;
+		control_reply(d, p->client, KLBD_CTL_SUBMIT, p->status, p->msg,
+			      NULL, 0);
+		pending_del(d, p);
+	}
+}
+
+void node_client_gone(struct klbd *d, uint64_t client)
+{
+	struct pending *p;
+
+	for (p = d->pending; p; p = p->next)
+		if (p->client == client)
+			p->client = 0;
+}
+
+static void tick_ev(struct loop_ev *ev, int res)
+{
+	struct klbd *d = (struct klbd *)((char *)ev - offsetof(struct klbd, tick_ev));
+	struct pending *p, *next;
+
+	d->now_ms = loop_now_ms();
+	raft_tick(d->raft);
+	transport_tick(d);
+	for (p = d->pending; p; p = next) {
+		next = p->next;
+		if (d->now_ms < p->deadline_ms)
+			continue;
+		d->stats.requests_timed_out++;
+		if (p->client && p->kind == PENDING_TRANSFER)
+			control_reply(d, p->client, KLBD_CTL_TRANSFER, -ETIMEDOUT,
+				      "the transfer did not complete in time", NULL, 0);
+		else if (p->client)
+			control_reply(d, p->client, KLBD_CTL_SUBMIT, -ETIMEDOUT,
+				      "no outcome in time: the command may still apply",
+				      NULL, 0);
+		pending_del(d, p);
+	}
+	loop_timeout(&d->ring, &d->tick_ev, &d->tick_ts);
+}
+
+void node_after_reconcile(struct klbd *d)
+{
+	answer_applied(d);
+}
+
+void node_status(struct klbd *d, char *buf, size_t cap)
+{
+	struct raft_status rs;
+	size_t n = 0, i;
+
+#define LINE(fmt, ...) \
+	do { \
+		if (n < cap) \
+			n += snprintf(buf + n, cap - n, fmt "\n", __VA_ARGS__); \
+	} while (0)
+#define U(name, v) LINE("%s %llu", name, (unsigned long long)(v))
+
+	raft_status(d->raft, &rs);
+	U("id", rs.id);
+	LINE("role %s", raft_role_name(rs.role));
+	U("term", rs.term);
+	U("leader", rs.lead);
+	U("commit", rs.commit);
+	U("applied", d->applied);
+	U("reconciled", d->reconciled_index);
+	U("snapshot_index", rs.snap_index);
+	U("last_index", rs.last_index);
+	U("services", d->state.n_svcs);
+	for (i = 0; i < d->n_peers; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "peer_%llu_connected",
+			 (unsigned long long)d->peers[i].id);
+		U(name, d->peers[i].conn && d->peers[i].conn->state == CONN_OPEN);
+		snprintf(name, sizeof(name), "peer_%llu_dropped",
+			 (unsigned long long)d->peers[i].id);
+		U(name, d->peers[i].dropped);
+	}
+	U("frames_sent", d->ts.frames_sent);
+	U("frames_received", d->ts.frames_received);
+	U("frames_bad_crc", d->ts.frames_bad_crc);
+	U("frames_bad_mac", d->ts.frames_bad_mac);
+	U("frames_bad_seq", d->ts.frames_bad_seq);
+	U("frames_bad_proto", d->ts.frames_bad_proto);
+	U("frames_too_large", d->ts.frames_too_large);
+	U("peers_unknown", d->ts.peers_unknown);
+	U("auth_failures", d->ts.auth_failures);
+	U("handshake_timeouts", d->ts.handshake_timeouts);
+	U("inbound_over_limit", d->ts.inbound_over_limit);
+	U("queue_full_drops", d->ts.queue_full_drops);
+	U("connects", d->ts.connects);
+	U("disconnects", d->ts.disconnects);
+	U("applied_entries", d->stats.applied_entries);
+	U("apply_refused", d->stats.apply_refused);
+	U("service_limit_hits", d->state.service_limit_hits);
+	U("backend_limit_hits", d->state.backend_limit_hits);
+	U("reconciles", d->stats.reconciles);
+	U("reconcile_failures", d->stats.reconcile_failures);
+	U("snapshots_taken", d->stats.snapshots_taken);
+	U("snapshots_installed", d->stats.snapshots_installed);
+	U("proposals", d->stats.proposals);
+	U("forwarded", d->stats.forwarded);
+	U("pending_over_limit", d->stats.pending_over_limit);
+	U("requests_timed_out", d->stats.requests_timed_out);
+	U("control_over_limit", d->stats.control_over_limit);
+	U("control_bad_requests", d->stats.control_bad_requests);
+	U("raft_proposals_too_large", rs.proposals_too_large);
+	U("raft_proposals_over_limit", rs.proposals_over_limit);
+	U("raft_snapshots_too_large", rs.snapshots_too_large);
+#undef U
+#undef LINE
+}
+
+int node_start(struct klbd *d, char *err, size_t err_len)
+{
+	struct raft_conf conf = { 0 };
+	struct raft_config rc;
+	struct raft_boot boot;
+	uint64_t seed;
+	char why[160];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < d->cfg.n_peers; i++) {
+		conf.voters[conf.n_voters++] = d->cfg.peers[i].id;
+		conf.addrs[conf.n_addrs].id = d->cfg.peers[i].id;
+		snprintf(conf.addrs[conf.n_addrs].addr, RAFT_ADDR_MAX, "%s",
+			 d->cfg.peers[i].addr);
+		conf.n_addrs++;
+	}
+	ret = raft_storage_bootstrap(d->cfg.data_dir, &conf, NULL);
+	if (ret && ret != -EEXIST) {
+		snprintf(err, err_len, "data-dir %s: %s", d->cfg.data_dir, strerror(-ret));
+		return ret;
+	}
+	if (!ret)
+		klbd_log(LOG_NOTICE, "new cluster member: state created in %s",
+			 d->cfg.data_dir);
+	ret = raft_storage_open(&d->st, d->cfg.data_dir, NULL, &boot);
+	if (ret) {
+		snprintf(err, err_len, "data-dir %s: %s", d->cfg.data_dir,
+			 d->st.error[0] ? d->st.error : strerror(-ret));
+		return ret;
+	}
+	state_init(&d->state);
+	if (boot.snap_len &&
+	    state_decode(&d->state, boot.snap_data, boot.snap_len, why, sizeof(why))) {
+		snprintf(err, err_len, "data-dir %s: the snapshot at %llu: %s",
+			 d->cfg.data_dir, (unsigned long long)boot.snap.index, why);
+		return -EBADMSG;
+	}
+	d->applied = boot.snap.index;
+	d->snap_index = boot.snap.index;
+	boot.applied = boot.snap.index;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = loop_now_ms() ^ d->cfg.id;
+	raft_config_default(&rc, d->cfg.id, seed);
+	rc.election_ticks = d->cfg.election_ticks;
+	rc.heartbeat_ticks = d->cfg.heartbeat_ticks;
+	rc.max_entry_bytes = KLBD_CMD_MAX_BYTES;
+	ret = raft_new(&d->raft, &rc, &boot);
+	if (ret) {
+		snprintf(err, err_len, "Raft: %s", strerror(-ret));
+		return ret;
+	}
+	/* The state from disk is committed state: the kernel may get it now. */
+	d->reconcile_dirty = d->applied > 0;
+	klbd_log(LOG_INFO, "node %llu: snapshot at %llu, %zu log entries, term %llu",
+		 (unsigned long long)d->cfg.id, (unsigned long long)boot.snap.index,
+		 boot.n_entries, (unsigned long long)boot.hs.term);
+	d->tick_ts.tv_sec = d->cfg.tick_ms / 1000;
+	d->tick_ts.tv_nsec = (d->cfg.tick_ms % 1000) * 1000000ll;
+	d->tick_ev.fn = tick_ev;
+	loop_timeout(&d->ring, &d->tick_ev, &d->tick_ts);
+	return 0;
+}

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Applying commands to the replicated state, and its snapshot encoding.
+ * Every change is computed aside first (the new backend list, the new
+ * table) and swapped in only when all of it succeeded.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <klb/sched.h>
+
+#include "klbd/frame.h"
+#include "klbd/state.h"
+#include "lib/klb_idset.h"
+#include "lib/klb_tables.h"
+
+#define SNAP_MAGIC	0x53424c4bu	/* "KLBS" */
+#define EP_BYTES	20
+#define SVC_BYTES	(2 + EP_BYTES + 4 + 4 + 4 + 4 + KLB_SEED_LEN + 4 + 4)
+#define BE_BYTES	(2 + EP_BYTES + 4 + 1)
+
+static int why_set(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int why_set(char *why, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+void state_init(struct klbd_state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static void service_free(struct state_service *svc)
+{
+	free(svc->bes);
+	free(svc->table);
+}
+
+void state_free(struct klbd_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_svcs; i++)
+		service_free(&s->svcs[i]);
+	free(s->svcs);
+	s->svcs = NULL;
+	s->n_svcs = 0;
+}
+
+static int ep_cmp(const struct klb_endpoint *a, const struct klb_endpoint *b)
+{
+	int d;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	d = memcmp(a->addr, b->addr, a->family == AF_INET6 ? 16 : 4);
+	if (d)
+		return d < 0 ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return 0;
+}
+
+int state_key_cmp(const struct klb_service_key *a,
+		  const struct klb_service_key *b)
+{
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	return ep_cmp(&a->vip, &b->vip);
+}
+
+/* The service's slot, or where it would go (*found false). */
+static size_t find_slot(const struct klbd_state *s,
+			const struct klb_service_key *key, bool *found)
+{
+	size_t lo = 0, hi = s->n_svcs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = state_key_cmp(&s->svcs[mid].key, key);
+
+		if (!d) {
+			*found = true;
+			return mid;
+		}
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+const struct state_service *state_find(const struct klbd_state *s,
+				       const struct klb_service_key *key)
+{
+	bool found;
+	size_t i = find_slot(s, key, &found);
+
+	return found ? &s->svcs[i] : NULL;
+}
+
+static bool is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; (uint64_t)d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+static int check_conf(const struct klb_service_conf *c, char *why, size_t len)
+{
+	if (c->sched > KLB_SCHED_MAX)
+		return why_set(why, len, -EINVAL, "unknown scheduler %u", c->sched);
+	if (c->fwd > KLB_FWD_MAX)
+		return why_set(why, len, -EINVAL, "unknown forwarding method %u", c->fwd);
+	if (c->table_size < KLB_TABLE_SIZE_MIN ||
+	    c->table_size > STATE_MAX_TABLE_SIZE || !is_prime(c->table_size))
+		return why_set(why, len, -EINVAL,
+			       "table size must be a prime from %u to %u, not %u",
+			       KLB_TABLE_SIZE_MIN, STATE_MAX_TABLE_SIZE, c->table_size);
+	if (c->bound < KLB_BOUND_MIN || c->bound > KLB_BOUND_MAX)
+		return why_set(why, len, -EINVAL, "bound must be %u to %u, not %u",
+			       KLB_BOUND_MIN, KLB_BOUND_MAX, c->bound);
+	if (c->flags & ~(uint32_t)KLB_SVC_F_ALL)
+		return why_set(why, len, -EINVAL, "unknown service flags %#x",
+			       c->flags & ~(uint32_t)KLB_SVC_F_ALL);
+	return 0;
+}
+
+static int check_backend(const struct klb_backend *be, char *why, size_t len)
+{
+	if (be->weight > KLB_WEIGHT_MAX)
+		return why_set(why, len, -EINVAL, "weight must be at most %u, not %u",
+			       KLB_WEIGHT_MAX, be->weight);
+	if (be->state > KLB_BACKEND_DOWN)
+		return why_set(why, len, -EINVAL, "unknown backend state %u", be->state);
+	return 0;
+}
+
+/*
+ * The table conf and bes call for, from old (whose backends are old_bes)
+ * when it is of the same size and seed, into *out (NULL: none).
+ */
+static int compute_table(const struct klb_service_conf *conf,
+			 const struct klb_backend *old_bes, size_t n_old,
+			 const uint16_t *old, const struct klb_backend *bes,
+			 size_t n, uint16_t **out, char *why, size_t why_len)
+{
+	struct klb_table_input in = {
+		.conf = conf, .old_bes = old_bes, .nr_old = n_old,
+		.old_table = old, .new_bes = bes, .nr_new = n,
+	};
+	uint16_t *t;
+	klb_error e = { 0 };
+	int ret;
+
+	*out = NULL;
+	if (!klb_sched_is_maglev(conf->sched))
+		return 0;
+	t = malloc(conf->table_size * sizeof(*t));
+	if (!t)
+		return why_set(why, why_len, -ENOMEM, "out of memory");
+	ret = klb_table_compute(&in, t, &e);
+	if (ret <= 0) {
+		free(t);
+		if (ret < 0)
+			return why_set(why, why_len, ret, "table: %s", klb_error_msg(&e));
+		return 0;
+	}
+	*out = t;
+	return 0;
+}
+
+static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
+		       char *why, size_t len)
+{
+	struct klb_service_conf c = {
+		.sched = KLB_SCHED_MAGLEV, .fwd = KLB_FWD_NAT,
+		.table_size = KLB_TABLE_SIZE_DEFAULT, .bound = KLB_BOUND_DEFAULT,
+	};
+	const struct klb_service_conf *in = &cmd->conf;
+	struct state_service *svcs;
+	bool found;
+	size_t i;
+	int err;
+
+	i = find_slot(s, &cmd->key, &found);
+	if (found)
+		return why_set(why, len, -EEXIST, "the service exists");
+	/* The proposer chose the seed: gateways must not pick their own. */
+	if (!(in->fields & KLB_SVC_SEED))
+		return why_set(why, len, -EINVAL, "no seed");
+	if (s->n_svcs >= STATE_MAX_SERVICES) {
+		s->service_limit_hits++;
+		return why_set(why, len, -ENOSPC, "the cluster holds %u services, its limit",
+			       STATE_MAX_SERVICES);
+	}
+	if (in->fields & KLB_SVC_SCHED)
+		c.sched = in->sched;
+	if (in->fields & KLB_SVC_FWD)
+		c.fwd = in->fwd;
+	if (in->fields & KLB_SVC_TABLE_SIZE)
+		c.table_size = in->table_size;
+	if (in->fields & KLB_SVC_BOUND)
+		c.bound = in->bound;
+	if (in->fields & KLB_SVC_FLAGS)
+		c.flags = in->flags;
+	memcpy(c.seed, in->seed, KLB_SEED_LEN);
+	c.fields = KLB_SVC_SCHED | KLB_SVC_FWD | KLB_SVC_TABLE_SIZE |
+		   KLB_SVC_BOUND | KLB_SVC_SEED | KLB_SVC_FLAGS;
+	err = check_conf(&c, why, len);
+	if (err)
+		return err;
+	svcs = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*svcs));
+	if (!svcs)
+		return why_set(why, len, -ENOMEM, "out of memory");
+	s->svcs = svcs;
+	memmove(&svcs[i + 1], &svcs[i], (s->n_svcs - i) * sizeof(*svcs));
+	memset(&svcs[i], 0, sizeof(svcs[i]));
+	svcs[i].key = cmd->key;
+	svcs[i].conf = c;
+	s->n_svcs++;
+	return 0;
+}
+
+static int service_set(struct state_service *svc, const struct klbd_cmd *cmd,
+		       char *why, size_t len)
+{
+	const struct klb_service_conf *in = &cmd->conf;
+	struct klb_service_conf c = svc->conf;
+	uint16_t *table;
+	bool rebuild;
+	int err;
+
+	if (in->fields & KLB_SVC_SCHED)
+		c.sched = in->sched;
+	if (in->fields & KLB_SVC_FWD)
+		c.fwd = in->fwd;
+	if (in->fields & KLB_SVC_TABLE_SIZE)
+		c.table_size = in->table_size;
+	if (in->fields & KLB_SVC_BOUND)
+		c.bound = in->bound;
+	if (in->fields & KLB_SVC_SEED)
+		memcpy(c.seed, in->seed, KLB_SEED_LEN);
+	if (in->fields & KLB_SVC_FLAGS)
+		c.flags |= in->flags;
+	c.flags &= ~cmd->clear_flags;
+	err = check_conf(&c, why, len);
+	if (err)
+		return err;
+	/* A table belongs to one size and seed. */
+	rebuild = c.table_size != svc->conf.table_size ||
+		  memcmp(c.seed, svc->conf.seed, KLB_SEED_LEN) ||
+		  klb_sched_is_maglev(c.sched) != klb_sched_is_maglev(svc->conf.sched);
+	table = svc->table;
+	if (rebuild) {
+		err = compute_table(&c, NULL, 0, NULL, svc->bes, svc->n_bes, &table,
+				    why, len);
+		if (err)
+			return err;
+		free(svc->table);
+	}
+	svc->table = table;
+	svc->conf = c;
+	return 0;
+}
+
+static void service_del(struct klbd_state *s, size_t i)
+{
+	service_free(&s->svcs[i]);
+	memmove(&s->svcs[i], &s->svcs[i + 1],
+		(s->n_svcs - i - 1) * sizeof(s->svcs[0]));
+	s->n_svcs--;
+}
+
+static size_t backend_by_addr(const struct state_service *svc,
+			      const struct klb_endpoint *addr)
+{
+	size_t i;
+
+	for (i = 0; i < svc->n_bes; i++)
+		if (!ep_cmp(&svc->bes[i].addr, addr))
+			return i;
+	return SIZE_MAX;
+}
+
+/* Backends: the new list is built aside, the table from it, then both swap in. */
+static int backend_change(struct klbd_state *s, struct state_service *svc,
+			  const struct klbd_cmd *cmd, char *why, size_t len)
+{
+	struct klb_backend *bes, be;
+	size_t i = backend_by_addr(svc, &cmd->be.addr), n = svc->n_bes, at;
+	uint16_t *table;
+	int err;
+
+	if (cmd->be.addr.family != svc->key.vip.family)
+		return why_set(why, len, -EINVAL,
+			       "the backend's address family is not the service's");
+	if (cmd->op == KLBD_CMD_BACKEND_ADD && i != SIZE_MAX)
+		return why_set(why, len, -EEXIST, "the backend exists");
+	if (cmd->op != KLBD_CMD_BACKEND_ADD && i == SIZE_MAX)
+		return why_set(why, len, -ENOENT, "no such backend");
+	bes = malloc((n + 1) * sizeof(*bes));
+	if (!bes)
+		return why_set(why, len, -ENOMEM, "out of memory");
+	if (n)
+		memcpy(bes, svc->bes, n * sizeof(*bes));
+	switch (cmd->op) {
+	case KLBD_CMD_BACKEND_ADD: {
+		struct klb_idset *ids;
+		int id;
+
+		if (n >= STATE_MAX_BACKENDS) {
+			s->backend_limit_hits++;
+			free(bes);
+			return why_set(why, len, -ENOSPC,
+				       "the service has %u backends, its limit",
+				       STATE_MAX_BACKENDS);
+		}
+		ids = calloc(1, sizeof(*ids));
+		if (!ids) {
+			free(bes);
+			return why_set(why, len, -ENOMEM, "out of memory");
+		}
+		for (at = 0; at < n; at++)
+			klb_idset_add(ids, bes[at].id);
+		id = klb_idset_lowest_free(ids);
+		free(ids);
+		if (id < 0) {
+			free(bes);
+			return why_set(why, len, -ENOSPC, "no backend id left");
+		}
+		memset(&be, 0, sizeof(be));
+		be.fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
+		be.id = id;
+		be.addr = cmd->be.addr;
+		be.weight = cmd->be.fields & KLB_BE_WEIGHT ? cmd->be.weight :
+			    KLB_WEIGHT_DEFAULT;
+		be.state = cmd->be.fields & KLB_BE_STATE ? cmd->be.state :
+			   KLB_BACKEND_UP;
+		for (at = 0; at < n && bes[at].id < be.id; at++)
+			;
+		memmove(&bes[at + 1], &bes[at], (n - at) * sizeof(*bes));
+		bes[at] = be;
+		n++;
+		break;
+	}
+	case KLBD_CMD_BACKEND_SET:
+		if (cmd->be.fields & KLB_BE_WEIGHT)
+			bes[i].weight = cmd->be.weight;
+		if (cmd->be.fields & KLB_BE_STATE)
+			bes[i].state = cmd->be.state;
+		be = bes[i];
+		break;
+	default:
+		memmove(&bes[i], &bes[i + 1], (n - i - 1) * sizeof(*bes));
+		n--;
+		memset(&be, 0, sizeof(be));
+		break;
+	}
+	err = check_backend(&be, why, len);
+	if (!err)
+		err = compute_table(&svc->conf, svc->bes, svc->n_bes, svc->table,
+				    bes, n, &table, why, len);
+	if (err) {
+		free(bes);
+		return err;
+	}
+	free(svc->bes);
+	free(svc->table);
+	svc->bes = bes;
+	svc->n_bes = n;
+	svc->table = table;
+	return 0;
+}
+
+int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
+		size_t why_len)
+{
+	bool found;
+	size_t i;
+
+	if (why && why_len)
+		why[0] = '\0';
+	if (cmd->op == KLBD_CMD_FLUSH) {
+		state_free(s);
+		return 0;
+	}
+	if (cmd->op == KLBD_CMD_SERVICE_ADD)
+		return service_add(s, cmd, why, why_len);
+	i = find_slot(s, &cmd->key, &found);
+	if (!found)
+		return why_set(why, why_len, -ENOENT, "no such service");
+	switch (cmd->op) {
+	case KLBD_CMD_SERVICE_SET:
+		return service_set(&s->svcs[i], cmd, why, why_len);
+	case KLBD_CMD_SERVICE_DEL:
+		service_del(s, i);
+		return 0;
+	case KLBD_CMD_BACKEND_ADD:
+	case KLBD_CMD_BACKEND_SET:
+	case KLBD_CMD_BACKEND_DEL:
+		return backend_change(s, &s->svcs[i], cmd, why, why_len);
+	}
+	return why_set(why, why_len, -EINVAL, "unknown command %u", cmd->op);
+}
+
+int state_specs(const struct klbd_state *s, struct klb_service_spec **specs)
+{
+	struct klb_service_spec *sp;
+	size_t i;
+
+	sp = calloc(s->n_svcs ? s->n_svcs : 1, sizeof(*sp));
+	if (!sp)
+		return -ENOMEM;
+	for (i = 0; i < s->n_svcs; i++) {
+		sp[i].key = s->svcs[i].key;
+		sp[i].conf = s->svcs[i].conf;
+		sp[i].backends = s->svcs[i].bes;
+		sp[i].nr_backends = s->svcs[i].n_bes;
+		sp[i].table = s->svcs[i].table;
+	}
+	*specs = sp;
+	return 0;
+}
+
+/* Snapshot encoding: see Documentation/klbd.md. */
+
+static uint8_t *put_ep(uint8_t *p, const struct klb_endpoint *ep)
+{
+	put_u16(p, ep->family);
+	memset(p + 2, 0, 16);
+	memcpy(p + 2, ep->addr, ep->family == AF_INET6 ? 16 : 4);
+	put_u16(p + 18, ep->port);
+	return p + EP_BYTES;
+}
+
+int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
+{
+	size_t n = 12, i, j;
+	uint8_t *buf, *p;
+
+	for (i = 0; i < s->n_svcs; i++) {
+		n += SVC_BYTES + s->svcs[i].n_bes * BE_BYTES;
+		if (s->svcs[i].table)
+			n += 2 * (size_t)s->svcs[i].conf.table_size;
+	}
+	buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	p = buf;
+	put_u32(p, SNAP_MAGIC);
+	put_u32(p + 4, STATE_SNAPSHOT_VERSION);
+	put_u32(p + 8, s->n_svcs);
+	p += 12;
+	for (i = 0; i < s->n_svcs; i++) {
+		const struct state_service *svc = &s->svcs[i];
+		const struct klb_service_conf *c = &svc->conf;
+
+		p[0] = svc->key.proto;
+		p[1] = 0;
+		p = put_ep(p + 2, &svc->key.vip);
+		p[0] = c->sched;
+		p[1] = c->fwd;
+		put_u16(p + 2, 0);
+		put_u32(p + 4, c->table_size);
+		put_u32(p + 8, c->bound);
+		put_u32(p + 12, c->flags);
+		memcpy(p + 16, c->seed, KLB_SEED_LEN);
+		p += 16 + KLB_SEED_LEN;
+		put_u32(p, svc->n_bes);
+		put_u32(p + 4, svc->table ? 1 : 0);
+		p += 8;
+		for (j = 0; j < svc->n_bes; j++) {
+			const struct klb_backend *be = &svc->bes[j];
+
+			put_u16(p, be->id);
+			p = put_ep(p + 2, &be->addr);
+			put_u32(p, be->weight);
+			p[4] = be->state;
+			p += 5;
+		}
+		if (svc->table) {
+			for (j = 0; j < c->table_size; j++)
+				put_u16(p + 2 * j, svc->table[j]);
+			p += 2 * (size_t)c->table_size;
+		}
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+struct snap_reader {
+	const uint8_t *p, *end;
+};
+
+static const uint8_t *take(struct snap_reader *r, size_t n)
+{
+	const uint8_t *p = r->p;
+
+	if ((size_t)(r->end - r->p) < n)
+		return NULL;
+	r->p += n;
+	return p;
+}
+
+static int get_ep(const uint8_t *p, struct klb_endpoint *ep)
+{
+	size_t i;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->family = get_u16(p);
+	if (ep->family != AF_INET && ep->family != AF_INET6)
+		return -1;
+	if (ep->family == AF_INET)
+		for (i = 6; i < 18; i++)
+			if (p[i])
+				return -1;
+	memcpy(ep->addr, p + 2, ep->family == AF_INET6 ? 16 : 4);
+	ep->port = get_u16(p + 18);
+	return ep->port ? 0 : -1;
+}
+
+static int decode_service(struct snap_reader *r, struct state_service *svc,
+			  const struct state_service *prev, char *why, size_t len,
+			  size_t at)
+{
+	const uint8_t *p = take(r, SVC_BYTES);
+	struct klb_service_conf *c = &svc->conf;
+	uint32_t n_bes, has_table, j;
+	struct klb_idset *ids;
+	int err;
+
+	if (!p)
+		return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
+	svc->key.proto = p[0];
+	if ((p[0] != IPPROTO_TCP && p[0] != IPPROTO_UDP) || p[1] ||
+	    get_ep(p + 2, &svc->key.vip))
+		return why_set(why, len, -EBADMSG, "service %zu: bad key", at);
+	if (prev && state_key_cmp(&prev->key, &svc->key) >= 0)
+		return why_set(why, len, -EBADMSG, "service %zu: out of order", at);
+	p += 2 + EP_BYTES;
+	c->sched = p[0];
+	c->fwd = p[1];
+	c->table_size = get_u32(p + 4);
+	c->bound = get_u32(p + 8);
+	c->flags = get_u32(p + 12);
+	memcpy(c->seed, p + 16, KLB_SEED_LEN);
+	c->fields = KLB_SVC_SCHED | KLB_SVC_FWD | KLB_SVC_TABLE_SIZE |
+		    KLB_SVC_BOUND | KLB_SVC_SEED | KLB_SVC_FLAGS;
+	p += 16 + KLB_SEED_LEN;
+	n_bes = get_u32(p);
+	has_table = get_u32(p + 4);
+	err = check_conf(c, why, len);
+	if (err || get_u16(p - KLB_SEED_LEN - 14))
+		return why_set(why, len, -EBADMSG, "service %zu: bad settings", at);
+	if (n_bes > STATE_MAX_BACKENDS || has_table > 1 ||
+	    (has_table && !klb_sched_is_maglev(c->sched)))
+		return why_set(why, len, -EBADMSG, "service %zu: bad counts", at);
+	svc->bes = calloc(n_bes ? n_bes : 1, sizeof(*svc->bes));
+	if (!svc->bes)
+		return why_set(why, len, -ENOMEM, "out of memory");
+	for (j = 0; j < n_bes; j++) {
+		struct klb_backend *be = &svc->bes[j];
+
+		p = take(r, BE_BYTES);
+		if (!p)
+			return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
+		be->fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
+		be->id = get_u16(p);
+		be->weight = get_u32(p + 2 + EP_BYTES);
+		be->state = p[6 + EP_BYTES];
+		if (be->id > KLB_BACKEND_ID_MAX || (j && be->id <= svc->bes[j - 1].id) ||
+		    get_ep(p + 2, &be->addr) ||
+		    be->addr.family != svc->key.vip.family ||
+		    check_backend(be, NULL, 0))
+			return why_set(why, len, -EBADMSG, "service %zu: backend %u bad",
+				       at, j);
+		svc->n_bes++;
+	}
+	if (has_table) {
+		p = take(r, 2 * (size_t)c->table_size);
+		if (!p)
+			return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
+		svc->table = malloc(c->table_size * sizeof(*svc->table));
+		if (!svc->table)
+			return why_set(why, len, -ENOMEM, "out of memory");
+		ids = calloc(1, sizeof(*ids));
+		if (!ids)
+			return why_set(why, len, -ENOMEM, "out of memory");
+		for (j = 0; j < svc->n_bes; j++)
+			klb_idset_add(ids, svc->bes[j].id);
+		klb_idset_add(ids, KLB_BACKEND_ID_NONE);
+		for (j = 0; j < c->table_size; j++) {
+			uint16_t id = get_u16(p + 2 * j);
+
+			/* Every entry names one of the backends, or none. */
+			if (id != KLB_BACKEND_ID_NONE && !klb_idset_has(ids, id)) {
+				free(ids);
+				return why_set(why, len, -EBADMSG,
+					       "service %zu: table names backend %u", at, id);
+			}
+			svc->table[j] = id;
+		}
+		free(ids);
+	}
+	return 0;
+}
+
+int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
+		 char *why, size_t why_len)
+{
+	struct snap_reader r = { buf, buf + len };
+	struct klbd_state n = { 0 };
+	const uint8_t *p = take(&r, 12);
+	uint32_t count, i;
+	int err = 0;
+
+	if (!p || get_u32(p) != SNAP_MAGIC)
+		return why_set(why, why_len, -EBADMSG, "not a klbd state");
+	if (get_u32(p + 4) != STATE_SNAPSHOT_VERSION)
+		return why_set(why, why_len, -EBADMSG, "state version %u, not %u",
+			       get_u32(p + 4), STATE_SNAPSHOT_VERSION);
+	count = get_u32(p + 8);
+	if (count > STATE_MAX_SERVICES)
+		return why_set(why, why_len, -EBADMSG, "%u services, over the limit",
+			       count);
+	n.svcs = calloc(count ? count : 1, sizeof(*n.svcs));
+	if (!n.svcs)
+		return why_set(why, why_len, -ENOMEM, "out of memory");
+	for (i = 0; i < count && !err; i++) {
+		err = decode_service(&r, &n.svcs[i], i ? &n.svcs[i - 1] : NULL,
+				     why, why_len, i);
+		n.n_svcs++;
+	}
+	if (!err && r.p != r.end)
+		err = why_set(why, why_len, -EBADMSG, "bytes after the last service");
+	if (err) {
+		state_free(&n);
+		return err;
+	}
+	n.service_limit_hits = s->service_limit_hits;
+	n.backend_limit_hits = s->backend_limit_hits;
+	state_free(s);
+	*s = n;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The replicated state: every service, its backends and, for a Maglev
+ * service, its table. Changed only by applying committed commands
+ * (lib/klbd_proto.h) in log order, deterministically: the same commands
+ * give the same state, byte for byte, tables included, on every gateway.
+ * A table is computed when a command changes what it depends on,
+ * incrementally from the service's previous table (lib/klb_tables.h), so
+ * a change moves only the entries that must move.
+ *
+ * A command that cannot apply (a service that exists already, a limit)
+ * changes nothing and has an errno and a reason: every gateway reaches
+ * the same verdict, and the proposer's client gets it.
+ */
+#ifndef KLBD_STATE_H
+#define KLBD_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/klb_apply.h"
+#include "lib/klbd_proto.h"
+
+/* Bounds of the state; each has a counter of commands it refused. */
+#define STATE_MAX_SERVICES	4096
+#define STATE_MAX_BACKENDS	4096	/* per service */
+#define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
+
+#define STATE_SNAPSHOT_VERSION	1
+
+struct state_service {
+	struct klb_service_key key;
+	struct klb_service_conf conf;	/* every field */
+	struct klb_backend *bes;	/* by id */
+	size_t n_bes;
+	uint16_t *table;		/* conf.table_size entries, or NULL */
+};
+
+struct klbd_state {
+	struct state_service *svcs;	/* by key (state_key_cmp) */
+	size_t n_svcs;
+	uint64_t service_limit_hits;
+	uint64_t backend_limit_hits;
+};
+
+void state_init(struct klbd_state *s);
+void state_free(struct klbd_state *s);
+/* -errno (and why) when cmd cannot apply; s is then unchanged. */
+int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
+		size_t why_len);
+int state_key_cmp(const struct klb_service_key *a,
+		  const struct klb_service_key *b);
+const struct state_service *state_find(const struct klbd_state *s,
+				       const struct klb_service_key *key);
+
+/* The whole state as bytes (malloc'd), for a Raft snapshot. */
+int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len);
+/*
+ * Replaces s with the state buf encodes, every field checked; -EBADMSG
+ * (why says where) leaves s unchanged.
+ */
+int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
+		 char *why, size_t why_len);
+
+/*
+ * The services as specs for klb_apply_services(), pointing into s (valid
+ * until s changes); *specs is malloc'd.
+ */
+int state_specs(const struct klbd_state *s, struct klb_service_spec **specs);
+
+#endif

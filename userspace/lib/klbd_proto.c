@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Commands as bytes (klbd_proto.h): one encoding, strictly decoded. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/klbd_proto.h"
+
+#define EP_BYTES	20
+#define KEY_BYTES	(2 + EP_BYTES)
+#define CONF_BYTES	(4 + 4 + 4 + 4 + 4 + KLB_SEED_LEN)
+#define BE_BYTES	(4 + 4 + EP_BYTES + 4 + 4)
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v);
+	put16(p + 2, v >> 16);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+static int why_set(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int why_set(char *why, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+const char *klbd_cmd_name(uint8_t op)
+{
+	static const char *const names[] = {
+		[KLBD_CMD_SERVICE_ADD] = "service add",
+		[KLBD_CMD_SERVICE_SET] = "service set",
+		[KLBD_CMD_SERVICE_DEL] = "service del",
+		[KLBD_CMD_BACKEND_ADD] = "backend add",
+		[KLBD_CMD_BACKEND_SET] = "backend set",
+		[KLBD_CMD_BACKEND_DEL] = "backend del",
+		[KLBD_CMD_FLUSH] = "flush",
+	};
+
+	if (op < 1 || op > KLBD_CMD_OP_MAX)
+		return "unknown";
+	return names[op];
+}
+
+static size_t cmd_len(uint8_t op)
+{
+	switch (op) {
+	case KLBD_CMD_SERVICE_ADD:
+	case KLBD_CMD_SERVICE_SET:
+		return 4 + KEY_BYTES + CONF_BYTES + 4;
+	case KLBD_CMD_SERVICE_DEL:
+		return 4 + KEY_BYTES;
+	case KLBD_CMD_BACKEND_ADD:
+	case KLBD_CMD_BACKEND_SET:
+	case KLBD_CMD_BACKEND_DEL:
+		return 4 + KEY_BYTES + BE_BYTES;
+	case KLBD_CMD_FLUSH:
+		return 4;
+	}
+	return 0;
+}
+
+static void put_ep(uint8_t *p, const struct klb_endpoint *ep)
+{
+	size_t n = ep->family == AF_INET6 ? 16 : 4;
+
+	put16(p, ep->family);
+	memset(p + 2, 0, 16);
+	memcpy(p + 2, ep->addr, n);
+	put16(p + 18, ep->port);
+}
+
+static int get_ep(const uint8_t *p, struct klb_endpoint *ep, const char *what,
+		  char *why, size_t why_len)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->family = get16(p);
+	if (ep->family != AF_INET && ep->family != AF_INET6)
+		return why_set(why, why_len, -EINVAL, "%s: unknown address family %u",
+			       what, ep->family);
+	if (ep->family == AF_INET && !zero(p + 6, 12))
+		return why_set(why, why_len, -EBADMSG, "%s: bytes after an IPv4 address",
+			       what);
+	memcpy(ep->addr, p + 2, ep->family == AF_INET6 ? 16 : 4);
+	ep->port = get16(p + 18);
+	if (!ep->port)
+		return why_set(why, why_len, -EINVAL, "%s: port 0", what);
+	return 0;
+}
+
+int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
+{
+	size_t len = cmd_len(cmd->op);
+	uint8_t *p = buf;
+
+	if (!len || cap < len)
+		return -EINVAL;
+	memset(buf, 0, len);
+	p[0] = KLBD_PROTO_VERSION;
+	p[1] = cmd->op;
+	p += 4;
+	if (cmd->op == KLBD_CMD_FLUSH)
+		return len;
+	p[0] = cmd->key.proto;
+	put_ep(p + 2, &cmd->key.vip);
+	p += KEY_BYTES;
+	switch (cmd->op) {
+	case KLBD_CMD_SERVICE_ADD:
+	case KLBD_CMD_SERVICE_SET:
+		put32(p, cmd->conf.fields);
+		p[4] = cmd->conf.sched;
+		p[5] = cmd->conf.fwd;
+		put32(p + 8, cmd->conf.table_size);
+		put32(p + 12, cmd->conf.bound);
+		put32(p + 16, cmd->conf.flags);
+		memcpy(p + 20, cmd->conf.seed, KLB_SEED_LEN);
+		put32(p + CONF_BYTES, cmd->clear_flags);
+		break;
+	case KLBD_CMD_BACKEND_ADD:
+	case KLBD_CMD_BACKEND_SET:
+	case KLBD_CMD_BACKEND_DEL:
+		put32(p, cmd->be.fields);
+		put16(p + 4, cmd->be.id);
+		put_ep(p + 8, &cmd->be.addr);
+		put32(p + 8 + EP_BYTES, cmd->be.weight);
+		p[12 + EP_BYTES] = cmd->be.state;
+		break;
+	}
+	return len;
+}
+
+int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
+		    char *why, size_t why_len)
+{
+	const uint8_t *p = buf;
+	size_t want;
+	int err;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (len < 4)
+		return why_set(why, why_len, -EBADMSG, "command truncated");
+	if (p[0] != KLBD_PROTO_VERSION)
+		return why_set(why, why_len, -EPROTO, "command version %u, not %u",
+			       p[0], KLBD_PROTO_VERSION);
+	want = cmd_len(p[1]);
+	if (!want)
+		return why_set(why, why_len, -EPROTO, "unknown command %u", p[1]);
+	if (len != want || get16(p + 2))
+		return why_set(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
+			       klbd_cmd_name(p[1]), len, want);
+	cmd->op = p[1];
+	p += 4;
+	if (cmd->op == KLBD_CMD_FLUSH)
+		return 0;
+	cmd->key.proto = p[0];
+	if ((p[0] != IPPROTO_TCP && p[0] != IPPROTO_UDP) || p[1])
+		return why_set(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
+			       p[0]);
+	err = get_ep(p + 2, &cmd->key.vip, "service", why, why_len);
+	if (err)
+		return err;
+	p += KEY_BYTES;
+	switch (cmd->op) {
+	case KLBD_CMD_SERVICE_ADD:
+	case KLBD_CMD_SERVICE_SET:
+		cmd->conf.fields = get32(p);
+		cmd->conf.sched = p[4];
+		cmd->conf.fwd = p[5];
+		cmd->conf.table_size = get32(p + 8);
+		cmd->conf.bound = get32(p + 12);
+		cmd->conf.flags = get32(p + 16);
+		memcpy(cmd->conf.seed, p + 20, KLB_SEED_LEN);
+		cmd->clear_flags = get32(p + CONF_BYTES);
+		if (get16(p + 6) || cmd->conf.fields & ~(uint32_t)0x3f)
+			return why_set(why, why_len, -EBADMSG, "service settings malformed");
+		break;
+	case KLBD_CMD_BACKEND_ADD:
+	case KLBD_CMD_BACKEND_SET:
+	case KLBD_CMD_BACKEND_DEL:
+		cmd->be.fields = get32(p);
+		cmd->be.id = get16(p + 4);
+		if (get16(p + 6) || !zero(p + 13 + EP_BYTES, 3) ||
+		    cmd->be.fields & ~(uint32_t)0x7)
+			return why_set(why, why_len, -EBADMSG, "backend malformed");
+		err = get_ep(p + 8, &cmd->be.addr, "backend", why, why_len);
+		if (err)
+			return err;
+		cmd->be.weight = get32(p + 8 + EP_BYTES);
+		cmd->be.state = p[12 + EP_BYTES];
+		break;
+	}
+	return 0;
+}
