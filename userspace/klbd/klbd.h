@@ -3,7 +3,8 @@
  * The daemon: one struct klbd, driven by one event loop (loop.h). Its
  * parts, one file each: transport.c (peers over TCP), node.c (the Raft
  * node: storage, proposals, applying), reconcile.c (the kernel made to
- * match the applied state), control.c (klbctl's Unix socket).
+ * match the applied state), control.c (klbctl's Unix socket), notify.c
+ * (systemd).
  */
 #ifndef KLBD_H
 #define KLBD_H
