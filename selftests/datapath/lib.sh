@@ -5,23 +5,9 @@
 
 . selftests/datapath/topology.sh
 
-n=0
-failed=0
 # Each result says when it came: the guest's pace varies a lot.
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1 # $(date +%T)"
-}
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n $1 # $(date +%T)"
-	failed=1
-}
-check() {
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+TAP_TIMES=1
+. selftests/lib/tap.sh
 
 # datapath_start: the topology, or a failure and exit.
 datapath_start() {
@@ -29,14 +15,12 @@ datapath_start() {
 	trap 'topology_down; rm -rf "$TMPDIR_T"' EXIT
 	if ! topology_up || ! topology_tunnel_backends || ! backends_serve; then
 		not_ok "topology and backends come up"
-		echo "1..$n"
-		exit 1
+		tap_done
 	fi
 }
 
 datapath_done() {
-	echo "1..$n"
-	exit $failed
+	tap_done
 }
 
 # vip PROTO FAMILY: the service address as klbctl and klb-loadgen write it.

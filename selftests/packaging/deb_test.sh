@@ -20,19 +20,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		failed=1
-	fi
-}
+. selftests/lib/tap.sh
 contains() {
 	grep -qx -- "$2" "$1"
 }
@@ -55,8 +43,7 @@ fi
 check "klb-dkms is built" [ -e "$dkms_deb" ]
 check "klb-tools is built" [ -e "$tools_deb" ]
 if [ ! -e "$dkms_deb" ] || [ ! -e "$tools_deb" ]; then
-	echo "1..$n"
-	exit 1
+	tap_done
 fi
 
 # Contents: "MODE PATH" lines.
@@ -133,5 +120,4 @@ else
 fi
 check "DKMS refuses a kernel older than 6.1 (status 77, not built)" [ "$rc" = 77 ]
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -8,19 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		failed=1
-	fi
-}
+. selftests/lib/tap.sh
 
 # What must be there, with its mode. klbd, its man pages and its unit come
 # with the daemon: expected whenever the build has them.
@@ -91,5 +79,4 @@ check "PREFIX=/opt/klb puts the man pages there" \
 check "nothing outside PREFIX but /etc" \
 	[ -z "$(cd "$tmp/opt" && find . -mindepth 1 -maxdepth 1 ! -name opt ! -name etc)" ]
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -28,23 +28,10 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 
-n=0
-failed=0
-check() {
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		failed=1
-	fi
-}
+. selftests/lib/tap.sh
 bail() {
-	echo "not ok $((n + 1)) $1"
-	echo "1..$((n + 1))"
-	exit 1
+	not_ok "$1"
+	tap_done
 }
 
 if [ "${KLB_VM_GUEST:-}" != 1 ]; then
@@ -177,5 +164,4 @@ umount "$moddir"
 module=${KLB_MODULE:-$repo/kmod/klb.ko}
 check "the runner's klb.ko loads again" insmod "$module"
 
-echo "1..$n"
-exit $failed
+tap_done

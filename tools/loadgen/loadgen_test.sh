@@ -23,26 +23,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-	shift
-	for line in "$@"; do
-		echo "# $line"
-	done
-}
-check() {
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
+. selftests/lib/tap.sh
 
 # Waits until FILE has COUNT lines matching PATTERN. The deadline only
 # bounds a failure: on a slow machine python3 alone takes seconds to start.
