@@ -115,6 +115,7 @@ class Demo:
         self.stopping = False
         self.phase = "setting up"
         self.reported = False
+        self.quiet = threading.Event()  # set: the poller holds off (a measurement runs)
         self.reason = ""
 
     # -- output --------------------------------------------------------
@@ -360,6 +361,8 @@ class Demo:
     def poll(self):
         while not self.stopping:
             for i in GWS:
+                while self.quiet.is_set() and not self.stopping:
+                    time.sleep(0.1)
                 if self.stopping:
                     return
                 st = self.cluster_status(i) if self.klbd[i].poll() is None else None
@@ -371,7 +374,7 @@ class Demo:
                         self.info[i] = info
                     if bes is not None:
                         self.bstate[i] = bes
-            time.sleep(0.5)
+            time.sleep(1.0)
 
     def monitor_change(self, since, ep, to_state):
         """When each gateway's kernel showed tcp ep -> to_state, after since."""
@@ -473,7 +476,7 @@ class Demo:
         out = ["klb demo: 3 gateways (klb.ko + klbd, Raft), 4 backends, 3 clients"
                "   t=%.0fs" % self.elapsed(),
                "now: " + self.phase, "",
-               "backend  address            state  tcp    long   udp    flows",
+               "backend  address            state  tcp    long   udp    active flows",
                "                                   (share of replies, last 2.5 s)"]
         out += rows
         out += ["", "traffic: %.0f conn/s short TCP, %.0f req/s long-lived TCP, %.0f req/s UDP,"
@@ -592,6 +595,7 @@ class Demo:
                  % (self.table_before.count(victim), self.victim_long))
         lead, _ = self.leader() or (1, None)
         via = lead % 3 + 1
+        self.quiet.set()
         t_kill = now()
         self.echo[2].kill()
         self.echo[2].wait()
@@ -601,6 +605,7 @@ class Demo:
         seen = self.wait_for("b2 down in all three kernels", 15,
                              lambda: self.monitor_change(t_write, victim, "down"), 0.05)
         t_down = max(seen.values())
+        self.quiet.clear()
         self.ctl(via, "backend", "set", "udp", SVC, victim, "state", "down")
         self.results["failover"] = t_down - t_write
         self.say("failover: %s; all three %.0f ms after the write (%.0f ms after the kill)" % (
@@ -625,11 +630,13 @@ class Demo:
         victim = be_ep(2)
         self.start_echo(2)
         lead, _ = self.leader() or (1, None)
+        self.quiet.set()
         t_write = now()
         self.ctl(lead, "backend", "set", "tcp", SVC, victim, "state", "up")
         seen = self.wait_for("b2 up in all three kernels", 15,
                              lambda: self.monitor_change(t_write, victim, "up"), 0.05)
         t_up = max(seen.values())
+        self.quiet.clear()
         self.ctl(lead, "backend", "set", "udp", SVC, victim, "state", "up")
         self.say("b2 up in all three kernels %.0f ms after the write" % (1000 * (t_up - t_write)))
         up = self.table()
@@ -661,6 +668,7 @@ class Demo:
         lead, st = found
         term = st.get("term", 0)
         rest = [i for i in GWS if i != lead]
+        self.quiet.set()
         t_kill = now()
         self.klbd[lead].kill()
         self.klbd[lead].wait()
@@ -670,6 +678,7 @@ class Demo:
             return f if f and f[1].get("term", 0) > term else None
         new, nst = self.wait_for("a new leader", 30, new_leader, 0.05)
         self.results["election"] = now() - t_kill
+        self.quiet.clear()
         self.say("gw%d's klbd killed (leader, term %d); gw%d leads in term %d after %.0f ms"
                  % (lead, term, new, nst.get("term"), 1000 * self.results["election"]))
         self.check("a new leader is elected", True)
@@ -699,11 +708,13 @@ class Demo:
         ep = be_ep(3)
         lead, _ = self.leader() or (1, None)
         n_long = self.long_flows_on(ep)
+        self.quiet.set()
         t_write = now()
         self.ctl(lead, "backend", "set", "tcp", SVC, ep, "state", "drain")
         seen = self.wait_for("b3 draining in all three kernels", 15,
                              lambda: self.monitor_change(t_write, ep, "drain"), 0.05)
         t_drain = max(seen.values())
+        self.quiet.clear()
         self.ctl(lead, "backend", "set", "udp", SVC, ep, "state", "drain")
         self.say("b3 draining in all three kernels %.0f ms after the write; it holds %d"
                  " long-lived connections" % (1000 * (t_drain - t_write), n_long))
