@@ -734,10 +734,15 @@ class Demo:
         self.ctl(lead, "backend", "set", "udp", SVC, ep, "state", "drain")
         self.say("b3 draining in all three kernels %.0f ms after the write; it holds %d"
                  " long-lived connections" % (1000 * (t_drain - t_write), n_long))
-        self.observe(4 if self.short else 6)
-        new = self.replies(("tcp",), t_drain + 2.0, backend="b3")
-        old = self.replies(("long",), t_drain + 2.0, backend="b3")
-        self.check("no new TCP flows on b3", new == 0, "%d replies" % new)
+        self.observe(6 if self.short else 8)
+        # A connection opened just before the drain answers or times out
+        # within the 3 s timeout; progress lines come a second late.
+        since = t_drain + 4.0
+        new = self.replies(("tcp",), since, backend="b3")
+        old = self.replies(("long",), since, backend="b3")
+        others = self.replies(("tcp",), since)
+        self.check("no new TCP flows on b3 (%d to the others)" % others, new == 0 and others > 0,
+                   "%d replies from b3, %d in all" % (new, others))
         if n_long:
             self.check("b3's long-lived connections still answered (%d replies)" % old, old > 0)
         errs = self.errors(("long",), t_drain)
