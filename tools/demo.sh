@@ -1,9 +1,14 @@
 #!/bin/sh
-# make demo: boots Debian's kernel in a VM and runs tools/demo-guest.sh
-# there: two gateways (network namespaces) share one configuration and
-# steer every flow to the same backend; a failure moves only the failed
-# backend's share; then live traffic through a gateway to three backends,
-# each backend's share shown as a backend is drained and comes back.
+# make demo: boots Debian's kernel in a VM and runs the demo there
+# (tools/demo/demo.py): three gateways with klb.ko and klbd each (a Raft
+# cluster), four backends, clients sending through all three; a backend
+# dies and comes back, the leader is killed, a backend is drained. On a
+# terminal the display is full-screen; otherwise it prints plain lines.
 set -eu
 cd "$(dirname "$0")/.."
-exec tools/vm/run --timeout 600 -- tools/demo-guest.sh
+set --
+if [ -t 1 ]; then
+	size=$(stty size 2>/dev/null || echo "24 80")
+	set -- --tty "${size#* }x${size% *}"
+fi
+exec tools/vm/run --timeout 600 -- tools/demo-guest.sh "$@"
