@@ -254,4 +254,74 @@ TEST(commands_round_trip_and_are_strict)
 	EXPECT_EQ(-EINVAL, klbd_cmd_decode(buf, n, &d, NULL, 0));
 }
 
+TEST(check_settings_replicate_and_are_checked)
+{
+	struct klbd_cmd c = svc_add("203.0.113.10", 251), d;
+	const struct state_service *svc;
+	struct klbd_state s, t;
+	uint8_t buf[KLBD_CMD_MAX_BYTES], *snap;
+	size_t len;
+	int n, plain;
+	char why[160];
+
+	/* Without check settings a command keeps its old bytes. */
+	plain = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_GT(plain, 0);
+	c.check.fields = KLBD_CHECK_F_TYPE | KLBD_CHECK_F_STATUS |
+			 KLBD_CHECK_F_INTERVAL | KLBD_CHECK_F_TIMEOUT;
+	c.check.type = KLBD_CHECK_HTTP;
+	c.check.http_status = 204;
+	c.check.interval_ms = 200;
+	c.check.timeout_ms = 150;
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(plain + 20, n);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	EXPECT_EQ(0, memcmp(&c.check, &d.check, sizeof(c.check)));
+	buf[plain] = 0;		/* a check block that sets nothing */
+	buf[plain + 1] = 0;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, why, sizeof(why)));
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, c));
+	svc = &s.svcs[0];
+	EXPECT_EQ(KLBD_CHECK_HTTP, svc->check.type);
+	EXPECT_EQ(204, svc->check.http_status);
+	EXPECT_EQ(200, svc->check.interval_ms);
+	EXPECT_EQ(150, svc->check.timeout_ms);
+	EXPECT_EQ(KLBD_CHECK_RISE_DEFAULT, svc->check.rise);
+
+	/* Out of bounds: refused, nothing changes. */
+	c.op = KLBD_CMD_SERVICE_SET;
+	c.conf.fields = 0;
+	c.check.fields = KLBD_CHECK_F_TIMEOUT;
+	c.check.timeout_ms = 300;	/* over the 200 ms interval */
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	c.check.fields = KLBD_CHECK_F_FALL;
+	c.check.fall = 0;
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	EXPECT_EQ(150, s.svcs[0].check.timeout_ms);
+	EXPECT_EQ(KLBD_CHECK_FALL_DEFAULT, s.svcs[0].check.fall);
+	c.check.fields = KLBD_CHECK_F_FALL | KLBD_CHECK_F_PORT;
+	c.check.fall = 3;
+	c.check.port = 8081;
+	EXPECT_EQ(0, apply(&s, c));
+	EXPECT_EQ(3, s.svcs[0].check.fall);
+	EXPECT_EQ(KLBD_CHECK_HTTP, s.svcs[0].check.type);
+
+	/* Through a snapshot, the same settings. */
+	snapshot(&s, &snap, &len);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(0, memcmp(&s.svcs[0].check, &t.svcs[0].check,
+			    sizeof(s.svcs[0].check)));
+	/* Version 1 (no check block) still reads, with no check. */
+	snap[4] = 1;
+	memmove(snap + 12 + 62, snap + 12 + 62 + 20, len - 12 - 62 - 20);
+	ASSERT_EQ(0, state_decode(&t, snap, len - 20, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(KLBD_CHECK_NONE, t.svcs[0].check.type);
+	free(snap);
+	state_free(&t);
+	state_free(&s);
+}
+
 TEST_HARNESS_MAIN

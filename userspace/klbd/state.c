@@ -23,6 +23,7 @@
 #define EP_BYTES	20
 #define SVC_BYTES	(2 + EP_BYTES + 4 + 4 + 4 + 4 + KLB_SEED_LEN + 4 + 4)
 #define BE_BYTES	(2 + EP_BYTES + 4 + 1)
+#define CHECK_BYTES	(4 + 2 + 2 + 4 + 4 + 4)
 
 static int why_set(char *why, size_t len, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -200,6 +201,7 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	};
 	const struct klb_service_conf *in = &cmd->conf;
 	struct state_service *svcs;
+	struct klbd_check check;
 	bool found;
 	size_t i;
 	int err;
@@ -229,6 +231,8 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	c.fields = KLB_SVC_SCHED | KLB_SVC_FWD | KLB_SVC_TABLE_SIZE |
 		   KLB_SVC_BOUND | KLB_SVC_SEED | KLB_SVC_FLAGS;
 	err = check_conf(&c, why, len);
+	if (!err)
+		err = klbd_check_merge(NULL, &cmd->check, &check, why, len);
 	if (err)
 		return err;
 	svcs = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*svcs));
@@ -239,6 +243,7 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	memset(&svcs[i], 0, sizeof(svcs[i]));
 	svcs[i].key = cmd->key;
 	svcs[i].conf = c;
+	svcs[i].check = check;
 	s->n_svcs++;
 	return 0;
 }
@@ -248,6 +253,7 @@ static int service_set(struct state_service *svc, const struct klbd_cmd *cmd,
 {
 	const struct klb_service_conf *in = &cmd->conf;
 	struct klb_service_conf c = svc->conf;
+	struct klbd_check check;
 	uint16_t *table;
 	bool rebuild;
 	int err;
@@ -266,6 +272,8 @@ static int service_set(struct state_service *svc, const struct klbd_cmd *cmd,
 		c.flags |= in->flags;
 	c.flags &= ~cmd->clear_flags;
 	err = check_conf(&c, why, len);
+	if (!err)
+		err = klbd_check_merge(&svc->check, &cmd->check, &check, why, len);
 	if (err)
 		return err;
 	/* A table belongs to one size and seed. */
@@ -282,6 +290,7 @@ static int service_set(struct state_service *svc, const struct klbd_cmd *cmd,
 	}
 	svc->table = table;
 	svc->conf = c;
+	svc->check = check;
 	return 0;
 }
 
@@ -461,7 +470,7 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 	uint8_t *buf, *p;
 
 	for (i = 0; i < s->n_svcs; i++) {
-		n += SVC_BYTES + s->svcs[i].n_bes * BE_BYTES;
+		n += SVC_BYTES + CHECK_BYTES + s->svcs[i].n_bes * BE_BYTES;
 		if (s->svcs[i].table)
 			n += 2 * (size_t)s->svcs[i].conf.table_size;
 	}
@@ -491,6 +500,16 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		put_u32(p, svc->n_bes);
 		put_u32(p + 4, svc->table ? 1 : 0);
 		p += 8;
+		p[0] = svc->check.type;
+		p[1] = svc->check.rise;
+		p[2] = svc->check.fall;
+		p[3] = 0;
+		put_u16(p + 4, svc->check.port);
+		put_u16(p + 6, svc->check.http_status);
+		put_u32(p + 8, svc->check.interval_ms);
+		put_u32(p + 12, svc->check.timeout_ms);
+		put_u32(p + 16, 0);
+		p += CHECK_BYTES;
 		for (j = 0; j < svc->n_bes; j++) {
 			const struct klb_backend *be = &svc->bes[j];
 
@@ -542,7 +561,30 @@ static int get_ep(const uint8_t *p, struct klb_endpoint *ep)
 	return ep->port ? 0 : -1;
 }
 
-static int decode_service(struct snap_reader *r, struct state_service *svc,
+static int decode_check(struct snap_reader *r, uint32_t version,
+			struct klbd_check *check)
+{
+	const struct klbd_check none = { 0 };
+	struct klbd_check in = { .fields = KLBD_CHECK_F_ALL };
+	const uint8_t *p;
+
+	if (version < 2)
+		return klbd_check_merge(NULL, &none, check, NULL, 0);
+	p = take(r, CHECK_BYTES);
+	if (!p || p[3] || get_u32(p + 16))
+		return -EBADMSG;
+	in.type = p[0];
+	in.rise = p[1];
+	in.fall = p[2];
+	in.port = get_u16(p + 4);
+	in.http_status = get_u16(p + 6);
+	in.interval_ms = get_u32(p + 8);
+	in.timeout_ms = get_u32(p + 12);
+	return klbd_check_merge(NULL, &in, check, NULL, 0);
+}
+
+static int decode_service(struct snap_reader *r, uint32_t version,
+			  struct state_service *svc,
 			  const struct state_service *prev, char *why, size_t len,
 			  size_t at)
 {
@@ -578,6 +620,8 @@ static int decode_service(struct snap_reader *r, struct state_service *svc,
 	if (n_bes > STATE_MAX_BACKENDS || has_table > 1 ||
 	    (has_table && !klb_sched_is_maglev(c->sched)))
 		return why_set(why, len, -EBADMSG, "service %zu: bad counts", at);
+	if (decode_check(r, version, &svc->check))
+		return why_set(why, len, -EBADMSG, "service %zu: bad check", at);
 	svc->bes = calloc(n_bes ? n_bes : 1, sizeof(*svc->bes));
 	if (!svc->bes)
 		return why_set(why, len, -ENOMEM, "out of memory");
@@ -634,14 +678,15 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	struct snap_reader r = { buf, buf + len };
 	struct klbd_state n = { 0 };
 	const uint8_t *p = take(&r, 12);
-	uint32_t count, i;
+	uint32_t count, i, version;
 	int err = 0;
 
 	if (!p || get_u32(p) != SNAP_MAGIC)
 		return why_set(why, why_len, -EBADMSG, "not a klbd state");
-	if (get_u32(p + 4) != STATE_SNAPSHOT_VERSION)
-		return why_set(why, why_len, -EBADMSG, "state version %u, not %u",
-			       get_u32(p + 4), STATE_SNAPSHOT_VERSION);
+	version = get_u32(p + 4);
+	if (version < 1 || version > STATE_SNAPSHOT_VERSION)
+		return why_set(why, why_len, -EBADMSG, "state version %u, not 1 to %u",
+			       version, STATE_SNAPSHOT_VERSION);
 	count = get_u32(p + 8);
 	if (count > STATE_MAX_SERVICES)
 		return why_set(why, why_len, -EBADMSG, "%u services, over the limit",
@@ -650,7 +695,7 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	if (!n.svcs)
 		return why_set(why, why_len, -ENOMEM, "out of memory");
 	for (i = 0; i < count && !err; i++) {
-		err = decode_service(&r, &n.svcs[i], i ? &n.svcs[i - 1] : NULL,
+		err = decode_service(&r, version, &n.svcs[i], i ? &n.svcs[i - 1] : NULL,
 				     why, why_len, i);
 		n.n_svcs++;
 	}

@@ -26,11 +26,13 @@
 #define STATE_MAX_BACKENDS	4096	/* per service */
 #define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
 
-#define STATE_SNAPSHOT_VERSION	1
+/* 2: a health check per service. Version 1 still decodes (no checks). */
+#define STATE_SNAPSHOT_VERSION	2
 
 struct state_service {
 	struct klb_service_key key;
 	struct klb_service_conf conf;	/* every field */
+	struct klbd_check check;	/* every field */
 	struct klb_backend *bes;	/* by id */
 	size_t n_bes;
 	uint16_t *table;		/* conf.table_size entries, or NULL */
