@@ -36,6 +36,15 @@ void loop_poll(struct io_uring *ring, struct loop_ev *ev, int fd,
 void loop_poll_cancel(struct io_uring *ring, struct loop_ev *ev);
 void loop_timeout(struct io_uring *ring, struct loop_ev *ev,
 		  struct __kernel_timespec *ts);
+/*
+ * An operation bounded in time: loop_sqe_pair() gives the operation's
+ * SQE with room for its timeout after it; prepare it, then
+ * loop_link_timeout() links the timeout (ts must live until submitted).
+ * On timeout the operation completes with -ECANCELED.
+ */
+struct io_uring_sqe *loop_sqe_pair(struct io_uring *ring);
+void loop_link_timeout(struct io_uring *ring, struct io_uring_sqe *op,
+		       struct loop_ev *ev, struct __kernel_timespec *ts);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t loop_now_ms(void);
 

@@ -5,6 +5,7 @@
  * applies committed commands to the state, takes snapshots, and tracks
  * the commands of control clients until they are applied here.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -638,6 +639,15 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("raft_proposals_too_large", rs.proposals_too_large);
 	U("raft_proposals_over_limit", rs.proposals_over_limit);
 	U("raft_snapshots_too_large", rs.snapshots_too_large);
+	U("probe_targets", d->n_targets);
+	U("probes_inflight", d->probes_inflight);
+	U("probes_started", d->ps.started);
+	U("probes_succeeded", d->ps.succeeded);
+	U("probes_failed", d->ps.failed);
+	U("probes_timed_out", d->ps.timed_out);
+	U("probes_over_limit", d->ps.over_limit);
+	U("probe_socket_errors", d->ps.socket_errors);
+	U("health_verdict_changes", d->ps.verdict_changes);
 #undef U
 #undef LINE
 }
@@ -704,4 +714,21 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 	d->tick_ev.fn = tick_ev;
 	loop_timeout(&d->ring, &d->tick_ev, &d->tick_ts);
 	return 0;
+}
+
+void health_changed(struct klbd *d, const struct probe_target *t)
+{
+	char addr[INET6_ADDRSTRLEN], why[64];
+
+	inet_ntop(t->addr.family, t->addr.addr, addr, sizeof(addr));
+	if (t->last_err == -EREMOTEIO)
+		snprintf(why, sizeof(why), "HTTP status %d, not %u", t->last_status,
+			 t->check.http_status);
+	else if (t->last_err == -EBADMSG)
+		snprintf(why, sizeof(why), "not an HTTP answer");
+	else
+		snprintf(why, sizeof(why), "%s", t->last_err ?
+			 strerror(-t->last_err) : "probe succeeded");
+	klbd_log(LOG_NOTICE, "health: backend %s port %u %s from here (%s)",
+		 addr, t->addr.port, t->obs.failing ? "failing" : "healthy", why);
 }
