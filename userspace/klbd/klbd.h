@@ -242,6 +242,8 @@ void reconcile_check(struct klbd *d);
 
 /* node.c: this gateway's verdict on a backend changed. */
 void health_changed(struct klbd *d, const struct probe_target *t);
+/* node.c: proposes this gateway's verdict (no answer awaited). */
+void health_report(struct klbd *d, const struct probe_target *t);
 
 /* notify.c: systemd's readiness, status and watchdog. */
 void notify_tick(struct klbd *d);

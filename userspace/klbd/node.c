@@ -308,7 +308,15 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		struct raft_proposal prop;
 		struct raft_buf buf;
 
+		struct klbd_cmd cmd;
+
 		if (len < 8 || len > 8 + KLBD_CMD_MAX_BYTES) {
+			d->ts.frames_bad_proto++;
+			return;
+		}
+		/* A gateway speaks for itself only. */
+		if (!klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0) &&
+		    cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
 			d->ts.frames_bad_proto++;
 			return;
 		}
@@ -410,6 +418,10 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 	int err, n;
 
 	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
+	if (!err && cmd.op == KLBD_CMD_HEALTH && client) {
+		err = -EPERM;
+		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
+	}
 	if (err) {
 		d->stats.control_bad_requests++;
 		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
@@ -684,6 +696,11 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 		return ret;
 	}
 	state_init(&d->state);
+	/* Every gateway has the same peers: the same voters, bit for bit. */
+	if (state_set_voters(&d->state, conf.voters, conf.n_voters)) {
+		snprintf(err, err_len, "more than %u peers", STATE_MAX_VOTERS);
+		return -EINVAL;
+	}
 	if (boot.snap_len &&
 	    state_decode(&d->state, boot.snap_data, boot.snap_len, why, sizeof(why))) {
 		snprintf(err, err_len, "data-dir %s: the snapshot at %llu: %s",
@@ -731,4 +748,20 @@ void health_changed(struct klbd *d, const struct probe_target *t)
 			 strerror(-t->last_err) : "probe succeeded");
 	klbd_log(LOG_NOTICE, "health: backend %s port %u %s from here (%s)",
 		 addr, t->addr.port, t->obs.failing ? "failing" : "healthy", why);
+}
+
+void health_report(struct klbd *d, const struct probe_target *t)
+{
+	struct klbd_cmd cmd = {
+		.op = KLBD_CMD_HEALTH, .key = t->key, .node = d->cfg.id,
+		.failing = t->obs.failing,
+	};
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	int n;
+
+	cmd.be.addr = t->addr;
+	n = klbd_cmd_encode(&cmd, buf, sizeof(buf));
+	/* Client 0: the outcome is seen in the state, or the report repeats. */
+	if (n > 0)
+		node_submit(d, 0, buf, n);
 }

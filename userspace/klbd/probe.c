@@ -96,6 +96,7 @@ static uint64_t first_due(const struct klbd *d, const struct probe_target *t)
 void probe_sync(struct klbd *d)
 {
 	const struct klbd_state *s = &d->state;
+	int me = state_voter_index(s, d->cfg.id);
 	struct probe_target *nt, *old;
 	size_t n = 0, i, j;
 
@@ -122,6 +123,7 @@ void probe_sync(struct klbd *d)
 			t->key = svc->key;
 			t->addr = svc->bes[j].addr;
 			t->check = svc->check;
+			t->recorded = me >= 0 && svc->health[j].failing >> me & 1;
 			old = find_mut(d, &t->key, &t->addr);
 			/* The verdict survives a change of timing, not of kind. */
 			if (old && old->check.type == t->check.type &&
@@ -131,7 +133,10 @@ void probe_sync(struct klbd *d)
 				t->busy = old->busy;
 				t->last_err = old->last_err;
 				t->next_ms = old->next_ms;
+				t->report_ms = old->report_ms;
 			} else {
+				/* A restarted klbd starts from its recorded verdict. */
+				t->obs.failing = t->recorded;
 				t->next_ms = first_due(d, t);
 			}
 		}
@@ -172,6 +177,7 @@ static void probe_result(struct probe *p, int err, int status)
 		t->last_status = status;
 		if (health_observe(&t->obs, ok, t->check.rise, t->check.fall)) {
 			d->ps.verdict_changes++;
+			t->report_ms = 0;
 			health_changed(d, t);
 		}
 	}
@@ -339,6 +345,13 @@ void probe_run(struct klbd *d)
 
 		if (!t->busy && t->next_ms <= d->now_ms)
 			probe_start(d, t);
+		if (t->obs.failing != t->recorded && t->report_ms <= d->now_ms) {
+			t->report_ms = d->now_ms + HEALTH_REPORT_RETRY_MS;
+			d->ps.reports++;
+			health_report(d, t);
+		}
+		if (t->obs.failing != t->recorded && t->report_ms < next)
+			next = t->report_ms;
 		if (!t->busy && t->next_ms < next)
 			next = t->next_ms;
 	}

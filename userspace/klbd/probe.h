@@ -4,8 +4,10 @@
  * check is probed from this gateway every interval, each probe a
  * non-blocking socket whose connect, send and receive are ring requests
  * with a linked timeout, so that thousands of probes need no thread.
- * Each result goes to the backend's health_obs (health.h); a changed
- * verdict is reported to the cluster (health_report in node.c).
+ * Each result goes to the backend's health_obs (health.h). A verdict
+ * that differs from what the replicated state records for this gateway
+ * is proposed (a HEALTH command) until the state records it: a lost
+ * proposal, a new leader or a restart need nothing more.
  */
 #ifndef KLBD_PROBE_H
 #define KLBD_PROBE_H
@@ -22,6 +24,8 @@
 /* The longest the loop sleeps while probes are due. */
 #define PROBE_WAKE_MAX_MS	100
 #define PROBE_HTTP_BUF		256
+/* A verdict the cluster has not recorded yet is sent again this often. */
+#define HEALTH_REPORT_RETRY_MS	1000
 
 /* One backend as this gateway probes it. */
 struct probe_target {
@@ -31,6 +35,8 @@ struct probe_target {
 	struct health_obs obs;
 	uint64_t next_ms;
 	bool busy;			/* a probe in flight */
+	bool recorded;			/* the cluster's record of our verdict */
+	uint64_t report_ms;		/* when to send it (again) */
 	int last_err;			/* 0, or why the last probe failed */
 	int last_status;		/* HTTP: the status the last answer had */
 };
@@ -39,6 +45,7 @@ struct probe_stats {
 	uint64_t started, succeeded, failed, timed_out;
 	uint64_t over_limit;		/* due, but PROBE_INFLIGHT_MAX in flight */
 	uint64_t socket_errors, verdict_changes;
+	uint64_t reports;		/* verdicts proposed to the cluster */
 };
 
 struct klbd;

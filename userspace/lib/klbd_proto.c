@@ -72,6 +72,7 @@ const char *klbd_cmd_name(uint8_t op)
 		[KLBD_CMD_BACKEND_SET] = "backend set",
 		[KLBD_CMD_BACKEND_DEL] = "backend del",
 		[KLBD_CMD_FLUSH] = "flush",
+		[KLBD_CMD_HEALTH] = "health",
 	};
 
 	if (op < 1 || op > KLBD_CMD_OP_MAX)
@@ -93,6 +94,8 @@ static size_t cmd_len(uint8_t op)
 		return 4 + KEY_BYTES + BE_BYTES;
 	case KLBD_CMD_FLUSH:
 		return 4;
+	case KLBD_CMD_HEALTH:
+		return 4 + KEY_BYTES + EP_BYTES + 8 + 4;
 	}
 	return 0;
 }
@@ -269,6 +272,12 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 		put32(p + 8 + EP_BYTES, cmd->be.weight);
 		p[12 + EP_BYTES] = cmd->be.state;
 		break;
+	case KLBD_CMD_HEALTH:
+		put_ep(p, &cmd->be.addr);
+		put32(p + EP_BYTES, cmd->node);
+		put32(p + EP_BYTES + 4, cmd->node >> 32);
+		p[EP_BYTES + 8] = cmd->failing;
+		break;
 	}
 	return len;
 }
@@ -336,6 +345,17 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 			return err;
 		cmd->be.weight = get32(p + 8 + EP_BYTES);
 		cmd->be.state = p[12 + EP_BYTES];
+		break;
+	case KLBD_CMD_HEALTH:
+		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);
+		if (err)
+			return err;
+		cmd->node = get32(p + EP_BYTES) |
+			    (uint64_t)get32(p + EP_BYTES + 4) << 32;
+		cmd->failing = p[EP_BYTES + 8];
+		if (!cmd->node || p[EP_BYTES + 8] > 1 ||
+		    !zero(p + EP_BYTES + 9, 3))
+			return why_set(why, why_len, -EBADMSG, "health malformed");
 		break;
 	}
 	return 0;

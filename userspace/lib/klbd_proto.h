@@ -10,6 +10,8 @@
  *   u8 version (1) | u8 op | u16 0 | service key (FLUSH: none) |
  *   SERVICE_ADD, SERVICE_SET: conf | u32 clear_flags [| check]
  *   BACKEND_*:                backend
+ *   HEALTH:                   endpoint (the backend) | u64 node |
+ *                             u8 failing | 3 bytes 0
  *
  *   service key  u8 proto | u8 0 | endpoint
  *   endpoint     u16 family | 16 bytes address | u16 port
@@ -47,6 +49,7 @@
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,7 +70,9 @@ enum klbd_cmd_op {
 	KLBD_CMD_BACKEND_SET,
 	KLBD_CMD_BACKEND_DEL,
 	KLBD_CMD_FLUSH,
-	KLBD_CMD_OP_MAX = KLBD_CMD_FLUSH,
+	/* A gateway's verdict on a backend: see Documentation/klbd.md. */
+	KLBD_CMD_HEALTH,
+	KLBD_CMD_OP_MAX = KLBD_CMD_HEALTH,
 };
 
 /* A service's health check: what klbd probes each backend with. */
@@ -116,6 +121,8 @@ struct klbd_cmd {
 	struct klb_service_conf conf;	/* SERVICE_ADD, SERVICE_SET */
 	uint32_t clear_flags;		/* SERVICE_SET */
 	struct klbd_check check;	/* SERVICE_ADD, SERVICE_SET */
+	uint64_t node;			/* HEALTH: the gateway that probed */
+	bool failing;			/* HEALTH: its verdict */
 	struct klb_backend be;		/* BACKEND_* */
 };
 
