@@ -183,6 +183,9 @@ struct klbctl_ops {
 extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
 
+/* Gateways named per backend in klbctl backend show. */
+#define KLBD_HEALTH_SHOW_IDS	32	/* klbd's voter limit */
+
 /* ops_klbd.c: one request to klbd's control socket (lib/klbd_proto.h). */
 struct klbd_answer {
 	int status;		/* 0 or -errno: the request's outcome */

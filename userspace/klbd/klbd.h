@@ -242,6 +242,9 @@ void reconcile_check(struct klbd *d);
 
 /* node.c: this gateway's verdict on a backend changed. */
 void health_changed(struct klbd *d, const struct probe_target *t);
+/* probe.c: answers a KLBD_CTL_HEALTH request (key: its body). */
+void health_show(struct klbd *d, uint64_t client, const uint8_t *key,
+		 size_t len);
 /* node.c: proposes this gateway's verdict (no answer awaited). */
 void health_report(struct klbd *d, const struct probe_target *t);
 

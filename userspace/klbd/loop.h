@@ -2,7 +2,8 @@
 /*
  * klbd's event loop: one thread, one io_uring ring. Sockets are watched
  * with one-shot poll requests (re-armed by their owner), timers are
- * timeout requests, and the Raft storage's batches run on the same ring
+ * timeout requests, health probes are connect/send/recv requests with a
+ * linked timeout, and the Raft storage's batches run on the same ring
  * (raft/uring.h). A completion's user_data is either a struct loop_ev
  * (tagged with the low bit) or a storage operation (struct raft_io_op,
  * untagged, as raft_uring_queue() sets it).

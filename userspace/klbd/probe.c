@@ -372,3 +372,78 @@ void probe_stop(struct klbd *d)
 	d->targets = NULL;
 	d->n_targets = 0;
 }
+
+static const char *health_word(const struct klbd_state *s,
+			       const struct state_service *svc, size_t j,
+			       const struct probe_target *t)
+{
+	if (svc->check.type == KLBD_CHECK_NONE)
+		return "unchecked";
+	if (health_majority_down(svc->health[j].failing, s->n_voters))
+		return "down";
+	if (t && t->obs.failing)
+		return "unreachable-from-here";
+	return "up";
+}
+
+void health_show(struct klbd *d, uint64_t client, const uint8_t *body,
+		 size_t len)
+{
+	const struct klbd_state *s = &d->state;
+	int me = state_voter_index(s, d->cfg.id);
+	const struct state_service *svc;
+	struct klb_service_key key;
+	size_t cap = KLBD_CTL_MAX_BYTES - KLBD_CTL_RESP_HEADER_BYTES, n = 0, j;
+	unsigned int v;
+	char why[160], *buf;
+	int err;
+
+	err = klbd_key_decode(body, len, &key, why, sizeof(why));
+	if (err) {
+		d->stats.control_bad_requests++;
+		control_reply(d, client, KLBD_CTL_HEALTH, err, why, NULL, 0);
+		return;
+	}
+	svc = state_find(s, &key);
+	if (!svc) {
+		control_reply(d, client, KLBD_CTL_HEALTH, -ENOENT, "no such service",
+			      NULL, 0);
+		return;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		control_reply(d, client, KLBD_CTL_HEALTH, -ENOMEM, "out of memory",
+			      NULL, 0);
+		return;
+	}
+	for (j = 0; j < svc->n_bes && n < cap; j++) {
+		const struct probe_target *t = probe_find(d, &key, &svc->bes[j].addr);
+		/* As far as klbd knows: the record, and our own fresher verdict. */
+		uint32_t failing = svc->health[j].failing;
+		bool any = false;
+
+		if (me >= 0 && t) {
+			failing &= ~(1u << me);
+			failing |= (uint32_t)t->obs.failing << me;
+		}
+		n += snprintf(buf + n, cap - n, "%u %s ", svc->bes[j].id,
+			      health_word(s, svc, j, t));
+		for (v = 0; v < s->n_voters && n < cap; v++) {
+			if (!(failing >> v & 1))
+				continue;
+			n += snprintf(buf + n, cap - n, "%s%llu", any ? "," : "",
+				      (unsigned long long)s->voters[v]);
+			any = true;
+		}
+		if (n < cap)
+			n += snprintf(buf + n, cap - n, "%s\n", any ? "" : "-");
+	}
+	if (n >= cap) {
+		d->stats.control_over_limit++;
+		control_reply(d, client, KLBD_CTL_HEALTH, -E2BIG,
+			      "too many backends to answer in one response", NULL, 0);
+	} else {
+		control_reply(d, client, KLBD_CTL_HEALTH, 0, NULL, buf, n);
+	}
+	free(buf);
+}

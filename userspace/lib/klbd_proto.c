@@ -233,6 +233,27 @@ static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
 	return 0;
 }
 
+void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf)
+{
+	buf[0] = key->proto;
+	buf[1] = 0;
+	put_ep(buf + 2, &key->vip);
+}
+
+int klbd_key_decode(const uint8_t *buf, size_t len,
+		    struct klb_service_key *key, char *why, size_t why_len)
+{
+	memset(key, 0, sizeof(*key));
+	if (len != KEY_BYTES)
+		return why_set(why, why_len, -EBADMSG, "a service key is %u bytes, not %zu",
+			       KEY_BYTES, len);
+	key->proto = buf[0];
+	if ((buf[0] != IPPROTO_TCP && buf[0] != IPPROTO_UDP) || buf[1])
+		return why_set(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
+			       buf[0]);
+	return get_ep(buf + 2, &key->vip, "service", why, why_len);
+}
+
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 {
 	size_t len = enc_len(cmd);

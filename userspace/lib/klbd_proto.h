@@ -45,6 +45,12 @@
  *                    term, leader, commit, applied, counters).
  *   KLBD_CTL_TRANSFER  body: u64 the voter that should lead. Answered once
  *                    this node sees it lead (or -ETIMEDOUT).
+ *   KLBD_CTL_HEALTH  body: a service key. Response body: one line per
+ *                    backend, "ID HEALTH FAILING_ON": HEALTH is up, down
+ *                    (the cluster failed it over), unreachable-from-here
+ *                    (this gateway alone sees it failing) or unchecked;
+ *                    FAILING_ON the gateways that see it failing,
+ *                    comma-separated, or "-".
  */
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
@@ -130,7 +136,10 @@ enum klbd_ctl_op {
 	KLBD_CTL_SUBMIT = 1,
 	KLBD_CTL_STATUS,
 	KLBD_CTL_TRANSFER,
+	KLBD_CTL_HEALTH,
 };
+
+#define KLBD_KEY_BYTES		22
 
 /* Bytes written to buf (KLBD_CMD_MAX_BYTES), or -EINVAL. */
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
@@ -138,6 +147,10 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
 int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		    char *why, size_t why_len);
 const char *klbd_cmd_name(uint8_t op);
+/* A service key alone (KLBD_KEY_BYTES), as in a command. */
+void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf);
+int klbd_key_decode(const uint8_t *buf, size_t len,
+		    struct klb_service_key *key, char *why, size_t why_len);
 const char *klbd_check_name(uint8_t type);
 /*
  * c made whole: the settings it lacks from base (NULL: the defaults).
