@@ -2,6 +2,10 @@
 VM_TESTS += selftests/klbd/cluster_test.sh
 selftests/klbd/cluster_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# Health checks and failover, with klb-echo backends.
+VM_TESTS += selftests/klbd/health_test.sh
+selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
 
 # Host-side: the configuration parser, the peer frames and handshake, the
 # replicated state, the health verdicts (kselftest harness).
