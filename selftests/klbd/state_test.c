@@ -254,6 +254,15 @@ TEST(commands_round_trip_and_are_strict)
 	EXPECT_EQ(-EINVAL, klbd_cmd_decode(buf, n, &d, NULL, 0));
 }
 
+/* Field by field: a struct copy need not copy the padding. */
+static bool check_eq(const struct klbd_check *a, const struct klbd_check *b)
+{
+	return a->fields == b->fields && a->type == b->type &&
+	       a->rise == b->rise && a->fall == b->fall && a->port == b->port &&
+	       a->http_status == b->http_status &&
+	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms;
+}
+
 TEST(check_settings_replicate_and_are_checked)
 {
 	struct klbd_cmd c = svc_add("203.0.113.10", 251), d;
@@ -276,7 +285,7 @@ TEST(check_settings_replicate_and_are_checked)
 	n = klbd_cmd_encode(&c, buf, sizeof(buf));
 	ASSERT_EQ(plain + 20, n);
 	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
-	EXPECT_EQ(0, memcmp(&c.check, &d.check, sizeof(c.check)));
+	EXPECT_TRUE(check_eq(&c.check, &d.check));
 	buf[plain] = 0;		/* a check block that sets nothing */
 	buf[plain + 1] = 0;
 	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, why, sizeof(why)));
@@ -312,8 +321,7 @@ TEST(check_settings_replicate_and_are_checked)
 	snapshot(&s, &snap, &len);
 	state_init(&t);
 	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
-	EXPECT_EQ(0, memcmp(&s.svcs[0].check, &t.svcs[0].check,
-			    sizeof(s.svcs[0].check)));
+	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
 	/* Version 1 (no check block) still reads, with no check. */
 	snap[4] = 1;
 	memmove(snap + 12 + 62, snap + 12 + 62 + 20, len - 12 - 62 - 20);
@@ -417,6 +425,37 @@ TEST(a_majority_fails_a_backend_and_the_operator_wins)
 	}
 	EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 1));
 	EXPECT_EQ(0, s.svcs[0].health[1].failing);
+	state_free(&s);
+}
+
+TEST(a_failed_over_backend_moves_only_its_own_entries)
+{
+	static const uint64_t voters[] = { 1, 2, 3 };
+	struct klbd_state s;
+	uint16_t *before;
+	uint32_t i, size, moved = 0, its = 0;
+	int j;
+
+	state_init(&s);
+	ASSERT_EQ(0, state_set_voters(&s, voters, 3));
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", KLB_TABLE_SIZE_DEFAULT)));
+	for (j = 0; j < 3; j++)
+		ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+					      backends[j], 0)));
+	size = s.svcs[0].conf.table_size;
+	before = malloc(size * sizeof(*before));
+	memcpy(before, s.svcs[0].table, size * sizeof(*before));
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 1, true)));
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 2, true)));
+	/* A verdict that changes nothing the kernel gets moves nothing. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 3, true)));
+	for (i = 0; i < size; i++) {
+		its += before[i] == 0;
+		moved += before[i] != s.svcs[0].table[i];
+		EXPECT_NE(0, s.svcs[0].table[i]);
+	}
+	EXPECT_EQ(its, moved);
+	free(before);
 	state_free(&s);
 }
 

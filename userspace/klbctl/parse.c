@@ -367,13 +367,13 @@ static int parse_check_type(const char *val, struct klbd_check *check)
 		check->type = matches(val, "tcp") ? KLBD_CHECK_TCP : KLBD_CHECK_NONE;
 	} else if (matches(val, "http") || (colon && colon - val == 4 &&
 					  !strncmp(val, "http", 4))) {
+		/* Plain http means 200, whatever the status was before. */
 		check->type = KLBD_CHECK_HTTP;
-		if (colon) {
-			if (parse_u32(colon + 1, &status) || status > UINT16_MAX)
-				return -1;
-			check->http_status = status;
-			check->fields |= KLBD_CHECK_F_STATUS;
-		}
+		status = KLBD_CHECK_STATUS_DEFAULT;
+		if (colon && (parse_u32(colon + 1, &status) || status > UINT16_MAX))
+			return -1;
+		check->http_status = status;
+		check->fields |= KLBD_CHECK_F_STATUS;
 	} else {
 		return -1;
 	}
