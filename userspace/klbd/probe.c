@@ -366,12 +366,6 @@ void probe_run(struct klbd *d)
 	loop_timeout(&d->ring, &d->probe_ev, &d->probe_ts);
 }
 
-void probe_stop(struct klbd *d)
-{
-	free(d->targets);
-	d->targets = NULL;
-	d->n_targets = 0;
-}
 
 static const char *health_word(const struct klbd_state *s,
 			       const struct state_service *svc, size_t j,

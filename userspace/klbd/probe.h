@@ -57,6 +57,5 @@ void probe_run(struct klbd *d);
 const struct probe_target *probe_find(const struct klbd *d,
 				      const struct klb_service_key *key,
 				      const struct klb_endpoint *addr);
-void probe_stop(struct klbd *d);
 
 #endif
