@@ -7,8 +7,8 @@
 # (192.0.2.11-13). Run as root in the test guest.
 #
 # Covers: a killed backend goes down in all three kernels (the time it
-# took is printed), new flows avoid it and the flows of the others keep
-# their backend; back, it is up again after rise; a backend that one
+# took is printed), new flows avoid it and the others keep their table
+# slots; back, it is up again after rise; a backend that one
 # gateway alone cannot reach is not failed over and that gateway shows
 # it unreachable-from-here; an HTTP check expecting another status fails
 # every backend; an operator's drain wins over health.

@@ -307,7 +307,6 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 	case FRAME_FWD_REQ: {
 		struct raft_proposal prop;
 		struct raft_buf buf;
-
 		struct klbd_cmd cmd;
 
 		if (len < 8 || len > 8 + KLBD_CMD_MAX_BYTES) {
@@ -660,6 +659,7 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("probes_over_limit", d->ps.over_limit);
 	U("probe_socket_errors", d->ps.socket_errors);
 	U("health_verdict_changes", d->ps.verdict_changes);
+	U("health_reports", d->ps.reports);
 #undef U
 #undef LINE
 }
