@@ -64,8 +64,10 @@ static void check_backend(const struct klb_service_key *key, const struct klb_ba
 }
 
 static int fuzz_service_add(struct ctx *ctx, const struct klb_service_key *key,
-			    const struct klb_service_conf *conf)
+			    const struct klb_service_conf *conf,
+			    const struct klbd_check *hc)
 {
+	check(!(hc->fields & ~(uint32_t)KLBD_CHECK_F_ALL), "unknown check setting");
 	check_key(key);
 	check_conf(conf);
 	check(conf->fields & KLB_SVC_SEED, "service add without a seed");
@@ -73,11 +75,13 @@ static int fuzz_service_add(struct ctx *ctx, const struct klb_service_key *key,
 }
 
 static int fuzz_service_set(struct ctx *ctx, const struct klb_service_key *key,
-			    const struct klb_service_conf *conf, uint32_t clear_flags)
+			    const struct klb_service_conf *conf, uint32_t clear_flags,
+			    const struct klbd_check *hc)
 {
+	check(!(hc->fields & ~(uint32_t)KLBD_CHECK_F_ALL), "unknown check setting");
 	check_key(key);
 	check_conf(conf);
-	check(conf->fields, "service set with nothing to set");
+	check(conf->fields || hc->fields, "service set with nothing to set");
 	check(!(conf->flags & clear_flags), "a flag both set and cleared");
 	return EXIT_OK;
 }

@@ -2,14 +2,18 @@
 VM_TESTS += selftests/klbd/cluster_test.sh
 selftests/klbd/cluster_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# Health checks and failover, with klb-echo backends.
+VM_TESTS += selftests/klbd/health_test.sh
+selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
 
 # Host-side: the configuration parser, the peer frames and handshake, the
-# replicated state (kselftest harness).
+# replicated state, the health verdicts (kselftest harness).
 include userspace/lib/maglev_objs.mk
 include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
-KLBD_TESTS := config_test frame_test state_test
+KLBD_TESTS := config_test frame_test state_test health_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

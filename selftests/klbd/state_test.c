@@ -254,4 +254,229 @@ TEST(commands_round_trip_and_are_strict)
 	EXPECT_EQ(-EINVAL, klbd_cmd_decode(buf, n, &d, NULL, 0));
 }
 
+/* Field by field: a struct copy need not copy the padding. */
+static bool check_eq(const struct klbd_check *a, const struct klbd_check *b)
+{
+	return a->fields == b->fields && a->type == b->type &&
+	       a->rise == b->rise && a->fall == b->fall && a->port == b->port &&
+	       a->http_status == b->http_status &&
+	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms;
+}
+
+TEST(check_settings_replicate_and_are_checked)
+{
+	struct klbd_cmd c = svc_add("203.0.113.10", 251), d;
+	const struct state_service *svc;
+	struct klbd_state s, t;
+	uint8_t buf[KLBD_CMD_MAX_BYTES], *snap;
+	size_t len;
+	int n, plain;
+	char why[160];
+
+	/* Without check settings a command keeps its old bytes. */
+	plain = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_GT(plain, 0);
+	c.check.fields = KLBD_CHECK_F_TYPE | KLBD_CHECK_F_STATUS |
+			 KLBD_CHECK_F_INTERVAL | KLBD_CHECK_F_TIMEOUT;
+	c.check.type = KLBD_CHECK_HTTP;
+	c.check.http_status = 204;
+	c.check.interval_ms = 200;
+	c.check.timeout_ms = 150;
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(plain + 20, n);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	EXPECT_TRUE(check_eq(&c.check, &d.check));
+	buf[plain] = 0;		/* a check block that sets nothing */
+	buf[plain + 1] = 0;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, why, sizeof(why)));
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, c));
+	svc = &s.svcs[0];
+	EXPECT_EQ(KLBD_CHECK_HTTP, svc->check.type);
+	EXPECT_EQ(204, svc->check.http_status);
+	EXPECT_EQ(200, svc->check.interval_ms);
+	EXPECT_EQ(150, svc->check.timeout_ms);
+	EXPECT_EQ(KLBD_CHECK_RISE_DEFAULT, svc->check.rise);
+
+	/* Out of bounds: refused, nothing changes. */
+	c.op = KLBD_CMD_SERVICE_SET;
+	c.conf.fields = 0;
+	c.check.fields = KLBD_CHECK_F_TIMEOUT;
+	c.check.timeout_ms = 300;	/* over the 200 ms interval */
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	c.check.fields = KLBD_CHECK_F_FALL;
+	c.check.fall = 0;
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	EXPECT_EQ(150, s.svcs[0].check.timeout_ms);
+	EXPECT_EQ(KLBD_CHECK_FALL_DEFAULT, s.svcs[0].check.fall);
+	c.check.fields = KLBD_CHECK_F_FALL | KLBD_CHECK_F_PORT;
+	c.check.fall = 3;
+	c.check.port = 8081;
+	EXPECT_EQ(0, apply(&s, c));
+	EXPECT_EQ(3, s.svcs[0].check.fall);
+	EXPECT_EQ(KLBD_CHECK_HTTP, s.svcs[0].check.type);
+
+	/* Through a snapshot, the same settings. */
+	snapshot(&s, &snap, &len);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
+	/* Version 1 (no check block) still reads, with no check. */
+	snap[4] = 1;
+	memmove(snap + 12 + 62, snap + 12 + 62 + 20, len - 12 - 62 - 20);
+	ASSERT_EQ(0, state_decode(&t, snap, len - 20, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(KLBD_CHECK_NONE, t.svcs[0].check.type);
+	free(snap);
+	state_free(&t);
+	state_free(&s);
+}
+
+static struct klbd_cmd verdict(const char *be, uint64_t node, bool failing)
+{
+	struct klbd_cmd c = be_cmd(KLBD_CMD_HEALTH, "203.0.113.10", be, 0);
+
+	c.node = node;
+	c.failing = failing;
+	return c;
+}
+
+static uint8_t be_state(const struct klbd_state *s, size_t j)
+{
+	return s->svcs[0].bes[j].state;
+}
+
+TEST(a_majority_fails_a_backend_and_the_operator_wins)
+{
+	static const uint64_t voters[] = { 30, 10, 20 };
+	struct klbd_state s, t;
+	uint8_t *e1, *e2;
+	size_t l1, l2;
+	char why[160];
+
+	state_init(&s);
+	ASSERT_EQ(0, state_set_voters(&s, voters, 3));
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[0], 0)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[1], 0)));
+
+	/* One gateway alone (its own broken link): not failed over. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 20, true)));
+	EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 0));
+	EXPECT_EQ(0x2, s.svcs[0].health[0].failing);	/* 20: the 2nd voter */
+	/* A second one: a majority, down in the table too. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 30, true)));
+	EXPECT_EQ(KLB_BACKEND_DOWN, be_state(&s, 0));
+	EXPECT_EQ(KLB_BACKEND_UP, s.svcs[0].health[0].admin);
+	for (l1 = 0; l1 < 251; l1++)
+		ASSERT_NE(s.svcs[0].bes[0].id, s.svcs[0].table[l1]);
+	/* Unknown voters and forged bytes are refused, nothing changes. */
+	EXPECT_EQ(-EINVAL, apply(&s, verdict(backends[0], 99, false)));
+	EXPECT_EQ(KLB_BACKEND_DOWN, be_state(&s, 0));
+
+	/* Through a snapshot, the same verdicts. */
+	snapshot(&s, &e1, &l1);
+	state_init(&t);
+	ASSERT_EQ(0, state_set_voters(&t, voters, 3));
+	ASSERT_EQ(0, state_decode(&t, e1, l1, why, sizeof(why))) TH_LOG("%s", why);
+	snapshot(&t, &e2, &l2);
+	ASSERT_EQ(l1, l2);
+	EXPECT_EQ(0, memcmp(e1, e2, l1));
+	free(e1);
+	free(e2);
+	state_free(&t);
+
+	/* The operator drains: health still says down, the kernel too. */
+	{
+		struct klbd_cmd c = be_cmd(KLBD_CMD_BACKEND_SET, "203.0.113.10",
+					   backends[0], 0);
+
+		c.be.fields = KLB_BE_STATE;
+		c.be.state = KLB_BACKEND_DRAIN;
+		ASSERT_EQ(0, apply(&s, c));
+		EXPECT_EQ(KLB_BACKEND_DOWN, be_state(&s, 0));
+		/* Healthy again from a majority: the drain holds. */
+		ASSERT_EQ(0, apply(&s, verdict(backends[0], 20, false)));
+		EXPECT_EQ(KLB_BACKEND_DRAIN, be_state(&s, 0));
+		/* An operator's down wins over a healthy verdict. */
+		c.be.state = KLB_BACKEND_DOWN;
+		ASSERT_EQ(0, apply(&s, c));
+		ASSERT_EQ(0, apply(&s, verdict(backends[0], 30, false)));
+		EXPECT_EQ(KLB_BACKEND_DOWN, be_state(&s, 0));
+		c.be.state = KLB_BACKEND_UP;
+		ASSERT_EQ(0, apply(&s, c));
+		EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 0));
+	}
+
+	/* A new kind of check starts every backend healthy. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[1], 10, true)));
+	ASSERT_EQ(0, apply(&s, verdict(backends[1], 20, true)));
+	EXPECT_EQ(KLB_BACKEND_DOWN, be_state(&s, 1));
+	{
+		struct klbd_cmd c = svc_add("203.0.113.10", 251);
+
+		c.op = KLBD_CMD_SERVICE_SET;
+		c.conf.fields = 0;
+		c.check.fields = KLBD_CHECK_F_TYPE;
+		c.check.type = KLBD_CHECK_TCP;
+		ASSERT_EQ(0, apply(&s, c));
+	}
+	EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 1));
+	EXPECT_EQ(0, s.svcs[0].health[1].failing);
+	state_free(&s);
+}
+
+TEST(a_failed_over_backend_moves_only_its_own_entries)
+{
+	static const uint64_t voters[] = { 1, 2, 3 };
+	struct klbd_state s;
+	uint16_t *before;
+	uint32_t i, size, moved = 0, its = 0;
+	int j;
+
+	state_init(&s);
+	ASSERT_EQ(0, state_set_voters(&s, voters, 3));
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", KLB_TABLE_SIZE_DEFAULT)));
+	for (j = 0; j < 3; j++)
+		ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+					      backends[j], 0)));
+	size = s.svcs[0].conf.table_size;
+	before = malloc(size * sizeof(*before));
+	memcpy(before, s.svcs[0].table, size * sizeof(*before));
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 1, true)));
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 2, true)));
+	/* A verdict that changes nothing the kernel gets moves nothing. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 3, true)));
+	for (i = 0; i < size; i++) {
+		its += before[i] == 0;
+		moved += before[i] != s.svcs[0].table[i];
+		EXPECT_NE(0, s.svcs[0].table[i]);
+	}
+	EXPECT_EQ(its, moved);
+	free(before);
+	state_free(&s);
+}
+
+TEST(health_commands_are_strict)
+{
+	struct klbd_cmd c = verdict(backends[0], 7, true), d;
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	int n = klbd_cmd_encode(&c, buf, sizeof(buf));
+
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	EXPECT_EQ(7, d.node);
+	EXPECT_TRUE(d.failing);
+	buf[n - 4] = 2;		/* failing is 0 or 1 */
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[n - 4] = 1;
+	buf[n - 1] = 1;		/* padding */
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	c.node = 0;
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+}
+
 TEST_HARNESS_MAIN

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "klbctl/klbctl.h"
 
@@ -98,15 +99,92 @@ int cmd_backend_del(struct ctx *ctx, int argc, char **argv)
 	return ctx->ops->backend_del(ctx, &key, &be);
 }
 
+/* klbd's word on each backend's health (KLBD_CTL_HEALTH), by id. */
+struct health_row {
+	unsigned int id;
+	const char *health;
+	const char *failing_on[KLBD_HEALTH_SHOW_IDS];
+	size_t n_failing;
+};
+
+static size_t health_rows(char *body, struct health_row *rows, size_t cap)
+{
+	char *line, *save, *id, *word, *list, *s2, *tok;
+	size_t n = 0;
+
+	for (line = strtok_r(body, "\n", &save); line && n < cap;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct health_row *r = &rows[n];
+
+		id = strtok_r(line, " ", &s2);
+		word = strtok_r(NULL, " ", &s2);
+		list = strtok_r(NULL, " ", &s2);
+		if (!id || !word || !list)
+			continue;
+		r->id = strtoul(id, NULL, 10);
+		r->health = word;
+		r->n_failing = 0;
+		for (tok = strtok_r(list, ",", &s2); tok && strcmp(tok, "-") &&
+		     r->n_failing < KLBD_HEALTH_SHOW_IDS; tok = strtok_r(NULL, ",", &s2))
+			r->failing_on[r->n_failing++] = tok;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Health is klbd's: asked when it runs here. Without it (or when it does
+ * not know the service) the columns are left out.
+ */
+static struct health_row *health_read(struct ctx *ctx,
+				      const struct klb_service_key *key,
+				      struct klbd_answer *a, size_t *n)
+{
+	uint8_t body[KLBD_KEY_BYTES];
+	struct health_row *rows;
+	struct timespec ts;
+
+	*n = 0;
+	if (ctx->ops != &klbd_ops)
+		return NULL;
+	klbd_key_encode(key, body);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (klbd_call(KLBD_CTL_HEALTH, body, sizeof(body),
+		      (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 10000, a))
+		return NULL;
+	if (a->status) {
+		free(a->buf);
+		a->buf = NULL;
+		return NULL;
+	}
+	rows = calloc(KLB_BACKEND_ID_MAX + 1, sizeof(*rows));
+	if (rows)
+		*n = health_rows(a->body, rows, KLB_BACKEND_ID_MAX + 1);
+	return rows;
+}
+
+static const struct health_row *health_find(const struct health_row *rows,
+					    size_t n, unsigned int id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].id == id)
+			return &rows[i];
+	return NULL;
+}
+
 int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 {
 	char name[WHAT_STRLEN], addr[ENDPOINT_STRLEN];
 	struct stats_set stats = { 0 };
 	struct klb_service_key key;
+	struct klbd_answer a = { 0 };
+	struct health_row *rows;
 	struct klb_backend *bes;
 	struct klb_client *c;
 	klb_error e;
-	size_t n, i;
+	size_t n, i, n_rows;
 	int ret;
 
 	ret = service_key_only(ctx, argc, argv, &key);
@@ -122,13 +200,23 @@ int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 		free(bes);
 		return report_error(name, &e);
 	}
+	rows = health_read(ctx, &key, &a, &n_rows);
 	out_list_begin();
 	for (i = 0; i < n; i++) {
+		const struct health_row *h = rows ?
+			health_find(rows, n_rows, bes[i].id) : NULL;
+
 		out_record_begin();
 		out_uint("id", bes[i].id);
 		out_str("addr", fmt_endpoint(&bes[i].addr, addr));
 		out_uint("weight", bes[i].weight);
 		out_str("state", state_name(bes[i].state));
+		if (rows) {
+			/* The kernel and klbd may be an apply apart. */
+			out_str("health", h ? h->health : "unknown");
+			out_str_list("failing_on", h ? h->failing_on : NULL,
+				     h ? h->n_failing : 0);
+		}
 		if (ctx->stats)
 			out_stats(stats_find(&stats, &key, bes[i].id));
 		out_record_end();
@@ -136,6 +224,8 @@ int cmd_backend_show(struct ctx *ctx, int argc, char **argv)
 	out_list_end();
 	out_finish();
 	stats_free(&stats);
+	free(rows);
+	free(a.buf);
 	free(bes);
 	return EXIT_OK;
 }

@@ -20,6 +20,7 @@
 #include "lib/klb_idset.h"
 #include "lib/klb_keyset.h"
 #include "lib/klb_tables.h"
+#include "lib/klbd_proto.h"
 
 /* Exit statuses: the contract with scripts. */
 #define EXIT_OK		0
@@ -121,12 +122,21 @@ int parse_service_option(const char *kw, const char *val,
 			 char *why, size_t why_len);
 
 /*
+ * One health-check setting (check, check-port, interval, timeout, rise,
+ * fall) into check. Returns 0, 1 when kw is not one, or -1 with why.
+ */
+int parse_check_option(const char *kw, const char *val,
+		       struct klbd_check *check, char *why, size_t why_len);
+
+/*
  * Service settings from "KEYWORD VALUE" pairs (sched, fwd, table-size,
- * bound, affinity, down-policy, seed). Fills conf->fields with what was
- * given; on error prints a hint and returns EXIT_USAGE or EXIT_FAIL.
+ * bound, affinity, down-policy, seed, and the health check's). Fills
+ * conf->fields and check->fields with what was given; on error prints a
+ * hint and returns EXIT_USAGE or EXIT_FAIL.
  */
 int parse_service_options(struct ctx *ctx, int argc, char **argv,
-			  struct klb_service_conf *conf, uint32_t *clear_flags);
+			  struct klb_service_conf *conf, uint32_t *clear_flags,
+			  struct klbd_check *check);
 
 /* output.c: one print path for text tables and JSON documents. */
 void out_init(bool json);
@@ -151,11 +161,13 @@ void out_finish(void);
 
 struct klbctl_ops {
 	const char *name;
+	/* check: the health check (klbd's alone), fields 0 for none. */
 	int (*service_add)(struct ctx *ctx, const struct klb_service_key *key,
-			   const struct klb_service_conf *conf);
+			   const struct klb_service_conf *conf,
+			   const struct klbd_check *check);
 	int (*service_set)(struct ctx *ctx, const struct klb_service_key *key,
 			   const struct klb_service_conf *conf,
-			   uint32_t clear_flags);
+			   uint32_t clear_flags, const struct klbd_check *check);
 	int (*service_del)(struct ctx *ctx, const struct klb_service_key *key);
 	int (*backend_add)(struct ctx *ctx, const struct klb_service_key *key,
 			   const struct klb_backend *be);
@@ -170,6 +182,9 @@ struct klbctl_ops {
 
 extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
+
+/* Gateways named per backend in klbctl backend show. */
+#define KLBD_HEALTH_SHOW_IDS	32	/* klbd's voter limit */
 
 /* ops_klbd.c: one request to klbd's control socket (lib/klbd_proto.h). */
 struct klbd_answer {

@@ -9,7 +9,8 @@
 #include "lib/klb_apply.h"
 
 static int kernel_service_add(struct ctx *ctx, const struct klb_service_key *key,
-			      const struct klb_service_conf *conf)
+			      const struct klb_service_conf *conf,
+			      const struct klbd_check *check)
 {
 	char what[WHAT_STRLEN];
 	struct klb_client *c;
@@ -26,7 +27,7 @@ static int kernel_service_add(struct ctx *ctx, const struct klb_service_key *key
 
 static int kernel_service_set(struct ctx *ctx, const struct klb_service_key *key,
 			      const struct klb_service_conf *conf,
-			      uint32_t clear_flags)
+			      uint32_t clear_flags, const struct klbd_check *check)
 {
 	char what[WHAT_STRLEN];
 	struct klb_client *c;

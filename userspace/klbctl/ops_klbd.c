@@ -171,10 +171,11 @@ static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
 }
 
 static int klbd_service_add(struct ctx *ctx, const struct klb_service_key *key,
-			    const struct klb_service_conf *conf)
+			    const struct klb_service_conf *conf,
+			    const struct klbd_check *check)
 {
 	struct klbd_cmd cmd = { .op = KLBD_CMD_SERVICE_ADD, .key = *key,
-				.conf = *conf };
+				.conf = *conf, .check = *check };
 	char what[WHAT_STRLEN];
 
 	return klbd_submit(&cmd, fmt_service_what(key, what));
@@ -182,10 +183,11 @@ static int klbd_service_add(struct ctx *ctx, const struct klb_service_key *key,
 
 static int klbd_service_set(struct ctx *ctx, const struct klb_service_key *key,
 			    const struct klb_service_conf *conf,
-			    uint32_t clear_flags)
+			    uint32_t clear_flags, const struct klbd_check *check)
 {
 	struct klbd_cmd cmd = { .op = KLBD_CMD_SERVICE_SET, .key = *key,
-				.conf = *conf, .clear_flags = clear_flags };
+				.conf = *conf, .clear_flags = clear_flags,
+				.check = *check };
 	char what[WHAT_STRLEN];
 
 	return klbd_submit(&cmd, fmt_service_what(key, what));

@@ -357,19 +357,100 @@ int parse_service_option(const char *kw, const char *val,
 	return -1;
 }
 
+/* check tcp|http[:STATUS]|none */
+static int parse_check_type(const char *val, struct klbd_check *check)
+{
+	const char *colon = strchr(val, ':');
+	uint32_t status;
+
+	if (matches(val, "none") || matches(val, "tcp")) {
+		check->type = matches(val, "tcp") ? KLBD_CHECK_TCP : KLBD_CHECK_NONE;
+	} else if (matches(val, "http") || (colon && colon - val == 4 &&
+					  !strncmp(val, "http", 4))) {
+		/* Plain http means 200, whatever the status was before. */
+		check->type = KLBD_CHECK_HTTP;
+		status = KLBD_CHECK_STATUS_DEFAULT;
+		if (colon && (parse_u32(colon + 1, &status) || status > UINT16_MAX))
+			return -1;
+		check->http_status = status;
+		check->fields |= KLBD_CHECK_F_STATUS;
+	} else {
+		return -1;
+	}
+	check->fields |= KLBD_CHECK_F_TYPE;
+	return 0;
+}
+
+static int parse_small(const char *val, uint32_t max, uint32_t *v)
+{
+	return parse_u32(val, v) || *v > max ? -1 : 0;
+}
+
+int parse_check_option(const char *kw, const char *val,
+		       struct klbd_check *check, char *why, size_t why_len)
+{
+	uint32_t v = 0;
+
+	if (!matches(kw, "check") && !matches(kw, "check-port") &&
+	    !matches(kw, "interval") && !matches(kw, "timeout") &&
+	    !matches(kw, "rise") && !matches(kw, "fall"))
+		return 1;
+	if (!val) {
+		snprintf(why, why_len, "'%s' needs a value", kw);
+		return -1;
+	}
+	if (matches(kw, "check")) {
+		if (!parse_check_type(val, check))
+			return 0;
+		snprintf(why, why_len,
+			 "check is 'tcp', 'http', 'http:STATUS' or 'none', not '%s'", val);
+		return -1;
+	}
+	/* Bounds beyond the field's width are klbd's to check. */
+	if (parse_small(val, matches(kw, "rise") || matches(kw, "fall") ? UINT8_MAX :
+			matches(kw, "check-port") ? UINT16_MAX : UINT32_MAX, &v)) {
+		snprintf(why, why_len, "%s '%s' is not a number in range", kw, val);
+		return -1;
+	}
+	if (matches(kw, "check-port")) {
+		check->port = v;
+		check->fields |= KLBD_CHECK_F_PORT;
+	} else if (matches(kw, "interval")) {
+		check->interval_ms = v;
+		check->fields |= KLBD_CHECK_F_INTERVAL;
+	} else if (matches(kw, "timeout")) {
+		check->timeout_ms = v;
+		check->fields |= KLBD_CHECK_F_TIMEOUT;
+	} else if (matches(kw, "rise")) {
+		check->rise = v;
+		check->fields |= KLBD_CHECK_F_RISE;
+	} else {
+		check->fall = v;
+		check->fields |= KLBD_CHECK_F_FALL;
+	}
+	return 0;
+}
+
 /*
  * Shape errors (unknown keyword, missing value, unreadable number) are
  * usage errors; values out of range are refused like the kernel would.
  */
 int parse_service_options(struct ctx *ctx, int argc, char **argv,
-			  struct klb_service_conf *conf, uint32_t *clear_flags)
+			  struct klb_service_conf *conf, uint32_t *clear_flags,
+			  struct klbd_check *check)
 {
 	char why[160];
-	int i;
+	int i, ret;
 
+	memset(check, 0, sizeof(*check));
 	for (i = 0; i < argc; i += 2) {
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
+		ret = parse_check_option(argv[i], val, check, why, sizeof(why));
+		if (ret < 0)
+			return usage_error(ctx, "%s", why);
+		if (!ret)
+			continue;
 		if (parse_service_option(argv[i], val, conf, clear_flags, why,
 					 sizeof(why)))
 			return usage_error(ctx, "%s", why);

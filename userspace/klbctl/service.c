@@ -12,7 +12,8 @@
 /* PROTO VIP:PORT [KEYWORD VALUE]...: add and set take the same words. */
 static int service_conf_args(struct ctx *ctx, int argc, char **argv,
 			     struct klb_service_key *key,
-			     struct klb_service_conf *conf, uint32_t *clear)
+			     struct klb_service_conf *conf, uint32_t *clear,
+			     struct klbd_check *check)
 {
 	int ret;
 
@@ -21,17 +22,25 @@ static int service_conf_args(struct ctx *ctx, int argc, char **argv,
 	ret = service_key_args(ctx, argc, argv, key);
 	if (ret)
 		return ret;
-	return parse_service_options(ctx, argc - 2, argv + 2, conf, clear);
+	ret = parse_service_options(ctx, argc - 2, argv + 2, conf, clear, check);
+	if (ret)
+		return ret;
+	/* Only klbd probes: a kernel alone has no one to run the check. */
+	if (check->fields && ctx->ops == &kernel_ops)
+		return report_msg("service",
+				  "health checks are run by klbd: it is not running here, or --direct was given");
+	return 0;
 }
 
 int cmd_service_add(struct ctx *ctx, int argc, char **argv)
 {
 	struct klb_service_conf conf;
 	struct klb_service_key key;
+	struct klbd_check check;
 	uint32_t clear;
 	int ret;
 
-	ret = service_conf_args(ctx, argc, argv, &key, &conf, &clear);
+	ret = service_conf_args(ctx, argc, argv, &key, &conf, &clear, &check);
 	if (ret)
 		return ret;
 	/* Defaults spelled out, so that the table is built for what we send. */
@@ -47,22 +56,23 @@ int cmd_service_add(struct ctx *ctx, int argc, char **argv)
 			return report_msg("service", "getrandom: %s", strerror(errno));
 		conf.fields |= KLB_SVC_SEED;
 	}
-	return ctx->ops->service_add(ctx, &key, &conf);
+	return ctx->ops->service_add(ctx, &key, &conf, &check);
 }
 
 int cmd_service_set(struct ctx *ctx, int argc, char **argv)
 {
 	struct klb_service_conf conf;
 	struct klb_service_key key;
+	struct klbd_check check;
 	uint32_t clear;
 	int ret;
 
-	ret = service_conf_args(ctx, argc, argv, &key, &conf, &clear);
+	ret = service_conf_args(ctx, argc, argv, &key, &conf, &clear, &check);
 	if (ret)
 		return ret;
-	if (!conf.fields)
+	if (!conf.fields && !check.fields)
 		return usage_error(ctx, "nothing to set");
-	return ctx->ops->service_set(ctx, &key, &conf, clear);
+	return ctx->ops->service_set(ctx, &key, &conf, clear, &check);
 }
 
 int cmd_service_del(struct ctx *ctx, int argc, char **argv)

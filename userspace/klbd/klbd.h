@@ -4,7 +4,7 @@
  * parts, one file each: transport.c (peers over TCP), node.c (the Raft
  * node: storage, proposals, applying), reconcile.c (the kernel made to
  * match the applied state), control.c (klbctl's Unix socket), notify.c
- * (systemd).
+ * (systemd), probe.c (health probes; health.c their verdicts).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -16,6 +16,7 @@
 #include "klbd/config.h"
 #include "klbd/frame.h"
 #include "klbd/loop.h"
+#include "klbd/probe.h"
 #include "klbd/state.h"
 #include "lib/klb_client.h"
 #include "raft/raft.h"
@@ -184,6 +185,16 @@ struct klbd {
 	size_t n_clients;
 	uint64_t next_client;
 
+	/* probe.c */
+	struct probe_target *targets;	/* by key, then address */
+	size_t n_targets;
+	bool targets_valid;
+	uint64_t probe_synced;		/* the applied index targets match */
+	size_t probes_inflight;
+	struct loop_ev probe_ev;
+	struct __kernel_timespec probe_ts;
+	struct probe_stats ps;
+
 	/* notify.c */
 	int notify_fd;
 	bool notified_ready;
@@ -228,6 +239,14 @@ void node_after_reconcile(struct klbd *d);
 void reconcile_run(struct klbd *d);
 /* Now and then: has someone changed the kernel (or reloaded klb)? */
 void reconcile_check(struct klbd *d);
+
+/* node.c: this gateway's verdict on a backend changed. */
+void health_changed(struct klbd *d, const struct probe_target *t);
+/* probe.c: answers a KLBD_CTL_HEALTH request (key: its body). */
+void health_show(struct klbd *d, uint64_t client, const uint8_t *key,
+		 size_t len);
+/* node.c: proposes this gateway's verdict (no answer awaited). */
+void health_report(struct klbd *d, const struct probe_target *t);
 
 /* notify.c: systemd's readiness, status and watchdog. */
 void notify_tick(struct klbd *d);

@@ -16,6 +16,11 @@ static const struct {
 	{ IORING_OP_POLL_ADD, "POLL_ADD" },
 	{ IORING_OP_POLL_REMOVE, "POLL_REMOVE" },
 	{ IORING_OP_TIMEOUT, "TIMEOUT" },
+	/* health probes (probe.c) */
+	{ IORING_OP_CONNECT, "CONNECT" },
+	{ IORING_OP_SEND, "SEND" },
+	{ IORING_OP_RECV, "RECV" },
+	{ IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT" },
 	/* the Raft storage's (raft/uring.c) */
 	{ IORING_OP_WRITE, "WRITE" },
 	{ IORING_OP_FSYNC, "FSYNC" },
@@ -103,6 +108,28 @@ void loop_timeout(struct io_uring *ring, struct loop_ev *ev,
 	io_uring_prep_timeout(sqe, ts, 0, 0);
 	io_uring_sqe_set_data64(sqe, tag(ev));
 	ev->armed = true;
+}
+
+struct io_uring_sqe *loop_sqe_pair(struct io_uring *ring)
+{
+	/* Both in one submission: a link cut by a submit would be lost. */
+	while (io_uring_sq_space_left(ring) < 2)
+		io_uring_submit(ring);
+	return io_uring_get_sqe(ring);
+}
+
+void loop_link_timeout(struct io_uring *ring, struct io_uring_sqe *op,
+		       struct loop_ev *ev, struct __kernel_timespec *ts)
+{
+	struct io_uring_sqe *t;
+
+	op->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(op, tag(ev));
+	ev->armed = true;
+	t = io_uring_get_sqe(ring);
+	io_uring_prep_link_timeout(t, ts, 0);
+	/* The operation's completion says what happened: -ECANCELED. */
+	io_uring_sqe_set_data64(t, 0);
 }
 
 uint64_t loop_now_ms(void)

@@ -2,7 +2,8 @@
 /*
  * klbd's event loop: one thread, one io_uring ring. Sockets are watched
  * with one-shot poll requests (re-armed by their owner), timers are
- * timeout requests, and the Raft storage's batches run on the same ring
+ * timeout requests, health probes are connect/send/recv requests with a
+ * linked timeout, and the Raft storage's batches run on the same ring
  * (raft/uring.h). A completion's user_data is either a struct loop_ev
  * (tagged with the low bit) or a storage operation (struct raft_io_op,
  * untagged, as raft_uring_queue() sets it).
@@ -36,6 +37,15 @@ void loop_poll(struct io_uring *ring, struct loop_ev *ev, int fd,
 void loop_poll_cancel(struct io_uring *ring, struct loop_ev *ev);
 void loop_timeout(struct io_uring *ring, struct loop_ev *ev,
 		  struct __kernel_timespec *ts);
+/*
+ * An operation bounded in time: loop_sqe_pair() gives the operation's
+ * SQE with room for its timeout after it; prepare it, then
+ * loop_link_timeout() links the timeout (ts must live until submitted).
+ * On timeout the operation completes with -ECANCELED.
+ */
+struct io_uring_sqe *loop_sqe_pair(struct io_uring *ring);
+void loop_link_timeout(struct io_uring *ring, struct io_uring_sqe *op,
+		       struct loop_ev *ev, struct __kernel_timespec *ts);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t loop_now_ms(void);
 

@@ -71,6 +71,7 @@ static int run(struct klbd *d)
 	while (!stopping) {
 		d->now_ms = loop_now_ms();
 		node_process(d);
+		probe_run(d);
 		reconcile_check(d);
 		reconcile_run(d);
 		node_after_reconcile(d);

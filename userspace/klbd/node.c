@@ -5,6 +5,7 @@
  * applies committed commands to the state, takes snapshots, and tracks
  * the commands of control clients until they are applied here.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,8 +307,15 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 	case FRAME_FWD_REQ: {
 		struct raft_proposal prop;
 		struct raft_buf buf;
+		struct klbd_cmd cmd;
 
 		if (len < 8 || len > 8 + KLBD_CMD_MAX_BYTES) {
+			d->ts.frames_bad_proto++;
+			return;
+		}
+		/* A gateway speaks for itself only. */
+		if (!klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0) &&
+		    cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
 			d->ts.frames_bad_proto++;
 			return;
 		}
@@ -409,6 +417,10 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 	int err, n;
 
 	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
+	if (!err && cmd.op == KLBD_CMD_HEALTH && client) {
+		err = -EPERM;
+		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
+	}
 	if (err) {
 		d->stats.control_bad_requests++;
 		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
@@ -638,6 +650,16 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("raft_proposals_too_large", rs.proposals_too_large);
 	U("raft_proposals_over_limit", rs.proposals_over_limit);
 	U("raft_snapshots_too_large", rs.snapshots_too_large);
+	U("probe_targets", d->n_targets);
+	U("probes_inflight", d->probes_inflight);
+	U("probes_started", d->ps.started);
+	U("probes_succeeded", d->ps.succeeded);
+	U("probes_failed", d->ps.failed);
+	U("probes_timed_out", d->ps.timed_out);
+	U("probes_over_limit", d->ps.over_limit);
+	U("probe_socket_errors", d->ps.socket_errors);
+	U("health_verdict_changes", d->ps.verdict_changes);
+	U("health_reports", d->ps.reports);
 #undef U
 #undef LINE
 }
@@ -674,6 +696,11 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 		return ret;
 	}
 	state_init(&d->state);
+	/* Every gateway has the same peers: the same voters, bit for bit. */
+	if (state_set_voters(&d->state, conf.voters, conf.n_voters)) {
+		snprintf(err, err_len, "more than %u peers", STATE_MAX_VOTERS);
+		return -EINVAL;
+	}
 	if (boot.snap_len &&
 	    state_decode(&d->state, boot.snap_data, boot.snap_len, why, sizeof(why))) {
 		snprintf(err, err_len, "data-dir %s: the snapshot at %llu: %s",
@@ -704,4 +731,37 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 	d->tick_ev.fn = tick_ev;
 	loop_timeout(&d->ring, &d->tick_ev, &d->tick_ts);
 	return 0;
+}
+
+void health_changed(struct klbd *d, const struct probe_target *t)
+{
+	char addr[INET6_ADDRSTRLEN], why[64];
+
+	inet_ntop(t->addr.family, t->addr.addr, addr, sizeof(addr));
+	if (t->last_err == -EREMOTEIO)
+		snprintf(why, sizeof(why), "HTTP status %d, not %u", t->last_status,
+			 t->check.http_status);
+	else if (t->last_err == -EBADMSG)
+		snprintf(why, sizeof(why), "not an HTTP answer");
+	else
+		snprintf(why, sizeof(why), "%s", t->last_err ?
+			 strerror(-t->last_err) : "probe succeeded");
+	klbd_log(LOG_NOTICE, "health: backend %s port %u %s from here (%s)",
+		 addr, t->addr.port, t->obs.failing ? "failing" : "healthy", why);
+}
+
+void health_report(struct klbd *d, const struct probe_target *t)
+{
+	struct klbd_cmd cmd = {
+		.op = KLBD_CMD_HEALTH, .key = t->key, .node = d->cfg.id,
+		.failing = t->obs.failing,
+	};
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	int n;
+
+	cmd.be.addr = t->addr;
+	n = klbd_cmd_encode(&cmd, buf, sizeof(buf));
+	/* Client 0: the outcome is seen in the state, or the report repeats. */
+	if (n > 0)
+		node_submit(d, 0, buf, n);
 }

@@ -15,6 +15,7 @@
 #include <klb/sched.h>
 
 #include "klbd/frame.h"
+#include "klbd/health.h"
 #include "klbd/state.h"
 #include "lib/klb_idset.h"
 #include "lib/klb_tables.h"
@@ -22,7 +23,9 @@
 #define SNAP_MAGIC	0x53424c4bu	/* "KLBS" */
 #define EP_BYTES	20
 #define SVC_BYTES	(2 + EP_BYTES + 4 + 4 + 4 + 4 + KLB_SEED_LEN + 4 + 4)
-#define BE_BYTES	(2 + EP_BYTES + 4 + 1)
+#define BE_BYTES	(2 + EP_BYTES + 4 + 1 + 1 + 4)
+#define BE_BYTES_V1	(2 + EP_BYTES + 4 + 1)
+#define CHECK_BYTES	(4 + 2 + 2 + 4 + 4 + 4)
 
 static int why_set(char *why, size_t len, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -44,8 +47,46 @@ void state_init(struct klbd_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int state_set_voters(struct klbd_state *s, const uint64_t *ids, size_t n)
+{
+	if (n > STATE_MAX_VOTERS)
+		return -EINVAL;
+	memcpy(s->voters, ids, n * sizeof(*ids));
+	qsort(s->voters, n, sizeof(*ids), u64_cmp);
+	s->n_voters = n;
+	return 0;
+}
+
+int state_voter_index(const struct klbd_state *s, uint64_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_voters; i++)
+		if (s->voters[i] == id)
+			return i;
+	return -1;
+}
+
+/* What the kernel gets: down when either state says so. */
+static uint8_t effective_state(const struct klbd_state *s,
+			       const struct state_health *h)
+{
+	if (h->admin == KLB_BACKEND_DOWN ||
+	    health_majority_down(h->failing, s->n_voters))
+		return KLB_BACKEND_DOWN;
+	return h->admin;
+}
+
 static void service_free(struct state_service *svc)
 {
+	free(svc->health);
 	free(svc->bes);
 	free(svc->table);
 }
@@ -200,6 +241,7 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	};
 	const struct klb_service_conf *in = &cmd->conf;
 	struct state_service *svcs;
+	struct klbd_check check;
 	bool found;
 	size_t i;
 	int err;
@@ -229,6 +271,8 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	c.fields = KLB_SVC_SCHED | KLB_SVC_FWD | KLB_SVC_TABLE_SIZE |
 		   KLB_SVC_BOUND | KLB_SVC_SEED | KLB_SVC_FLAGS;
 	err = check_conf(&c, why, len);
+	if (!err)
+		err = klbd_check_merge(NULL, &cmd->check, &check, why, len);
 	if (err)
 		return err;
 	svcs = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*svcs));
@@ -239,17 +283,21 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	memset(&svcs[i], 0, sizeof(svcs[i]));
 	svcs[i].key = cmd->key;
 	svcs[i].conf = c;
+	svcs[i].check = check;
 	s->n_svcs++;
 	return 0;
 }
 
-static int service_set(struct state_service *svc, const struct klbd_cmd *cmd,
-		       char *why, size_t len)
+static int service_set(struct klbd_state *s, struct state_service *svc,
+		       const struct klbd_cmd *cmd, char *why, size_t len)
 {
 	const struct klb_service_conf *in = &cmd->conf;
 	struct klb_service_conf c = svc->conf;
+	struct klb_backend *bes = NULL;
+	struct klbd_check check;
 	uint16_t *table;
-	bool rebuild;
+	bool rebuild, fresh;
+	size_t j;
 	int err;
 
 	if (in->fields & KLB_SVC_SCHED)
@@ -266,22 +314,52 @@ static int service_set(struct state_service *svc, const struct klbd_cmd *cmd,
 		c.flags |= in->flags;
 	c.flags &= ~cmd->clear_flags;
 	err = check_conf(&c, why, len);
+	if (!err)
+		err = klbd_check_merge(&svc->check, &cmd->check, &check, why, len);
 	if (err)
 		return err;
+	/*
+	 * Verdicts belong to one check: another kind of check (or none, when
+	 * nobody probes any more) starts with every backend healthy.
+	 */
+	fresh = check.type != svc->check.type || check.port != svc->check.port ||
+		check.http_status != svc->check.http_status;
+	if (fresh && svc->n_bes) {
+		bes = malloc(svc->n_bes * sizeof(*bes));
+		if (!bes)
+			return why_set(why, len, -ENOMEM, "out of memory");
+		memcpy(bes, svc->bes, svc->n_bes * sizeof(*bes));
+		for (j = 0; j < svc->n_bes; j++) {
+			struct state_health h = { .admin = svc->health[j].admin };
+
+			bes[j].state = effective_state(s, &h);
+		}
+	}
 	/* A table belongs to one size and seed. */
 	rebuild = c.table_size != svc->conf.table_size ||
 		  memcmp(c.seed, svc->conf.seed, KLB_SEED_LEN) ||
 		  klb_sched_is_maglev(c.sched) != klb_sched_is_maglev(svc->conf.sched);
 	table = svc->table;
-	if (rebuild) {
-		err = compute_table(&c, NULL, 0, NULL, svc->bes, svc->n_bes, &table,
-				    why, len);
-		if (err)
+	if (rebuild || bes) {
+		err = compute_table(&c, rebuild ? NULL : svc->bes,
+				    rebuild ? 0 : svc->n_bes,
+				    rebuild ? NULL : svc->table,
+				    bes ? bes : svc->bes, svc->n_bes, &table, why, len);
+		if (err) {
+			free(bes);
 			return err;
+		}
 		free(svc->table);
+	}
+	if (bes) {
+		free(svc->bes);
+		svc->bes = bes;
+		for (j = 0; j < svc->n_bes; j++)
+			svc->health[j].failing = 0;
 	}
 	svc->table = table;
 	svc->conf = c;
+	svc->check = check;
 	return 0;
 }
 
@@ -293,8 +371,8 @@ static void service_del(struct klbd_state *s, size_t i)
 	s->n_svcs--;
 }
 
-static size_t backend_by_addr(const struct state_service *svc,
-			      const struct klb_endpoint *addr)
+size_t state_backend_index(const struct state_service *svc,
+			   const struct klb_endpoint *addr)
 {
 	size_t i;
 
@@ -308,10 +386,11 @@ static size_t backend_by_addr(const struct state_service *svc,
 static int backend_change(struct klbd_state *s, struct state_service *svc,
 			  const struct klbd_cmd *cmd, char *why, size_t len)
 {
+	size_t i = state_backend_index(svc, &cmd->be.addr), n = svc->n_bes, at;
+	struct state_health *hs, h = { 0 };
 	struct klb_backend *bes, be;
-	size_t i = backend_by_addr(svc, &cmd->be.addr), n = svc->n_bes, at;
 	uint16_t *table;
-	int err;
+	int err, voter;
 
 	if (cmd->be.addr.family != svc->key.vip.family)
 		return why_set(why, len, -EINVAL,
@@ -320,26 +399,37 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		return why_set(why, len, -EEXIST, "the backend exists");
 	if (cmd->op != KLBD_CMD_BACKEND_ADD && i == SIZE_MAX)
 		return why_set(why, len, -ENOENT, "no such backend");
+	voter = cmd->op == KLBD_CMD_HEALTH ? state_voter_index(s, cmd->node) : 0;
+	if (voter < 0)
+		return why_set(why, len, -EINVAL, "node %llu is not a voter",
+			       (unsigned long long)cmd->node);
+	if (cmd->op == KLBD_CMD_BACKEND_ADD && n >= STATE_MAX_BACKENDS) {
+		s->backend_limit_hits++;
+		return why_set(why, len, -ENOSPC,
+			       "the service has %u backends, its limit",
+			       STATE_MAX_BACKENDS);
+	}
+	at = i;
 	bes = malloc((n + 1) * sizeof(*bes));
-	if (!bes)
+	hs = malloc((n + 1) * sizeof(*hs));
+	if (!bes || !hs) {
+		free(bes);
+		free(hs);
 		return why_set(why, len, -ENOMEM, "out of memory");
-	if (n)
+	}
+	if (n) {
 		memcpy(bes, svc->bes, n * sizeof(*bes));
+		memcpy(hs, svc->health, n * sizeof(*hs));
+	}
 	switch (cmd->op) {
 	case KLBD_CMD_BACKEND_ADD: {
 		struct klb_idset *ids;
 		int id;
 
-		if (n >= STATE_MAX_BACKENDS) {
-			s->backend_limit_hits++;
-			free(bes);
-			return why_set(why, len, -ENOSPC,
-				       "the service has %u backends, its limit",
-				       STATE_MAX_BACKENDS);
-		}
 		ids = calloc(1, sizeof(*ids));
 		if (!ids) {
 			free(bes);
+			free(hs);
 			return why_set(why, len, -ENOMEM, "out of memory");
 		}
 		for (at = 0; at < n; at++)
@@ -348,6 +438,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		free(ids);
 		if (id < 0) {
 			free(bes);
+			free(hs);
 			return why_set(why, len, -ENOSPC, "no backend id left");
 		}
 		memset(&be, 0, sizeof(be));
@@ -358,10 +449,13 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 			    KLB_WEIGHT_DEFAULT;
 		be.state = cmd->be.fields & KLB_BE_STATE ? cmd->be.state :
 			   KLB_BACKEND_UP;
+		h.admin = be.state;
 		for (at = 0; at < n && bes[at].id < be.id; at++)
 			;
 		memmove(&bes[at + 1], &bes[at], (n - at) * sizeof(*bes));
+		memmove(&hs[at + 1], &hs[at], (n - at) * sizeof(*hs));
 		bes[at] = be;
+		hs[at] = h;
 		n++;
 		break;
 	}
@@ -369,26 +463,40 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		if (cmd->be.fields & KLB_BE_WEIGHT)
 			bes[i].weight = cmd->be.weight;
 		if (cmd->be.fields & KLB_BE_STATE)
-			bes[i].state = cmd->be.state;
+			hs[i].admin = cmd->be.state;
+		be = bes[i];
+		be.state = hs[i].admin;		/* checked as given */
+		break;
+	case KLBD_CMD_HEALTH:
+		if (cmd->failing)
+			hs[i].failing |= 1u << voter;
+		else
+			hs[i].failing &= ~(1u << voter);
 		be = bes[i];
 		break;
 	default:
 		memmove(&bes[i], &bes[i + 1], (n - i - 1) * sizeof(*bes));
+		memmove(&hs[i], &hs[i + 1], (n - i - 1) * sizeof(*hs));
 		n--;
 		memset(&be, 0, sizeof(be));
 		break;
 	}
 	err = check_backend(&be, why, len);
+	if (!err && cmd->op != KLBD_CMD_BACKEND_DEL)
+		bes[at].state = effective_state(s, &hs[at]);
 	if (!err)
 		err = compute_table(&svc->conf, svc->bes, svc->n_bes, svc->table,
 				    bes, n, &table, why, len);
 	if (err) {
 		free(bes);
+		free(hs);
 		return err;
 	}
 	free(svc->bes);
+	free(svc->health);
 	free(svc->table);
 	svc->bes = bes;
+	svc->health = hs;
 	svc->n_bes = n;
 	svc->table = table;
 	return 0;
@@ -413,13 +521,14 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 		return why_set(why, why_len, -ENOENT, "no such service");
 	switch (cmd->op) {
 	case KLBD_CMD_SERVICE_SET:
-		return service_set(&s->svcs[i], cmd, why, why_len);
+		return service_set(s, &s->svcs[i], cmd, why, why_len);
 	case KLBD_CMD_SERVICE_DEL:
 		service_del(s, i);
 		return 0;
 	case KLBD_CMD_BACKEND_ADD:
 	case KLBD_CMD_BACKEND_SET:
 	case KLBD_CMD_BACKEND_DEL:
+	case KLBD_CMD_HEALTH:
 		return backend_change(s, &s->svcs[i], cmd, why, why_len);
 	}
 	return why_set(why, why_len, -EINVAL, "unknown command %u", cmd->op);
@@ -461,7 +570,7 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 	uint8_t *buf, *p;
 
 	for (i = 0; i < s->n_svcs; i++) {
-		n += SVC_BYTES + s->svcs[i].n_bes * BE_BYTES;
+		n += SVC_BYTES + CHECK_BYTES + s->svcs[i].n_bes * BE_BYTES;
 		if (s->svcs[i].table)
 			n += 2 * (size_t)s->svcs[i].conf.table_size;
 	}
@@ -491,6 +600,16 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		put_u32(p, svc->n_bes);
 		put_u32(p + 4, svc->table ? 1 : 0);
 		p += 8;
+		p[0] = svc->check.type;
+		p[1] = svc->check.rise;
+		p[2] = svc->check.fall;
+		p[3] = 0;
+		put_u16(p + 4, svc->check.port);
+		put_u16(p + 6, svc->check.http_status);
+		put_u32(p + 8, svc->check.interval_ms);
+		put_u32(p + 12, svc->check.timeout_ms);
+		put_u32(p + 16, 0);
+		p += CHECK_BYTES;
 		for (j = 0; j < svc->n_bes; j++) {
 			const struct klb_backend *be = &svc->bes[j];
 
@@ -498,7 +617,9 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 			p = put_ep(p + 2, &be->addr);
 			put_u32(p, be->weight);
 			p[4] = be->state;
-			p += 5;
+			p[5] = svc->health[j].admin;
+			put_u32(p + 6, svc->health[j].failing);
+			p += 10;
 		}
 		if (svc->table) {
 			for (j = 0; j < c->table_size; j++)
@@ -542,7 +663,30 @@ static int get_ep(const uint8_t *p, struct klb_endpoint *ep)
 	return ep->port ? 0 : -1;
 }
 
-static int decode_service(struct snap_reader *r, struct state_service *svc,
+static int decode_check(struct snap_reader *r, uint32_t version,
+			struct klbd_check *check)
+{
+	const struct klbd_check none = { 0 };
+	struct klbd_check in = { .fields = KLBD_CHECK_F_ALL };
+	const uint8_t *p;
+
+	if (version < 2)
+		return klbd_check_merge(NULL, &none, check, NULL, 0);
+	p = take(r, CHECK_BYTES);
+	if (!p || p[3] || get_u32(p + 16))
+		return -EBADMSG;
+	in.type = p[0];
+	in.rise = p[1];
+	in.fall = p[2];
+	in.port = get_u16(p + 4);
+	in.http_status = get_u16(p + 6);
+	in.interval_ms = get_u32(p + 8);
+	in.timeout_ms = get_u32(p + 12);
+	return klbd_check_merge(NULL, &in, check, NULL, 0);
+}
+
+static int decode_service(struct snap_reader *r, uint32_t version,
+			  struct state_service *svc,
 			  const struct state_service *prev, char *why, size_t len,
 			  size_t at)
 {
@@ -578,19 +722,28 @@ static int decode_service(struct snap_reader *r, struct state_service *svc,
 	if (n_bes > STATE_MAX_BACKENDS || has_table > 1 ||
 	    (has_table && !klb_sched_is_maglev(c->sched)))
 		return why_set(why, len, -EBADMSG, "service %zu: bad counts", at);
+	if (decode_check(r, version, &svc->check))
+		return why_set(why, len, -EBADMSG, "service %zu: bad check", at);
 	svc->bes = calloc(n_bes ? n_bes : 1, sizeof(*svc->bes));
-	if (!svc->bes)
+	svc->health = calloc(n_bes ? n_bes : 1, sizeof(*svc->health));
+	if (!svc->bes || !svc->health)
 		return why_set(why, len, -ENOMEM, "out of memory");
 	for (j = 0; j < n_bes; j++) {
 		struct klb_backend *be = &svc->bes[j];
 
-		p = take(r, BE_BYTES);
+		p = take(r, version < 2 ? BE_BYTES_V1 : BE_BYTES);
 		if (!p)
 			return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
 		be->fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
 		be->id = get_u16(p);
 		be->weight = get_u32(p + 2 + EP_BYTES);
 		be->state = p[6 + EP_BYTES];
+		svc->health[j].admin = version < 2 ? be->state : p[7 + EP_BYTES];
+		svc->health[j].failing = version < 2 ? 0 : get_u32(p + 8 + EP_BYTES);
+		if (svc->health[j].admin > KLB_BACKEND_DOWN ||
+		    svc->health[j].failing >> (STATE_MAX_VOTERS - 1) >> 1)
+			return why_set(why, len, -EBADMSG, "service %zu: backend %u bad",
+				       at, j);
 		if (be->id > KLB_BACKEND_ID_MAX || (j && be->id <= svc->bes[j - 1].id) ||
 		    get_ep(p + 2, &be->addr) ||
 		    be->addr.family != svc->key.vip.family ||
@@ -634,14 +787,15 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	struct snap_reader r = { buf, buf + len };
 	struct klbd_state n = { 0 };
 	const uint8_t *p = take(&r, 12);
-	uint32_t count, i;
+	uint32_t count, i, version;
 	int err = 0;
 
 	if (!p || get_u32(p) != SNAP_MAGIC)
 		return why_set(why, why_len, -EBADMSG, "not a klbd state");
-	if (get_u32(p + 4) != STATE_SNAPSHOT_VERSION)
-		return why_set(why, why_len, -EBADMSG, "state version %u, not %u",
-			       get_u32(p + 4), STATE_SNAPSHOT_VERSION);
+	version = get_u32(p + 4);
+	if (version < 1 || version > STATE_SNAPSHOT_VERSION)
+		return why_set(why, why_len, -EBADMSG, "state version %u, not 1 to %u",
+			       version, STATE_SNAPSHOT_VERSION);
 	count = get_u32(p + 8);
 	if (count > STATE_MAX_SERVICES)
 		return why_set(why, why_len, -EBADMSG, "%u services, over the limit",
@@ -650,7 +804,7 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	if (!n.svcs)
 		return why_set(why, why_len, -ENOMEM, "out of memory");
 	for (i = 0; i < count && !err; i++) {
-		err = decode_service(&r, &n.svcs[i], i ? &n.svcs[i - 1] : NULL,
+		err = decode_service(&r, version, &n.svcs[i], i ? &n.svcs[i - 1] : NULL,
 				     why, why_len, i);
 		n.n_svcs++;
 	}
@@ -662,6 +816,8 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	}
 	n.service_limit_hits = s->service_limit_hits;
 	n.backend_limit_hits = s->backend_limit_hits;
+	memcpy(n.voters, s->voters, sizeof(n.voters));
+	n.n_voters = s->n_voters;
 	state_free(s);
 	*s = n;
 	return 0;

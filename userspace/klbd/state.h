@@ -26,12 +26,29 @@
 #define STATE_MAX_BACKENDS	4096	/* per service */
 #define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
 
-#define STATE_SNAPSHOT_VERSION	1
+/* 2: a health check per service. Version 1 still decodes (no checks). */
+#define STATE_SNAPSHOT_VERSION	2
+
+/* The voters' verdicts fit a mask. */
+#define STATE_MAX_VOTERS	32
+
+/*
+ * A backend's two states, kept apart: the operator's (klbctl backend
+ * set state) and the gateways' verdicts. What the kernel gets (the
+ * backend's state in bes, and the table) is down when either says so,
+ * else the operator's: an operator's drain or down always wins.
+ */
+struct state_health {
+	uint8_t admin;			/* enum klb_backend_state */
+	uint32_t failing;		/* voter i sees it failing: bit i */
+};
 
 struct state_service {
 	struct klb_service_key key;
 	struct klb_service_conf conf;	/* every field */
-	struct klb_backend *bes;	/* by id */
+	struct klbd_check check;	/* every field */
+	struct klb_backend *bes;	/* by id; state: what the kernel gets */
+	struct state_health *health;	/* one per backend, in bes' order */
 	size_t n_bes;
 	uint16_t *table;		/* conf.table_size entries, or NULL */
 };
@@ -41,9 +58,19 @@ struct klbd_state {
 	size_t n_svcs;
 	uint64_t service_limit_hits;
 	uint64_t backend_limit_hits;
+	/* The cluster's voters, ascending: the same on every gateway. */
+	uint64_t voters[STATE_MAX_VOTERS];
+	unsigned int n_voters;
 };
 
 void state_init(struct klbd_state *s);
+/* The voters whose verdicts count (ids, any order); -EINVAL over the limit. */
+int state_set_voters(struct klbd_state *s, const uint64_t *ids, size_t n);
+/* The voter's index, or -1. */
+int state_voter_index(const struct klbd_state *s, uint64_t id);
+/* The backend's slot in svc, or SIZE_MAX. */
+size_t state_backend_index(const struct state_service *svc,
+			   const struct klb_endpoint *addr);
 void state_free(struct klbd_state *s);
 /* -errno (and why) when cmd cannot apply; s is then unchanged. */
 int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,

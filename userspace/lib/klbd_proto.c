@@ -14,6 +14,8 @@
 #define KEY_BYTES	(2 + EP_BYTES)
 #define CONF_BYTES	(4 + 4 + 4 + 4 + 4 + KLB_SEED_LEN)
 #define BE_BYTES	(4 + 4 + EP_BYTES + 4 + 4)
+#define CHECK_BYTES	(4 + 4 + 2 + 2 + 4 + 4)
+#define SVC_CMD_BYTES	(4 + KEY_BYTES + CONF_BYTES + 4)
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -70,6 +72,7 @@ const char *klbd_cmd_name(uint8_t op)
 		[KLBD_CMD_BACKEND_SET] = "backend set",
 		[KLBD_CMD_BACKEND_DEL] = "backend del",
 		[KLBD_CMD_FLUSH] = "flush",
+		[KLBD_CMD_HEALTH] = "health",
 	};
 
 	if (op < 1 || op > KLBD_CMD_OP_MAX)
@@ -82,7 +85,7 @@ static size_t cmd_len(uint8_t op)
 	switch (op) {
 	case KLBD_CMD_SERVICE_ADD:
 	case KLBD_CMD_SERVICE_SET:
-		return 4 + KEY_BYTES + CONF_BYTES + 4;
+		return SVC_CMD_BYTES;
 	case KLBD_CMD_SERVICE_DEL:
 		return 4 + KEY_BYTES;
 	case KLBD_CMD_BACKEND_ADD:
@@ -91,6 +94,8 @@ static size_t cmd_len(uint8_t op)
 		return 4 + KEY_BYTES + BE_BYTES;
 	case KLBD_CMD_FLUSH:
 		return 4;
+	case KLBD_CMD_HEALTH:
+		return 4 + KEY_BYTES + EP_BYTES + 8 + 4;
 	}
 	return 0;
 }
@@ -123,12 +128,138 @@ static int get_ep(const uint8_t *p, struct klb_endpoint *ep, const char *what,
 	return 0;
 }
 
-int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
+const char *klbd_check_name(uint8_t type)
+{
+	static const char *const names[] = {
+		[KLBD_CHECK_NONE] = "none",
+		[KLBD_CHECK_TCP] = "tcp",
+		[KLBD_CHECK_HTTP] = "http",
+	};
+
+	return type <= KLBD_CHECK_TYPE_MAX ? names[type] : "unknown";
+}
+
+int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
+		     struct klbd_check *out, char *why, size_t why_len)
+{
+	static const struct klbd_check defaults = {
+		.fields = KLBD_CHECK_F_ALL, .type = KLBD_CHECK_NONE,
+		.rise = KLBD_CHECK_RISE_DEFAULT, .fall = KLBD_CHECK_FALL_DEFAULT,
+		.http_status = KLBD_CHECK_STATUS_DEFAULT,
+		.interval_ms = KLBD_CHECK_INTERVAL_DEFAULT,
+		.timeout_ms = KLBD_CHECK_TIMEOUT_DEFAULT,
+	};
+	struct klbd_check r = base ? *base : defaults;
+
+	if (c->fields & ~(uint32_t)KLBD_CHECK_F_ALL)
+		return why_set(why, why_len, -EINVAL, "unknown check settings %#x",
+			       c->fields & ~(uint32_t)KLBD_CHECK_F_ALL);
+	if (c->fields & KLBD_CHECK_F_TYPE)
+		r.type = c->type;
+	if (c->fields & KLBD_CHECK_F_PORT)
+		r.port = c->port;
+	if (c->fields & KLBD_CHECK_F_STATUS)
+		r.http_status = c->http_status;
+	if (c->fields & KLBD_CHECK_F_INTERVAL)
+		r.interval_ms = c->interval_ms;
+	if (c->fields & KLBD_CHECK_F_TIMEOUT)
+		r.timeout_ms = c->timeout_ms;
+	if (c->fields & KLBD_CHECK_F_RISE)
+		r.rise = c->rise;
+	if (c->fields & KLBD_CHECK_F_FALL)
+		r.fall = c->fall;
+	r.fields = KLBD_CHECK_F_ALL;
+	if (r.type > KLBD_CHECK_TYPE_MAX)
+		return why_set(why, why_len, -EINVAL, "unknown check type %u", r.type);
+	if (r.interval_ms < KLBD_CHECK_INTERVAL_MIN ||
+	    r.interval_ms > KLBD_CHECK_INTERVAL_MAX)
+		return why_set(why, why_len, -EINVAL,
+			       "check interval must be %u to %u ms, not %u",
+			       KLBD_CHECK_INTERVAL_MIN, KLBD_CHECK_INTERVAL_MAX,
+			       r.interval_ms);
+	/* A probe still running when the next is due would pile up. */
+	if (r.timeout_ms < KLBD_CHECK_TIMEOUT_MIN || r.timeout_ms > r.interval_ms)
+		return why_set(why, why_len, -EINVAL,
+			       "check timeout must be %u ms to the interval (%u ms), not %u",
+			       KLBD_CHECK_TIMEOUT_MIN, r.interval_ms, r.timeout_ms);
+	if (r.rise < 1 || r.rise > KLBD_CHECK_RISE_FALL_MAX ||
+	    r.fall < 1 || r.fall > KLBD_CHECK_RISE_FALL_MAX)
+		return why_set(why, why_len, -EINVAL,
+			       "rise and fall must be 1 to %u, not %u and %u",
+			       KLBD_CHECK_RISE_FALL_MAX, r.rise, r.fall);
+	if (r.http_status < 100 || r.http_status > 599)
+		return why_set(why, why_len, -EINVAL,
+			       "an HTTP status is 100 to 599, not %u", r.http_status);
+	*out = r;
+	return 0;
+}
+
+static size_t enc_len(const struct klbd_cmd *cmd)
 {
 	size_t len = cmd_len(cmd->op);
+
+	if ((cmd->op == KLBD_CMD_SERVICE_ADD || cmd->op == KLBD_CMD_SERVICE_SET) &&
+	    cmd->check.fields)
+		len += CHECK_BYTES;
+	return len;
+}
+
+static void put_check(uint8_t *p, const struct klbd_check *c)
+{
+	put32(p, c->fields);
+	p[4] = c->type;
+	p[5] = c->rise;
+	p[6] = c->fall;
+	put16(p + 8, c->port);
+	put16(p + 10, c->http_status);
+	put32(p + 12, c->interval_ms);
+	put32(p + 16, c->timeout_ms);
+}
+
+static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
+		     size_t why_len)
+{
+	c->fields = get32(p);
+	c->type = p[4];
+	c->rise = p[5];
+	c->fall = p[6];
+	c->port = get16(p + 8);
+	c->http_status = get16(p + 10);
+	c->interval_ms = get32(p + 12);
+	c->timeout_ms = get32(p + 16);
+	/* Present means something is set: one encoding per command. */
+	if (!c->fields || c->fields & ~(uint32_t)KLBD_CHECK_F_ALL || p[7])
+		return why_set(why, why_len, -EBADMSG, "check settings malformed");
+	return 0;
+}
+
+void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf)
+{
+	buf[0] = key->proto;
+	buf[1] = 0;
+	put_ep(buf + 2, &key->vip);
+}
+
+int klbd_key_decode(const uint8_t *buf, size_t len,
+		    struct klb_service_key *key, char *why, size_t why_len)
+{
+	memset(key, 0, sizeof(*key));
+	if (len != KEY_BYTES)
+		return why_set(why, why_len, -EBADMSG, "a service key is %u bytes, not %zu",
+			       KEY_BYTES, len);
+	key->proto = buf[0];
+	if ((buf[0] != IPPROTO_TCP && buf[0] != IPPROTO_UDP) || buf[1])
+		return why_set(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
+			       buf[0]);
+	return get_ep(buf + 2, &key->vip, "service", why, why_len);
+}
+
+int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
+{
+	size_t len = enc_len(cmd);
 	uint8_t *p = buf;
 
-	if (!len || cap < len)
+	if (!cmd_len(cmd->op) || cap < len)
 		return -EINVAL;
 	memset(buf, 0, len);
 	p[0] = KLBD_PROTO_VERSION;
@@ -150,6 +281,8 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 		put32(p + 16, cmd->conf.flags);
 		memcpy(p + 20, cmd->conf.seed, KLB_SEED_LEN);
 		put32(p + CONF_BYTES, cmd->clear_flags);
+		if (cmd->check.fields)
+			put_check(p + CONF_BYTES + 4, &cmd->check);
 		break;
 	case KLBD_CMD_BACKEND_ADD:
 	case KLBD_CMD_BACKEND_SET:
@@ -159,6 +292,12 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 		put_ep(p + 8, &cmd->be.addr);
 		put32(p + 8 + EP_BYTES, cmd->be.weight);
 		p[12 + EP_BYTES] = cmd->be.state;
+		break;
+	case KLBD_CMD_HEALTH:
+		put_ep(p, &cmd->be.addr);
+		put32(p + EP_BYTES, cmd->node);
+		put32(p + EP_BYTES + 4, cmd->node >> 32);
+		p[EP_BYTES + 8] = cmd->failing;
 		break;
 	}
 	return len;
@@ -180,6 +319,8 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	want = cmd_len(p[1]);
 	if (!want)
 		return why_set(why, why_len, -EPROTO, "unknown command %u", p[1]);
+	if (want == SVC_CMD_BYTES && len == want + CHECK_BYTES)
+		want += CHECK_BYTES;
 	if (len != want || get16(p + 2))
 		return why_set(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
 			       klbd_cmd_name(p[1]), len, want);
@@ -208,6 +349,9 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		cmd->clear_flags = get32(p + CONF_BYTES);
 		if (get16(p + 6) || cmd->conf.fields & ~(uint32_t)0x3f)
 			return why_set(why, why_len, -EBADMSG, "service settings malformed");
+		if (len > SVC_CMD_BYTES)
+			return get_check(p + CONF_BYTES + 4, &cmd->check, why,
+					 why_len);
 		break;
 	case KLBD_CMD_BACKEND_ADD:
 	case KLBD_CMD_BACKEND_SET:
@@ -222,6 +366,17 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 			return err;
 		cmd->be.weight = get32(p + 8 + EP_BYTES);
 		cmd->be.state = p[12 + EP_BYTES];
+		break;
+	case KLBD_CMD_HEALTH:
+		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);
+		if (err)
+			return err;
+		cmd->node = get32(p + EP_BYTES) |
+			    (uint64_t)get32(p + EP_BYTES + 4) << 32;
+		cmd->failing = p[EP_BYTES + 8];
+		if (!cmd->node || p[EP_BYTES + 8] > 1 ||
+		    !zero(p + EP_BYTES + 9, 3))
+			return why_set(why, why_len, -EBADMSG, "health malformed");
 		break;
 	}
 	return 0;

@@ -8,8 +8,10 @@
  * without being rebuilt:
  *
  *   u8 version (1) | u8 op | u16 0 | service key (FLUSH: none) |
- *   SERVICE_ADD, SERVICE_SET: conf | u32 clear_flags
+ *   SERVICE_ADD, SERVICE_SET: conf | u32 clear_flags [| check]
  *   BACKEND_*:                backend
+ *   HEALTH:                   endpoint (the backend) | u64 node |
+ *                             u8 failing | 3 bytes 0
  *
  *   service key  u8 proto | u8 0 | endpoint
  *   endpoint     u16 family | 16 bytes address | u16 port
@@ -17,6 +19,13 @@
  *                u32 bound | u32 flags | 16 bytes seed
  *   backend      u32 fields | u16 id | u16 0 | endpoint | u32 weight |
  *                u8 state | 3 bytes 0
+ *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall | u8 0 |
+ *                u16 port | u16 http status | u32 interval ms |
+ *                u32 timeout ms
+ *
+ * The check block is there only when the command sets a health-check
+ * setting, so that a command without one has the bytes it always had and
+ * logs written before health checks existed still decode.
  *
  * little-endian, every field checked on decode (unused bytes zero, an
  * address's unused bytes too), so that two encodings of one command are
@@ -36,10 +45,17 @@
  *                    term, leader, commit, applied, counters).
  *   KLBD_CTL_TRANSFER  body: u64 the voter that should lead. Answered once
  *                    this node sees it lead (or -ETIMEDOUT).
+ *   KLBD_CTL_HEALTH  body: a service key. Response body: one line per
+ *                    backend, "ID HEALTH FAILING_ON": HEALTH is up, down
+ *                    (the cluster failed it over), unreachable-from-here
+ *                    (this gateway alone sees it failing) or unchecked;
+ *                    FAILING_ON the gateways that see it failing,
+ *                    comma-separated, or "-".
  */
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,7 +76,49 @@ enum klbd_cmd_op {
 	KLBD_CMD_BACKEND_SET,
 	KLBD_CMD_BACKEND_DEL,
 	KLBD_CMD_FLUSH,
-	KLBD_CMD_OP_MAX = KLBD_CMD_FLUSH,
+	/* A gateway's verdict on a backend: see Documentation/klbd.md. */
+	KLBD_CMD_HEALTH,
+	KLBD_CMD_OP_MAX = KLBD_CMD_HEALTH,
+};
+
+/* A service's health check: what klbd probes each backend with. */
+enum klbd_check_type {
+	KLBD_CHECK_NONE,
+	KLBD_CHECK_TCP,		/* a connect */
+	KLBD_CHECK_HTTP,	/* GET / and an expected status */
+	KLBD_CHECK_TYPE_MAX = KLBD_CHECK_HTTP,
+};
+
+/* Which settings of a struct klbd_check are meant. */
+enum klbd_check_field {
+	KLBD_CHECK_F_TYPE	= 1 << 0,
+	KLBD_CHECK_F_PORT	= 1 << 1,
+	KLBD_CHECK_F_STATUS	= 1 << 2,
+	KLBD_CHECK_F_INTERVAL	= 1 << 3,
+	KLBD_CHECK_F_TIMEOUT	= 1 << 4,
+	KLBD_CHECK_F_RISE	= 1 << 5,
+	KLBD_CHECK_F_FALL	= 1 << 6,
+	KLBD_CHECK_F_ALL	= (1 << 7) - 1,
+};
+
+/* Defaults and bounds, the same on every gateway. */
+#define KLBD_CHECK_INTERVAL_DEFAULT	1000
+#define KLBD_CHECK_TIMEOUT_DEFAULT	500
+#define KLBD_CHECK_RISE_DEFAULT		2
+#define KLBD_CHECK_FALL_DEFAULT		2
+#define KLBD_CHECK_STATUS_DEFAULT	200
+#define KLBD_CHECK_INTERVAL_MIN		50
+#define KLBD_CHECK_INTERVAL_MAX		3600000
+#define KLBD_CHECK_TIMEOUT_MIN		10
+#define KLBD_CHECK_RISE_FALL_MAX	100
+
+struct klbd_check {
+	uint32_t fields;		/* enum klbd_check_field */
+	uint8_t type;			/* enum klbd_check_type */
+	uint8_t rise, fall;		/* results in a row to change */
+	uint16_t port;			/* 0: the backend's own */
+	uint16_t http_status;		/* KLBD_CHECK_HTTP */
+	uint32_t interval_ms, timeout_ms;
 };
 
 struct klbd_cmd {
@@ -68,6 +126,9 @@ struct klbd_cmd {
 	struct klb_service_key key;
 	struct klb_service_conf conf;	/* SERVICE_ADD, SERVICE_SET */
 	uint32_t clear_flags;		/* SERVICE_SET */
+	struct klbd_check check;	/* SERVICE_ADD, SERVICE_SET */
+	uint64_t node;			/* HEALTH: the gateway that probed */
+	bool failing;			/* HEALTH: its verdict */
 	struct klb_backend be;		/* BACKEND_* */
 };
 
@@ -75,7 +136,10 @@ enum klbd_ctl_op {
 	KLBD_CTL_SUBMIT = 1,
 	KLBD_CTL_STATUS,
 	KLBD_CTL_TRANSFER,
+	KLBD_CTL_HEALTH,
 };
+
+#define KLBD_KEY_BYTES		22
 
 /* Bytes written to buf (KLBD_CMD_MAX_BYTES), or -EINVAL. */
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
@@ -83,5 +147,16 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
 int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		    char *why, size_t why_len);
 const char *klbd_cmd_name(uint8_t op);
+/* A service key alone (KLBD_KEY_BYTES), as in a command. */
+void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf);
+int klbd_key_decode(const uint8_t *buf, size_t len,
+		    struct klb_service_key *key, char *why, size_t why_len);
+const char *klbd_check_name(uint8_t type);
+/*
+ * c made whole: the settings it lacks from base (NULL: the defaults).
+ * 0, or -EINVAL and why when the result is out of bounds.
+ */
+int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
+		     struct klbd_check *out, char *why, size_t why_len);
 
 #endif
