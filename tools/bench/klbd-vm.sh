@@ -11,5 +11,5 @@ for v in LAT_WRITES FAIL_TRIALS FAIL_CONFIGS TUNED_TICK_MS TUNED_ELECTION_TICKS 
 	eval "val=\${$v-}"
 	[ -n "$val" ] && env="$env $v='$val'"
 done
-exec tools/vm/run --timeout "${KLBD_BENCH_TIMEOUT:-1500}" -- \
+exec tools/vm/run --timeout "${KLBD_BENCH_TIMEOUT:-2400}" -- \
 	sh -c "$env exec tools/bench/klbd.sh"
