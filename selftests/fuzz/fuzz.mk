@@ -50,8 +50,11 @@ $(FUZZ_DIR)/wal_recovery $(FUZZ_DIR)/snapshot_load: $(FUZZ_DIR)/%: \
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(RAFT_STORAGE_LIBS)
 
 # klbd's parsers: its configuration, and what peers and clients send.
-FUZZ_KLBD_OBJS := $(call fuzz_objs,userspace/klbd/config.c userspace/klbd/frame.c \
-	userspace/klbd/state.c userspace/raft/crc32c.c)
+# klbd's own list of its pure parts, so that a part added there is linked
+# here too.
+include userspace/klbd/objs.mk
+FUZZ_KLBD_OBJS := $(call fuzz_objs,$(addprefix userspace/klbd/,$(KLBD_CORE_SRCS)) \
+	userspace/raft/crc32c.c)
 
 $(FUZZ_DIR)/klbd_config $(FUZZ_DIR)/klbd_frame: $(FUZZ_DIR)/%: \
 		$(FUZZ_DIR)/selftests/fuzz/%.o $(FUZZ_KLBD_OBJS) $(FUZZ_KLBCTL_OBJS)
