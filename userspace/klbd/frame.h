@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/klbd_bytes.h"
+
 #include "raft/codec.h"
 
 #define FRAME_VERSION		1
@@ -83,39 +85,5 @@ long frame_len(const void *buf, size_t have);
  */
 int frame_decode(const void *buf, size_t len, const struct frame_key *key,
 		 uint64_t expect_seq, struct frame *f);
-
-/* Little-endian helpers, for the payloads too. */
-static inline void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static inline void put_u32(uint8_t *p, uint32_t v)
-{
-	put_u16(p, v);
-	put_u16(p + 2, v >> 16);
-}
-
-static inline void put_u64(uint8_t *p, uint64_t v)
-{
-	put_u32(p, v);
-	put_u32(p + 4, v >> 32);
-}
-
-static inline uint16_t get_u16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static inline uint32_t get_u32(const uint8_t *p)
-{
-	return get_u16(p) | (uint32_t)get_u16(p + 2) << 16;
-}
-
-static inline uint64_t get_u64(const uint8_t *p)
-{
-	return get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
 
 #endif

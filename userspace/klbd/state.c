@@ -27,21 +27,6 @@
 #define BE_BYTES_V1	(2 + EP_BYTES + 4 + 1)
 #define CHECK_BYTES	(4 + 2 + 2 + 4 + 4 + 4)
 
-static int why_set(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why_set(char *why, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && len) {
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 void state_init(struct klbd_state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -171,19 +156,19 @@ static bool is_prime(uint32_t n)
 static int check_conf(const struct klb_service_conf *c, char *why, size_t len)
 {
 	if (c->sched > KLB_SCHED_MAX)
-		return why_set(why, len, -EINVAL, "unknown scheduler %u", c->sched);
+		return klbd_why(why, len, -EINVAL, "unknown scheduler %u", c->sched);
 	if (c->fwd > KLB_FWD_MAX)
-		return why_set(why, len, -EINVAL, "unknown forwarding method %u", c->fwd);
+		return klbd_why(why, len, -EINVAL, "unknown forwarding method %u", c->fwd);
 	if (c->table_size < KLB_TABLE_SIZE_MIN ||
 	    c->table_size > STATE_MAX_TABLE_SIZE || !is_prime(c->table_size))
-		return why_set(why, len, -EINVAL,
+		return klbd_why(why, len, -EINVAL,
 			       "table size must be a prime from %u to %u, not %u",
 			       KLB_TABLE_SIZE_MIN, STATE_MAX_TABLE_SIZE, c->table_size);
 	if (c->bound < KLB_BOUND_MIN || c->bound > KLB_BOUND_MAX)
-		return why_set(why, len, -EINVAL, "bound must be %u to %u, not %u",
+		return klbd_why(why, len, -EINVAL, "bound must be %u to %u, not %u",
 			       KLB_BOUND_MIN, KLB_BOUND_MAX, c->bound);
 	if (c->flags & ~(uint32_t)KLB_SVC_F_ALL)
-		return why_set(why, len, -EINVAL, "unknown service flags %#x",
+		return klbd_why(why, len, -EINVAL, "unknown service flags %#x",
 			       c->flags & ~(uint32_t)KLB_SVC_F_ALL);
 	return 0;
 }
@@ -191,10 +176,10 @@ static int check_conf(const struct klb_service_conf *c, char *why, size_t len)
 static int check_backend(const struct klb_backend *be, char *why, size_t len)
 {
 	if (be->weight > KLB_WEIGHT_MAX)
-		return why_set(why, len, -EINVAL, "weight must be at most %u, not %u",
+		return klbd_why(why, len, -EINVAL, "weight must be at most %u, not %u",
 			       KLB_WEIGHT_MAX, be->weight);
 	if (be->state > KLB_BACKEND_DOWN)
-		return why_set(why, len, -EINVAL, "unknown backend state %u", be->state);
+		return klbd_why(why, len, -EINVAL, "unknown backend state %u", be->state);
 	return 0;
 }
 
@@ -220,12 +205,12 @@ static int compute_table(const struct klb_service_conf *conf,
 		return 0;
 	t = malloc(conf->table_size * sizeof(*t));
 	if (!t)
-		return why_set(why, why_len, -ENOMEM, "out of memory");
+		return klbd_why(why, why_len, -ENOMEM, "out of memory");
 	ret = klb_table_compute(&in, t, &e);
 	if (ret <= 0) {
 		free(t);
 		if (ret < 0)
-			return why_set(why, why_len, ret, "table: %s", klb_error_msg(&e));
+			return klbd_why(why, why_len, ret, "table: %s", klb_error_msg(&e));
 		return 0;
 	}
 	*out = t;
@@ -248,13 +233,13 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 
 	i = find_slot(s, &cmd->key, &found);
 	if (found)
-		return why_set(why, len, -EEXIST, "the service exists");
+		return klbd_why(why, len, -EEXIST, "the service exists");
 	/* The proposer chose the seed: gateways must not pick their own. */
 	if (!(in->fields & KLB_SVC_SEED))
-		return why_set(why, len, -EINVAL, "no seed");
+		return klbd_why(why, len, -EINVAL, "no seed");
 	if (s->n_svcs >= STATE_MAX_SERVICES) {
 		s->service_limit_hits++;
-		return why_set(why, len, -ENOSPC, "the cluster holds %u services, its limit",
+		return klbd_why(why, len, -ENOSPC, "the cluster holds %u services, its limit",
 			       STATE_MAX_SERVICES);
 	}
 	if (in->fields & KLB_SVC_SCHED)
@@ -277,7 +262,7 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 		return err;
 	svcs = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*svcs));
 	if (!svcs)
-		return why_set(why, len, -ENOMEM, "out of memory");
+		return klbd_why(why, len, -ENOMEM, "out of memory");
 	s->svcs = svcs;
 	memmove(&svcs[i + 1], &svcs[i], (s->n_svcs - i) * sizeof(*svcs));
 	memset(&svcs[i], 0, sizeof(svcs[i]));
@@ -327,7 +312,7 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 	if (fresh && svc->n_bes) {
 		bes = malloc(svc->n_bes * sizeof(*bes));
 		if (!bes)
-			return why_set(why, len, -ENOMEM, "out of memory");
+			return klbd_why(why, len, -ENOMEM, "out of memory");
 		memcpy(bes, svc->bes, svc->n_bes * sizeof(*bes));
 		for (j = 0; j < svc->n_bes; j++) {
 			struct state_health h = { .admin = svc->health[j].admin };
@@ -393,19 +378,19 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	int err, voter;
 
 	if (cmd->be.addr.family != svc->key.vip.family)
-		return why_set(why, len, -EINVAL,
+		return klbd_why(why, len, -EINVAL,
 			       "the backend's address family is not the service's");
 	if (cmd->op == KLBD_CMD_BACKEND_ADD && i != SIZE_MAX)
-		return why_set(why, len, -EEXIST, "the backend exists");
+		return klbd_why(why, len, -EEXIST, "the backend exists");
 	if (cmd->op != KLBD_CMD_BACKEND_ADD && i == SIZE_MAX)
-		return why_set(why, len, -ENOENT, "no such backend");
+		return klbd_why(why, len, -ENOENT, "no such backend");
 	voter = cmd->op == KLBD_CMD_HEALTH ? state_voter_index(s, cmd->node) : 0;
 	if (voter < 0)
-		return why_set(why, len, -EINVAL, "node %llu is not a voter",
+		return klbd_why(why, len, -EINVAL, "node %llu is not a voter",
 			       (unsigned long long)cmd->node);
 	if (cmd->op == KLBD_CMD_BACKEND_ADD && n >= STATE_MAX_BACKENDS) {
 		s->backend_limit_hits++;
-		return why_set(why, len, -ENOSPC,
+		return klbd_why(why, len, -ENOSPC,
 			       "the service has %u backends, its limit",
 			       STATE_MAX_BACKENDS);
 	}
@@ -415,7 +400,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	if (!bes || !hs) {
 		free(bes);
 		free(hs);
-		return why_set(why, len, -ENOMEM, "out of memory");
+		return klbd_why(why, len, -ENOMEM, "out of memory");
 	}
 	if (n) {
 		memcpy(bes, svc->bes, n * sizeof(*bes));
@@ -430,7 +415,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		if (!ids) {
 			free(bes);
 			free(hs);
-			return why_set(why, len, -ENOMEM, "out of memory");
+			return klbd_why(why, len, -ENOMEM, "out of memory");
 		}
 		for (at = 0; at < n; at++)
 			klb_idset_add(ids, bes[at].id);
@@ -439,7 +424,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		if (id < 0) {
 			free(bes);
 			free(hs);
-			return why_set(why, len, -ENOSPC, "no backend id left");
+			return klbd_why(why, len, -ENOSPC, "no backend id left");
 		}
 		memset(&be, 0, sizeof(be));
 		be.fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
@@ -518,7 +503,7 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 		return service_add(s, cmd, why, why_len);
 	i = find_slot(s, &cmd->key, &found);
 	if (!found)
-		return why_set(why, why_len, -ENOENT, "no such service");
+		return klbd_why(why, why_len, -ENOENT, "no such service");
 	switch (cmd->op) {
 	case KLBD_CMD_SERVICE_SET:
 		return service_set(s, &s->svcs[i], cmd, why, why_len);
@@ -531,7 +516,7 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 	case KLBD_CMD_HEALTH:
 		return backend_change(s, &s->svcs[i], cmd, why, why_len);
 	}
-	return why_set(why, why_len, -EINVAL, "unknown command %u", cmd->op);
+	return klbd_why(why, why_len, -EINVAL, "unknown command %u", cmd->op);
 }
 
 int state_specs(const struct klbd_state *s, struct klb_service_spec **specs)
@@ -697,13 +682,13 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 	int err;
 
 	if (!p)
-		return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
+		return klbd_why(why, len, -EBADMSG, "service %zu: truncated", at);
 	svc->key.proto = p[0];
 	if ((p[0] != IPPROTO_TCP && p[0] != IPPROTO_UDP) || p[1] ||
 	    get_ep(p + 2, &svc->key.vip))
-		return why_set(why, len, -EBADMSG, "service %zu: bad key", at);
+		return klbd_why(why, len, -EBADMSG, "service %zu: bad key", at);
 	if (prev && state_key_cmp(&prev->key, &svc->key) >= 0)
-		return why_set(why, len, -EBADMSG, "service %zu: out of order", at);
+		return klbd_why(why, len, -EBADMSG, "service %zu: out of order", at);
 	p += 2 + EP_BYTES;
 	c->sched = p[0];
 	c->fwd = p[1];
@@ -718,22 +703,22 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 	has_table = get_u32(p + 4);
 	err = check_conf(c, why, len);
 	if (err || get_u16(p - KLB_SEED_LEN - 14))
-		return why_set(why, len, -EBADMSG, "service %zu: bad settings", at);
+		return klbd_why(why, len, -EBADMSG, "service %zu: bad settings", at);
 	if (n_bes > STATE_MAX_BACKENDS || has_table > 1 ||
 	    (has_table && !klb_sched_is_maglev(c->sched)))
-		return why_set(why, len, -EBADMSG, "service %zu: bad counts", at);
+		return klbd_why(why, len, -EBADMSG, "service %zu: bad counts", at);
 	if (decode_check(r, version, &svc->check))
-		return why_set(why, len, -EBADMSG, "service %zu: bad check", at);
+		return klbd_why(why, len, -EBADMSG, "service %zu: bad check", at);
 	svc->bes = calloc(n_bes ? n_bes : 1, sizeof(*svc->bes));
 	svc->health = calloc(n_bes ? n_bes : 1, sizeof(*svc->health));
 	if (!svc->bes || !svc->health)
-		return why_set(why, len, -ENOMEM, "out of memory");
+		return klbd_why(why, len, -ENOMEM, "out of memory");
 	for (j = 0; j < n_bes; j++) {
 		struct klb_backend *be = &svc->bes[j];
 
 		p = take(r, version < 2 ? BE_BYTES_V1 : BE_BYTES);
 		if (!p)
-			return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
+			return klbd_why(why, len, -EBADMSG, "service %zu: truncated", at);
 		be->fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
 		be->id = get_u16(p);
 		be->weight = get_u32(p + 2 + EP_BYTES);
@@ -742,26 +727,26 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 		svc->health[j].failing = version < 2 ? 0 : get_u32(p + 8 + EP_BYTES);
 		if (svc->health[j].admin > KLB_BACKEND_DOWN ||
 		    svc->health[j].failing >> (STATE_MAX_VOTERS - 1) >> 1)
-			return why_set(why, len, -EBADMSG, "service %zu: backend %u bad",
+			return klbd_why(why, len, -EBADMSG, "service %zu: backend %u bad",
 				       at, j);
 		if (be->id > KLB_BACKEND_ID_MAX || (j && be->id <= svc->bes[j - 1].id) ||
 		    get_ep(p + 2, &be->addr) ||
 		    be->addr.family != svc->key.vip.family ||
 		    check_backend(be, NULL, 0))
-			return why_set(why, len, -EBADMSG, "service %zu: backend %u bad",
+			return klbd_why(why, len, -EBADMSG, "service %zu: backend %u bad",
 				       at, j);
 		svc->n_bes++;
 	}
 	if (has_table) {
 		p = take(r, 2 * (size_t)c->table_size);
 		if (!p)
-			return why_set(why, len, -EBADMSG, "service %zu: truncated", at);
+			return klbd_why(why, len, -EBADMSG, "service %zu: truncated", at);
 		svc->table = malloc(c->table_size * sizeof(*svc->table));
 		if (!svc->table)
-			return why_set(why, len, -ENOMEM, "out of memory");
+			return klbd_why(why, len, -ENOMEM, "out of memory");
 		ids = calloc(1, sizeof(*ids));
 		if (!ids)
-			return why_set(why, len, -ENOMEM, "out of memory");
+			return klbd_why(why, len, -ENOMEM, "out of memory");
 		for (j = 0; j < svc->n_bes; j++)
 			klb_idset_add(ids, svc->bes[j].id);
 		klb_idset_add(ids, KLB_BACKEND_ID_NONE);
@@ -771,7 +756,7 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 			/* Every entry names one of the backends, or none. */
 			if (id != KLB_BACKEND_ID_NONE && !klb_idset_has(ids, id)) {
 				free(ids);
-				return why_set(why, len, -EBADMSG,
+				return klbd_why(why, len, -EBADMSG,
 					       "service %zu: table names backend %u", at, id);
 			}
 			svc->table[j] = id;
@@ -791,25 +776,25 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	int err = 0;
 
 	if (!p || get_u32(p) != SNAP_MAGIC)
-		return why_set(why, why_len, -EBADMSG, "not a klbd state");
+		return klbd_why(why, why_len, -EBADMSG, "not a klbd state");
 	version = get_u32(p + 4);
 	if (version < 1 || version > STATE_SNAPSHOT_VERSION)
-		return why_set(why, why_len, -EBADMSG, "state version %u, not 1 to %u",
+		return klbd_why(why, why_len, -EBADMSG, "state version %u, not 1 to %u",
 			       version, STATE_SNAPSHOT_VERSION);
 	count = get_u32(p + 8);
 	if (count > STATE_MAX_SERVICES)
-		return why_set(why, why_len, -EBADMSG, "%u services, over the limit",
+		return klbd_why(why, why_len, -EBADMSG, "%u services, over the limit",
 			       count);
 	n.svcs = calloc(count ? count : 1, sizeof(*n.svcs));
 	if (!n.svcs)
-		return why_set(why, why_len, -ENOMEM, "out of memory");
+		return klbd_why(why, why_len, -ENOMEM, "out of memory");
 	for (i = 0; i < count && !err; i++) {
 		err = decode_service(&r, version, &n.svcs[i], i ? &n.svcs[i - 1] : NULL,
 				     why, why_len, i);
 		n.n_svcs++;
 	}
 	if (!err && r.p != r.end)
-		err = why_set(why, why_len, -EBADMSG, "bytes after the last service");
+		err = klbd_why(why, why_len, -EBADMSG, "bytes after the last service");
 	if (err) {
 		state_free(&n);
 		return err;

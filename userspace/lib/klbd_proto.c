@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/klbd_bytes.h"
 #include "lib/klbd_proto.h"
 
 #define EP_BYTES	20
@@ -17,28 +18,6 @@
 #define CHECK_BYTES	(4 + 4 + 2 + 2 + 4 + 4)
 #define SVC_CMD_BYTES	(4 + KEY_BYTES + CONF_BYTES + 4)
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
 static bool zero(const uint8_t *p, size_t n)
 {
 	while (n--)
@@ -47,10 +26,7 @@ static bool zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static int why_set(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why_set(char *why, size_t len, int err, const char *fmt, ...)
+int klbd_why(char *why, size_t len, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -104,27 +80,27 @@ static void put_ep(uint8_t *p, const struct klb_endpoint *ep)
 {
 	size_t n = ep->family == AF_INET6 ? 16 : 4;
 
-	put16(p, ep->family);
+	put_u16(p, ep->family);
 	memset(p + 2, 0, 16);
 	memcpy(p + 2, ep->addr, n);
-	put16(p + 18, ep->port);
+	put_u16(p + 18, ep->port);
 }
 
 static int get_ep(const uint8_t *p, struct klb_endpoint *ep, const char *what,
 		  char *why, size_t why_len)
 {
 	memset(ep, 0, sizeof(*ep));
-	ep->family = get16(p);
+	ep->family = get_u16(p);
 	if (ep->family != AF_INET && ep->family != AF_INET6)
-		return why_set(why, why_len, -EINVAL, "%s: unknown address family %u",
+		return klbd_why(why, why_len, -EINVAL, "%s: unknown address family %u",
 			       what, ep->family);
 	if (ep->family == AF_INET && !zero(p + 6, 12))
-		return why_set(why, why_len, -EBADMSG, "%s: bytes after an IPv4 address",
+		return klbd_why(why, why_len, -EBADMSG, "%s: bytes after an IPv4 address",
 			       what);
 	memcpy(ep->addr, p + 2, ep->family == AF_INET6 ? 16 : 4);
-	ep->port = get16(p + 18);
+	ep->port = get_u16(p + 18);
 	if (!ep->port)
-		return why_set(why, why_len, -EINVAL, "%s: port 0", what);
+		return klbd_why(why, why_len, -EINVAL, "%s: port 0", what);
 	return 0;
 }
 
@@ -152,7 +128,7 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 	struct klbd_check r = base ? *base : defaults;
 
 	if (c->fields & ~(uint32_t)KLBD_CHECK_F_ALL)
-		return why_set(why, why_len, -EINVAL, "unknown check settings %#x",
+		return klbd_why(why, why_len, -EINVAL, "unknown check settings %#x",
 			       c->fields & ~(uint32_t)KLBD_CHECK_F_ALL);
 	if (c->fields & KLBD_CHECK_F_TYPE)
 		r.type = c->type;
@@ -170,25 +146,25 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 		r.fall = c->fall;
 	r.fields = KLBD_CHECK_F_ALL;
 	if (r.type > KLBD_CHECK_TYPE_MAX)
-		return why_set(why, why_len, -EINVAL, "unknown check type %u", r.type);
+		return klbd_why(why, why_len, -EINVAL, "unknown check type %u", r.type);
 	if (r.interval_ms < KLBD_CHECK_INTERVAL_MIN ||
 	    r.interval_ms > KLBD_CHECK_INTERVAL_MAX)
-		return why_set(why, why_len, -EINVAL,
+		return klbd_why(why, why_len, -EINVAL,
 			       "check interval must be %u to %u ms, not %u",
 			       KLBD_CHECK_INTERVAL_MIN, KLBD_CHECK_INTERVAL_MAX,
 			       r.interval_ms);
 	/* A probe still running when the next is due would pile up. */
 	if (r.timeout_ms < KLBD_CHECK_TIMEOUT_MIN || r.timeout_ms > r.interval_ms)
-		return why_set(why, why_len, -EINVAL,
+		return klbd_why(why, why_len, -EINVAL,
 			       "check timeout must be %u ms to the interval (%u ms), not %u",
 			       KLBD_CHECK_TIMEOUT_MIN, r.interval_ms, r.timeout_ms);
 	if (r.rise < 1 || r.rise > KLBD_CHECK_RISE_FALL_MAX ||
 	    r.fall < 1 || r.fall > KLBD_CHECK_RISE_FALL_MAX)
-		return why_set(why, why_len, -EINVAL,
+		return klbd_why(why, why_len, -EINVAL,
 			       "rise and fall must be 1 to %u, not %u and %u",
 			       KLBD_CHECK_RISE_FALL_MAX, r.rise, r.fall);
 	if (r.http_status < 100 || r.http_status > 599)
-		return why_set(why, why_len, -EINVAL,
+		return klbd_why(why, why_len, -EINVAL,
 			       "an HTTP status is 100 to 599, not %u", r.http_status);
 	*out = r;
 	return 0;
@@ -206,30 +182,30 @@ static size_t enc_len(const struct klbd_cmd *cmd)
 
 static void put_check(uint8_t *p, const struct klbd_check *c)
 {
-	put32(p, c->fields);
+	put_u32(p, c->fields);
 	p[4] = c->type;
 	p[5] = c->rise;
 	p[6] = c->fall;
-	put16(p + 8, c->port);
-	put16(p + 10, c->http_status);
-	put32(p + 12, c->interval_ms);
-	put32(p + 16, c->timeout_ms);
+	put_u16(p + 8, c->port);
+	put_u16(p + 10, c->http_status);
+	put_u32(p + 12, c->interval_ms);
+	put_u32(p + 16, c->timeout_ms);
 }
 
 static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
 		     size_t why_len)
 {
-	c->fields = get32(p);
+	c->fields = get_u32(p);
 	c->type = p[4];
 	c->rise = p[5];
 	c->fall = p[6];
-	c->port = get16(p + 8);
-	c->http_status = get16(p + 10);
-	c->interval_ms = get32(p + 12);
-	c->timeout_ms = get32(p + 16);
+	c->port = get_u16(p + 8);
+	c->http_status = get_u16(p + 10);
+	c->interval_ms = get_u32(p + 12);
+	c->timeout_ms = get_u32(p + 16);
 	/* Present means something is set: one encoding per command. */
 	if (!c->fields || c->fields & ~(uint32_t)KLBD_CHECK_F_ALL || p[7])
-		return why_set(why, why_len, -EBADMSG, "check settings malformed");
+		return klbd_why(why, why_len, -EBADMSG, "check settings malformed");
 	return 0;
 }
 
@@ -245,11 +221,11 @@ int klbd_key_decode(const uint8_t *buf, size_t len,
 {
 	memset(key, 0, sizeof(*key));
 	if (len != KEY_BYTES)
-		return why_set(why, why_len, -EBADMSG, "a service key is %u bytes, not %zu",
+		return klbd_why(why, why_len, -EBADMSG, "a service key is %u bytes, not %zu",
 			       KEY_BYTES, len);
 	key->proto = buf[0];
 	if ((buf[0] != IPPROTO_TCP && buf[0] != IPPROTO_UDP) || buf[1])
-		return why_set(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
+		return klbd_why(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
 			       buf[0]);
 	return get_ep(buf + 2, &key->vip, "service", why, why_len);
 }
@@ -273,30 +249,30 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 	switch (cmd->op) {
 	case KLBD_CMD_SERVICE_ADD:
 	case KLBD_CMD_SERVICE_SET:
-		put32(p, cmd->conf.fields);
+		put_u32(p, cmd->conf.fields);
 		p[4] = cmd->conf.sched;
 		p[5] = cmd->conf.fwd;
-		put32(p + 8, cmd->conf.table_size);
-		put32(p + 12, cmd->conf.bound);
-		put32(p + 16, cmd->conf.flags);
+		put_u32(p + 8, cmd->conf.table_size);
+		put_u32(p + 12, cmd->conf.bound);
+		put_u32(p + 16, cmd->conf.flags);
 		memcpy(p + 20, cmd->conf.seed, KLB_SEED_LEN);
-		put32(p + CONF_BYTES, cmd->clear_flags);
+		put_u32(p + CONF_BYTES, cmd->clear_flags);
 		if (cmd->check.fields)
 			put_check(p + CONF_BYTES + 4, &cmd->check);
 		break;
 	case KLBD_CMD_BACKEND_ADD:
 	case KLBD_CMD_BACKEND_SET:
 	case KLBD_CMD_BACKEND_DEL:
-		put32(p, cmd->be.fields);
-		put16(p + 4, cmd->be.id);
+		put_u32(p, cmd->be.fields);
+		put_u16(p + 4, cmd->be.id);
 		put_ep(p + 8, &cmd->be.addr);
-		put32(p + 8 + EP_BYTES, cmd->be.weight);
+		put_u32(p + 8 + EP_BYTES, cmd->be.weight);
 		p[12 + EP_BYTES] = cmd->be.state;
 		break;
 	case KLBD_CMD_HEALTH:
 		put_ep(p, &cmd->be.addr);
-		put32(p + EP_BYTES, cmd->node);
-		put32(p + EP_BYTES + 4, cmd->node >> 32);
+		put_u32(p + EP_BYTES, cmd->node);
+		put_u32(p + EP_BYTES + 4, cmd->node >> 32);
 		p[EP_BYTES + 8] = cmd->failing;
 		break;
 	}
@@ -312,17 +288,17 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (len < 4)
-		return why_set(why, why_len, -EBADMSG, "command truncated");
+		return klbd_why(why, why_len, -EBADMSG, "command truncated");
 	if (p[0] != KLBD_PROTO_VERSION)
-		return why_set(why, why_len, -EPROTO, "command version %u, not %u",
+		return klbd_why(why, why_len, -EPROTO, "command version %u, not %u",
 			       p[0], KLBD_PROTO_VERSION);
 	want = cmd_len(p[1]);
 	if (!want)
-		return why_set(why, why_len, -EPROTO, "unknown command %u", p[1]);
+		return klbd_why(why, why_len, -EPROTO, "unknown command %u", p[1]);
 	if (want == SVC_CMD_BYTES && len == want + CHECK_BYTES)
 		want += CHECK_BYTES;
-	if (len != want || get16(p + 2))
-		return why_set(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
+	if (len != want || get_u16(p + 2))
+		return klbd_why(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
 			       klbd_cmd_name(p[1]), len, want);
 	cmd->op = p[1];
 	p += 4;
@@ -330,7 +306,7 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		return 0;
 	cmd->key.proto = p[0];
 	if ((p[0] != IPPROTO_TCP && p[0] != IPPROTO_UDP) || p[1])
-		return why_set(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
+		return klbd_why(why, why_len, -EINVAL, "protocol %u is not tcp or udp",
 			       p[0]);
 	err = get_ep(p + 2, &cmd->key.vip, "service", why, why_len);
 	if (err)
@@ -339,16 +315,16 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	switch (cmd->op) {
 	case KLBD_CMD_SERVICE_ADD:
 	case KLBD_CMD_SERVICE_SET:
-		cmd->conf.fields = get32(p);
+		cmd->conf.fields = get_u32(p);
 		cmd->conf.sched = p[4];
 		cmd->conf.fwd = p[5];
-		cmd->conf.table_size = get32(p + 8);
-		cmd->conf.bound = get32(p + 12);
-		cmd->conf.flags = get32(p + 16);
+		cmd->conf.table_size = get_u32(p + 8);
+		cmd->conf.bound = get_u32(p + 12);
+		cmd->conf.flags = get_u32(p + 16);
 		memcpy(cmd->conf.seed, p + 20, KLB_SEED_LEN);
-		cmd->clear_flags = get32(p + CONF_BYTES);
-		if (get16(p + 6) || cmd->conf.fields & ~(uint32_t)0x3f)
-			return why_set(why, why_len, -EBADMSG, "service settings malformed");
+		cmd->clear_flags = get_u32(p + CONF_BYTES);
+		if (get_u16(p + 6) || cmd->conf.fields & ~(uint32_t)0x3f)
+			return klbd_why(why, why_len, -EBADMSG, "service settings malformed");
 		if (len > SVC_CMD_BYTES)
 			return get_check(p + CONF_BYTES + 4, &cmd->check, why,
 					 why_len);
@@ -356,27 +332,27 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	case KLBD_CMD_BACKEND_ADD:
 	case KLBD_CMD_BACKEND_SET:
 	case KLBD_CMD_BACKEND_DEL:
-		cmd->be.fields = get32(p);
-		cmd->be.id = get16(p + 4);
-		if (get16(p + 6) || !zero(p + 13 + EP_BYTES, 3) ||
+		cmd->be.fields = get_u32(p);
+		cmd->be.id = get_u16(p + 4);
+		if (get_u16(p + 6) || !zero(p + 13 + EP_BYTES, 3) ||
 		    cmd->be.fields & ~(uint32_t)0x7)
-			return why_set(why, why_len, -EBADMSG, "backend malformed");
+			return klbd_why(why, why_len, -EBADMSG, "backend malformed");
 		err = get_ep(p + 8, &cmd->be.addr, "backend", why, why_len);
 		if (err)
 			return err;
-		cmd->be.weight = get32(p + 8 + EP_BYTES);
+		cmd->be.weight = get_u32(p + 8 + EP_BYTES);
 		cmd->be.state = p[12 + EP_BYTES];
 		break;
 	case KLBD_CMD_HEALTH:
 		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);
 		if (err)
 			return err;
-		cmd->node = get32(p + EP_BYTES) |
-			    (uint64_t)get32(p + EP_BYTES + 4) << 32;
+		cmd->node = get_u32(p + EP_BYTES) |
+			    (uint64_t)get_u32(p + EP_BYTES + 4) << 32;
 		cmd->failing = p[EP_BYTES + 8];
 		if (!cmd->node || p[EP_BYTES + 8] > 1 ||
 		    !zero(p + EP_BYTES + 9, 3))
-			return why_set(why, why_len, -EBADMSG, "health malformed");
+			return klbd_why(why, why_len, -EBADMSG, "health malformed");
 		break;
 	}
 	return 0;
