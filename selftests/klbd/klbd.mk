@@ -29,3 +29,8 @@ HOST_TESTS += $(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS))
 # The systemd unit, checked by systemd-analyze against the built binary.
 HOST_TESTS += selftests/klbd/unit_test.sh
 selftests/klbd/unit_test.sh: build/userspace/klbd/klbd
+
+# The example klbd.conf that install and the packages ship passes
+# --check-config.
+HOST_TESTS += selftests/klbd/example_config_test.sh
+selftests/klbd/example_config_test.sh: build/userspace/klbd/klbd
