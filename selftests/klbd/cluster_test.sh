@@ -257,6 +257,29 @@ else
 fi
 check "every klbd restored its kernel after the reload" \
 	wait_for 60 eval "saves_equal && cmp -s $T/before $T/save1"
+heard_reload() {
+	local i
+	for i in 1 2 3; do
+		[ "$(field "$i" module_events)" -ge 2 ] 2>/dev/null || return 1
+		grep -q "the klb module was loaded" "$T/log$i" || return 1
+	done
+}
+check "each klbd heard the module go and come back (module_events, its log)" \
+	wait_for 30 heard_reload
+
+# A write behind the cluster's back, straight to one kernel: the kernel's
+# change event makes that klbd put the agreed state back.
+be=$(awk '$1 == "backend" { print $2; exit }' "$T/before")
+if [ -n "$be" ] && kern 2 backend set tcp "$VIP" "$be" weight 9; then
+	ok "a write to gw2's kernel behind klbd"
+else
+	not_ok "a write to gw2's kernel behind klbd" "backend '$be'"
+fi
+check "gw2's klbd undid it" \
+	wait_for 30 eval "saves_equal && cmp -s $T/before $T/save1"
+# shellcheck disable=SC2016
+check "and said so (its log; kernel_events counted)" \
+	eval 'grep -q "changed behind klbd" "$T/log2" && [ "$(field 2 kernel_events)" -ge 1 ]'
 
 # (h) Impostors: the wrong key, an unknown id. Both from gw4.
 write_conf "$T/n4.conf" 3 "$T/badkey" 192.0.2.4:7400

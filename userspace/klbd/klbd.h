@@ -4,7 +4,8 @@
  * parts, one file each: transport.c (peers over TCP), node.c (the Raft
  * node: storage, proposals, applying), reconcile.c (the kernel made to
  * match the applied state), control.c (klbctl's Unix socket), notify.c
- * (systemd), probe.c (health probes; health.c their verdicts).
+ * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
+ * (the kernel's change events and the module's comings and goings).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -134,6 +135,7 @@ struct klbd_stats {
 	uint64_t snapshots_taken, snapshots_installed;
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
+	uint64_t kernel_events, module_events;
 };
 
 struct klbd {
@@ -166,6 +168,14 @@ struct klbd {
 	uint64_t reconcile_tried_index;	/* the last attempt, failed or not */
 	uint64_t generation;		/* the kernel's, after our last write */
 	uint64_t generation_check_ms;
+
+	/* kevents.c */
+	struct nl_sock kctl;		/* nlctrl "notify": klb (un)loaded */
+	bool kctl_open;
+	struct klb_client kev;		/* klb "events": writes to the kernel */
+	bool kev_open;
+	struct loop_ev kctl_ev, kev_ev;
+	uint64_t kevents_retry_ms;
 
 	/* transport.c */
 	int listen_fd;
@@ -237,8 +247,13 @@ void node_after_reconcile(struct klbd *d);
 
 /* reconcile.c */
 void reconcile_run(struct klbd *d);
-/* Now and then: has someone changed the kernel (or reloaded klb)? */
+/* Has someone changed the kernel (or reloaded klb)? Soon after an event. */
 void reconcile_check(struct klbd *d);
+/* kevents.c saw a change (reloaded: the module came or went): check now. */
+void reconcile_kernel_changed(struct klbd *d, bool reloaded);
+
+/* kevents.c: opens (again) the listeners that call the above. */
+void kevents_tick(struct klbd *d);
 
 /* node.c: this gateway's verdict on a backend changed. */
 void health_changed(struct klbd *d, const struct probe_target *t);

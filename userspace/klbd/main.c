@@ -72,6 +72,7 @@ static int run(struct klbd *d)
 		d->now_ms = loop_now_ms();
 		node_process(d);
 		probe_run(d);
+		kevents_tick(d);
 		reconcile_check(d);
 		reconcile_run(d);
 		node_after_reconcile(d);

@@ -647,6 +647,8 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("requests_timed_out", d->stats.requests_timed_out);
 	U("control_over_limit", d->stats.control_over_limit);
 	U("control_bad_requests", d->stats.control_bad_requests);
+	U("kernel_events", d->stats.kernel_events);
+	U("module_events", d->stats.module_events);
 	U("raft_proposals_too_large", rs.proposals_too_large);
 	U("raft_proposals_over_limit", rs.proposals_over_limit);
 	U("raft_snapshots_too_large", rs.snapshots_too_large);

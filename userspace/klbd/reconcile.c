@@ -3,7 +3,8 @@
  * The kernel made to hold the applied state, through the apply engine
  * (lib/klb_apply.h): level-triggered and idempotent, so the same call
  * serves after applied commands, at start-up and after someone changed
- * the kernel behind klbd's back. Only applied state is ever pushed: it is
+ * the kernel behind klbd's back (kevents.c hears of it; a slow poll of
+ * the config generation is the backstop). Only applied state is ever pushed: it is
  * committed. When it fails (the module is not loaded, a kernel limit),
  * the kernel keeps what it has and klbd tries again a second later.
  */
@@ -16,7 +17,9 @@
 #include "lib/klb_apply.h"
 
 #define RECONCILE_RETRY_MS	1000
+/* Without the event listeners (kevents.c), and as their backstop. */
 #define GENERATION_CHECK_MS	2000
+#define GENERATION_BACKSTOP_MS	10000
 
 static int client(struct klbd *d, klb_error *e)
 {
@@ -123,7 +126,9 @@ void reconcile_check(struct klbd *d)
 
 	if (d->now_ms < d->generation_check_ms || !d->reconciled_index)
 		return;
-	d->generation_check_ms = d->now_ms + GENERATION_CHECK_MS;
+	d->generation_check_ms = d->now_ms +
+		(d->kev_open && d->kctl_open ? GENERATION_BACKSTOP_MS :
+		 GENERATION_CHECK_MS);
 	if (client(d, &e) || klb_generation_get(&d->nl, &gen, &e)) {
 		client_drop(d);
 		d->reconcile_dirty = true;
@@ -135,4 +140,14 @@ void reconcile_check(struct klbd *d)
 			 (unsigned long long)gen, (unsigned long long)d->generation);
 		d->reconcile_dirty = true;
 	}
+}
+
+void reconcile_kernel_changed(struct klbd *d, bool reloaded)
+{
+	if (reloaded) {
+		/* Its socket names a family that is gone. */
+		client_drop(d);
+		d->reconcile_retry_ms = 0;
+	}
+	d->generation_check_ms = 0;
 }
