@@ -8,6 +8,7 @@
 # a sanitizer or lockdep report, a WARNING or BUG, a leak found by the
 # kmemleak scan the guest runs after the tests); the report is printed.
 #
+# KLB_DEBUG_TESTS runs only the tests it lists (paths as in VM_TESTS).
 # KLB_DEBUG_MEM (MB, default 3072) and KLB_DEBUG_TIMEOUT (seconds, default
 # 5400) size the guest; KLB_TEST_TIMEOUT bounds each test program (default
 # 2700 here: the programs run 3 to 40 times longer than on Debian's
@@ -42,7 +43,8 @@ done
 make -s -C "$kdir/tree" M="$out/kmod" KCFLAGS=-g W=1 modules
 
 make -s -j2 userspace
-tests=$(make -s print-VM_TESTS)
+# KLB_DEBUG_TESTS: a subset (paths as in VM_TESTS), e.g. one change's tests.
+tests=${KLB_DEBUG_TESTS:-$(make -s print-VM_TESTS)}
 [ -n "$tests" ] || { echo "$prog: no VM_TESTS" >&2; exit 1; }
 
 echo "$prog: booting $(cat "$kdir/release") from $kdir" >&2
