@@ -5,7 +5,8 @@
 # the test guest; selftests/run-in-vm.sh loads the module): three gateways
 # with klbd, four backends, three clients. Asserts, as TAP: byte-identical
 # tables everywhere; a dead backend down in every kernel and no new flows
-# to it; back up with its share and only slots going to it moved; a new
+# to it; back up with exactly its old table slots (the table is the one
+# before the failure); a new
 # leader after kill -9 of the leader and the old one caught up; a drained
 # backend gets no new flows while its connections go on; no long-lived
 # connection lost except those on the dead backend.

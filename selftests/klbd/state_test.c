@@ -2,7 +2,8 @@
 /*
  * The replicated state: the same commands give byte-identical states
  * (tables included) whatever the path (straight, or through a snapshot);
- * a change moves only the table entries it must; refused commands change
+ * a change moves only the table entries it must, and a backend that comes
+ * back gets its old entries back (base tables); refused commands change
  * nothing; snapshots and commands are decoded strictly.
  */
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "klbd/state.h"
+#include "lib/klb_tables.h"
 
 static struct klb_endpoint ep4(const char *addr, uint16_t port)
 {
@@ -46,6 +48,26 @@ static struct klbd_cmd be_cmd(uint8_t op, const char *vip, const char *be,
 		c.be.fields = KLB_BE_WEIGHT;
 		c.be.weight = weight;
 	}
+	return c;
+}
+
+/* The operator sets a backend's state. */
+static struct klbd_cmd state_cmd(const char *vip, const char *be, uint8_t state)
+{
+	struct klbd_cmd c = be_cmd(KLBD_CMD_BACKEND_SET, vip, be, 0);
+
+	c.be.fields = KLB_BE_STATE;
+	c.be.state = state;
+	return c;
+}
+
+/* A weight, 0 included (be_cmd() leaves a 0 weight out). */
+static struct klbd_cmd weight_cmd(const char *vip, const char *be, uint32_t weight)
+{
+	struct klbd_cmd c = be_cmd(KLBD_CMD_BACKEND_SET, vip, be, 0);
+
+	c.be.fields = KLB_BE_WEIGHT;
+	c.be.weight = weight;
 	return c;
 }
 
@@ -83,6 +105,9 @@ static void history(struct klbd_state *s, int cut)
 	for (i = 0; i < 6; i++, step++) {
 		apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10", backends[i], i + 1));
 		apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.11", backends[i], 0));
+		/* A base table that goes through the later cuts. */
+		if (i == 1)
+			apply(s, state_cmd("203.0.113.11", backends[0], KLB_BACKEND_DOWN));
 		if (step == cut) {
 			struct klbd_state n;
 			uint8_t *buf;
@@ -100,6 +125,8 @@ static void history(struct klbd_state *s, int cut)
 	apply(s, be_cmd(KLBD_CMD_BACKEND_DEL, "203.0.113.10", backends[2], 0));
 	apply(s, be_cmd(KLBD_CMD_BACKEND_SET, "203.0.113.11", backends[4], 9));
 	apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10", backends[2], 0));
+	apply(s, state_cmd("203.0.113.11", backends[0], KLB_BACKEND_UP));
+	apply(s, state_cmd("203.0.113.10", backends[3], KLB_BACKEND_DRAIN));
 }
 
 TEST(same_commands_same_bytes_whatever_the_path)
@@ -113,6 +140,8 @@ TEST(same_commands_same_bytes_whatever_the_path)
 	snapshot(&a, &ea, &la);
 	ASSERT_EQ(2, a.n_svcs);
 	ASSERT_NE(NULL, a.svcs[1].table);
+	ASSERT_NE(NULL, a.svcs[0].base);	/* the drained backend's slots */
+	ASSERT_EQ(NULL, a.svcs[1].base);	/* back: nothing reserved */
 	for (cut = 0; cut < 6; cut++) {
 		history(&b, cut);
 		snapshot(&b, &eb, &lb);
@@ -477,6 +506,432 @@ TEST(health_commands_are_strict)
 	c.node = 0;
 	n = klbd_cmd_encode(&c, buf, sizeof(buf));
 	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+}
+
+/*
+ * Base tables. The Maglev library's contract (lib/maglev.h,
+ * Documentation/maglev.md): a backend that becomes unavailable and comes
+ * back with nothing else changed gets exactly its old slots, so the table
+ * is the one before it left; after other changes its reservation is a
+ * preference (it takes back the reserved slots whose holders are above
+ * their quota, and fills the rest of its quota like a new backend). A
+ * slot's base entry names one backend: the last that held it, so when
+ * another backend that took over some of those slots leaves in turn,
+ * those slots are reserved for it from then on.
+ */
+
+#define VIP		"203.0.113.10"
+#define NR_BES		5
+#define BIG		KLB_TABLE_SIZE_DEFAULT
+
+static const uint64_t three_voters[] = { 1, 2, 3 };
+
+/* Five backends of weights 1, 2, 3, 1, 2 (ids 0..4), three voters. */
+static void five_backends(struct klbd_state *s)
+{
+	int j;
+
+	state_init(s);
+	if (state_set_voters(s, three_voters, 3) || apply(s, svc_add(VIP, BIG)))
+		abort();
+	for (j = 0; j < NR_BES; j++)
+		if (apply(s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[j], j % 3 + 1)))
+			abort();
+}
+
+static uint16_t *copy_table(const struct state_service *svc)
+{
+	uint16_t *t = malloc(svc->conf.table_size * sizeof(*t));
+
+	if (!t || !svc->table)
+		abort();
+	memcpy(t, svc->table, svc->conf.table_size * sizeof(*t));
+	return t;
+}
+
+static uint32_t count_id(const uint16_t *t, uint32_t m, uint16_t id)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m; i++)
+		n += t[i] == id;
+	return n;
+}
+
+static uint32_t count_moved(const uint16_t *a, const uint16_t *b, uint32_t m)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m; i++)
+		n += a[i] != b[i];
+	return n;
+}
+
+/*
+ * The base reserves for id exactly the slots it held in before, except
+ * those that other held in lost (when not NULL), and follows the table
+ * everywhere else.
+ */
+static bool reserves_but(const struct state_service *svc, const uint16_t *before,
+			 uint16_t id, const uint16_t *lost, uint16_t other)
+{
+	uint32_t i;
+
+	if (!svc->base || !svc->table)
+		return false;
+	for (i = 0; i < svc->conf.table_size; i++) {
+		bool mine = before[i] == id && !(lost && lost[i] == other);
+
+		if (svc->base[i] != (mine ? id : svc->table[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool reserves_exactly(const struct state_service *svc,
+			     const uint16_t *before, uint16_t id)
+{
+	return reserves_but(svc, before, id, NULL, 0);
+}
+
+enum leave_how { BY_OPERATOR_DOWN, BY_DRAIN, BY_WEIGHT_0, BY_HEALTH, NR_HOW };
+
+static const char *const how_names[] = {
+	"operator down", "drain", "weight 0", "failed over by health checks",
+};
+
+static void leave(struct klbd_state *s, enum leave_how how, int j)
+{
+	int err = 0;
+
+	switch (how) {
+	case BY_OPERATOR_DOWN:
+		err = apply(s, state_cmd(VIP, backends[j], KLB_BACKEND_DOWN));
+		break;
+	case BY_DRAIN:
+		err = apply(s, state_cmd(VIP, backends[j], KLB_BACKEND_DRAIN));
+		break;
+	case BY_WEIGHT_0:
+		err = apply(s, weight_cmd(VIP, backends[j], 0));
+		break;
+	default: {
+		struct klbd_cmd c = be_cmd(KLBD_CMD_HEALTH, VIP, backends[j], 0);
+
+		c.failing = true;
+		c.node = 1;
+		err = apply(s, c);
+		c.node = 2;
+		err = err ?: apply(s, c);
+		break;
+	}
+	}
+	if (err)
+		abort();
+}
+
+static void come_back(struct klbd_state *s, enum leave_how how, int j)
+{
+	int err;
+
+	if (how == BY_WEIGHT_0) {
+		err = apply(s, weight_cmd(VIP, backends[j], j % 3 + 1));
+	} else if (how == BY_HEALTH) {
+		struct klbd_cmd c = be_cmd(KLBD_CMD_HEALTH, VIP, backends[j], 0);
+
+		c.node = 2;	/* one voter of three left: no majority */
+		err = apply(s, c);
+	} else {
+		err = apply(s, state_cmd(VIP, backends[j], KLB_BACKEND_UP));
+	}
+	if (err)
+		abort();
+}
+
+TEST(a_backend_that_comes_back_gets_exactly_its_old_slots)
+{
+	uint16_t *t0, *t1;
+	struct klbd_state s;
+	int how, j;
+
+	for (how = 0; how < NR_HOW; how++) {
+		for (j = 0; j < NR_BES; j++) {
+			const struct state_service *svc;
+			uint32_t had;
+
+			five_backends(&s);
+			svc = &s.svcs[0];
+			t0 = copy_table(svc);
+			EXPECT_EQ(NULL, svc->base);
+			had = count_id(t0, BIG, j);
+			ASSERT_GT(had, 0);
+
+			leave(&s, how, j);
+			svc = &s.svcs[0];
+			t1 = copy_table(svc);
+			EXPECT_EQ(0, count_id(t1, BIG, j)) TH_LOG("%s", how_names[how]);
+			/* Only its slots moved; the base remembers them. */
+			EXPECT_EQ(had, count_moved(t0, t1, BIG)) TH_LOG("%s", how_names[how]);
+			EXPECT_TRUE(reserves_exactly(svc, t0, j)) TH_LOG("%s", how_names[how]);
+
+			come_back(&s, how, j);
+			svc = &s.svcs[0];
+			/* All of them back, and only they moved: the table is t0. */
+			EXPECT_EQ(had, count_moved(t1, svc->table, BIG))
+				TH_LOG("%s, backend %d", how_names[how], j);
+			EXPECT_EQ(0, memcmp(t0, svc->table, BIG * sizeof(*t0)))
+				TH_LOG("%s, backend %d", how_names[how], j);
+			EXPECT_EQ(NULL, svc->base);
+			free(t0);
+			free(t1);
+			state_free(&s);
+		}
+	}
+}
+
+static void through_snapshot(struct klbd_state *s, uint32_t *version,
+			     uint32_t *tables)
+{
+	struct klbd_state n;
+	uint8_t *buf;
+	size_t len;
+
+	snapshot(s, &buf, &len);
+	*version = buf[4] | buf[5] << 8;
+	*tables = buf[12 + 62 - 4];	/* the first service's */
+	state_init(&n);
+	if (state_set_voters(&n, s->voters, s->n_voters) ||
+	    state_decode(&n, buf, len, NULL, 0))
+		abort();
+	free(buf);
+	state_free(s);
+	*s = n;
+}
+
+TEST(the_old_slots_come_back_through_a_snapshot)
+{
+	struct klbd_state s, straight;
+	uint32_t version, tables;
+	uint8_t *e1, *e2;
+	size_t l1, l2;
+	uint16_t *t0;
+
+	five_backends(&s);
+	five_backends(&straight);
+	t0 = copy_table(&s.svcs[0]);
+	leave(&s, BY_HEALTH, 1);
+	leave(&straight, BY_HEALTH, 1);
+	through_snapshot(&s, &version, &tables);
+	EXPECT_EQ(STATE_SNAPSHOT_VERSION, version);
+	EXPECT_EQ(2, tables);	/* the table and its base */
+	EXPECT_TRUE(reserves_exactly(&s.svcs[0], t0, 1));
+	come_back(&s, BY_HEALTH, 1);
+	come_back(&straight, BY_HEALTH, 1);
+	EXPECT_EQ(0, memcmp(t0, s.svcs[0].table, BIG * sizeof(*t0)));
+	/* The same bytes as the state that never went through one. */
+	snapshot(&s, &e1, &l1);
+	snapshot(&straight, &e2, &l2);
+	ASSERT_EQ(l1, l2);
+	EXPECT_EQ(0, memcmp(e1, e2, l1));
+	free(e1);
+	free(e2);
+	free(t0);
+	state_free(&straight);
+	state_free(&s);
+}
+
+TEST(the_base_survives_other_changes)
+{
+	const struct state_service *svc;
+	struct klb_backend *bes_before;
+	struct klbd_state s;
+	uint16_t *t0, *t1, *nobase;
+	uint32_t had, back = 0, back_nobase = 0, moved, to_it = 0, i, n_before;
+	uint32_t lost = 0;
+	struct klb_table_input in;
+	klb_error e = { 0 };
+
+	five_backends(&s);
+	t0 = copy_table(&s.svcs[0]);
+	had = count_id(t0, BIG, 0);
+	leave(&s, BY_OPERATOR_DOWN, 0);
+	/* Another weight, a new backend, a removed one: still reserved. */
+	ASSERT_EQ(0, apply(&s, weight_cmd(VIP, backends[2], 5)));
+	EXPECT_TRUE(reserves_exactly(&s.svcs[0], t0, 0));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[5], 2)));
+	EXPECT_TRUE(reserves_exactly(&s.svcs[0], t0, 0));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_DEL, VIP, backends[4], 0)));
+	EXPECT_TRUE(reserves_exactly(&s.svcs[0], t0, 0));
+	/*
+	 * Another backend drained and back in between: it gets its slots
+	 * back (the table is as before), and the slots of backend 0 that it
+	 * held are no longer reserved for 0 (it was their last holder).
+	 */
+	t1 = copy_table(&s.svcs[0]);
+	for (i = 0; i < BIG; i++)
+		lost += t0[i] == 0 && t1[i] == 3;
+	ASSERT_GT(lost, 0);
+	leave(&s, BY_DRAIN, 3);
+	come_back(&s, BY_DRAIN, 3);
+	EXPECT_EQ(0, memcmp(t1, s.svcs[0].table, BIG * sizeof(*t1)));
+	EXPECT_TRUE(reserves_but(&s.svcs[0], t0, 0, t1, 3));
+
+	svc = &s.svcs[0];
+	n_before = svc->n_bes;
+	bes_before = malloc(n_before * sizeof(*bes_before));
+	ASSERT_NE(NULL, bes_before);
+	memcpy(bes_before, svc->bes, n_before * sizeof(*bes_before));
+	come_back(&s, BY_OPERATOR_DOWN, 0);
+	svc = &s.svcs[0];
+	EXPECT_EQ(NULL, svc->base);
+
+	/* What a caller without a base table (klbctl --direct) would get. */
+	nobase = malloc(BIG * sizeof(*nobase));
+	ASSERT_NE(NULL, nobase);
+	in = (struct klb_table_input){
+		.conf = &svc->conf, .old_bes = bes_before, .nr_old = n_before,
+		.old_table = t1, .new_bes = svc->bes, .nr_new = svc->n_bes,
+	};
+	ASSERT_LT(0, klb_table_compute(&in, nobase, &e));
+
+	moved = count_moved(t1, svc->table, BIG);
+	for (i = 0; i < BIG; i++) {
+		back += t0[i] == 0 && svc->table[i] == 0;
+		back_nobase += t0[i] == 0 && nobase[i] == 0;
+		to_it += t1[i] != svc->table[i] && svc->table[i] == 0;
+	}
+	TH_LOG("backend 0 back after other changes: %u of its %u old slots", back, had);
+	TH_LOG("(%u still reserved, %u without a base table)", had - lost, back_nobase);
+	TH_LOG("%u slots moved, %u of them to it", moved, to_it);
+	/*
+	 * The weaker contract: moves go to the returning backend (up to two
+	 * more where the integer quotas force them), and it gets back more
+	 * of its old slots than it would without its base table.
+	 */
+	EXPECT_LE(moved, to_it + 2);
+	EXPECT_EQ(count_id(svc->table, BIG, 0), to_it);
+	EXPECT_GT(back, back_nobase);
+	free(nobase);
+	free(bes_before);
+	free(t1);
+	free(t0);
+	state_free(&s);
+}
+
+TEST(everything_down_keeps_no_base)
+{
+	struct klbd_state s;
+	uint32_t version, tables;
+	uint16_t *t1;
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, svc_add(VIP, BIG)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[0], 1)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[1], 3)));
+	ASSERT_EQ(0, apply(&s, state_cmd(VIP, backends[0], KLB_BACKEND_DOWN)));
+	ASSERT_NE(NULL, s.svcs[0].base);
+	ASSERT_EQ(0, apply(&s, state_cmd(VIP, backends[1], KLB_BACKEND_DOWN)));
+	/* No table for the kernel, and no base: nothing to come back to. */
+	EXPECT_EQ(NULL, s.svcs[0].table);
+	EXPECT_EQ(NULL, s.svcs[0].base);
+	through_snapshot(&s, &version, &tables);
+	EXPECT_EQ(0, tables);
+	/* Built from scratch: the first back holds every slot. */
+	ASSERT_EQ(0, apply(&s, state_cmd(VIP, backends[0], KLB_BACKEND_UP)));
+	EXPECT_EQ(BIG, count_id(s.svcs[0].table, BIG, 0));
+	EXPECT_EQ(NULL, s.svcs[0].base);
+	t1 = copy_table(&s.svcs[0]);
+	ASSERT_EQ(0, apply(&s, state_cmd(VIP, backends[1], KLB_BACKEND_UP)));
+	/* Then incrementally: only the slots going to the other move. */
+	EXPECT_EQ(count_id(s.svcs[0].table, BIG, 1), count_moved(t1, s.svcs[0].table, BIG));
+	free(t1);
+	state_free(&s);
+}
+
+/* The first service's tables field and where its tables start. */
+#define SNAP_TABLES_AT	(12 + 62 - 4)
+
+TEST(a_version_2_snapshot_reads_with_no_base)
+{
+	struct klbd_state s, t;
+	uint8_t *buf, *again;
+	size_t len, alen, tables_at;
+	uint16_t *t0, *t1;
+	char why[160];
+
+	five_backends(&s);
+	t0 = copy_table(&s.svcs[0]);
+	leave(&s, BY_OPERATOR_DOWN, 2);
+	t1 = copy_table(&s.svcs[0]);
+	snapshot(&s, &buf, &len);
+	/* Version 3 with its base, to version 2: the base table goes. */
+	tables_at = SNAP_TABLES_AT;
+	ASSERT_EQ(2, buf[tables_at]);
+	buf[4] = 2;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "service 0: bad counts", 21)) TH_LOG("%s", why);
+	buf[tables_at] = 1;
+	len -= 2 * BIG;
+	state_init(&t);
+	ASSERT_EQ(0, state_set_voters(&t, three_voters, 3));
+	ASSERT_EQ(0, state_decode(&t, buf, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(NULL, t.svcs[0].base);
+	EXPECT_EQ(0, memcmp(t1, t.svcs[0].table, BIG * sizeof(*t1)));
+	/* It encodes as today's version, the same but for the version. */
+	snapshot(&t, &again, &alen);
+	ASSERT_EQ(len, alen);
+	EXPECT_EQ(STATE_SNAPSHOT_VERSION, again[4]);
+	again[4] = 2;
+	EXPECT_EQ(0, memcmp(buf, again, len));
+	/* The backend comes back to a fair share, as a new one would. */
+	come_back(&t, BY_OPERATOR_DOWN, 2);
+	EXPECT_LE(count_moved(t1, t.svcs[0].table, BIG),
+		  count_id(t.svcs[0].table, BIG, 2) + 2);
+	EXPECT_NE(0, memcmp(t0, t.svcs[0].table, BIG * sizeof(*t0)));
+	free(again);
+	free(buf);
+	free(t0);
+	free(t1);
+	state_free(&t);
+	state_free(&s);
+}
+
+TEST(base_tables_are_decoded_strictly)
+{
+	struct klbd_state s, t;
+	uint8_t *buf, *base;
+	size_t len, i, at;
+	char why[160];
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, svc_add(VIP, 251)));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[i], 0)));
+	ASSERT_EQ(0, apply(&s, state_cmd(VIP, backends[1], KLB_BACKEND_DOWN)));
+	snapshot(&s, &buf, &len);
+	state_init(&t);
+	base = buf + len - 2 * 251;
+	for (at = 0; at < 251 && (base[2 * at] | base[2 * at + 1] << 8) != 1; at++)
+		;
+	ASSERT_LT(at, 251);	/* a slot reserved for backend 1 */
+
+	/* Reserved for an active backend (the one that holds it, or the other). */
+	base[2 * at] = base[2 * at - 2 * 251] == 0 ? 2 : 0;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "service 0: base table reserves slot", 35)) TH_LOG("%s", why);
+	/* For a backend that does not exist. */
+	base[2 * at] = 9;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "service 0: base table names backend 9", 37)) TH_LOG("%s", why);
+	/* Reserving nothing: then there is no base table. */
+	memcpy(base, base - 2 * 251, 2 * 251);
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "service 0: base table reserves nothing", 38)) TH_LOG("%s", why);
+	/* More tables than a table and its base. */
+	buf[SNAP_TABLES_AT] = 3;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
+	EXPECT_EQ(0, t.n_svcs);
+	free(buf);
+	state_free(&s);
 }
 
 TEST_HARNESS_MAIN

@@ -658,20 +658,16 @@ class Demo:
         back = sum(a == victim and b == victim for a, b in zip(self.table_before, up))
         same = sum(a == b for a, b in zip(self.table_before, up))
         self.results["slots"] = (back, had)
-        # The integer quotas may force a move or two more than the least
-        # (Documentation/maglev.md): allow exactly that slack.
         moved = sum(a != b for a, b in zip(self.table_down, up))
         self.say("table slots back with b2: %d of the %d it had; %d of %d slots as before the"
                  " failure" % (back, had, same, len(up)))
-        if back < had:
-            # klbd recomputes from the kernel's table alone (no Maglev base
-            # table in its replicated state), so a returning backend gets a
-            # fair share like a new one, not exactly its old slots.
-            self.say("note: klbd keeps no Maglev base table yet, so b2 got a fair share"
-                     " rather than all of its old slots")
-        self.check("b2 has its share back (%d slots) and only slots going to b2 moved"
-                   % up.count(victim), abs(up.count(victim) - had) <= 2 and moved <= up.count(victim) + 2,
-                   "b2 holds %d, %d slots moved" % (up.count(victim), moved))
+        # klbd keeps the Maglev base table in its replicated state: with
+        # nothing else changed meanwhile, b2 takes back exactly its slots
+        # (Documentation/maglev.md, "Exact return").
+        self.check("b2 got back all %d of its slots: the table is the one before the failure"
+                   % had, back == had and same == len(up),
+                   "b2 got back %d of %d, %d of %d slots as before, %d moved"
+                   % (back, had, same, len(up), moved))
         self.wait_for("new flows on b2 again", 20,
                       lambda: self.replies(("tcp",), t_up + 1.0, backend="b2") > 0, 0.5)
         self.observe(3 if self.short else 5)

@@ -74,6 +74,7 @@ static void service_free(struct state_service *svc)
 	free(svc->health);
 	free(svc->bes);
 	free(svc->table);
+	free(svc->base);
 }
 
 void state_free(struct klbd_state *s)
@@ -184,25 +185,34 @@ static int check_backend(const struct klb_backend *be, char *why, size_t len)
 }
 
 /*
- * The table conf and bes call for, from old (whose backends are old_bes)
- * when it is of the same size and seed, into *out (NULL: none).
+ * The table conf and bes call for into *out (NULL: none) and its base
+ * table into *base (NULL: the table): from old's tables when conf keeps
+ * their size and seed, else (old NULL) from scratch. The base comes only
+ * from the replicated backend list and tables, so every gateway computes
+ * the same.
  */
 static int compute_table(const struct klb_service_conf *conf,
-			 const struct klb_backend *old_bes, size_t n_old,
-			 const uint16_t *old, const struct klb_backend *bes,
-			 size_t n, uint16_t **out, char *why, size_t why_len)
+			 const struct state_service *old,
+			 const struct klb_backend *bes, size_t n,
+			 uint16_t **out, uint16_t **base, char *why, size_t why_len)
 {
 	struct klb_table_input in = {
-		.conf = conf, .old_bes = old_bes, .nr_old = n_old,
-		.old_table = old, .new_bes = bes, .nr_new = n,
+		.conf = conf, .new_bes = bes, .nr_new = n, .new_base = base,
 	};
 	uint16_t *t;
 	klb_error e = { 0 };
 	int ret;
 
 	*out = NULL;
+	*base = NULL;
 	if (!klb_sched_is_maglev(conf->sched))
 		return 0;
+	if (old) {
+		in.old_bes = old->bes;
+		in.nr_old = old->n_bes;
+		in.old_table = old->table;
+		in.old_base = old->base;
+	}
 	t = malloc(conf->table_size * sizeof(*t));
 	if (!t)
 		return klbd_why(why, why_len, -ENOMEM, "out of memory");
@@ -280,7 +290,7 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 	struct klb_service_conf c = svc->conf;
 	struct klb_backend *bes = NULL;
 	struct klbd_check check;
-	uint16_t *table;
+	uint16_t *table, *base;
 	bool rebuild, fresh;
 	size_t j;
 	int err;
@@ -325,16 +335,16 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 		  memcmp(c.seed, svc->conf.seed, KLB_SEED_LEN) ||
 		  klb_sched_is_maglev(c.sched) != klb_sched_is_maglev(svc->conf.sched);
 	table = svc->table;
+	base = svc->base;
 	if (rebuild || bes) {
-		err = compute_table(&c, rebuild ? NULL : svc->bes,
-				    rebuild ? 0 : svc->n_bes,
-				    rebuild ? NULL : svc->table,
-				    bes ? bes : svc->bes, svc->n_bes, &table, why, len);
+		err = compute_table(&c, rebuild ? NULL : svc, bes ? bes : svc->bes,
+				    svc->n_bes, &table, &base, why, len);
 		if (err) {
 			free(bes);
 			return err;
 		}
 		free(svc->table);
+		free(svc->base);
 	}
 	if (bes) {
 		free(svc->bes);
@@ -343,6 +353,7 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 			svc->health[j].failing = 0;
 	}
 	svc->table = table;
+	svc->base = base;
 	svc->conf = c;
 	svc->check = check;
 	return 0;
@@ -374,7 +385,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	size_t i = state_backend_index(svc, &cmd->be.addr), n = svc->n_bes, at;
 	struct state_health *hs, h = { 0 };
 	struct klb_backend *bes, be;
-	uint16_t *table;
+	uint16_t *table, *base;
 	int err, voter;
 
 	if (cmd->be.addr.family != svc->key.vip.family)
@@ -470,8 +481,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	if (!err && cmd->op != KLBD_CMD_BACKEND_DEL)
 		bes[at].state = effective_state(s, &hs[at]);
 	if (!err)
-		err = compute_table(&svc->conf, svc->bes, svc->n_bes, svc->table,
-				    bes, n, &table, why, len);
+		err = compute_table(&svc->conf, svc, bes, n, &table, &base, why, len);
 	if (err) {
 		free(bes);
 		free(hs);
@@ -480,10 +490,12 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	free(svc->bes);
 	free(svc->health);
 	free(svc->table);
+	free(svc->base);
 	svc->bes = bes;
 	svc->health = hs;
 	svc->n_bes = n;
 	svc->table = table;
+	svc->base = base;
 	return 0;
 }
 
@@ -558,6 +570,8 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		n += SVC_BYTES + CHECK_BYTES + s->svcs[i].n_bes * BE_BYTES;
 		if (s->svcs[i].table)
 			n += 2 * (size_t)s->svcs[i].conf.table_size;
+		if (s->svcs[i].base)
+			n += 2 * (size_t)s->svcs[i].conf.table_size;
 	}
 	buf = malloc(n);
 	if (!buf)
@@ -583,7 +597,7 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		memcpy(p + 16, c->seed, KLB_SEED_LEN);
 		p += 16 + KLB_SEED_LEN;
 		put_u32(p, svc->n_bes);
-		put_u32(p + 4, svc->table ? 1 : 0);
+		put_u32(p + 4, !!svc->table + !!svc->base);
 		p += 8;
 		p[0] = svc->check.type;
 		p[1] = svc->check.rise;
@@ -609,6 +623,11 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		if (svc->table) {
 			for (j = 0; j < c->table_size; j++)
 				put_u16(p + 2 * j, svc->table[j]);
+			p += 2 * (size_t)c->table_size;
+		}
+		if (svc->base) {
+			for (j = 0; j < c->table_size; j++)
+				put_u16(p + 2 * j, svc->base[j]);
 			p += 2 * (size_t)c->table_size;
 		}
 	}
@@ -670,6 +689,91 @@ static int decode_check(struct snap_reader *r, uint32_t version,
 	return klbd_check_merge(NULL, &in, check, NULL, 0);
 }
 
+/* m ids into *out (malloc'd), each naming a backend in ids, or none. */
+static int decode_ids(struct snap_reader *r, uint32_t m,
+		      const struct klb_idset *ids, uint16_t **out,
+		      const char *what, char *why, size_t len, size_t at)
+{
+	const uint8_t *p = take(r, 2 * (size_t)m);
+	uint32_t j;
+
+	if (!p)
+		return klbd_why(why, len, -EBADMSG, "service %zu: truncated", at);
+	*out = malloc(m * sizeof(**out));
+	if (!*out)
+		return klbd_why(why, len, -ENOMEM, "out of memory");
+	for (j = 0; j < m; j++) {
+		uint16_t id = get_u16(p + 2 * j);
+
+		if (id != KLB_BACKEND_ID_NONE && !klb_idset_has(ids, id))
+			return klbd_why(why, len, -EBADMSG,
+				       "service %zu: %s names backend %u", at, what, id);
+		(*out)[j] = id;
+	}
+	return 0;
+}
+
+/*
+ * A base table is what the encoder keeps: it differs from the table in
+ * one slot at least, and only where it reserves the slot for an
+ * unavailable backend.
+ */
+static int check_base(const struct state_service *svc,
+		      const struct klb_idset *unavailable, char *why,
+		      size_t len, size_t at)
+{
+	uint32_t j, reserved = 0;
+
+	for (j = 0; j < svc->conf.table_size; j++) {
+		uint16_t b = svc->base[j];
+
+		if (b == svc->table[j])
+			continue;
+		if (!klb_idset_has(unavailable, b))
+			return klbd_why(why, len, -EBADMSG,
+				       "service %zu: base table reserves slot %u for backend %u",
+				       at, j, b);
+		reserved++;
+	}
+	if (!reserved)
+		return klbd_why(why, len, -EBADMSG,
+			       "service %zu: base table reserves nothing", at);
+	return 0;
+}
+
+/*
+ * The tables after the backends: none, the table, or the table and its
+ * base table. ids[0]: every backend, ids[1]: the unavailable ones.
+ */
+static int decode_tables(struct snap_reader *r, struct state_service *svc,
+			 uint32_t tables, char *why, size_t len, size_t at)
+{
+	struct klb_idset *ids;
+	size_t j;
+	int err = 0;
+
+	ids = calloc(2, sizeof(*ids));
+	if (!ids)
+		return klbd_why(why, len, -ENOMEM, "out of memory");
+	for (j = 0; j < svc->n_bes; j++) {
+		const struct klb_backend *be = &svc->bes[j];
+
+		klb_idset_add(&ids[0], be->id);
+		if (!klb_backend_takes_new_flows(be->state, be->weight))
+			klb_idset_add(&ids[1], be->id);
+	}
+	if (tables > 0)
+		err = decode_ids(r, svc->conf.table_size, &ids[0], &svc->table,
+				 "table", why, len, at);
+	if (!err && tables > 1)
+		err = decode_ids(r, svc->conf.table_size, &ids[0], &svc->base,
+				 "base table", why, len, at);
+	if (!err && svc->base)
+		err = check_base(svc, &ids[1], why, len, at);
+	free(ids);
+	return err;
+}
+
 static int decode_service(struct snap_reader *r, uint32_t version,
 			  struct state_service *svc,
 			  const struct state_service *prev, char *why, size_t len,
@@ -677,8 +781,7 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 {
 	const uint8_t *p = take(r, SVC_BYTES);
 	struct klb_service_conf *c = &svc->conf;
-	uint32_t n_bes, has_table, j;
-	struct klb_idset *ids;
+	uint32_t n_bes, tables, j;
 	int err;
 
 	if (!p)
@@ -700,12 +803,13 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 		    KLB_SVC_BOUND | KLB_SVC_SEED | KLB_SVC_FLAGS;
 	p += 16 + KLB_SEED_LEN;
 	n_bes = get_u32(p);
-	has_table = get_u32(p + 4);
+	tables = get_u32(p + 4);
 	err = check_conf(c, why, len);
 	if (err || get_u16(p - KLB_SEED_LEN - 14))
 		return klbd_why(why, len, -EBADMSG, "service %zu: bad settings", at);
-	if (n_bes > STATE_MAX_BACKENDS || has_table > 1 ||
-	    (has_table && !klb_sched_is_maglev(c->sched)))
+	/* Before version 3: a table or none, never a base table. */
+	if (n_bes > STATE_MAX_BACKENDS || tables > (version < 3 ? 1 : 2) ||
+	    (tables && !klb_sched_is_maglev(c->sched)))
 		return klbd_why(why, len, -EBADMSG, "service %zu: bad counts", at);
 	if (decode_check(r, version, &svc->check))
 		return klbd_why(why, len, -EBADMSG, "service %zu: bad check", at);
@@ -737,33 +841,7 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 				       at, j);
 		svc->n_bes++;
 	}
-	if (has_table) {
-		p = take(r, 2 * (size_t)c->table_size);
-		if (!p)
-			return klbd_why(why, len, -EBADMSG, "service %zu: truncated", at);
-		svc->table = malloc(c->table_size * sizeof(*svc->table));
-		if (!svc->table)
-			return klbd_why(why, len, -ENOMEM, "out of memory");
-		ids = calloc(1, sizeof(*ids));
-		if (!ids)
-			return klbd_why(why, len, -ENOMEM, "out of memory");
-		for (j = 0; j < svc->n_bes; j++)
-			klb_idset_add(ids, svc->bes[j].id);
-		klb_idset_add(ids, KLB_BACKEND_ID_NONE);
-		for (j = 0; j < c->table_size; j++) {
-			uint16_t id = get_u16(p + 2 * j);
-
-			/* Every entry names one of the backends, or none. */
-			if (id != KLB_BACKEND_ID_NONE && !klb_idset_has(ids, id)) {
-				free(ids);
-				return klbd_why(why, len, -EBADMSG,
-					       "service %zu: table names backend %u", at, id);
-			}
-			svc->table[j] = id;
-		}
-		free(ids);
-	}
-	return 0;
+	return decode_tables(r, svc, tables, why, len, at);
 }
 
 int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,

@@ -5,8 +5,9 @@
  * (lib/klbd_proto.h) in log order, deterministically: the same commands
  * give the same state, byte for byte, tables included, on every gateway.
  * A table is computed when a command changes what it depends on,
- * incrementally from the service's previous table (lib/klb_tables.h), so
- * a change moves only the entries that must move.
+ * incrementally from the service's previous table and base table
+ * (lib/klb_tables.h), so a change moves only the entries that must move
+ * and a backend that comes back gets its old entries back.
  *
  * A command that cannot apply (a service that exists already, a limit)
  * changes nothing and has an errno and a reason: every gateway reaches
@@ -26,8 +27,11 @@
 #define STATE_MAX_BACKENDS	4096	/* per service */
 #define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
 
-/* 2: a health check per service. Version 1 still decodes (no checks). */
-#define STATE_SNAPSHOT_VERSION	2
+/*
+ * 3: base tables. 2: a health check per service. Versions 1 (no checks)
+ * and 2 (no base tables) still decode.
+ */
+#define STATE_SNAPSHOT_VERSION	3
 
 /* The voters' verdicts fit a mask. */
 #define STATE_MAX_VOTERS	32
@@ -51,6 +55,12 @@ struct state_service {
 	struct state_health *health;	/* one per backend, in bes' order */
 	size_t n_bes;
 	uint16_t *table;		/* conf.table_size entries, or NULL */
+	/*
+	 * The table's base table (lib/maglev.h): conf.table_size entries
+	 * when it reserves slots for unavailable backends, else NULL (it is
+	 * the table, or there is no table).
+	 */
+	uint16_t *base;
 };
 
 struct klbd_state {

@@ -2,8 +2,10 @@
 /*
  * The Maglev table of a backend set, from the Maglev library: the client's
  * backends (struct klb_backend, host byte order ports) become the
- * library's (canonical addresses, network byte order ports), and its
- * errors become errno values with a message.
+ * library's (canonical addresses, network byte order ports), its state
+ * is imported from the old table (and base table, when the caller keeps
+ * one) and dropped again, and its errors become errno values with a
+ * message.
  */
 
 #include <arpa/inet.h>
@@ -42,6 +44,20 @@ static struct maglev_backend *to_maglev(const struct klb_backend *bes, size_t n)
 	return mb;
 }
 
+/*
+ * The base table the caller keeps: st's, handed over when it reserves a
+ * slot, or none when it is the table (every slot's holder holds it).
+ */
+static uint16_t *take_base(struct maglev_state *st)
+{
+	uint16_t *base = st->base;
+
+	if (!memcmp(base, st->table, (size_t)st->m * sizeof(*base)))
+		return NULL;
+	st->base = NULL;
+	return base;
+}
+
 int klb_table_compute(const struct klb_table_input *in, uint16_t *out, klb_error *e)
 {
 	struct maglev_backend *old_mb = NULL, *new_mb = NULL;
@@ -51,6 +67,8 @@ int klb_table_compute(const struct klb_table_input *in, uint16_t *out, klb_error
 	size_t i, active = 0;
 	int err;
 
+	if (in->new_base)
+		*in->new_base = NULL;
 	for (i = 0; i < in->nr_new; i++)
 		active += klb_backend_takes_new_flows(in->new_bes[i].state,
 						      in->new_bes[i].weight);
@@ -64,15 +82,18 @@ int klb_table_compute(const struct klb_table_input *in, uint16_t *out, klb_error
 		old_mb = to_maglev(in->old_bes, in->nr_old);
 		err = old_mb ? maglev_state_import(&st, conf->table_size, &seed,
 						   old_mb, in->nr_old,
-						   in->old_table, NULL) :
+						   in->old_table, in->old_base) :
 			-MAGLEV_E_NOMEM;
 		if (!err) {
 			err = maglev_update_list(&st, new_mb, in->nr_new);
 			if (!err)
 				memcpy(out, st.table, conf->table_size * sizeof(*out));
+			if (!err && in->new_base)
+				*in->new_base = take_base(&st);
 			maglev_state_free(&st);
 		}
 	} else {
+		/* A fresh table reserves nothing: its base is itself. */
 		err = maglev_build(out, conf->table_size, &seed, new_mb, in->nr_new);
 	}
 	free(old_mb);
