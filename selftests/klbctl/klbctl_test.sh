@@ -749,7 +749,8 @@ if [ "$(complete_words klbctl ser)" = service ] &&
 	[ "$(complete_words klbctl service add tcp 203.0.113.30:80 sched maglev-)" = maglev-bounded ] &&
 	[ "$(complete_words klbctl backend set tcp 203.0.113.30:80 198.51.100.1:80 state d)" = "drain down" ] &&
 	[ "$(complete_words klbctl service set tcp 203.0.113.30:80 check h)" = "http http:200" ] &&
-	[ "$(complete_words klbctl backend add tcp 203.0.113.3)" = "203.0.113.30:80" ]; then
+	[ "$(complete_words klbctl backend add tcp 203.0.113.3)" = "203.0.113.30:80" ] &&
+	[ "$(complete_words klbctl cluster re)" = remove-member ]; then
 	ok "bash completion: objects, commands, keywords, values, services"
 else
 	not_ok "bash completion: objects, commands, keywords, values, services" \

@@ -6,6 +6,10 @@ selftests/klbd/cluster_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/health_test.sh
 selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
+# Adding and removing gateways on a running cluster.
+VM_TESTS += selftests/klbd/membership_test.sh
+selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 
 # Host-side: the configuration parser, the peer frames and handshake, the
 # replicated state, the health verdicts (kselftest harness).
