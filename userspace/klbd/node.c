@@ -280,6 +280,8 @@ void node_process(struct klbd *d)
 	size_t i;
 	int err;
 
+	/* Its proposals go out in this same pass. */
+	member_tick(d);
 	while (raft_has_ready(d->raft)) {
 		raft_ready(d->raft, &rd);
 		for (i = 0; i < rd.n_msgs; i++)
@@ -300,7 +302,6 @@ void node_process(struct klbd *d)
 	maybe_compact(d);
 	submit_storage(d);
 	transport_sync(d);
-	member_tick(d);
 }
 
 void node_recv(struct klbd *d, uint64_t from, uint8_t type,
@@ -603,7 +604,6 @@ static void tick_ev(struct loop_ev *ev, int res)
 	if (!d->stop_at_ms)
 		raft_tick(d->raft);
 	transport_tick(d);
-	member_tick(d);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		/* member.c keeps its own time, to say what did not finish. */
