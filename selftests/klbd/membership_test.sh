@@ -16,7 +16,8 @@
 # then the leader (it hands off first), then one more, down to one voter;
 # the cluster keeps committing throughout. Refusals (a duplicate add, a
 # malformed address, an unknown id, the last voter) exit non-zero with
-# their reason and change nothing.
+# their reason and change nothing; a node that never catches up fails its
+# add after the limit and is removed as a learner.
 # Prints TAP; exits non-zero if any test failed.
 
 set -u
@@ -128,6 +129,27 @@ refused "removing an unknown id is refused" "node 9 is not a member" cluster rem
 refused "id 0 is a usage error" "needs a node id" cluster remove-member 0
 check "the refusals changed no membership" eval '[ "$(ids_roles "$L")" = "$before" ]'
 
+# A node that never answers: the add fails once the catch-up time is up
+# (60 s), counted; it stays a learner, which counts for no quorum, and
+# remove-member takes it out.
+started=$(date +%s)
+out=$(ctl "$F" cluster add-member 5 192.0.2.5:7400 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && echo "$out" | grep -q "did not catch up in 60 s"; then
+	ok "adding a node that never answers fails after the catch-up limit ($(($(date +%s) - started)) s, exit $rc)"
+else
+	not_ok "adding a node that never answers fails after the catch-up limit" "rc=$rc" "$out"
+fi
+L=$(leader_among 1 2 3 4)
+check "the catch-up timeout is counted on the leader" \
+	[ "$(field "$L" member_catchup_timeouts)" = 1 ]
+check "node 5 stays a learner" eval 'ids_roles "$L" | grep -qx "5 learner"'
+check "the four voters commit with the learner behind" \
+	ctl "$F" backend add tcp "$VIP" 198.51.100.19:80
+check "remove-member 5 takes the learner out" ctl "$F" cluster remove-member 5
+check "the membership is back to the four voters" \
+	eval '[ "$(ids_roles "$L")" = "$before" ]'
+
 # Remove gw2, a follower (it hands leadership over first if it leads).
 if [ "$L" = 2 ]; then
 	ctl 2 cluster transfer-leader 1 >/dev/null 2>&1
@@ -189,7 +211,7 @@ check "the last voter still leads and commits" \
 check "... into its kernel" wait_for 30 kernel_has "$L" "backend 198.51.100.23:80"
 # shellcheck disable=SC2016
 check "the removed gateways' kernels kept their tables" \
-	eval '[ "$(backend_count 2)" -ge 10 ] && [ "$(backend_count "$O")" -ge 12 ]'
+	eval '[ "$(backend_count 2)" -ge 11 ] && [ "$(backend_count "$O")" -ge 13 ]'
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -176,13 +176,14 @@ static void member_begin(struct klbd *d, struct pending *p)
 				    (unsigned long long)m->id);
 			return;
 		}
-		for (i = 0; i < rs.conf.n_addrs; i++)
-			if (rs.conf.addrs[i].id != m->id && !strcmp(rs.conf.addrs[i].addr, m->addr)) {
-				member_fail(d, p, -EEXIST, "address %s is node %llu's",
-					    m->addr,
-					    (unsigned long long)rs.conf.addrs[i].id);
-				return;
-			}
+		for (i = 0; i < rs.conf.n_addrs; i++) {
+			if (rs.conf.addrs[i].id == m->id ||
+			    strcmp(rs.conf.addrs[i].addr, m->addr))
+				continue;
+			member_fail(d, p, -EEXIST, "address %s is node %llu's", m->addr,
+				    (unsigned long long)rs.conf.addrs[i].id);
+			return;
+		}
 		if (conf_is_learner(&rs.conf, m->id)) {
 			cur = raft_conf_addr(&rs.conf, m->id);
 			if (!cur || strcmp(cur, m->addr)) {
@@ -532,6 +533,7 @@ void member_removed_frame(struct klbd *d, uint64_t from, const uint8_t *data,
 			  size_t len)
 {
 	uint64_t index;
+	char how[64];
 
 	if (len != 8) {
 		d->ts.frames_bad_proto++;
@@ -546,12 +548,8 @@ void member_removed_frame(struct klbd *d, uint64_t from, const uint8_t *data,
 		d->ts.frames_bad_proto++;
 		return;
 	}
-	{
-		char how[64];
-
-		snprintf(how, sizeof(how), "told by node %llu", (unsigned long long)from);
-		self_removed(d, index, how);
-	}
+	snprintf(how, sizeof(how), "told by node %llu", (unsigned long long)from);
+	self_removed(d, index, how);
 }
 
 int member_check_removed(struct klbd *d, char *err, size_t err_len)
