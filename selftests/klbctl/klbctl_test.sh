@@ -443,7 +443,7 @@ check "flow show: bad backend" 2 "'backend' needs ADDR:PORT" -- "$K" flow show t
 check "missing object" 2 'missing OBJECT' -- "$K"
 check "object without command" 2 "'service' needs a command" -- "$K" service
 check "-h prints the usage" 0 -- "$K" -h
-if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 20 ]; then
+if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 23 ]; then
 	ok "-h: the grammar and every command"
 else
 	not_ok "-h: the grammar and every command" "$(cat "$T/out")"
@@ -749,7 +749,8 @@ if [ "$(complete_words klbctl ser)" = service ] &&
 	[ "$(complete_words klbctl service add tcp 203.0.113.30:80 sched maglev-)" = maglev-bounded ] &&
 	[ "$(complete_words klbctl backend set tcp 203.0.113.30:80 198.51.100.1:80 state d)" = "drain down" ] &&
 	[ "$(complete_words klbctl service set tcp 203.0.113.30:80 check h)" = "http http:200" ] &&
-	[ "$(complete_words klbctl backend add tcp 203.0.113.3)" = "203.0.113.30:80" ]; then
+	[ "$(complete_words klbctl backend add tcp 203.0.113.3)" = "203.0.113.30:80" ] &&
+	[ "$(complete_words klbctl cluster re)" = remove-member ]; then
 	ok "bash completion: objects, commands, keywords, values, services"
 else
 	not_ok "bash completion: objects, commands, keywords, values, services" \

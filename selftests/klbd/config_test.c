@@ -37,6 +37,20 @@ TEST(good_file_and_defaults)
 	EXPECT_STREQ("/run/klbd/control.sock", cfg.control_socket);
 	EXPECT_STREQ("/etc/klb/cluster.key", cfg.key_file);
 	EXPECT_EQ(8, cfg.peers[1].line);
+	EXPECT_FALSE(cfg.join);
+}
+
+TEST(join)
+{
+	static const char text[] =
+		"[node]\nid = 4\njoin = yes\n[peers]\n4 = 192.0.2.4:7400\n";
+	struct klbd_config cfg;
+	char err[KLBD_CONFIG_ERR_MAX];
+
+	ASSERT_EQ(0, klbd_config_parse(&cfg, "k.conf", text, strlen(text), err,
+				       sizeof(err))) TH_LOG("%s", err);
+	EXPECT_TRUE(cfg.join);
+	EXPECT_EQ(1, cfg.n_peers);
 }
 
 static const struct {
@@ -58,6 +72,8 @@ static const struct {
 	{ "[node]\nidd = 1\n", "f.conf:2: unknown setting 'idd' in [node]" },
 	{ "[node]\ndata-dir = var/lib\n", "f.conf:2: data-dir must be an absolute path" },
 	{ "[raft]\ntick-ms = 5\n", "f.conf:2: tick-ms must be a number from 10" },
+	{ "[node]\njoin = true\n", "f.conf:2: join must be yes or no, not 'true'" },
+	{ "[node]\njoin = yes\njoin = no\n", "f.conf:3: [node] join set twice" },
 	{ "[raft]\nfoo = 5\n", "f.conf:2: unknown setting 'foo' in [raft]" },
 	{ "[peers]\n1 = 192.0.2.1:1\n", "f.conf: [node] id is missing" },
 	{ "[node]\nid = 1\n", "f.conf: [peers] is missing" },

@@ -6,6 +6,10 @@ selftests/klbd/cluster_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/health_test.sh
 selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
+# Adding and removing gateways on a running cluster.
+VM_TESTS += selftests/klbd/membership_test.sh
+selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 
 # Host-side: the configuration parser, the peer frames and handshake, the
 # replicated state, the health verdicts (kselftest harness).
@@ -13,7 +17,7 @@ include userspace/lib/maglev_objs.mk
 include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
-KLBD_TESTS := config_test frame_test state_test health_test
+KLBD_TESTS := config_test frame_test state_test health_test member_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

@@ -199,6 +199,14 @@ const char *klbd_socket_path(void);
 /* 0 with *a filled, or -errno when klbd could not be asked. */
 int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
 	      struct klbd_answer *a);
+/*
+ * klbd_call, sent again while the answer says it did not apply anywhere
+ * (-EAGAIN, -ECANCELED) and the deadline allows; what: for the error.
+ * EXIT_OK with *a to free, else the error reported (nothing to free).
+ */
+int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
+		    const char *what, struct klbd_answer *a);
+uint64_t klbd_now_ms(void);
 
 struct restore_service {
 	struct klb_service_key key;
@@ -239,6 +247,9 @@ int cmd_flush(struct ctx *ctx, int argc, char **argv);
 int cmd_monitor(struct ctx *ctx, int argc, char **argv);
 int cmd_cluster_status(struct ctx *ctx, int argc, char **argv);
 int cmd_cluster_transfer_leader(struct ctx *ctx, int argc, char **argv);
+int cmd_cluster_members(struct ctx *ctx, int argc, char **argv);
+int cmd_cluster_add_member(struct ctx *ctx, int argc, char **argv);
+int cmd_cluster_remove_member(struct ctx *ctx, int argc, char **argv);
 
 /* table.c: "ADDR:PORT" of every backend id (NULL where none). */
 char **backend_names(const struct klb_backend *bes, size_t n);

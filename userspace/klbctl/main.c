@@ -50,6 +50,11 @@ static const struct command commands[] = {
 	{ "cluster", "status", cmd_cluster_status, "cluster status" },
 	{ "cluster", "transfer-leader", cmd_cluster_transfer_leader,
 	  "cluster transfer-leader ID" },
+	{ "cluster", "members", cmd_cluster_members, "cluster members" },
+	{ "cluster", "add-member", cmd_cluster_add_member,
+	  "cluster add-member ID ADDR:PORT" },
+	{ "cluster", "remove-member", cmd_cluster_remove_member,
+	  "cluster remove-member ID" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -21,7 +21,7 @@
 /* How long a write may wait for a leader, a commit and the kernel. */
 #define KLBD_DEADLINE_MS	30000
 
-static uint64_t now_ms(void)
+uint64_t klbd_now_ms(void)
 {
 	struct timespec ts;
 
@@ -43,7 +43,7 @@ static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
 	ssize_t n;
 
 	while (len) {
-		uint64_t now = now_ms();
+		uint64_t now = klbd_now_ms();
 
 		if (now >= deadline)
 			return -ETIMEDOUT;
@@ -132,19 +132,14 @@ int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
 	return 0;
 }
 
-static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
+int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline,
+		    const char *what, struct klbd_answer *a)
 {
-	uint64_t deadline = now_ms() + KLBD_DEADLINE_MS;
 	unsigned int backoff = 50;
-	uint8_t buf[KLBD_CMD_MAX_BYTES];
-	struct klbd_answer a;
-	int n, err;
+	int err;
 
-	n = klbd_cmd_encode(cmd, buf, sizeof(buf));
-	if (n < 0)
-		return report_msg(what, "cannot encode the command");
 	for (;;) {
-		err = klbd_call(KLBD_CTL_SUBMIT, buf, n, deadline, &a);
+		err = klbd_call(op, body, len, deadline, a);
 		if (err)
 			return report_msg(what, "klbd (%s): %s%s", klbd_socket_path(),
 					  strerror(-err),
@@ -152,15 +147,30 @@ static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
 					  " (is klbd running? --direct writes to this kernel alone)" :
 					  "");
 		/* Not applied anywhere: safe to send again. */
-		if ((a.status == -EAGAIN || a.status == -ECANCELED) &&
-		    now_ms() + backoff < deadline) {
-			free(a.buf);
+		if ((a->status == -EAGAIN || a->status == -ECANCELED) &&
+		    klbd_now_ms() + backoff < deadline) {
+			free(a->buf);
 			usleep(backoff * 1000);
 			backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
 			continue;
 		}
-		break;
+		return EXIT_OK;
 	}
+}
+
+static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
+{
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	struct klbd_answer a;
+	int n, err;
+
+	n = klbd_cmd_encode(cmd, buf, sizeof(buf));
+	if (n < 0)
+		return report_msg(what, "cannot encode the command");
+	err = klbd_call_retry(KLBD_CTL_SUBMIT, buf, n, klbd_now_ms() + KLBD_DEADLINE_MS,
+			      what, &a);
+	if (err)
+		return err;
 	if (a.status) {
 		err = report_msg(what, "%s", a.msg[0] ? a.msg : strerror(-a.status));
 		free(a.buf);

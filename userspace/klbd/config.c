@@ -22,7 +22,7 @@
 
 enum {
 	LINE_ID, LINE_LISTEN, LINE_DATA_DIR, LINE_KEY_FILE, LINE_CONTROL,
-	LINE_TICK, LINE_ELECTION, LINE_HEARTBEAT, LINE_SNAPSHOT,
+	LINE_TICK, LINE_ELECTION, LINE_HEARTBEAT, LINE_SNAPSHOT, LINE_JOIN,
 	LINE_COUNT
 };
 
@@ -196,6 +196,12 @@ static int node_setting(struct config_parse *cp, const char *name, const char *v
 			return 0;
 		return set_path(cp, name, value, cfg->control_socket,
 				sizeof(cfg->control_socket));
+	} else if (!strcmp(name, "join")) {
+		if (!once(cp, LINE_JOIN, "node", name))
+			return 0;
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail(cp, cp->line, "join must be yes or no, not '%s'", value);
+		cfg->join = !strcmp(value, "yes");
 	} else {
 		return fail(cp, cp->line, "unknown setting '%s' in [node]", name);
 	}

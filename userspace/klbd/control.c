@@ -156,6 +156,11 @@ static void client_process(struct control_client *c)
 		} else if (op == KLBD_CTL_TRANSFER &&
 			   len == KLBD_CTL_HEADER_BYTES + 8) {
 			node_transfer(d, c->id, get_u64(req + KLBD_CTL_HEADER_BYTES));
+		} else if (op == KLBD_CTL_MEMBER) {
+			member_request(d, c->id, req + KLBD_CTL_HEADER_BYTES,
+				       len - KLBD_CTL_HEADER_BYTES);
+		} else if (op == KLBD_CTL_MEMBERS && len == KLBD_CTL_HEADER_BYTES) {
+			member_show(d, c->id);
 		} else if (op == KLBD_CTL_HEALTH) {
 			health_show(d, c->id, req + KLBD_CTL_HEADER_BYTES,
 				    len - KLBD_CTL_HEADER_BYTES);

@@ -19,7 +19,7 @@ size_t frame_size(uint8_t type, size_t len)
 static int known_type(uint8_t type)
 {
 	return (type >= FRAME_HELLO && type <= FRAME_AUTH) ||
-	       (type >= FRAME_RAFT && type <= FRAME_TRANSFER);
+	       (type >= FRAME_RAFT && type <= FRAME_TYPE_LAST);
 }
 
 static uint32_t frame_crc(const uint8_t *p, size_t body)

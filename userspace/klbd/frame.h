@@ -39,6 +39,9 @@ enum frame_type {
 	FRAME_FWD_REQ,		/* a follower forwards a client's command */
 	FRAME_FWD_RESP,		/* the leader's answer to it */
 	FRAME_TRANSFER,		/* a follower asks the leader to hand over */
+	FRAME_MEMBER_REQ,	/* a follower forwards a membership change */
+	FRAME_REMOVED,		/* the leader: you are no member any more */
+	FRAME_TYPE_LAST = FRAME_REMOVED,
 };
 
 struct frame {

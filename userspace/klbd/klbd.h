@@ -5,7 +5,8 @@
  * node: storage, proposals, applying), reconcile.c (the kernel made to
  * match the applied state), control.c (klbctl's Unix socket), notify.c
  * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
- * (the kernel's change events and the module's comings and goings).
+ * (the kernel's change events and the module's comings and goings),
+ * member.c (membership changes).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -34,6 +35,11 @@
 #define CONTROL_CLIENTS_MAX	64
 #define PENDING_MAX		1024
 #define REQUEST_TIMEOUT_MS	15000
+/* Peers: the members, and removed ones kept a while to be told so. */
+#define PEERS_MAX		(2 * RAFT_MAX_NODES)
+#define REMOVED_LINGER_MS	60000
+/* How long a new member may take to catch up before add-member fails. */
+#define MEMBER_CATCHUP_MS	60000
 
 struct qmsg {
 	struct qmsg *next;
@@ -75,7 +81,9 @@ struct conn {
 
 struct peer {
 	uint64_t id;
+	char addr[RAFT_ADDR_MAX];	/* from the configuration or klbd.conf */
 	struct klbd_addr sa;
+	uint64_t retire_ms;	/* not a member any more: dropped then */
 	struct conn *conn;	/* outbound */
 	struct qmsg *qhead, *qtail;
 	size_t qmsgs, qbytes;
@@ -91,6 +99,7 @@ struct transport_stats {
 	uint64_t peers_unknown, auth_failures, handshake_timeouts;
 	uint64_t inbound_over_limit, queue_full_drops;
 	uint64_t connects, disconnects;
+	uint64_t peers_over_limit;	/* a removed peer dropped early: PEERS_MAX */
 };
 
 struct control_client {
@@ -115,6 +124,13 @@ enum pending_kind {
 	PENDING_FORWARDED,	/* sent to the leader, no answer yet */
 	PENDING_APPLYING,	/* the leader answered: wait to apply index */
 	PENDING_TRANSFER,	/* waits for node 'peer' to lead */
+	PENDING_MEMBER,		/* a membership change the leader drives */
+};
+
+enum member_stage {
+	MEMBER_PROPOSED,	/* (index, term) proposed: wait for the commit */
+	MEMBER_CATCHING_UP,	/* a learner: promote it once it caught up */
+	MEMBER_HANDING_OFF,	/* the leader removes itself: another leads first */
 };
 
 struct pending {
@@ -126,6 +142,11 @@ struct pending {
 	uint64_t deadline_ms;
 	int status;
 	char msg[160];
+	uint8_t ctl_op;		/* the request answered: 0 for KLBD_CTL_SUBMIT */
+	/* PENDING_MEMBER */
+	struct klbd_member_req member;
+	enum member_stage stage;
+	bool promoting;		/* the proposal is the learner's promotion */
 	struct pending *next;
 };
 
@@ -136,13 +157,14 @@ struct klbd_stats {
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
 	uint64_t kernel_events, module_events;
+	uint64_t members_added, members_removed, member_catchup_timeouts;
 };
 
 struct klbd {
 	struct klbd_config cfg;
 	struct io_uring ring;
 	uint64_t now_ms;
-	bool stop;
+	uint64_t stop_at_ms;	/* removed: stop then, answers sent */
 
 	/* node.c */
 	struct raft *raft;
@@ -180,13 +202,20 @@ struct klbd {
 	/* transport.c */
 	int listen_fd;
 	struct loop_ev listen_ev;
-	struct peer peers[RAFT_MAX_NODES];
+	struct peer peers[PEERS_MAX];
 	size_t n_peers;
+	struct raft_conf peers_conf;	/* the configuration peers follow */
+	bool peers_synced;
 	struct conn *inbound;
 	size_t n_inbound;
 	struct conn *dead_conns;
 	struct transport_stats ts;
 	uint64_t unknown_logged_ms, auth_logged_ms, frame_logged_ms;
+
+	/* member.c */
+	struct raft_conf conf_applied;	/* as of the applied index */
+	struct { uint64_t id, index; } removed[RAFT_MAX_NODES];
+	size_t n_removed;
 
 	/* control.c */
 	int control_fd;
@@ -226,6 +255,10 @@ int transport_start(struct klbd *d, char *err, size_t err_len);
 void transport_send(struct klbd *d, uint64_t peer, uint8_t type,
 		    const void *data, size_t len);
 void transport_tick(struct klbd *d);
+/* Peers follow Raft's newest configuration (klbd.conf's before there is one). */
+void transport_sync(struct klbd *d);
+/* An authenticated inbound connection from peer is open. */
+bool transport_connected(struct klbd *d, uint64_t peer);
 void transport_reap(struct klbd *d);
 
 /* node.c */
@@ -244,6 +277,36 @@ void node_transfer(struct klbd *d, uint64_t client, uint64_t target);
 void node_client_gone(struct klbd *d, uint64_t client);
 /* Answers the clients whose command the last reconcile covered. */
 void node_after_reconcile(struct klbd *d);
+/* A command's waiter; on failure the client (op) got its answer. */
+int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **out);
+void pending_del(struct klbd *d, struct pending *p);
+void pending_answer(struct klbd *d, struct pending *p, int status,
+		    const char *msg, uint64_t index);
+/* A snapshot of what is applied, now rather than after snapshot-entries. */
+void node_snapshot_now(struct klbd *d);
+/* The leader, when this node can send to it; else 0 and why. */
+uint64_t node_leader(struct klbd *d, const char **why);
+
+/* member.c */
+void member_show(struct klbd *d, uint64_t client);
+/* A client's change (a KLBD_CTL_MEMBER body), here or through the leader. */
+void member_request(struct klbd *d, uint64_t client, const uint8_t *body,
+		    size_t len);
+/* FRAME_MEMBER_REQ: u64 request id | a KLBD_CTL_MEMBER body. */
+void member_forwarded(struct klbd *d, uint64_t from, const uint8_t *data,
+		      size_t len);
+/* Drives the changes in flight: commits, catching up, hand-offs, time. */
+void member_tick(struct klbd *d);
+/* The configuration as of index was applied (an entry or a snapshot). */
+void member_conf_applied(struct klbd *d, const struct raft_conf *conf,
+			 uint64_t index);
+/* FRAME_REMOVED: u64 the index of the configuration without us. */
+void member_removed_frame(struct klbd *d, uint64_t from, const uint8_t *data,
+			  size_t len);
+/* A Raft message from a node that is no member: tell it, if it was removed. */
+void member_stray(struct klbd *d, uint64_t from);
+/* Refuses to start a node that was removed (its marker in data-dir). */
+int member_check_removed(struct klbd *d, char *err, size_t err_len);
 
 /* reconcile.c */
 void reconcile_run(struct klbd *d);

@@ -68,7 +68,7 @@ static int run(struct klbd *d)
 	unsigned int head, n;
 	int ret;
 
-	while (!stopping) {
+	while (!stopping && !(d->stop_at_ms && d->now_ms >= d->stop_at_ms)) {
 		d->now_ms = loop_now_ms();
 		node_process(d);
 		probe_run(d);

@@ -15,6 +15,7 @@
 
 #include "klbd/klbd.h"
 #include "raft/codec.h"
+#include "raft/conf.h"
 #include "raft/uring.h"
 
 struct after_persist {
@@ -92,7 +93,7 @@ static void release_held(struct klbd *d)
 	}
 }
 
-static void pending_del(struct klbd *d, struct pending *p)
+void pending_del(struct klbd *d, struct pending *p)
 {
 	struct pending **pp;
 
@@ -106,8 +107,8 @@ static void pending_del(struct klbd *d, struct pending *p)
 }
 
 /* The answer for whoever waits on p; p is then gone. */
-static void pending_answer(struct klbd *d, struct pending *p, int status,
-			   const char *msg, uint64_t index)
+void pending_answer(struct klbd *d, struct pending *p, int status,
+		    const char *msg, uint64_t index)
 {
 	if (p->peer) {
 		uint8_t buf[8 + 4 + 8 + 2 + sizeof(p->msg)];
@@ -144,6 +145,12 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 			d->stats.apply_refused++;
 		else
 			d->reconcile_dirty = true;
+	} else if (e->type == RAFT_ENTRY_CONF) {
+		struct raft_conf conf;
+
+		/* The core decoded it when it was appended: it decodes. */
+		if (!conf_decode(e->data, e->len, &conf))
+			member_conf_applied(d, &conf, e->index);
 	}
 	d->applied = e->index;
 	d->stats.applied_entries++;
@@ -174,6 +181,7 @@ static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
 	d->snap_index = snap->meta.index;
 	d->reconcile_dirty = true;
 	d->stats.snapshots_installed++;
+	member_conf_applied(d, &snap->meta.conf, snap->meta.index);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		if (p->kind == PENDING_PROPOSED && p->index <= snap->meta.index)
@@ -193,15 +201,13 @@ static void fatal_storage(struct klbd *d, int err)
 	exit(1);
 }
 
-static void maybe_compact(struct klbd *d)
+static void compact(struct klbd *d)
 {
 	uint8_t *data;
 	size_t len;
 	uint64_t ticket;
 	int err;
 
-	if (d->applied < d->snap_index + d->cfg.snapshot_entries)
-		return;
 	if (state_encode(&d->state, &data, &len))
 		return;
 	err = raft_compact(d->raft, d->applied, data, len);
@@ -217,6 +223,18 @@ static void maybe_compact(struct klbd *d)
 		fatal_storage(d, err);
 	d->snap_index = d->applied;
 	d->stats.snapshots_taken++;
+}
+
+static void maybe_compact(struct klbd *d)
+{
+	if (d->applied >= d->snap_index + d->cfg.snapshot_entries)
+		compact(d);
+}
+
+void node_snapshot_now(struct klbd *d)
+{
+	if (d->applied > d->snap_index)
+		compact(d);
 }
 
 static void submit_storage(struct klbd *d)
@@ -262,6 +280,8 @@ void node_process(struct klbd *d)
 	size_t i;
 	int err;
 
+	/* Its proposals go out in this same pass. */
+	member_tick(d);
 	while (raft_has_ready(d->raft)) {
 		raft_ready(d->raft, &rd);
 		for (i = 0; i < rd.n_msgs; i++)
@@ -281,6 +301,7 @@ void node_process(struct klbd *d)
 	}
 	maybe_compact(d);
 	submit_storage(d);
+	transport_sync(d);
 }
 
 void node_recv(struct klbd *d, uint64_t from, uint8_t type,
@@ -298,10 +319,12 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			return;
 		}
 		/* A peer speaks for itself only. */
-		if (m.from == from && m.to == d->cfg.id)
+		if (m.from == from && m.to == d->cfg.id) {
+			member_stray(d, from);
 			raft_step(d->raft, &m);
-		else
+		} else {
 			d->ts.frames_bad_proto++;
+		}
 		raft_codec_msg_free(&m);
 		return;
 	case FRAME_FWD_REQ: {
@@ -346,6 +369,12 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		p->term = prop.term;
 		return;
 	}
+	case FRAME_MEMBER_REQ:
+		member_forwarded(d, from, data, len);
+		return;
+	case FRAME_REMOVED:
+		member_removed_frame(d, from, data, len);
+		return;
 	case FRAME_TRANSFER:
 		if (len == 8)
 			raft_transfer_leader(d->raft, get_u64(data));
@@ -379,23 +408,23 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 	d->ts.frames_bad_proto++;
 }
 
-static int pending_new(struct klbd *d, uint64_t client, struct pending **out)
+int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **out)
 {
 	struct pending *p;
 
 	if (d->n_pending >= PENDING_MAX) {
 		d->stats.pending_over_limit++;
-		control_reply(d, client, KLBD_CTL_SUBMIT, -EBUSY,
-			      "too many commands in flight", NULL, 0);
+		control_reply(d, client, op, -EBUSY, "too many commands in flight",
+			      NULL, 0);
 		return -EBUSY;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		control_reply(d, client, KLBD_CTL_SUBMIT, -ENOMEM, "out of memory",
-			      NULL, 0);
+		control_reply(d, client, op, -ENOMEM, "out of memory", NULL, 0);
 		return -ENOMEM;
 	}
 	p->client = client;
+	p->ctl_op = op;
 	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
 	p->next = d->pending;
 	d->pending = p;
@@ -413,6 +442,7 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 	struct raft_buf buf;
 	struct klbd_cmd cmd;
 	struct pending *p;
+	const char *msg = "";
 	char why[160];
 	int err, n;
 
@@ -436,7 +466,7 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		cmd.conf.fields |= KLB_SVC_SEED;
 	}
 	n = klbd_cmd_encode(&cmd, enc + 8, KLBD_CMD_MAX_BYTES);
-	if (n < 0 || pending_new(d, client, &p))
+	if (n < 0 || pending_new(d, client, KLBD_CTL_SUBMIT, &p))
 		return;
 	raft_status(d->raft, &rs);
 	if (rs.role == RAFT_LEADER) {
@@ -455,28 +485,31 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		p->term = prop.term;
 		return;
 	}
-	if (!rs.lead) {
-		pending_answer(d, p, -EAGAIN, "no leader (is a majority up?): retry", 0);
+	if (!node_leader(d, &msg)) {
+		pending_answer(d, p, -EAGAIN, msg, 0);
 		return;
-	}
-	{
-		size_t i;
-		bool up = false;
-
-		for (i = 0; i < d->n_peers; i++)
-			if (d->peers[i].id == rs.lead && d->peers[i].conn &&
-			    d->peers[i].conn->state == CONN_OPEN)
-				up = true;
-		if (!up) {
-			pending_answer(d, p, -EAGAIN, "the leader is unreachable: retry", 0);
-			return;
-		}
 	}
 	p->kind = PENDING_FORWARDED;
 	p->req = ++d->next_req;
 	put_u64(enc, p->req);
 	transport_send(d, rs.lead, FRAME_FWD_REQ, enc, 8 + n);
 	d->stats.forwarded++;
+}
+
+uint64_t node_leader(struct klbd *d, const char **why)
+{
+	struct raft_status rs;
+
+	raft_status(d->raft, &rs);
+	if (!rs.lead) {
+		*why = "no leader (is a majority up?): retry";
+		return 0;
+	}
+	if (rs.lead != d->cfg.id && !transport_connected(d, rs.lead)) {
+		*why = "the leader is unreachable: retry";
+		return 0;
+	}
+	return rs.lead;
 }
 
 void node_transfer(struct klbd *d, uint64_t client, uint64_t target)
@@ -487,9 +520,9 @@ void node_transfer(struct klbd *d, uint64_t client, uint64_t target)
 	int err;
 
 	raft_status(d->raft, &rs);
-	if (!klbd_config_peer(&d->cfg, target)) {
+	if (!conf_is_voter(&rs.conf, target)) {
 		control_reply(d, client, KLBD_CTL_TRANSFER, -EINVAL,
-			      "no such member", NULL, 0);
+			      "no such voter", NULL, 0);
 		return;
 	}
 	if (rs.lead == target) {
@@ -512,7 +545,7 @@ void node_transfer(struct klbd *d, uint64_t client, uint64_t target)
 			      "no leader (is a majority up?)", NULL, 0);
 		return;
 	}
-	if (pending_new(d, client, &p))
+	if (pending_new(d, client, KLBD_CTL_TRANSFER, &p))
 		return;
 	p->kind = PENDING_TRANSFER;
 	p->peer = target;
@@ -537,12 +570,17 @@ static void answer_applied(struct klbd *d)
 			}
 			continue;
 		}
-		if (p->kind != PENDING_APPLYING || p->index > d->applied)
+		if (p->kind != PENDING_APPLYING)
 			continue;
-		if (p->index > d->reconcile_tried_index)
+		/*
+		 * A membership change gives the kernel nothing, and the leader's
+		 * answer is its commit: a node it removed never applies it.
+		 */
+		if (p->ctl_op != KLBD_CTL_MEMBER &&
+		    (p->index > d->applied || p->index > d->reconcile_tried_index))
 			continue;
-		control_reply(d, p->client, KLBD_CTL_SUBMIT, p->status, p->msg,
-			      NULL, 0);
+		control_reply(d, p->client, p->ctl_op ? p->ctl_op : KLBD_CTL_SUBMIT,
+			      p->status, p->msg, NULL, 0);
 		pending_del(d, p);
 	}
 }
@@ -562,16 +600,23 @@ static void tick_ev(struct loop_ev *ev, int res)
 	struct pending *p, *next;
 
 	d->now_ms = loop_now_ms();
-	raft_tick(d->raft);
+	/* A removed node does not campaign while it stops. */
+	if (!d->stop_at_ms)
+		raft_tick(d->raft);
 	transport_tick(d);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
-		if (d->now_ms < p->deadline_ms)
+		/* member.c keeps its own time, to say what did not finish. */
+		if (d->now_ms < p->deadline_ms || p->kind == PENDING_MEMBER)
 			continue;
 		d->stats.requests_timed_out++;
 		if (p->client && p->kind == PENDING_TRANSFER)
 			control_reply(d, p->client, KLBD_CTL_TRANSFER, -ETIMEDOUT,
 				      "the transfer did not complete in time", NULL, 0);
+		else if (p->client && p->ctl_op == KLBD_CTL_MEMBER)
+			control_reply(d, p->client, KLBD_CTL_MEMBER, -ETIMEDOUT,
+				      "no answer from the leader in time: check cluster members",
+				      NULL, 0);
 		else if (p->client)
 			control_reply(d, p->client, KLBD_CTL_SUBMIT, -ETIMEDOUT,
 				      "no outcome in time: the command may still apply",
@@ -649,6 +694,11 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("control_bad_requests", d->stats.control_bad_requests);
 	U("kernel_events", d->stats.kernel_events);
 	U("module_events", d->stats.module_events);
+	U("members", rs.conf.n_voters + rs.conf.n_learners);
+	U("members_added", d->stats.members_added);
+	U("members_removed", d->stats.members_removed);
+	U("member_catchup_timeouts", d->stats.member_catchup_timeouts);
+	U("peers_over_limit", d->ts.peers_over_limit);
 	U("raft_proposals_too_large", rs.proposals_too_large);
 	U("raft_proposals_over_limit", rs.proposals_over_limit);
 	U("raft_snapshots_too_large", rs.snapshots_too_large);
@@ -676,6 +726,9 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 	size_t i;
 	int ret;
 
+	ret = member_check_removed(d, err, err_len);
+	if (ret)
+		return ret;
 	for (i = 0; i < d->cfg.n_peers; i++) {
 		conf.voters[conf.n_voters++] = d->cfg.peers[i].id;
 		conf.addrs[conf.n_addrs].id = d->cfg.peers[i].id;
@@ -683,7 +736,11 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 			 d->cfg.peers[i].addr);
 		conf.n_addrs++;
 	}
-	ret = raft_storage_bootstrap(d->cfg.data_dir, &conf, NULL);
+	/*
+	 * A joining node never bootstraps: a configuration of its own would
+	 * make it a cluster apart. It waits, empty, for the leader.
+	 */
+	ret = d->cfg.join ? -EEXIST : raft_storage_bootstrap(d->cfg.data_dir, &conf, NULL);
 	if (ret && ret != -EEXIST) {
 		snprintf(err, err_len, "data-dir %s: %s", d->cfg.data_dir, strerror(-ret));
 		return ret;
@@ -698,11 +755,20 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 		return ret;
 	}
 	state_init(&d->state);
-	/* Every gateway has the same peers: the same voters, bit for bit. */
-	if (state_set_voters(&d->state, conf.voters, conf.n_voters)) {
-		snprintf(err, err_len, "more than %u peers", STATE_MAX_VOTERS);
+	/*
+	 * The voters as of the snapshot; the log's configuration entries
+	 * change them as they are applied, at the same index everywhere.
+	 */
+	d->conf_applied = boot.snap.conf;
+	if (state_set_voters(&d->state, boot.snap.conf.voters, boot.snap.conf.n_voters)) {
+		snprintf(err, err_len, "more than %u voters", STATE_MAX_VOTERS);
 		return -EINVAL;
 	}
+	if (!boot.snap.conf.n_voters && !boot.n_entries)
+		klbd_log(LOG_NOTICE,
+			 "no cluster state yet (join = yes): waiting for the leader to add node %llu (klbctl cluster add-member %llu %s)",
+			 (unsigned long long)d->cfg.id, (unsigned long long)d->cfg.id,
+			 d->cfg.listen);
 	if (boot.snap_len &&
 	    state_decode(&d->state, boot.snap_data, boot.snap_len, why, sizeof(why))) {
 		snprintf(err, err_len, "data-dir %s: the snapshot at %llu: %s",

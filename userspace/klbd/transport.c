@@ -5,6 +5,11 @@
  * arrives on the connections they dialled. So a connection carries data
  * one way, and a peer's identity is what its handshake proved, never
  * where it came from.
+ *
+ * Who the peers are is Raft's newest configuration, with the addresses
+ * it records (klbd.conf's [peers] until a node has a configuration, and
+ * for a member the configuration gives no address). A member that leaves
+ * it is kept REMOVED_LINGER_MS more, so that it can be told.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include "klbd/klbd.h"
+#include "raft/conf.h"
 
 #define RBUF_MIN	(64 * 1024)
 /* Frames put in the socket buffer at once; the rest wait in the queue. */
@@ -326,8 +332,14 @@ static void on_hello(struct conn *c, const struct frame *f)
 	c->hs.server = get_u64(f->payload + 8);
 	memcpy(c->hs.client_nonce, f->payload + 16, AUTH_NONCE_BYTES);
 	c->peer = c->hs.client;
+	/*
+	 * A member, one klbd.conf names, or anyone while this node has no
+	 * configuration yet (it joins, and the leader dials it first): the
+	 * cluster key still has to be proved.
+	 */
 	if (c->hs.server != d->cfg.id || c->hs.client == d->cfg.id ||
-	    !peer_find(d, c->hs.client)) {
+	    (!peer_find(d, c->hs.client) && !klbd_config_peer(&d->cfg, c->hs.client) &&
+	     (d->peers_conf.n_voters || d->peers_conf.n_learners))) {
 		d->ts.peers_unknown++;
 		klbd_log(refusal_level(d, &d->unknown_logged_ms),
 			 "refused a connection from unknown node %llu (asking for node %llu)",
@@ -635,6 +647,108 @@ static void listen_ev(struct loop_ev *ev, int res)
 	loop_poll(&d->ring, &d->listen_ev, d->listen_fd, POLLIN);
 }
 
+static void peer_drop(struct klbd *d, size_t i)
+{
+	struct peer *p = &d->peers[i];
+	struct qmsg *m;
+
+	klbd_log(LOG_INFO, "node %llu is no peer any more", (unsigned long long)p->id);
+	if (p->conn)
+		conn_close(p->conn, "no member any more");
+	while ((m = p->qhead)) {
+		p->qhead = m->next;
+		free(m);
+	}
+	memmove(p, p + 1, (d->n_peers - i - 1) * sizeof(*p));
+	d->n_peers--;
+}
+
+static void peer_set(struct klbd *d, uint64_t id, const char *addr)
+{
+	struct peer *p = peer_find(d, id);
+	struct klbd_addr sa;
+	size_t i;
+
+	if (klbd_parse_addr(addr, &sa)) {
+		klbd_log(LOG_WARNING, "node %llu: address '%s' is not IPV4:PORT or [IPV6]:PORT: not dialled",
+			 (unsigned long long)id, addr);
+		return;
+	}
+	if (p) {
+		p->retire_ms = 0;
+		if (!strcmp(p->addr, addr))
+			return;
+		klbd_log(LOG_INFO, "node %llu is at %s now", (unsigned long long)id, addr);
+		if (p->conn)
+			conn_close(p->conn, "its address changed");
+	} else {
+		if (d->n_peers == PEERS_MAX) {
+			/* Room for a member: a removed peer goes early. */
+			for (i = 0; i < d->n_peers && !d->peers[i].retire_ms; i++)
+				;
+			if (i == d->n_peers)
+				return;
+			d->ts.peers_over_limit++;
+			peer_drop(d, i);
+		}
+		p = &d->peers[d->n_peers++];
+		memset(p, 0, sizeof(*p));
+		p->id = id;
+		p->backoff_ms = BACKOFF_MIN_MS;
+		p->next_attempt_ms = d->now_ms;
+	}
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->sa = sa;
+}
+
+void transport_sync(struct klbd *d)
+{
+	struct raft_status rs;
+	const struct klbd_peer *cp;
+	const char *addr;
+	uint64_t ids[2 * RAFT_MAX_NODES];
+	size_t n = 0, i, j;
+
+	raft_status(d->raft, &rs);
+	if (d->peers_synced && conf_equal(&rs.conf, &d->peers_conf))
+		return;
+	d->peers_conf = rs.conf;
+	d->peers_synced = true;
+	for (i = 0; i < rs.conf.n_voters; i++)
+		ids[n++] = rs.conf.voters[i];
+	for (i = 0; i < rs.conf.n_learners; i++)
+		ids[n++] = rs.conf.learners[i];
+	if (!n)
+		for (i = 0; i < d->cfg.n_peers; i++)
+			ids[n++] = d->cfg.peers[i].id;
+	for (i = 0; i < n; i++) {
+		if (ids[i] == d->cfg.id)
+			continue;
+		addr = raft_conf_addr(&rs.conf, ids[i]);
+		cp = klbd_config_peer(&d->cfg, ids[i]);
+		if ((!addr || !*addr) && cp)
+			addr = cp->addr;
+		if (addr && *addr)
+			peer_set(d, ids[i], addr);
+		else
+			klbd_log(LOG_WARNING, "node %llu: no address (neither the configuration nor [peers] has one)",
+				 (unsigned long long)ids[i]);
+	}
+	for (i = 0; i < d->n_peers; i++) {
+		for (j = 0; j < n && ids[j] != d->peers[i].id; j++)
+			;
+		if (j == n && !d->peers[i].retire_ms)
+			d->peers[i].retire_ms = d->now_ms + REMOVED_LINGER_MS;
+	}
+}
+
+bool transport_connected(struct klbd *d, uint64_t id)
+{
+	struct peer *p = peer_find(d, id);
+
+	return p && p->conn && p->conn->state == CONN_OPEN;
+}
+
 void transport_tick(struct klbd *d)
 {
 	struct conn *c, *next;
@@ -642,6 +756,11 @@ void transport_tick(struct klbd *d)
 
 	for (i = 0; i < d->n_peers; i++) {
 		struct peer *p = &d->peers[i];
+
+		if (p->retire_ms && d->now_ms >= p->retire_ms) {
+			peer_drop(d, i--);
+			continue;
+		}
 
 		if (p->conn && p->conn->state != CONN_OPEN &&
 		    d->now_ms > p->conn->deadline_ms) {
@@ -664,18 +783,8 @@ int transport_start(struct klbd *d, char *err, size_t err_len)
 {
 	const struct klbd_addr *a = &d->cfg.listen_sa;
 	int one = 1;
-	size_t i;
 
-	for (i = 0; i < d->cfg.n_peers; i++) {
-		const struct klbd_peer *cp = &d->cfg.peers[i];
-
-		if (cp->id == d->cfg.id)
-			continue;
-		d->peers[d->n_peers].id = cp->id;
-		d->peers[d->n_peers].sa = cp->sa;
-		d->peers[d->n_peers].backoff_ms = BACKOFF_MIN_MS;
-		d->n_peers++;
-	}
+	transport_sync(d);
 	d->listen_fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->listen_fd < 0 ||
 	    setsockopt(d->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||

@@ -357,3 +357,73 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	}
 	return 0;
 }
+
+/* An address as text: printable, no spaces (it is a field of a line). */
+static bool member_addr_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return false;
+	return true;
+}
+
+static int member_check(const struct klbd_member_req *m, size_t alen, char *why,
+			size_t why_len)
+{
+	if (m->op != KLBD_MEMBER_ADD && m->op != KLBD_MEMBER_REMOVE)
+		return klbd_why(why, why_len, -EINVAL, "unknown membership change %u", m->op);
+	if (!m->id)
+		return klbd_why(why, why_len, -EINVAL, "member id 0");
+	if (alen >= KLBD_MEMBER_ADDR_MAX)
+		return klbd_why(why, why_len, -ENAMETOOLONG,
+				"the address is longer than %d characters",
+				KLBD_MEMBER_ADDR_MAX - 1);
+	if (m->op == KLBD_MEMBER_ADD && !alen)
+		return klbd_why(why, why_len, -EINVAL, "a new member needs an address");
+	if (m->op == KLBD_MEMBER_REMOVE && alen)
+		return klbd_why(why, why_len, -EINVAL, "a removal takes no address");
+	if (!member_addr_ok(m->addr, alen))
+		return klbd_why(why, why_len, -EINVAL,
+				"the address must be IPV4:PORT or [IPV6]:PORT");
+	return 0;
+}
+
+int klbd_member_encode(const struct klbd_member_req *m, uint8_t *buf, size_t cap)
+{
+	size_t alen = strnlen(m->addr, sizeof(m->addr));
+	int err = member_check(m, alen, NULL, 0);
+
+	if (err)
+		return err;
+	if (cap < KLBD_MEMBER_HEADER_BYTES + alen)
+		return -EINVAL;
+	buf[0] = m->op;
+	buf[1] = alen;
+	put_u16(buf + 2, 0);
+	put_u64(buf + 4, m->id);
+	memcpy(buf + KLBD_MEMBER_HEADER_BYTES, m->addr, alen);
+	return KLBD_MEMBER_HEADER_BYTES + alen;
+}
+
+int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m,
+		       char *why, size_t why_len)
+{
+	size_t alen;
+
+	memset(m, 0, sizeof(*m));
+	if (len < KLBD_MEMBER_HEADER_BYTES)
+		return klbd_why(why, why_len, -EBADMSG, "membership change truncated");
+	alen = buf[1];
+	if (get_u16(buf + 2) || len != KLBD_MEMBER_HEADER_BYTES + alen)
+		return klbd_why(why, why_len, -EBADMSG, "membership change malformed");
+	m->op = buf[0];
+	m->id = get_u64(buf + 4);
+	if (alen >= KLBD_MEMBER_ADDR_MAX)
+		return klbd_why(why, why_len, -ENAMETOOLONG,
+				"the address is longer than %d characters",
+				KLBD_MEMBER_ADDR_MAX - 1);
+	memcpy(m->addr, buf + KLBD_MEMBER_HEADER_BYTES, alen);
+	return member_check(m, alen, why, why_len);
+}

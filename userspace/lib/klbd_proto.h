@@ -51,6 +51,18 @@
  *                    (this gateway alone sees it failing) or unchecked;
  *                    FAILING_ON the gateways that see it failing,
  *                    comma-separated, or "-".
+ *   KLBD_CTL_MEMBERS  no body. Response body: one line per member of the
+ *                    newest configuration, "ID ROLE LEADER MATCH APPLIED
+ *                    ADDRESS": ROLE voter or learner, LEADER yes or no,
+ *                    MATCH the leader's view of the member's log (known
+ *                    when this gateway leads), APPLIED this gateway's own
+ *                    applied index; "-" for what is not known here.
+ *   KLBD_CTL_MEMBER  body: a membership change,
+ *                      u8 op | u8 address length | u16 0 | u64 id | address
+ *                    op KLBD_MEMBER_ADD (an address required) or
+ *                    KLBD_MEMBER_REMOVE (none). An add is answered once
+ *                    the node caught up and its promotion to voter is
+ *                    committed, a removal once it is committed.
  */
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
@@ -137,6 +149,24 @@ enum klbd_ctl_op {
 	KLBD_CTL_STATUS,
 	KLBD_CTL_TRANSFER,
 	KLBD_CTL_HEALTH,
+	KLBD_CTL_MEMBERS,
+	KLBD_CTL_MEMBER,
+};
+
+enum klbd_member_op {
+	KLBD_MEMBER_ADD = 1,
+	KLBD_MEMBER_REMOVE,
+};
+
+/* A member's "IPV4:PORT" or "[IPV6]:PORT", NUL included (RAFT_ADDR_MAX). */
+#define KLBD_MEMBER_ADDR_MAX	64
+#define KLBD_MEMBER_HEADER_BYTES 12
+#define KLBD_MEMBER_MAX_BYTES	(KLBD_MEMBER_HEADER_BYTES + KLBD_MEMBER_ADDR_MAX - 1)
+
+struct klbd_member_req {
+	uint8_t op;			/* enum klbd_member_op */
+	uint64_t id;
+	char addr[KLBD_MEMBER_ADDR_MAX];	/* ADD: where its peers reach it */
 };
 
 #define KLBD_KEY_BYTES		22
@@ -152,6 +182,14 @@ void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf);
 int klbd_key_decode(const uint8_t *buf, size_t len,
 		    struct klb_service_key *key, char *why, size_t why_len);
 const char *klbd_check_name(uint8_t type);
+/* Bytes written (at most KLBD_MEMBER_MAX_BYTES), or -EINVAL / -ENAMETOOLONG. */
+int klbd_member_encode(const struct klbd_member_req *m, uint8_t *buf, size_t cap);
+/*
+ * 0, or -EBADMSG / -EINVAL / -ENAMETOOLONG with why filled. The address's
+ * syntax is the receiver's to check: only its length and bytes are here.
+ */
+int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m,
+		       char *why, size_t why_len);
 /*
  * c made whole: the settings it lacks from base (NULL: the defaults).
  * 0, or -EINVAL and why when the result is out of bounds.

@@ -1515,6 +1515,17 @@ void raft_status(const struct raft *r, struct raft_status *st)
 	st->conf_index = r->conf_index;
 	st->transferee = r->transferee;
 	st->conf = r->conf;
+	if (r->role == RAFT_LEADER) {
+		size_t i;
+
+		for (i = 0; i < r->n_prs; i++) {
+			st->progress[i].id = r->prs[i].id;
+			st->progress[i].match = r->prs[i].match;
+			st->progress[i].next = r->prs[i].next;
+			st->progress[i].recent_active = r->prs[i].recent_active;
+		}
+		st->n_progress = r->n_prs;
+	}
 	st->proposals_too_large = r->proposals_too_large;
 	st->proposals_over_limit = r->proposals_over_limit;
 	st->reads_over_limit = r->reads_over_limit;

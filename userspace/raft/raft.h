@@ -238,6 +238,14 @@ struct raft_ready {
 	size_t n_reads;
 };
 
+/* What the leader knows of a member's log. */
+struct raft_member_progress {
+	uint64_t id;
+	uint64_t match;		/* its log holds ours up to here */
+	uint64_t next;		/* the next index the leader sends it */
+	bool recent_active;	/* heard from within the election timeout */
+};
+
 struct raft_status {
 	uint64_t id;
 	enum raft_role role;
@@ -254,6 +262,9 @@ struct raft_status {
 	uint64_t conf_index;
 	uint64_t transferee;
 	struct raft_conf conf;
+	/* the leader's view of every member, itself included; 0 elsewhere */
+	uint32_t n_progress;
+	struct raft_member_progress progress[RAFT_MAX_NODES];
 	/* limits hit, since start */
 	uint64_t proposals_too_large;	/* -EMSGSIZE */
 	uint64_t proposals_over_limit;	/* -ENOBUFS: uncommitted bound */
