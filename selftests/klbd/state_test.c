@@ -488,6 +488,53 @@ TEST(a_failed_over_backend_moves_only_its_own_entries)
 	state_free(&s);
 }
 
+/*
+ * Verdicts are bits by voter position: a configuration change must carry
+ * each gateway's verdict to its new position, and the kernel's state
+ * must follow the new majority at that index.
+ */
+TEST(verdicts_follow_their_gateway_through_a_membership_change)
+{
+	static const uint64_t four[] = { 1, 2, 3, 4 }, three[] = { 2, 3, 4 };
+	static const uint64_t two_three[] = { 2, 3 };
+	struct klbd_state s;
+	const struct state_service *svc;
+	uint16_t id;
+
+	state_init(&s);
+	ASSERT_EQ(0, state_set_voters(&s, four, 4));
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[0], 0)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[1], 0)));
+	/* 3 and 4 of four see backend 0 failing: no majority. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 3, true)));
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 4, true)));
+	EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 0));
+	EXPECT_EQ(0xc, s.svcs[0].health[0].failing);
+
+	/* 1 leaves: 3 and 4 are now the 2nd and 3rd voters, two of three. */
+	ASSERT_EQ(0, state_change_voters(&s, three, 3));
+	EXPECT_EQ(0x6, s.svcs[0].health[0].failing);
+	EXPECT_EQ(KLB_BACKEND_DOWN, be_state(&s, 0));
+	svc = &s.svcs[0];
+	id = svc->bes[0].id;
+	for (uint32_t i = 0; i < svc->conf.table_size; i++)
+		ASSERT_NE(id, svc->table[i]);
+
+	/* 3 takes its verdict back: its own bit, not another's. */
+	ASSERT_EQ(0, apply(&s, verdict(backends[0], 3, false)));
+	EXPECT_EQ(0x4, s.svcs[0].health[0].failing);
+	EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 0));
+
+	/* 4 leaves: its verdict goes with it. */
+	ASSERT_EQ(0, state_change_voters(&s, two_three, 2));
+	EXPECT_EQ(0, s.svcs[0].health[0].failing);
+	EXPECT_EQ(KLB_BACKEND_UP, be_state(&s, 0));
+	state_free(&s);
+}
+
 TEST(health_commands_are_strict)
 {
 	struct klbd_cmd c = verdict(backends[0], 7, true), d;

@@ -297,9 +297,12 @@ void member_forwarded(struct klbd *d, uint64_t from, const uint8_t *data,
 		      size_t len);
 /* Drives the changes in flight: commits, catching up, hand-offs, time. */
 void member_tick(struct klbd *d);
-/* The configuration as of index was applied (an entry or a snapshot). */
+/*
+ * The configuration as of index was applied: an entry of the log
+ * (from_log: the state's verdicts follow the voters), or a snapshot's.
+ */
 void member_conf_applied(struct klbd *d, const struct raft_conf *conf,
-			 uint64_t index);
+			 uint64_t index, bool from_log);
 /* FRAME_REMOVED: u64 the index of the configuration without us. */
 void member_removed_frame(struct klbd *d, uint64_t from, const uint8_t *data,
 			  size_t len);

@@ -461,18 +461,29 @@ static void self_removed(struct klbd *d, uint64_t index, const char *how)
 }
 
 void member_conf_applied(struct klbd *d, const struct raft_conf *conf,
-			 uint64_t index)
+			 uint64_t index, bool from_log)
 {
 	const struct raft_conf *old = &d->conf_applied;
 	uint64_t ids[2 * RAFT_MAX_NODES];
 	uint8_t buf[8];
 	size_t n = 0, i;
 	struct raft_status rs;
+	int err;
 
 	/* The same voters at the same index on every gateway. */
-	if (state_set_voters(&d->state, conf->voters, conf->n_voters))
+	err = from_log ? state_change_voters(&d->state, conf->voters, conf->n_voters) :
+		state_set_voters(&d->state, conf->voters, conf->n_voters);
+	if (err == -EINVAL)
 		klbd_log(LOG_WARNING, "more than %u voters: their verdicts are not counted",
 			 STATE_MAX_VOTERS);
+	else if (err) {
+		/* Half applied, this state would differ from the others'. */
+		klbd_log(LOG_CRIT, "applying the configuration at %llu: %s: stopping; the next start replays it",
+			 (unsigned long long)index, strerror(-err));
+		exit(1);
+	}
+	if (from_log)
+		d->reconcile_dirty = true;
 	for (i = 0; i < old->n_voters; i++)
 		ids[n++] = old->voters[i];
 	for (i = 0; i < old->n_learners; i++)

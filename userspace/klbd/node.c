@@ -150,7 +150,7 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 
 		/* The core decoded it when it was appended: it decodes. */
 		if (!conf_decode(e->data, e->len, &conf))
-			member_conf_applied(d, &conf, e->index);
+			member_conf_applied(d, &conf, e->index, true);
 	}
 	d->applied = e->index;
 	d->stats.applied_entries++;
@@ -181,7 +181,7 @@ static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
 	d->snap_index = snap->meta.index;
 	d->reconcile_dirty = true;
 	d->stats.snapshots_installed++;
-	member_conf_applied(d, &snap->meta.conf, snap->meta.index);
+	member_conf_applied(d, &snap->meta.conf, snap->meta.index, false);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		if (p->kind == PENDING_PROPOSED && p->index <= snap->meta.index)

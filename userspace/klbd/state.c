@@ -227,6 +227,79 @@ static int compute_table(const struct klb_service_conf *conf,
 	return 0;
 }
 
+/*
+ * A service's backends as the kernel should get them after the voters
+ * changed: a verdict that was a majority may not be one any more, and
+ * the reverse. Its table follows, moving only what must move.
+ */
+static int service_revote(const struct klbd_state *s, struct state_service *svc)
+{
+	struct klb_backend *bes;
+	uint16_t *table, *base;
+	bool changed = false;
+	char why[128];
+	size_t i;
+	int err;
+
+	for (i = 0; i < svc->n_bes; i++)
+		changed |= svc->bes[i].state != effective_state(s, &svc->health[i]);
+	if (!changed)
+		return 0;
+	bes = malloc(svc->n_bes * sizeof(*bes));
+	if (!bes)
+		return -ENOMEM;
+	memcpy(bes, svc->bes, svc->n_bes * sizeof(*bes));
+	for (i = 0; i < svc->n_bes; i++)
+		bes[i].state = effective_state(s, &svc->health[i]);
+	err = compute_table(&svc->conf, svc, bes, svc->n_bes, &table, &base,
+			    why, sizeof(why));
+	if (err) {
+		free(bes);
+		return err;
+	}
+	free(svc->bes);
+	free(svc->table);
+	free(svc->base);
+	svc->bes = bes;
+	svc->table = table;
+	svc->base = base;
+	return 0;
+}
+
+int state_change_voters(struct klbd_state *s, const uint64_t *ids, size_t n)
+{
+	struct klbd_state next = *s;
+	int to[STATE_MAX_VOTERS];
+	size_t i, j, b;
+	int err;
+
+	err = state_set_voters(&next, ids, n);
+	if (err)
+		return err;
+	for (i = 0; i < s->n_voters; i++)
+		to[i] = state_voter_index(&next, s->voters[i]);
+	for (i = 0; i < s->n_svcs; i++) {
+		struct state_service *svc = &s->svcs[i];
+
+		for (b = 0; b < svc->n_bes; b++) {
+			uint32_t old = svc->health[b].failing, now = 0;
+
+			for (j = 0; j < s->n_voters; j++)
+				if ((old & (1u << j)) && to[j] >= 0)
+					now |= 1u << to[j];
+			svc->health[b].failing = now;
+		}
+	}
+	memcpy(s->voters, next.voters, sizeof(s->voters));
+	s->n_voters = next.n_voters;
+	for (i = 0; i < s->n_svcs; i++) {
+		err = service_revote(s, &s->svcs[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 		       char *why, size_t len)
 {

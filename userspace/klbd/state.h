@@ -76,6 +76,15 @@ struct klbd_state {
 void state_init(struct klbd_state *s);
 /* The voters whose verdicts count (ids, any order); -EINVAL over the limit. */
 int state_set_voters(struct klbd_state *s, const uint64_t *ids, size_t n);
+/*
+ * A configuration change applied from the log: the voters become ids and
+ * each gateway's verdict stays its own (the bits follow the ids; a removed
+ * voter's go), and what the kernel gets follows the new majority, tables
+ * included. -EINVAL over the limit (nothing changed), -ENOMEM.
+ * state_set_voters() is for a state whose verdicts already refer to ids
+ * (at start, after a snapshot).
+ */
+int state_change_voters(struct klbd_state *s, const uint64_t *ids, size_t n);
 /* The voter's index, or -1. */
 int state_voter_index(const struct klbd_state *s, uint64_t id);
 /* The backend's slot in svc, or SIZE_MAX. */
