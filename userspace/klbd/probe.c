@@ -126,9 +126,7 @@ void probe_sync(struct klbd *d)
 			t->recorded = me >= 0 && svc->health[j].failing >> me & 1;
 			old = find_mut(d, &t->key, &t->addr);
 			/* The verdict survives a change of timing, not of kind. */
-			if (old && old->check.type == t->check.type &&
-			    old->check.port == t->check.port &&
-			    old->check.http_status == t->check.http_status) {
+			if (old && klbd_check_same_kind(&old->check, &t->check)) {
 				t->obs = old->obs;
 				t->busy = old->busy;
 				t->last_err = old->last_err;

@@ -307,8 +307,7 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 	 * Verdicts belong to one check: another kind of check (or none, when
 	 * nobody probes any more) starts with every backend healthy.
 	 */
-	fresh = check.type != svc->check.type || check.port != svc->check.port ||
-		check.http_status != svc->check.http_status;
+	fresh = !klbd_check_same_kind(&check, &svc->check);
 	if (fresh && svc->n_bes) {
 		bes = malloc(svc->n_bes * sizeof(*bes));
 		if (!bes)
