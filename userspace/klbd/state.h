@@ -26,8 +26,11 @@
 #define STATE_MAX_BACKENDS	4096	/* per service */
 #define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
 
-/* 2: a health check per service. Version 1 still decodes (no checks). */
-#define STATE_SNAPSHOT_VERSION	2
+/*
+ * 2: a health check per service. 3: an exec check's script name. Older
+ * versions still decode (1: no checks; 2: no names).
+ */
+#define STATE_SNAPSHOT_VERSION	3
 
 /* The voters' verdicts fit a mask. */
 #define STATE_MAX_VOTERS	32
