@@ -44,6 +44,8 @@ struct klbd_config {
 	char data_dir[PATH_MAX];
 	char key_file[PATH_MAX];
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* where exec checks' scripts are: this gateway's own */
+	char checks_dir[PATH_MAX];
 	/* [raft] */
 	unsigned int tick_ms;
 	unsigned int election_ticks;
