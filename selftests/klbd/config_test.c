@@ -36,6 +36,7 @@ TEST(good_file_and_defaults)
 	EXPECT_EQ(10, cfg.election_ticks);
 	EXPECT_STREQ("/run/klbd/control.sock", cfg.control_socket);
 	EXPECT_STREQ("/etc/klb/cluster.key", cfg.key_file);
+	EXPECT_STREQ("/etc/klb/checks", cfg.checks_dir);
 	EXPECT_EQ(8, cfg.peers[1].line);
 }
 
@@ -57,6 +58,9 @@ static const struct {
 	{ "id = 1\n", "f.conf:1: 'id' outside any section" },
 	{ "[node]\nidd = 1\n", "f.conf:2: unknown setting 'idd' in [node]" },
 	{ "[node]\ndata-dir = var/lib\n", "f.conf:2: data-dir must be an absolute path" },
+	{ "[node]\nchecks-dir = checks\n", "f.conf:2: checks-dir must be an absolute path" },
+	{ "[node]\nchecks-dir = /a\nchecks-dir = /b\n",
+	  "f.conf:3: [node] checks-dir set twice (first on line 2)" },
 	{ "[raft]\ntick-ms = 5\n", "f.conf:2: tick-ms must be a number from 10" },
 	{ "[raft]\nfoo = 5\n", "f.conf:2: unknown setting 'foo' in [raft]" },
 	{ "[peers]\n1 = 192.0.2.1:1\n", "f.conf: [node] id is missing" },
