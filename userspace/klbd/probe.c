@@ -559,6 +559,8 @@ void probe_stop(struct klbd *d)
 	for (i = 0; i < PROBE_EXEC_MAX; i++)
 		if (d->exec_pids[i] > 0)
 			kill(-d->exec_pids[i], SIGKILL);
+	SSL_CTX_free(d->tls_ctx);
+	d->tls_ctx = NULL;
 }
 
 static void probe_wake(struct loop_ev *ev, int res)

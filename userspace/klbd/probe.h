@@ -62,7 +62,7 @@ struct klbd;
 void probe_sync(struct klbd *d);
 /* Starts the probes that are due and keeps the loop waking for them. */
 void probe_run(struct klbd *d);
-/* At exit: the scripts still running are killed with their groups. */
+/* At exit: the scripts still running killed with their groups; TLS freed. */
 void probe_stop(struct klbd *d);
 const struct probe_target *probe_find(const struct klbd *d,
 				      const struct klb_service_key *key,
