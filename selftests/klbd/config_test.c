@@ -36,6 +36,7 @@ TEST(good_file_and_defaults)
 	EXPECT_EQ(10, cfg.election_ticks);
 	EXPECT_STREQ("/run/klbd/control.sock", cfg.control_socket);
 	EXPECT_STREQ("/etc/klb/cluster.key", cfg.key_file);
+	EXPECT_STREQ("/etc/klb/checks", cfg.checks_dir);
 	EXPECT_EQ(8, cfg.peers[1].line);
 	EXPECT_FALSE(cfg.join);
 }
@@ -71,6 +72,9 @@ static const struct {
 	{ "id = 1\n", "f.conf:1: 'id' outside any section" },
 	{ "[node]\nidd = 1\n", "f.conf:2: unknown setting 'idd' in [node]" },
 	{ "[node]\ndata-dir = var/lib\n", "f.conf:2: data-dir must be an absolute path" },
+	{ "[node]\nchecks-dir = checks\n", "f.conf:2: checks-dir must be an absolute path" },
+	{ "[node]\nchecks-dir = /a\nchecks-dir = /b\n",
+	  "f.conf:3: [node] checks-dir set twice (first on line 2)" },
 	{ "[raft]\ntick-ms = 5\n", "f.conf:2: tick-ms must be a number from 10" },
 	{ "[node]\njoin = true\n", "f.conf:2: join must be yes or no, not 'true'" },
 	{ "[node]\njoin = yes\njoin = no\n", "f.conf:3: [node] join set twice" },

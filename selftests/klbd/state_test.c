@@ -289,7 +289,8 @@ static bool check_eq(const struct klbd_check *a, const struct klbd_check *b)
 	return a->fields == b->fields && a->type == b->type &&
 	       a->rise == b->rise && a->fall == b->fall && a->port == b->port &&
 	       a->http_status == b->http_status &&
-	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms;
+	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
+	       !strcmp(a->exec_name, b->exec_name);
 }
 
 TEST(check_settings_replicate_and_are_checked)
@@ -356,6 +357,127 @@ TEST(check_settings_replicate_and_are_checked)
 	memmove(snap + 12 + 62, snap + 12 + 62 + 20, len - 12 - 62 - 20);
 	ASSERT_EQ(0, state_decode(&t, snap, len - 20, why, sizeof(why))) TH_LOG("%s", why);
 	EXPECT_EQ(KLBD_CHECK_NONE, t.svcs[0].check.type);
+	free(snap);
+	state_free(&t);
+	state_free(&s);
+}
+
+TEST(exec_check_names)
+{
+	static const struct {
+		const char *name;
+		bool valid;
+	} names[] = {
+		{ "http-ok", true }, { "A_b-9", true },
+		{ "abcdefghijabcdefghijabcdefghij12", true },	/* 32 */
+		{ "abcdefghijabcdefghijabcdefghij123", false },
+		{ "", false }, { "../x", false }, { "a/b", false }, { ".", false },
+		{ "a b", false }, { "a\n", false }, { "é", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		EXPECT_EQ(names[i].valid, klbd_check_name_valid(names[i].name,
+								 strlen(names[i].name)))
+			TH_LOG("name %zu", i);
+}
+
+/* The check block of an encoded service command: after key, conf, clear. */
+#define CHECK_AT	(4 + 22 + 36 + 4)
+
+TEST(exec_check_replicates_its_name_only)
+{
+	struct klbd_cmd c = svc_add("203.0.113.10", 251), d;
+	struct klbd_state s, t;
+	uint8_t buf[KLBD_CMD_MAX_BYTES], *snap;
+	size_t len;
+	char why[160];
+	int n;
+
+	c.check.fields = KLBD_CHECK_F_TYPE;
+	c.check.type = KLBD_CHECK_EXEC;
+	strcpy(c.check.exec_name, "app-ok");
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(CHECK_AT + 20 + 6, n);
+	EXPECT_EQ(6, buf[CHECK_AT + 7]);
+	EXPECT_EQ(0, memcmp(buf + CHECK_AT + 20, "app-ok", 6));
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&c.check, &d.check));
+	/* Forged names and lengths are refused. */
+	buf[CHECK_AT + 20 + 3] = '/';
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[CHECK_AT + 20 + 3] = '.';
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[CHECK_AT + 20 + 3] = '-';
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n - 1, &d, NULL, 0));
+	buf[CHECK_AT + 7] = 7;		/* longer than what is there */
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[CHECK_AT + 7] = 6;
+	buf[CHECK_AT + 4] = KLBD_CHECK_HTTP;	/* a name with another type */
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[CHECK_AT + 4] = KLBD_CHECK_EXEC;
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	/* exec without a name: refused by the encoding and by the state. */
+	c.check.exec_name[0] = '\0';
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	state_init(&s);
+	EXPECT_EQ(-EINVAL, state_apply(&s, &c, why, sizeof(why)));
+	EXPECT_EQ(0, s.n_svcs);
+	/* The longest name fits a command. */
+	strcpy(c.check.exec_name, "abcdefghijabcdefghijabcdefghij12");
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(CHECK_AT + 20 + KLBD_CHECK_NAME_MAX, n);
+	ASSERT_LE(n, KLBD_CMD_MAX_BYTES);
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_STREQ("abcdefghijabcdefghijabcdefghij12", s.svcs[0].check.exec_name);
+
+	/* Another name is another check: verdicts start over. */
+	ASSERT_EQ(0, state_set_voters(&s, (const uint64_t[]){ 1 }, 1));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
+				      backends[0], 0)));
+	{
+		struct klbd_cmd v = be_cmd(KLBD_CMD_HEALTH, "203.0.113.10",
+					   backends[0], 0);
+
+		v.node = 1;
+		v.failing = true;
+		ASSERT_EQ(0, apply(&s, v));
+	}
+	EXPECT_EQ(1, s.svcs[0].health[0].failing);
+	c.op = KLBD_CMD_SERVICE_SET;
+	c.conf.fields = 0;
+	strcpy(c.check.exec_name, "other");
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_EQ(0, s.svcs[0].health[0].failing);
+	/* A timing change keeps the name (and the verdicts). */
+	c.check.fields = KLBD_CHECK_F_INTERVAL;
+	c.check.interval_ms = 2000;
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_STREQ("other", s.svcs[0].check.exec_name);
+
+	/* Through a snapshot (version 3), the same name. */
+	snapshot(&s, &snap, &len);
+	EXPECT_EQ(STATE_SNAPSHOT_VERSION, snap[4]);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
+	state_free(&t);
+	/* Version 2 had no names: one there is refused. */
+	snap[4] = 2;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len, NULL, 0));
+	free(snap);
+
+	/* Another type drops the name; version 2 bytes decode the same. */
+	c.check.fields = KLBD_CHECK_F_TYPE;
+	c.check.type = KLBD_CHECK_DNS;
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_STREQ("", s.svcs[0].check.exec_name);
+	snapshot(&s, &snap, &len);
+	snap[4] = 2;
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
 	free(snap);
 	state_free(&t);
 	state_free(&s);

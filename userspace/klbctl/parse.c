@@ -357,23 +357,32 @@ int parse_service_option(const char *kw, const char *val,
 	return -1;
 }
 
-/* check tcp|http[:STATUS]|none */
+/* check tcp|http[:STATUS]|https[:STATUS]|dns|exec:NAME|none */
 static int parse_check_type(const char *val, struct klbd_check *check)
 {
 	const char *colon = strchr(val, ':');
+	size_t head = colon ? (size_t)(colon - val) : strlen(val);
 	uint32_t status;
 
-	if (matches(val, "none") || matches(val, "tcp")) {
-		check->type = matches(val, "tcp") ? KLBD_CHECK_TCP : KLBD_CHECK_NONE;
-	} else if (matches(val, "http") || (colon && colon - val == 4 &&
-					  !strncmp(val, "http", 4))) {
+	memset(check->exec_name, 0, sizeof(check->exec_name));
+	if (matches(val, "none") || matches(val, "tcp") || matches(val, "dns")) {
+		check->type = matches(val, "tcp") ? KLBD_CHECK_TCP :
+			      matches(val, "dns") ? KLBD_CHECK_DNS : KLBD_CHECK_NONE;
+	} else if ((head == 4 && !strncmp(val, "http", 4)) ||
+		   (head == 5 && !strncmp(val, "https", 5))) {
 		/* Plain http means 200, whatever the status was before. */
-		check->type = KLBD_CHECK_HTTP;
+		check->type = head == 4 ? KLBD_CHECK_HTTP : KLBD_CHECK_HTTPS;
 		status = KLBD_CHECK_STATUS_DEFAULT;
 		if (colon && (parse_u32(colon + 1, &status) || status > UINT16_MAX))
 			return -1;
 		check->http_status = status;
 		check->fields |= KLBD_CHECK_F_STATUS;
+	} else if (colon && head == 4 && !strncmp(val, "exec", 4)) {
+		/* Only the name: each gateway runs its own script of that name. */
+		if (!klbd_check_name_valid(colon + 1, strlen(colon + 1)))
+			return -1;
+		check->type = KLBD_CHECK_EXEC;
+		strcpy(check->exec_name, colon + 1);
 	} else {
 		return -1;
 	}
@@ -403,7 +412,8 @@ int parse_check_option(const char *kw, const char *val,
 		if (!parse_check_type(val, check))
 			return 0;
 		snprintf(why, why_len,
-			 "check is 'tcp', 'http', 'http:STATUS' or 'none', not '%s'", val);
+			 "check is 'tcp', 'http[:STATUS]', 'https[:STATUS]', 'dns', 'exec:NAME' (NAME: 1 to %u of A-Z a-z 0-9 _ -) or 'none', not '%s'",
+			 KLBD_CHECK_NAME_MAX, val);
 		return -1;
 	}
 	/* Bounds beyond the field's width are klbd's to check. */

@@ -21,7 +21,7 @@
 #define CONFIG_MAX_BYTES	(1 << 20)
 
 enum {
-	LINE_ID, LINE_LISTEN, LINE_DATA_DIR, LINE_KEY_FILE, LINE_CONTROL,
+	LINE_ID, LINE_LISTEN, LINE_DATA_DIR, LINE_KEY_FILE, LINE_CONTROL, LINE_CHECKS_DIR,
 	LINE_TICK, LINE_ELECTION, LINE_HEARTBEAT, LINE_SNAPSHOT, LINE_JOIN,
 	LINE_COUNT
 };
@@ -202,6 +202,11 @@ static int node_setting(struct config_parse *cp, const char *name, const char *v
 		if (strcmp(value, "yes") && strcmp(value, "no"))
 			return fail(cp, cp->line, "join must be yes or no, not '%s'", value);
 		cfg->join = !strcmp(value, "yes");
+	} else if (!strcmp(name, "checks-dir")) {
+		if (!once(cp, LINE_CHECKS_DIR, "node", name))
+			return 0;
+		return set_path(cp, name, value, cfg->checks_dir,
+				sizeof(cfg->checks_dir));
 	} else {
 		return fail(cp, cp->line, "unknown setting '%s' in [node]", name);
 	}
@@ -295,6 +300,7 @@ static void config_defaults(struct klbd_config *cfg)
 	strcpy(cfg->data_dir, "/var/lib/klb");
 	strcpy(cfg->key_file, "/etc/klb/cluster.key");
 	strcpy(cfg->control_socket, "/run/klbd/control.sock");
+	strcpy(cfg->checks_dir, "/etc/klb/checks");
 	cfg->tick_ms = 100;
 	cfg->election_ticks = 10;
 	cfg->heartbeat_ticks = 1;

@@ -46,6 +46,8 @@ struct klbd_config {
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	/* join an existing cluster: never bootstrap one (Documentation/klbd.md) */
 	bool join;
+	/* where exec checks' scripts are: this gateway's own */
+	char checks_dir[PATH_MAX];
 	/* [raft] */
 	unsigned int tick_ms;
 	unsigned int election_ticks;

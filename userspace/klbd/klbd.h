@@ -230,6 +230,9 @@ struct klbd {
 	bool targets_valid;
 	uint64_t probe_synced;		/* the applied index targets match */
 	size_t probes_inflight;
+	size_t execs_running;		/* exec probes' scripts, reaped or not */
+	int exec_pids[PROBE_EXEC_MAX];	/* theirs (0: a free slot) */
+	struct ssl_ctx_st *tls_ctx;	/* https probes' SSL_CTX, made once */
 	struct loop_ev probe_ev;
 	struct __kernel_timespec probe_ts;
 	struct probe_stats ps;

@@ -93,6 +93,7 @@ static int run(struct klbd *d)
 		io_uring_cq_advance(&d->ring, n);
 	}
 	notify_stopping(d);
+	probe_stop(d);
 	klbd_log(LOG_INFO, "stopping; the kernel keeps its tables");
 	return 0;
 }

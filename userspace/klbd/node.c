@@ -709,6 +709,8 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("probes_failed", d->ps.failed);
 	U("probes_timed_out", d->ps.timed_out);
 	U("probes_over_limit", d->ps.over_limit);
+	U("probes_exec_over_limit", d->ps.exec_over_limit);
+	U("probe_scripts_running", d->execs_running);
 	U("probe_socket_errors", d->ps.socket_errors);
 	U("health_verdict_changes", d->ps.verdict_changes);
 	U("health_reports", d->ps.reports);
@@ -803,10 +805,12 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 
 void health_changed(struct klbd *d, const struct probe_target *t)
 {
-	char addr[INET6_ADDRSTRLEN], why[64];
+	char addr[INET6_ADDRSTRLEN], why[PROBE_WHY_MAX];
 
 	inet_ntop(t->addr.family, t->addr.addr, addr, sizeof(addr));
-	if (t->last_err == -EREMOTEIO)
+	if (t->last_err && t->last_why[0])
+		snprintf(why, sizeof(why), "%s", t->last_why);
+	else if (t->last_err == -EREMOTEIO)
 		snprintf(why, sizeof(why), "HTTP status %d, not %u", t->last_status,
 			 t->check.http_status);
 	else if (t->last_err == -EBADMSG)

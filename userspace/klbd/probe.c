@@ -3,21 +3,33 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "klbd/klbd.h"
 #include "klbd/probe.h"
+#include "klbd/probe_dns.h"
+#include "klbd/probe_exec.h"
+#include "klbd/probe_tls.h"
 
 enum probe_phase {
 	PROBE_CONNECT,
 	PROBE_SEND,
 	PROBE_RECV,
+	PROBE_PH_TLS_SEND,		/* what OpenSSL wrote to its output BIO */
+	PROBE_PH_TLS_RECV,		/* for OpenSSL's input BIO */
+	PROBE_EXEC_WAIT,	/* the script's pidfd, until it exits */
+	PROBE_EXEC_REAP,	/* killed at the timeout, result given */
 };
+
+/* Bytes moved per ring request for TLS (a server's first flight: a few). */
+#define PROBE_NET_BUF	4096
 
 /*
  * One probe in flight. It names its target by key and address, not by
@@ -41,6 +53,13 @@ struct probe {
 	size_t req_len, sent;
 	char buf[PROBE_HTTP_BUF];
 	size_t rlen;
+	char why[PROBE_WHY_MAX];	/* the reason of a failure, if not errno's */
+	uint16_t dns_id;
+	struct probe_tls tls;
+	struct probe_exec exec;
+	int exec_slot;			/* in d->exec_pids */
+	uint8_t net[PROBE_NET_BUF];
+	size_t net_len, net_sent;
 };
 
 static int ep_cmp(const struct klb_endpoint *a, const struct klb_endpoint *b)
@@ -126,9 +145,7 @@ void probe_sync(struct klbd *d)
 			t->recorded = me >= 0 && svc->health[j].failing >> me & 1;
 			old = find_mut(d, &t->key, &t->addr);
 			/* The verdict survives a change of timing, not of kind. */
-			if (old && old->check.type == t->check.type &&
-			    old->check.port == t->check.port &&
-			    old->check.http_status == t->check.http_status) {
+			if (old && klbd_check_same_kind(&old->check, &t->check)) {
 				t->obs = old->obs;
 				t->busy = old->busy;
 				t->last_err = old->last_err;
@@ -155,8 +172,30 @@ static void probe_free(struct probe *p)
 
 	if (p->fd >= 0)
 		close(p->fd);
+	if (p->tls.ssl)
+		probe_tls_free(&p->tls);
+	if (p->type == KLBD_CHECK_EXEC) {
+		probe_exec_close(&p->exec);
+		d->exec_pids[p->exec_slot] = 0;
+		d->execs_running--;
+	}
 	d->probes_inflight--;
 	free(p);
+}
+
+/*
+ * A script still running (at the timeout) is killed with its group and
+ * the probe kept, counted against the limit, until the loop reaps it.
+ */
+static void probe_end(struct probe *p)
+{
+	if (p->type == KLBD_CHECK_EXEC && p->exec.pid > 0) {
+		probe_exec_kill(&p->exec);
+		p->phase = PROBE_EXEC_REAP;
+		loop_poll(&p->d->ring, &p->ev, p->exec.pidfd, POLLIN);
+		return;
+	}
+	probe_free(p);
 }
 
 static void probe_result(struct probe *p, int err, int status)
@@ -175,13 +214,14 @@ static void probe_result(struct probe *p, int err, int status)
 		t->busy = false;
 		t->last_err = err;
 		t->last_status = status;
+		memcpy(t->last_why, p->why, sizeof(t->last_why));
 		if (health_observe(&t->obs, ok, t->check.rise, t->check.fall)) {
 			d->ps.verdict_changes++;
 			t->report_ms = 0;
 			health_changed(d, t);
 		}
 	}
-	probe_free(p);
+	probe_end(p);
 }
 
 static void arm(struct probe *p, struct io_uring_sqe *sqe)
@@ -208,8 +248,22 @@ static void step(struct probe *p)
 				   p->req_len - p->sent, MSG_NOSIGNAL);
 		break;
 	case PROBE_RECV:
-		io_uring_prep_recv(sqe, p->fd, p->buf + p->rlen,
-				   sizeof(p->buf) - 1 - p->rlen, 0);
+		if (p->type == KLBD_CHECK_DNS)
+			io_uring_prep_recv(sqe, p->fd, p->net, PROBE_DNS_ANSWER_MAX, 0);
+		else
+			io_uring_prep_recv(sqe, p->fd, p->buf + p->rlen,
+					   sizeof(p->buf) - 1 - p->rlen, 0);
+		break;
+	case PROBE_PH_TLS_SEND:
+		io_uring_prep_send(sqe, p->fd, p->net + p->net_sent,
+				   p->net_len - p->net_sent, MSG_NOSIGNAL);
+		break;
+	case PROBE_PH_TLS_RECV:
+		io_uring_prep_recv(sqe, p->fd, p->net, sizeof(p->net), 0);
+		break;
+	case PROBE_EXEC_WAIT:
+	case PROBE_EXEC_REAP:
+		io_uring_prep_poll_add(sqe, p->exec.pidfd, POLLIN);
 		break;
 	}
 	arm(p, sqe);
@@ -226,13 +280,78 @@ static int http_status(const char *buf)
 	return st;
 }
 
+/* The status line in buf, judged: the probe's result. */
+static void http_judge(struct probe *p)
+{
+	int st = http_status(p->buf);
+
+	probe_result(p, st < 0 ? -EBADMSG : st == p->want_status ? 0 : -EREMOTEIO,
+		     st);
+}
+
+/* Lets OpenSSL go as far as it can, then moves bytes for it. */
+static void tls_drive(struct probe *p)
+{
+	int next = probe_tls_step(&p->tls, p->req, p->req_len, p->buf,
+				  sizeof(p->buf), &p->rlen, p->why, sizeof(p->why));
+
+	switch (next) {
+	case PROBE_TLS_SEND:
+		p->net_len = probe_tls_take(&p->tls, p->net, sizeof(p->net));
+		p->net_sent = 0;
+		p->phase = PROBE_PH_TLS_SEND;
+		break;
+	case PROBE_TLS_RECV:
+		p->phase = PROBE_PH_TLS_RECV;
+		break;
+	case PROBE_TLS_DONE:
+		http_judge(p);
+		return;
+	default:
+		probe_result(p, next, 0);
+		return;
+	}
+	step(p);
+}
+
+static void exec_exited(struct probe *p)
+{
+	int st = 0, r = probe_exec_reap(&p->exec, &st);
+
+	if (!r) {
+		/* Not yet: the poll said so early. Wait on. */
+		step(p);
+		return;
+	}
+	if (r < 0) {
+		snprintf(p->why, sizeof(p->why), "script: %s", strerror(-r));
+		probe_result(p, r, 0);
+		return;
+	}
+	if (st)
+		probe_exec_why(st, p->why, sizeof(p->why));
+	probe_result(p, st ? -EREMOTEIO : 0, 0);
+}
+
 static void probe_done(struct loop_ev *ev, int res)
 {
 	struct probe *p = (struct probe *)((char *)ev - offsetof(struct probe, ev));
-	int st;
+	int r;
 
 	p->d->now_ms = loop_now_ms();
+	if (p->phase == PROBE_EXEC_REAP) {
+		if (probe_exec_reap(&p->exec, &r) == 0)
+			loop_poll(&p->d->ring, &p->ev, p->exec.pidfd, POLLIN);
+		else
+			probe_free(p);
+		return;
+	}
 	if (res == -ECANCELED || (res < 0 && p->d->now_ms >= p->deadline_ms)) {
+		if (p->type == KLBD_CHECK_EXEC)
+			snprintf(p->why, sizeof(p->why), "script: timed out, killed");
+		else if (p->type == KLBD_CHECK_HTTPS && !p->tls.handshaken &&
+			 p->phase != PROBE_CONNECT)
+			snprintf(p->why, sizeof(p->why), "TLS handshake: timed out");
 		probe_result(p, -ETIMEDOUT, 0);
 		return;
 	}
@@ -246,6 +365,10 @@ static void probe_done(struct loop_ev *ev, int res)
 			probe_result(p, 0, 0);
 			return;
 		}
+		if (p->type == KLBD_CHECK_HTTPS) {
+			tls_drive(p);
+			return;
+		}
 		p->phase = PROBE_SEND;
 		break;
 	case PROBE_SEND:
@@ -254,18 +377,87 @@ static void probe_done(struct loop_ev *ev, int res)
 			p->phase = PROBE_RECV;
 		break;
 	case PROBE_RECV:
+		if (p->type == KLBD_CHECK_DNS) {
+			/* Another id is no answer to this probe: wait on. */
+			r = probe_dns_answer(p->net, res, p->dns_id, p->why,
+					     sizeof(p->why));
+			if (r != 1) {
+				probe_result(p, r, 0);
+				return;
+			}
+			break;
+		}
 		p->rlen += res;
 		p->buf[p->rlen] = '\0';
 		/* The status line is all we need. */
 		if (strstr(p->buf, "\r\n") || !res ||
 		    p->rlen == sizeof(p->buf) - 1) {
-			st = http_status(p->buf);
-			probe_result(p, st < 0 ? -EBADMSG :
-				     st == p->want_status ? 0 : -EREMOTEIO, st);
+			http_judge(p);
 			return;
 		}
 		break;
+	case PROBE_PH_TLS_SEND:
+		p->net_sent += res;
+		if (p->net_sent < p->net_len)
+			break;
+		tls_drive(p);
+		return;
+	case PROBE_PH_TLS_RECV:
+		if (!res) {
+			/* Closed: an answer cut short is judged as it is. */
+			if (p->rlen) {
+				http_judge(p);
+				return;
+			}
+			snprintf(p->why, sizeof(p->why), "%s: closed by the backend",
+				 p->tls.handshaken ? "TLS" : "TLS handshake");
+			probe_result(p, -ECONNRESET, 0);
+			return;
+		}
+		if (probe_tls_feed(&p->tls, p->net, res)) {
+			probe_result(p, -ENOMEM, 0);
+			return;
+		}
+		tls_drive(p);
+		return;
+	case PROBE_EXEC_WAIT:
+		exec_exited(p);
+		return;
+	case PROBE_EXEC_REAP:
+		break;
 	}
+	step(p);
+}
+
+/* A fresh id for each DNS query: a stale answer never passes for one. */
+static uint16_t dns_id(void)
+{
+	static uint16_t counter;
+	uint16_t id;
+
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
+		id = ++counter * 40503u;
+	return id;
+}
+
+static void exec_start(struct probe *p, struct probe_target *t)
+{
+	struct klbd *d = p->d;
+	int err;
+
+	/* A free slot exists: fewer than PROBE_EXEC_MAX run. */
+	for (p->exec_slot = 0; d->exec_pids[p->exec_slot]; p->exec_slot++)
+		;
+	d->exec_pids[p->exec_slot] = -1;
+	d->execs_running++;
+	err = probe_exec_start(&p->exec, d->cfg.checks_dir, t->check.exec_name,
+			       &t->key, &t->addr, p->why, sizeof(p->why));
+	if (err) {
+		probe_result(p, err, 0);
+		return;
+	}
+	d->exec_pids[p->exec_slot] = p->exec.pid;
+	p->phase = PROBE_EXEC_WAIT;
 	step(p);
 }
 
@@ -281,10 +473,26 @@ static void probe_start(struct klbd *d, struct probe_target *t)
 		t->next_ms = d->now_ms + PROBE_WAKE_MAX_MS / 10;
 		return;
 	}
+	if (t->check.type == KLBD_CHECK_EXEC && d->execs_running >= PROBE_EXEC_MAX) {
+		d->ps.exec_over_limit++;
+		t->next_ms = d->now_ms + PROBE_WAKE_MAX_MS / 10;
+		return;
+	}
+	if (t->check.type == KLBD_CHECK_HTTPS && !d->tls_ctx) {
+		d->tls_ctx = probe_tls_ctx_new();
+		if (!d->tls_ctx) {
+			klbd_log(LOG_ERR, "health: no TLS client context");
+			t->next_ms = d->now_ms + t->check.interval_ms;
+			return;
+		}
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return;
 	p->d = d;
+	p->fd = -1;
+	p->exec.pid = -1;
+	p->exec.pidfd = -1;
 	p->ev.fn = probe_done;
 	p->key = t->key;
 	p->addr = t->addr;
@@ -306,17 +514,32 @@ static void probe_start(struct klbd *d, struct probe_target *t)
 		memcpy(&sin6->sin6_addr, a->addr, 16);
 		p->sa_len = sizeof(*sin6);
 	}
-	p->fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	d->probes_inflight++;
 	d->ps.started++;
 	t->busy = true;
 	t->next_ms = d->now_ms + t->check.interval_ms;
+	if (p->type == KLBD_CHECK_EXEC) {
+		exec_start(p, t);
+		return;
+	}
+	/* DNS over UDP: connected, so an ICMP unreachable fails the recv. */
+	p->fd = socket(a->family, (p->type == KLBD_CHECK_DNS ? SOCK_DGRAM : SOCK_STREAM) |
+		       SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		d->ps.socket_errors++;
 		probe_result(p, -errno, 0);
 		return;
 	}
-	if (p->type == KLBD_CHECK_HTTP) {
+	if (p->type == KLBD_CHECK_HTTPS && probe_tls_start(&p->tls, d->tls_ctx)) {
+		probe_result(p, -ENOMEM, 0);
+		return;
+	}
+	if (p->type == KLBD_CHECK_DNS) {
+		p->dns_id = dns_id();
+		probe_dns_query((uint8_t *)p->req, p->dns_id);
+		p->req_len = PROBE_DNS_QUERY_BYTES;
+	}
+	if (p->type == KLBD_CHECK_HTTP || p->type == KLBD_CHECK_HTTPS) {
 		host[0] = '[';
 		inet_ntop(a->family, a->addr, host + 1, sizeof(host) - 2);
 		if (a->family == AF_INET6)
@@ -327,6 +550,17 @@ static void probe_start(struct klbd *d, struct probe_target *t)
 	}
 	p->phase = PROBE_CONNECT;
 	step(p);
+}
+
+void probe_stop(struct klbd *d)
+{
+	size_t i;
+
+	for (i = 0; i < PROBE_EXEC_MAX; i++)
+		if (d->exec_pids[i] > 0)
+			kill(-d->exec_pids[i], SIGKILL);
+	SSL_CTX_free(d->tls_ctx);
+	d->tls_ctx = NULL;
 }
 
 static void probe_wake(struct loop_ev *ev, int res)

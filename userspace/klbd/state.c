@@ -390,8 +390,7 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 	 * Verdicts belong to one check: another kind of check (or none, when
 	 * nobody probes any more) starts with every backend healthy.
 	 */
-	fresh = check.type != svc->check.type || check.port != svc->check.port ||
-		check.http_status != svc->check.http_status;
+	fresh = !klbd_check_same_kind(&check, &svc->check);
 	if (fresh && svc->n_bes) {
 		bes = malloc(svc->n_bes * sizeof(*bes));
 		if (!bes)
@@ -640,7 +639,8 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 	uint8_t *buf, *p;
 
 	for (i = 0; i < s->n_svcs; i++) {
-		n += SVC_BYTES + CHECK_BYTES + s->svcs[i].n_bes * BE_BYTES;
+		n += SVC_BYTES + CHECK_BYTES + strlen(s->svcs[i].check.exec_name) +
+		     s->svcs[i].n_bes * BE_BYTES;
 		if (s->svcs[i].table)
 			n += 2 * (size_t)s->svcs[i].conf.table_size;
 		if (s->svcs[i].base)
@@ -675,13 +675,14 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		p[0] = svc->check.type;
 		p[1] = svc->check.rise;
 		p[2] = svc->check.fall;
-		p[3] = 0;
+		p[3] = strlen(svc->check.exec_name);
 		put_u16(p + 4, svc->check.port);
 		put_u16(p + 6, svc->check.http_status);
 		put_u32(p + 8, svc->check.interval_ms);
 		put_u32(p + 12, svc->check.timeout_ms);
 		put_u32(p + 16, 0);
-		p += CHECK_BYTES;
+		memcpy(p + CHECK_BYTES, svc->check.exec_name, p[3]);
+		p += CHECK_BYTES + p[3];
 		for (j = 0; j < svc->n_bes; j++) {
 			const struct klb_backend *be = &svc->bes[j];
 
@@ -745,13 +746,19 @@ static int decode_check(struct snap_reader *r, uint32_t version,
 {
 	const struct klbd_check none = { 0 };
 	struct klbd_check in = { .fields = KLBD_CHECK_F_ALL };
-	const uint8_t *p;
+	const uint8_t *p, *name;
 
 	if (version < 2)
 		return klbd_check_merge(NULL, &none, check, NULL, 0);
 	p = take(r, CHECK_BYTES);
-	if (!p || p[3] || get_u32(p + 16))
+	/* Version 2 had no names: its name length byte is 0. */
+	if (!p || (version < 3 && p[3]) || get_u32(p + 16))
 		return -EBADMSG;
+	name = take(r, p[3]);
+	if (!name || (p[3] != 0) != (p[0] == KLBD_CHECK_EXEC) ||
+	    (p[3] && !klbd_check_name_valid((const char *)name, p[3])))
+		return -EBADMSG;
+	memcpy(in.exec_name, name, p[3]);
 	in.type = p[0];
 	in.rise = p[1];
 	in.fall = p[2];

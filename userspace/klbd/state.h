@@ -28,8 +28,9 @@
 #define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
 
 /*
- * 3: base tables. 2: a health check per service. Versions 1 (no checks)
- * and 2 (no base tables) still decode.
+ * 3: base tables and an exec check's script name. 2: a health check per
+ * service. Versions 1 (no checks) and 2 (no base tables, no names) still
+ * decode.
  */
 #define STATE_SNAPSHOT_VERSION	3
 

@@ -110,9 +110,36 @@ const char *klbd_check_name(uint8_t type)
 		[KLBD_CHECK_NONE] = "none",
 		[KLBD_CHECK_TCP] = "tcp",
 		[KLBD_CHECK_HTTP] = "http",
+		[KLBD_CHECK_HTTPS] = "https",
+		[KLBD_CHECK_DNS] = "dns",
+		[KLBD_CHECK_EXEC] = "exec",
 	};
 
 	return type <= KLBD_CHECK_TYPE_MAX ? names[type] : "unknown";
+}
+
+bool klbd_check_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!len || len > KLBD_CHECK_NAME_MAX)
+		return false;
+	/* No '/', no '.': the name cannot leave the checks directory. */
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_' || name[i] == '-'))
+			return false;
+	return true;
+}
+
+bool klbd_check_same_kind(const struct klbd_check *a,
+			  const struct klbd_check *b)
+{
+	return a->type == b->type && a->port == b->port &&
+	       a->http_status == b->http_status &&
+	       !strcmp(a->exec_name, b->exec_name);
 }
 
 int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
@@ -130,8 +157,13 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 	if (c->fields & ~(uint32_t)KLBD_CHECK_F_ALL)
 		return klbd_why(why, why_len, -EINVAL, "unknown check settings %#x",
 			       c->fields & ~(uint32_t)KLBD_CHECK_F_ALL);
-	if (c->fields & KLBD_CHECK_F_TYPE)
+	if (c->fields & KLBD_CHECK_F_TYPE) {
 		r.type = c->type;
+		/* The script's name comes with the type, and goes with it. */
+		memset(r.exec_name, 0, sizeof(r.exec_name));
+		if (c->type == KLBD_CHECK_EXEC)
+			memcpy(r.exec_name, c->exec_name, sizeof(r.exec_name));
+	}
 	if (c->fields & KLBD_CHECK_F_PORT)
 		r.port = c->port;
 	if (c->fields & KLBD_CHECK_F_STATUS)
@@ -147,6 +179,12 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 	r.fields = KLBD_CHECK_F_ALL;
 	if (r.type > KLBD_CHECK_TYPE_MAX)
 		return klbd_why(why, why_len, -EINVAL, "unknown check type %u", r.type);
+	r.exec_name[KLBD_CHECK_NAME_MAX] = '\0';
+	if (r.type == KLBD_CHECK_EXEC &&
+	    !klbd_check_name_valid(r.exec_name, strlen(r.exec_name)))
+		return klbd_why(why, why_len, -EINVAL,
+			       "an exec check's NAME is 1 to %u letters, digits, '-' or '_', not '%s'",
+			       KLBD_CHECK_NAME_MAX, r.exec_name);
 	if (r.interval_ms < KLBD_CHECK_INTERVAL_MIN ||
 	    r.interval_ms > KLBD_CHECK_INTERVAL_MAX)
 		return klbd_why(why, why_len, -EINVAL,
@@ -170,13 +208,21 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 	return 0;
 }
 
+/* The name travels with the type only (see klbd_proto.h). */
+static size_t check_name_len(const struct klbd_check *c)
+{
+	if (!(c->fields & KLBD_CHECK_F_TYPE) || c->type != KLBD_CHECK_EXEC)
+		return 0;
+	return strnlen(c->exec_name, KLBD_CHECK_NAME_MAX);
+}
+
 static size_t enc_len(const struct klbd_cmd *cmd)
 {
 	size_t len = cmd_len(cmd->op);
 
 	if ((cmd->op == KLBD_CMD_SERVICE_ADD || cmd->op == KLBD_CMD_SERVICE_SET) &&
 	    cmd->check.fields)
-		len += CHECK_BYTES;
+		len += CHECK_BYTES + check_name_len(&cmd->check);
 	return len;
 }
 
@@ -186,10 +232,12 @@ static void put_check(uint8_t *p, const struct klbd_check *c)
 	p[4] = c->type;
 	p[5] = c->rise;
 	p[6] = c->fall;
+	p[7] = check_name_len(c);
 	put_u16(p + 8, c->port);
 	put_u16(p + 10, c->http_status);
 	put_u32(p + 12, c->interval_ms);
 	put_u32(p + 16, c->timeout_ms);
+	memcpy(p + CHECK_BYTES, c->exec_name, p[7]);
 }
 
 static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
@@ -204,8 +252,14 @@ static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
 	c->interval_ms = get_u32(p + 12);
 	c->timeout_ms = get_u32(p + 16);
 	/* Present means something is set: one encoding per command. */
-	if (!c->fields || c->fields & ~(uint32_t)KLBD_CHECK_F_ALL || p[7])
+	if (!c->fields || c->fields & ~(uint32_t)KLBD_CHECK_F_ALL)
 		return klbd_why(why, why_len, -EBADMSG, "check settings malformed");
+	/* A name exactly when the type is set to exec, and a valid one. */
+	if ((p[7] != 0) != ((c->fields & KLBD_CHECK_F_TYPE) &&
+			    c->type == KLBD_CHECK_EXEC) ||
+	    (p[7] && !klbd_check_name_valid((const char *)p + CHECK_BYTES, p[7])))
+		return klbd_why(why, why_len, -EBADMSG, "check script name malformed");
+	memcpy(c->exec_name, p + CHECK_BYTES, p[7]);
 	return 0;
 }
 
@@ -295,8 +349,9 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	want = cmd_len(p[1]);
 	if (!want)
 		return klbd_why(why, why_len, -EPROTO, "unknown command %u", p[1]);
-	if (want == SVC_CMD_BYTES && len == want + CHECK_BYTES)
-		want += CHECK_BYTES;
+	/* The check block's name length byte says how long the rest is. */
+	if (want == SVC_CMD_BYTES && len >= want + CHECK_BYTES)
+		want += CHECK_BYTES + buf[SVC_CMD_BYTES + 7];
 	if (len != want || get_u16(p + 2))
 		return klbd_why(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
 			       klbd_cmd_name(p[1]), len, want);

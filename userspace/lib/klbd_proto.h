@@ -19,13 +19,16 @@
  *                u32 bound | u32 flags | 16 bytes seed
  *   backend      u32 fields | u16 id | u16 0 | endpoint | u32 weight |
  *                u8 state | 3 bytes 0
- *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall | u8 0 |
- *                u16 port | u16 http status | u32 interval ms |
- *                u32 timeout ms
+ *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall |
+ *                u8 name length | u16 port | u16 http status |
+ *                u32 interval ms | u32 timeout ms | name
  *
  * The check block is there only when the command sets a health-check
  * setting, so that a command without one has the bytes it always had and
- * logs written before health checks existed still decode.
+ * logs written before health checks existed still decode. The name (of
+ * an exec check's script, KLBD_CHECK_NAME_MAX bytes at most, no NUL) is
+ * there exactly when the command sets the type to exec; its length byte
+ * was always 0 before, so older commands read the same.
  *
  * little-endian, every field checked on decode (unused bytes zero, an
  * address's unused bytes too), so that two encodings of one command are
@@ -98,8 +101,14 @@ enum klbd_check_type {
 	KLBD_CHECK_NONE,
 	KLBD_CHECK_TCP,		/* a connect */
 	KLBD_CHECK_HTTP,	/* GET / and an expected status */
-	KLBD_CHECK_TYPE_MAX = KLBD_CHECK_HTTP,
+	KLBD_CHECK_HTTPS,	/* the same over TLS */
+	KLBD_CHECK_DNS,		/* a DNS query over UDP */
+	KLBD_CHECK_EXEC,	/* a local script, by name */
+	KLBD_CHECK_TYPE_MAX = KLBD_CHECK_EXEC,
 };
+
+/* An exec check's script: [A-Za-z0-9_-]{1,32}, in the checks directory. */
+#define KLBD_CHECK_NAME_MAX	32
 
 /* Which settings of a struct klbd_check are meant. */
 enum klbd_check_field {
@@ -129,8 +138,10 @@ struct klbd_check {
 	uint8_t type;			/* enum klbd_check_type */
 	uint8_t rise, fall;		/* results in a row to change */
 	uint16_t port;			/* 0: the backend's own */
-	uint16_t http_status;		/* KLBD_CHECK_HTTP */
+	uint16_t http_status;		/* KLBD_CHECK_HTTP, _HTTPS */
 	uint32_t interval_ms, timeout_ms;
+	/* KLBD_CHECK_EXEC, set with the type; "" for the other types */
+	char exec_name[KLBD_CHECK_NAME_MAX + 1];
 };
 
 struct klbd_cmd {
@@ -190,6 +201,14 @@ int klbd_member_encode(const struct klbd_member_req *m, uint8_t *buf, size_t cap
  */
 int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m,
 		       char *why, size_t why_len);
+/* Whether name (len bytes) may name an exec check's script. */
+bool klbd_check_name_valid(const char *name, size_t len);
+/*
+ * Whether two checks probe the same way (type, port, status, script):
+ * verdicts survive a change of timing only.
+ */
+bool klbd_check_same_kind(const struct klbd_check *a,
+			  const struct klbd_check *b);
 /*
  * c made whole: the settings it lacks from base (NULL: the defaults).
  * 0, or -EINVAL and why when the result is out of bounds.
