@@ -6,7 +6,7 @@
  * match the applied state), control.c (klbctl's Unix socket), notify.c
  * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
  * (the kernel's change events and the module's comings and goings),
- * member.c (membership changes).
+ * member.c (membership changes), reload.c (SIGHUP).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -157,6 +157,7 @@ struct klbd_stats {
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
 	uint64_t kernel_events, module_events;
+	uint64_t reloads, reload_failures;
 	uint64_t members_added, members_removed, member_catchup_timeouts;
 };
 
@@ -335,6 +336,11 @@ void health_report(struct klbd *d, const struct probe_target *t);
 /* notify.c: systemd's readiness, status and watchdog. */
 void notify_tick(struct klbd *d);
 void notify_stopping(struct klbd *d);
+/* Around a reload: RELOADING=1, then READY=1 again. */
+void notify_reload(struct klbd *d, bool start);
+
+/* reload.c: SIGHUP's work (Documentation/klbd.md, Reload). */
+void reload_run(struct klbd *d);
 
 /* control.c */
 int control_start(struct klbd *d, char *err, size_t err_len);

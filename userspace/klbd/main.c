@@ -16,7 +16,7 @@
 #include "klbd/klbd.h"
 
 static int log_max = LOG_INFO;
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 
 void klbd_log(int level, const char *fmt, ...)
 {
@@ -42,7 +42,10 @@ static void usage(FILE *f)
 
 static void on_signal(int sig)
 {
-	stopping = 1;
+	if (sig == SIGHUP)
+		reloading = 1;
+	else
+		stopping = 1;
 }
 
 static void dispatch(struct klbd *d, struct io_uring_cqe *cqe)
@@ -70,6 +73,12 @@ static int run(struct klbd *d)
 
 	while (!stopping && !(d->stop_at_ms && d->now_ms >= d->stop_at_ms)) {
 		d->now_ms = loop_now_ms();
+		if (reloading) {
+			reloading = 0;
+			notify_reload(d, true);
+			reload_run(d);
+			notify_reload(d, false);
+		}
 		node_process(d);
 		probe_run(d);
 		kevents_tick(d);
@@ -154,6 +163,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
 	d->now_ms = loop_now_ms();
 	if (loop_init(&d->ring, err, sizeof(err)) ||
 	    node_start(d, err, sizeof(err)) ||

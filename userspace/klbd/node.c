@@ -694,6 +694,8 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("control_bad_requests", d->stats.control_bad_requests);
 	U("kernel_events", d->stats.kernel_events);
 	U("module_events", d->stats.module_events);
+	U("reloads", d->stats.reloads);
+	U("reload_failures", d->stats.reload_failures);
 	U("members", rs.conf.n_voters + rs.conf.n_learners);
 	U("members_added", d->stats.members_added);
 	U("members_removed", d->stats.members_removed);
