@@ -54,7 +54,7 @@ set xrange [0:*]
 set key inside bottom right opaque box samplen 2
 # The goal: every kernel within 1 s at p99.
 set arrow 1 from 1000, graph 0 to 1000, graph 1 nohead dt 3 lc rgb "black"
-set label 1 "1 s" at 1000, graph 1.0 offset 0.5, -1
+set label 1 "1 s" at 1000, graph 0.06 offset 0.5, 0
 if (have_ka) {
 	plot klb using 12:(1.0 / nk) smooth cumulative with steps lw 2 lc rgb "#1b9e77" \
 		title "klb: down in all three kernels (majority of 3)", \
