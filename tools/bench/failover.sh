@@ -29,8 +29,9 @@
 #
 # FAILOVER_CHECKS lists the klb check kinds to run ("tcp", default, or
 # "tcp http"). FAILOVER_SEED fixes the draw. Raw data, one line a trial,
-# and the plots (tools/bench/failover.gp, if gnuplot is there) go to
-# FAILOVER_OUT (default build/bench/failover).
+# the stamped logs, when each trial began (trace) and the plots
+# (tools/bench/failover.gp, if gnuplot is there) go to FAILOVER_OUT
+# (default build/bench/failover).
 # The braces make bash read the whole script before running any of it, so
 # a checkout updated under a run in progress cannot derail it.
 {
@@ -111,24 +112,28 @@ wait_seen() {
 # wait_settled SECONDS FILE T0 REGEX: polls until the last line since T0
 # that matches REGEX says "healthy", or there is none.
 wait_settled() {
-	local end=$((${EPOCHREALTIME/./} + $1 * 1000000)) i line s
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000)) i line s last
 	local -a lines
 
 	for (( ; ; )); do
 		mapfile -t lines <"$2"
+		last=
 		for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
 			line=${lines[i]}
 			s=${line%% *}
 			s=${s/./}
-			[[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge "$3" ] || return 0
-			[[ $line =~ $4 ]] || continue
-			[[ $line == *healthy* ]] && return 0
-			break
+			[[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge "$3" ] || break
+			if [[ $line =~ $4 ]]; then
+				last=$line
+				break
+			fi
 		done
+		[[ -z $last || $last == *healthy* ]] && return 0
 		[ "${EPOCHREALTIME/./}" -ge "$end" ] && return 1
 		read -r -t 0.05 -u "$NEVER"
 	done
 }
+# A FIFO that nobody writes: 'read -t' on it is a sleep without a process.
 mkfifo "$T/never" && exec {NEVER}<>"$T/never"
 
 # The klb cluster.
@@ -156,7 +161,7 @@ be_start() {	# be_start I: klb-echo for backend I
 # majority_detect: the second gateway's verdict, which makes a majority;
 # all in ms since t0 (restore: since the port came back).
 klb_trials() {
-	local check=$1 dat=$OUT/klb-$1.dat i k be addr t0 t1 line dd
+	local check=$1 dat=$OUT/klb-$1.dat i k be dev addr t0 t1 line dd
 	local down_re up_re fail_re health_re
 	local -a kd ku
 
@@ -170,13 +175,14 @@ klb_trials() {
 		up_re="backend $addr down -> up"
 		fail_re="health: backend 192.0.2.$be port 8080 failing"
 		health_re="health: backend 192.0.2.$be port 8080 (failing|healthy)"
+		dev=$(port "$be")
 		t0=${EPOCHREALTIME/./}
 		echo "klb $check trial $k: $addr down at $t0" >>"$OUT/trace"
-		ip link set "$(port "$be")" down
+		ip link set "$dev" down
 		wait_seen "$DEADLINE" "$t0" "$down_re" "$T/mon1" "$T/mon2" "$T/mon3" ||
 			die "$check trial $k: $addr not down in every kernel after $DEADLINE s"
 		t1=${EPOCHREALTIME/./}
-		ip link set "$(port "$be")" up
+		ip link set "$dev" up
 		wait_seen "$DEADLINE" "$t1" "$up_re" "$T/mon1" "$T/mon2" "$T/mon3" ||
 			die "$check trial $k: $addr not up again in every kernel after $DEADLINE s"
 		for i in 1 2 3; do
@@ -269,7 +275,7 @@ ka_conf() {
 # keepalived_trials: as klb_trials, in $OUT/keepalived.dat:
 #   trial backend detect removed restore
 keepalived_trials() {
-	local dat=$OUT/keepalived.dat k be addr t0 t1 line pairs=
+	local dat=$OUT/keepalived.dat k be dev addr t0 t1 line pairs=
 	local gone_re back_re fail_re
 
 	modprobe -q ip_vs && modprobe -q ip_vs_mh || die "no IPVS in this kernel"
@@ -297,13 +303,14 @@ keepalived_trials() {
 		gone_re="$addr removed"
 		back_re="$addr added"
 		fail_re="TCP_CHECK on service \\[192.0.2.$be\\]:tcp:8080 failed"
+		dev=$(port "$be")
 		t0=${EPOCHREALTIME/./}
 		echo "keepalived trial $k: $addr down at $t0" >>"$OUT/trace"
-		ip link set "$(port "$be")" down
+		ip link set "$dev" down
 		wait_seen "$DEADLINE" "$t0" "$gone_re" "$T/ipvs" ||
 			die "keepalived trial $k: $addr not removed after $DEADLINE s"
 		t1=${EPOCHREALTIME/./}
-		ip link set "$(port "$be")" up
+		ip link set "$dev" up
 		wait_seen "$DEADLINE" "$t1" "$back_re" "$T/ipvs" ||
 			die "keepalived trial $k: $addr not back after $DEADLINE s"
 		line="$k $be"
