@@ -51,7 +51,7 @@ unset ytics
 set ytics 0.25
 set yrange [0:1.02]
 set xrange [0:*]
-set key inside bottom right opaque box samplen 2
+set key outside bottom center horizontal maxrows 1 nobox noopaque samplen 2
 # The goal: every kernel within 1 s at p99.
 set arrow 1 from 1000, graph 0 to 1000, graph 1 nohead dt 3 lc rgb "black"
 set label 1 "1 s" at 1000, graph 0.06 offset 0.5, 0
