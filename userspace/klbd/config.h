@@ -44,6 +44,9 @@ struct klbd_config {
 	char data_dir[PATH_MAX];
 	char key_file[PATH_MAX];
 	char control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* The Prometheus endpoint (metrics.h); "" when off. */
+	char metrics[RAFT_ADDR_MAX];
+	struct klbd_addr metrics_sa;
 	/* [raft] */
 	unsigned int tick_ms;
 	unsigned int election_ticks;
