@@ -4,7 +4,8 @@
  * parts, one file each: transport.c (peers over TCP), node.c (the Raft
  * node: storage, proposals, applying), reconcile.c (the kernel made to
  * match the applied state), control.c (klbctl's Unix socket), notify.c
- * (systemd), probe.c (health probes; health.c their verdicts).
+ * (systemd), probe.c (health probes; health.c their verdicts), metrics.c
+ * (the Prometheus endpoint).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -16,6 +17,7 @@
 #include "klbd/config.h"
 #include "klbd/frame.h"
 #include "klbd/loop.h"
+#include "klbd/metrics.h"
 #include "klbd/probe.h"
 #include "klbd/state.h"
 #include "lib/klb_client.h"
@@ -123,6 +125,7 @@ struct pending {
 	uint64_t req;		/* the follower's request id */
 	uint64_t index, term;
 	uint64_t deadline_ms;
+	uint64_t proposed_ns;	/* PROPOSED: when, for the latency */
 	int status;
 	char msg[160];
 	struct pending *next;
@@ -134,6 +137,7 @@ struct klbd_stats {
 	uint64_t snapshots_taken, snapshots_installed;
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
+	uint64_t leader_changes;
 };
 
 struct klbd {
@@ -154,6 +158,7 @@ struct klbd {
 	uint64_t next_req;
 	struct loop_ev tick_ev;
 	struct __kernel_timespec tick_ts;
+	uint64_t lead_seen, lead_term;	/* for leader_changes */
 
 	/* reconcile.c */
 	struct klb_client nl;
@@ -165,6 +170,7 @@ struct klbd {
 	uint64_t reconciled_index;	/* the kernel holds the state as of */
 	uint64_t reconcile_tried_index;	/* the last attempt, failed or not */
 	uint64_t generation;		/* the kernel's, after our last write */
+	uint64_t generation_ms;		/* when we wrote (or first found) it */
 	uint64_t generation_check_ms;
 
 	/* transport.c */
@@ -200,6 +206,9 @@ struct klbd {
 	bool notified_ready;
 	enum raft_role notified_role;
 	uint64_t notified_term, notified_applied, watchdog_ms;
+
+	/* metrics.c */
+	struct metrics metrics;
 
 	struct klbd_stats stats;
 };

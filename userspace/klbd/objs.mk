@@ -3,7 +3,7 @@
 
 KLBD_CORE_SRCS := config.c frame.c auth.c state.c health.c
 KLBD_SRCS := $(KLBD_CORE_SRCS) main.c loop.c transport.c node.c reconcile.c \
-	control.c notify.c probe.c
+	control.c notify.c probe.c metrics.c
 KLBD_OBJS := $(addprefix build/userspace/klbd/,$(KLBD_SRCS:.c=.o))
 # The pure parts, for tests: parser, frames, handshake, state, verdicts.
 KLBD_CORE_OBJS := $(addprefix build/userspace/klbd/,$(KLBD_CORE_SRCS:.c=.o)) \
