@@ -10,6 +10,7 @@ packages="
 	libmnl-dev libnl-3-dev libnl-genl-3-dev liburing-dev libjson-c-dev
 	libinih-dev
 	iproute2 ipvsadm iperf3 socat ncat valgrind python3 nftables
+	curl prometheus
 	clang-14 libclang-rt-14-dev
 	python3-yaml python3-jsonschema
 	dkms dh-dkms debhelper lintian
