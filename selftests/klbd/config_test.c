@@ -39,6 +39,7 @@ TEST(good_file_and_defaults)
 	EXPECT_STREQ("/etc/klb/checks", cfg.checks_dir);
 	EXPECT_EQ(8, cfg.peers[1].line);
 	EXPECT_FALSE(cfg.join);
+	EXPECT_STREQ("", cfg.metrics);			/* off unless set */
 }
 
 TEST(join)
@@ -52,6 +53,19 @@ TEST(join)
 				       sizeof(err))) TH_LOG("%s", err);
 	EXPECT_TRUE(cfg.join);
 	EXPECT_EQ(1, cfg.n_peers);
+}
+
+TEST(metrics_address)
+{
+	static const char text[] =
+		"[node]\nid = 1\nmetrics = [::1]:9550\n[peers]\n1 = 192.0.2.1:7400\n";
+	struct klbd_config cfg;
+	char err[KLBD_CONFIG_ERR_MAX];
+
+	ASSERT_EQ(0, klbd_config_parse(&cfg, "k.conf", text, strlen(text), err,
+				       sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("[::1]:9550", cfg.metrics);
+	EXPECT_EQ(AF_INET6, cfg.metrics_sa.sa.ss_family);
 }
 
 static const struct {
@@ -86,6 +100,14 @@ static const struct {
 	  "f.conf:6: heartbeat-ticks (6) must be at most half" },
 	{ "[node]\nid = 1\n[node]\ncontrol-socket = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	  "f.conf:4: control-socket is longer than" },
+	{ "[node]\nid = 1\nmetrics = 127.0.0.1\n",
+	  "f.conf:3: metrics must be IPV4:PORT or [IPV6]:PORT, not '127.0.0.1'" },
+	{ "[node]\nid = 1\nmetrics =\n", "f.conf:3: metrics must be IPV4:PORT" },
+	{ "[node]\nid = 1\nmetrics = localhost:9550\n", "f.conf:3: metrics must be" },
+	{ "[node]\nid = 1\nmetrics = 127.0.0.1:9550\nmetrics = 127.0.0.1:9551\n",
+	  "f.conf:4: [node] metrics set twice (first on line 3)" },
+	{ "[node]\nid = 1\n\nmetrics = 192.0.2.1:7400\n[peers]\n1 = 192.0.2.1:7400\n",
+	  "f.conf:4: metrics and listen are the same address (192.0.2.1:7400)" },
 };
 
 TEST(errors_name_file_and_line)

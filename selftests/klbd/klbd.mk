@@ -14,6 +14,11 @@ selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/health_kinds_test.sh
 selftests/klbd/health_kinds_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# The Prometheus endpoint, with traffic from klb-loadgen (promtool, curl).
+VM_TESTS += selftests/klbd/metrics_test.sh
+selftests/klbd/metrics_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo \
+	build/tools/loadgen/klb-loadgen
 
 # Host-side: the configuration parser, the peer frames and handshake, the
 # replicated state, the health verdicts (kselftest harness).

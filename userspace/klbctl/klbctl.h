@@ -87,7 +87,7 @@ int parse_hex(const char *s, uint8_t *out, size_t len);
 bool matches(const char *arg, const char *keyword);
 
 /* Formatting: buffers of at least ENDPOINT_STRLEN / SERVICE_STRLEN. */
-#define ENDPOINT_STRLEN 64
+#define ENDPOINT_STRLEN KLB_ENDPOINT_STRLEN
 #define SERVICE_STRLEN 72
 #define WHAT_STRLEN (SERVICE_STRLEN + 8)
 const char *fmt_endpoint(const struct klb_endpoint *ep, char *buf);

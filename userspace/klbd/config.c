@@ -22,6 +22,7 @@
 
 enum {
 	LINE_ID, LINE_LISTEN, LINE_DATA_DIR, LINE_KEY_FILE, LINE_CONTROL, LINE_CHECKS_DIR,
+	LINE_METRICS,
 	LINE_TICK, LINE_ELECTION, LINE_HEARTBEAT, LINE_SNAPSHOT, LINE_JOIN,
 	LINE_COUNT
 };
@@ -207,6 +208,15 @@ static int node_setting(struct config_parse *cp, const char *name, const char *v
 			return 0;
 		return set_path(cp, name, value, cfg->checks_dir,
 				sizeof(cfg->checks_dir));
+	} else if (!strcmp(name, "metrics")) {
+		if (!once(cp, LINE_METRICS, "node", name))
+			return 0;
+		if (strlen(value) >= sizeof(cfg->metrics) ||
+		    klbd_parse_addr(value, &cfg->metrics_sa))
+			return fail(cp, cp->line,
+				    "metrics must be IPV4:PORT or [IPV6]:PORT, not '%s'",
+				    value);
+		strcpy(cfg->metrics, value);
 	} else {
 		return fail(cp, cp->line, "unknown setting '%s' in [node]", name);
 	}
@@ -325,6 +335,11 @@ static int config_check(struct config_parse *cp)
 		strcpy(cfg->listen, self->addr);
 		cfg->listen_sa = self->sa;
 	}
+	if (cfg->metrics[0] && cfg->metrics_sa.len == cfg->listen_sa.len &&
+	    !memcmp(&cfg->metrics_sa.sa, &cfg->listen_sa.sa, cfg->listen_sa.len))
+		return fail(cp, cp->lines[LINE_METRICS],
+			    "metrics and listen are the same address (%s)",
+			    cfg->metrics);
 	if (cfg->heartbeat_ticks * 2 > cfg->election_ticks)
 		return fail(cp, cp->lines[LINE_HEARTBEAT] ? cp->lines[LINE_HEARTBEAT] :
 			    cp->lines[LINE_ELECTION],

@@ -48,6 +48,9 @@ struct klbd_config {
 	bool join;
 	/* where exec checks' scripts are: this gateway's own */
 	char checks_dir[PATH_MAX];
+	/* The Prometheus endpoint (metrics.h); "" when off. */
+	char metrics[RAFT_ADDR_MAX];
+	struct klbd_addr metrics_sa;
 	/* [raft] */
 	unsigned int tick_ms;
 	unsigned int election_ticks;

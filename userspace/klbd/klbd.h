@@ -6,7 +6,8 @@
  * match the applied state), control.c (klbctl's Unix socket), notify.c
  * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
  * (the kernel's change events and the module's comings and goings),
- * member.c (membership changes), reload.c (SIGHUP).
+ * member.c (membership changes), reload.c (SIGHUP), metrics.c
+ * (the Prometheus endpoint).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -18,6 +19,7 @@
 #include "klbd/config.h"
 #include "klbd/frame.h"
 #include "klbd/loop.h"
+#include "klbd/metrics.h"
 #include "klbd/probe.h"
 #include "klbd/state.h"
 #include "lib/klb_client.h"
@@ -140,6 +142,7 @@ struct pending {
 	uint64_t req;		/* the follower's request id */
 	uint64_t index, term;
 	uint64_t deadline_ms;
+	uint64_t proposed_ns;	/* PROPOSED: when, for the latency */
 	int status;
 	char msg[160];
 	uint8_t ctl_op;		/* the request answered: 0 for KLBD_CTL_SUBMIT */
@@ -159,6 +162,7 @@ struct klbd_stats {
 	uint64_t kernel_events, module_events;
 	uint64_t reloads, reload_failures;
 	uint64_t members_added, members_removed, member_catchup_timeouts;
+	uint64_t leader_changes;
 };
 
 struct klbd {
@@ -179,6 +183,7 @@ struct klbd {
 	uint64_t next_req;
 	struct loop_ev tick_ev;
 	struct __kernel_timespec tick_ts;
+	uint64_t lead_seen, lead_term;	/* for leader_changes */
 
 	/* reconcile.c */
 	struct klb_client nl;
@@ -190,6 +195,7 @@ struct klbd {
 	uint64_t reconciled_index;	/* the kernel holds the state as of */
 	uint64_t reconcile_tried_index;	/* the last attempt, failed or not */
 	uint64_t generation;		/* the kernel's, after our last write */
+	uint64_t generation_ms;		/* when we wrote (or first found) it */
 	uint64_t generation_check_ms;
 
 	/* kevents.c */
@@ -243,6 +249,9 @@ struct klbd {
 	bool notified_ready;
 	enum raft_role notified_role;
 	uint64_t notified_term, notified_applied, watchdog_ms;
+
+	/* metrics.c */
+	struct metrics metrics;
 
 	struct klbd_stats stats;
 };

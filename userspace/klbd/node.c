@@ -158,11 +158,14 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 		next = p->next;
 		if (p->kind != PENDING_PROPOSED || p->index != e->index)
 			continue;
-		if (p->term == e->term)
+		if (p->term == e->term) {
+			metrics_observe(&d->metrics.proposal,
+					loop_now_ns() - p->proposed_ns);
 			pending_answer(d, p, status, why, e->index);
-		else
+		} else {
 			pending_answer(d, p, -ECANCELED,
 				       "a new leader overwrote the command: retry", 0);
+		}
 	}
 }
 
@@ -275,7 +278,9 @@ void node_storage_done(struct klbd *d, void *op, int res)
 
 void node_process(struct klbd *d)
 {
+	struct raft_status rs;
 	struct raft_ready rd;
+	bool any = false;
 	uint64_t ticket;
 	size_t i;
 	int err;
@@ -283,6 +288,7 @@ void node_process(struct klbd *d)
 	/* Its proposals go out in this same pass. */
 	member_tick(d);
 	while (raft_has_ready(d->raft)) {
+		any = true;
 		raft_ready(d->raft, &rd);
 		for (i = 0; i < rd.n_msgs; i++)
 			send_msg(d, &rd.msgs[i]);
@@ -298,6 +304,18 @@ void node_process(struct klbd *d)
 		if (rd.n_committed || rd.snapshot)
 			raft_applied(d->raft, d->applied);
 		release_held(d);
+	}
+	/*
+	 * A leadership (a leader in a term) seen for the first time; one
+	 * always comes with a ready.
+	 */
+	if (any) {
+		raft_status(d->raft, &rs);
+		if (rs.lead && (rs.lead != d->lead_seen || rs.term != d->lead_term)) {
+			d->lead_seen = rs.lead;
+			d->lead_term = rs.term;
+			d->stats.leader_changes++;
+		}
 	}
 	maybe_compact(d);
 	submit_storage(d);
@@ -365,6 +383,7 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			return;
 		}
 		d->stats.proposals++;
+		p->proposed_ns = loop_now_ns();
 		p->index = prop.index;
 		p->term = prop.term;
 		return;
@@ -480,6 +499,7 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 			return;
 		}
 		d->stats.proposals++;
+		p->proposed_ns = loop_now_ns();
 		p->kind = PENDING_PROPOSED;
 		p->index = prop.index;
 		p->term = prop.term;
