@@ -49,6 +49,8 @@ const char *klbd_cmd_name(uint8_t op)
 		[KLBD_CMD_BACKEND_DEL] = "backend del",
 		[KLBD_CMD_FLUSH] = "flush",
 		[KLBD_CMD_HEALTH] = "health",
+		[KLBD_CMD_LEASE_RENEW] = "lease renew",
+		[KLBD_CMD_LEASE_END] = "lease end",
 	};
 
 	if (op < 1 || op > KLBD_CMD_OP_MAX)
@@ -72,6 +74,10 @@ static size_t cmd_len(uint8_t op)
 		return 4;
 	case KLBD_CMD_HEALTH:
 		return 4 + KEY_BYTES + EP_BYTES + 8 + 4;
+	case KLBD_CMD_LEASE_RENEW:
+		return 4 + KEY_BYTES + EP_BYTES;
+	case KLBD_CMD_LEASE_END:
+		return 4 + KEY_BYTES + EP_BYTES + 8;
 	}
 	return 0;
 }
@@ -322,6 +328,15 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 		put_ep(p + 8, &cmd->be.addr);
 		put_u32(p + 8 + EP_BYTES, cmd->be.weight);
 		p[12 + EP_BYTES] = cmd->be.state;
+		if (cmd->op == KLBD_CMD_BACKEND_ADD)
+			put_u16(p + 14 + EP_BYTES, cmd->ttl);
+		break;
+	case KLBD_CMD_LEASE_RENEW:
+		put_ep(p, &cmd->be.addr);
+		break;
+	case KLBD_CMD_LEASE_END:
+		put_ep(p, &cmd->be.addr);
+		put_u64(p + EP_BYTES, cmd->lease);
 		break;
 	case KLBD_CMD_HEALTH:
 		put_ep(p, &cmd->be.addr);
@@ -389,7 +404,10 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	case KLBD_CMD_BACKEND_DEL:
 		cmd->be.fields = get_u32(p);
 		cmd->be.id = get_u16(p + 4);
-		if (get_u16(p + 6) || !zero(p + 13 + EP_BYTES, 3) ||
+		cmd->ttl = get_u16(p + 14 + EP_BYTES);
+		/* A lease comes with an add only: one encoding per command. */
+		if (get_u16(p + 6) || p[13 + EP_BYTES] ||
+		    (cmd->ttl && cmd->op != KLBD_CMD_BACKEND_ADD) ||
 		    cmd->be.fields & ~(uint32_t)0x7)
 			return klbd_why(why, why_len, -EBADMSG, "backend malformed");
 		err = get_ep(p + 8, &cmd->be.addr, "backend", why, why_len);
@@ -397,6 +415,18 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 			return err;
 		cmd->be.weight = get_u32(p + 8 + EP_BYTES);
 		cmd->be.state = p[12 + EP_BYTES];
+		if (cmd->ttl > KLBD_LEASE_TTL_MAX)
+			return klbd_why(why, why_len, -EINVAL,
+				       "a lease's ttl is %u to %u seconds, not %u",
+				       KLBD_LEASE_TTL_MIN, KLBD_LEASE_TTL_MAX, cmd->ttl);
+		break;
+	case KLBD_CMD_LEASE_RENEW:
+	case KLBD_CMD_LEASE_END:
+		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);
+		if (err)
+			return err;
+		if (cmd->op == KLBD_CMD_LEASE_END)
+			cmd->lease = get_u64(p + EP_BYTES);
 		break;
 	case KLBD_CMD_HEALTH:
 		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);

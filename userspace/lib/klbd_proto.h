@@ -12,13 +12,15 @@
  *   BACKEND_*:                backend
  *   HEALTH:                   endpoint (the backend) | u64 node |
  *                             u8 failing | 3 bytes 0
+ *   LEASE_RENEW:              endpoint (the backend)
+ *   LEASE_END:                endpoint (the backend) | u64 lease
  *
  *   service key  u8 proto | u8 0 | endpoint
  *   endpoint     u16 family | 16 bytes address | u16 port
  *   conf         u32 fields | u8 sched | u8 fwd | u16 0 | u32 table_size |
  *                u32 bound | u32 flags | 16 bytes seed
  *   backend      u32 fields | u16 id | u16 0 | endpoint | u32 weight |
- *                u8 state | 3 bytes 0
+ *                u8 state | u8 0 | u16 ttl
  *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall |
  *                u8 name length | u16 port | u16 http status |
  *                u32 interval ms | u32 timeout ms | name
@@ -33,6 +35,13 @@
  * little-endian, every field checked on decode (unused bytes zero, an
  * address's unused bytes too), so that two encodings of one command are
  * the same bytes.
+ *
+ * A backend's ttl (seconds, KLBD_LEASE_TTL_MIN to _MAX) gives it a lease:
+ * BACKEND_ADD only, 0 (no lease) in every other command, so commands
+ * written before leases existed decode as they did. LEASE_RENEW is never
+ * a log entry: the leader answers it from its own deadlines. LEASE_END
+ * deletes the backend if its lease is still `lease` (0: whichever lease
+ * it has); see Documentation/klbd.md, Leases.
  *
  * The control socket (a Unix stream socket) carries requests and
  * responses, one response per request, in order:
@@ -93,8 +102,15 @@ enum klbd_cmd_op {
 	KLBD_CMD_FLUSH,
 	/* A gateway's verdict on a backend: see Documentation/klbd.md. */
 	KLBD_CMD_HEALTH,
-	KLBD_CMD_OP_MAX = KLBD_CMD_HEALTH,
+	/* Leases: see Documentation/klbd.md. RENEW is never in the log. */
+	KLBD_CMD_LEASE_RENEW,
+	KLBD_CMD_LEASE_END,
+	KLBD_CMD_OP_MAX = KLBD_CMD_LEASE_END,
 };
+
+/* A backend's lease, in seconds. */
+#define KLBD_LEASE_TTL_MIN	1
+#define KLBD_LEASE_TTL_MAX	3600
 
 /* A service's health check: what klbd probes each backend with. */
 enum klbd_check_type {
@@ -152,7 +168,9 @@ struct klbd_cmd {
 	struct klbd_check check;	/* SERVICE_ADD, SERVICE_SET */
 	uint64_t node;			/* HEALTH: the gateway that probed */
 	bool failing;			/* HEALTH: its verdict */
-	struct klb_backend be;		/* BACKEND_* */
+	struct klb_backend be;		/* BACKEND_*, LEASE_* (addr only) */
+	uint16_t ttl;			/* BACKEND_ADD: a lease, seconds; 0: none */
+	uint64_t lease;			/* LEASE_END: the lease; 0: any */
 };
 
 enum klbd_ctl_op {
