@@ -443,7 +443,7 @@ check "flow show: bad backend" 2 "'backend' needs ADDR:PORT" -- "$K" flow show t
 check "missing object" 2 'missing OBJECT' -- "$K"
 check "object without command" 2 "'service' needs a command" -- "$K" service
 check "-h prints the usage" 0 -- "$K" -h
-if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 23 ]; then
+if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 24 ]; then
 	ok "-h: the grammar and every command"
 else
 	not_ok "-h: the grammar and every command" "$(cat "$T/out")"

@@ -95,8 +95,11 @@ void control_reply(struct klbd *d, uint64_t id, uint8_t op, int status,
 	uint8_t hdr[KLBD_CTL_RESP_HEADER_BYTES];
 	size_t mlen = msg ? strlen(msg) : 0;
 
-	if (!c)
+	/* Not a control client: maybe a registration over HTTP. */
+	if (!c) {
+		reg_reply(d, id, status, msg);
 		return;
+	}
 	put_u32(hdr, KLBD_CTL_RESP_HEADER_BYTES - 4 + mlen + len);
 	hdr[4] = KLBD_PROTO_VERSION;
 	hdr[5] = op;

@@ -7,7 +7,9 @@
  * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
  * (the kernel's change events and the module's comings and goings),
  * member.c (membership changes), reload.c (SIGHUP), metrics.c
- * (the Prometheus endpoint).
+ * (the Prometheus endpoint), lease.c (the leader's lease deadlines),
+ * register.c (backends' own registrations over HTTP), http.c (the HTTP
+ * requests both servers read).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -21,6 +23,7 @@
 #include "klbd/loop.h"
 #include "klbd/metrics.h"
 #include "klbd/probe.h"
+#include "klbd/register.h"
 #include "klbd/state.h"
 #include "lib/klb_client.h"
 #include "raft/raft.h"
@@ -163,6 +166,7 @@ struct klbd_stats {
 	uint64_t reloads, reload_failures;
 	uint64_t members_added, members_removed, member_catchup_timeouts;
 	uint64_t leader_changes;
+	uint64_t lease_renewals, lease_renewals_refused, lease_expiries;
 };
 
 struct klbd {
@@ -253,6 +257,15 @@ struct klbd {
 	/* metrics.c */
 	struct metrics metrics;
 
+	/* lease.c: the leader's, empty on other nodes */
+	struct lease *leases;		/* by key, then address */
+	size_t n_leases;
+	uint64_t leases_term;		/* leading in; 0: not leading */
+	uint64_t leases_applied;	/* the applied index they follow */
+
+	/* register.c */
+	struct reg reg;
+
 	struct klbd_stats stats;
 };
 
@@ -341,6 +354,12 @@ void health_show(struct klbd *d, uint64_t client, const uint8_t *key,
 		 size_t len);
 /* node.c: proposes this gateway's verdict (no answer awaited). */
 void health_report(struct klbd *d, const struct probe_target *t);
+
+/* lease.c: the leader's deadlines, each tick; ends the expired leases. */
+void lease_tick(struct klbd *d);
+/* A LEASE_RENEW on the leader: 0, or -errno and why. */
+int lease_renew(struct klbd *d, const struct klbd_cmd *cmd, char *why,
+		size_t why_len);
 
 /* notify.c: systemd's readiness, status and watchdog. */
 void notify_tick(struct klbd *d);

@@ -89,6 +89,7 @@ static int run(struct klbd *d)
 		transport_reap(d);
 		control_reap(d);
 		metrics_reap(d);
+		reg_reap(d);
 		ret = io_uring_submit_and_wait(&d->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			klbd_log(LOG_CRIT, "io_uring: %s", strerror(-ret));
@@ -170,7 +171,8 @@ int main(int argc, char **argv)
 	    node_start(d, err, sizeof(err)) ||
 	    transport_start(d, err, sizeof(err)) ||
 	    control_start(d, err, sizeof(err)) ||
-	    metrics_start(d, err, sizeof(err))) {
+	    metrics_start(d, err, sizeof(err)) ||
+	    reg_start(d, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
 		return 1;
 	}

@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "klbd/http.h"
 #include "klbd/klbd.h"
 #include "klbd/metrics.h"
 
@@ -642,36 +643,16 @@ static void client_answer(struct metrics_client *c, enum metrics_code code)
 	client_flush(c);
 }
 
-/*
- * "METHOD SP TARGET SP HTTP/1.x": a token of capitals, a path, a
- * version; the headers after it are not needed.
- */
-static enum metrics_code request_route(const char *line, size_t len)
+/* The request line's verdict; the headers after it are not needed. */
+static enum metrics_code request_route(const char *req, size_t len)
 {
-	const char *sp1, *sp2, *path_end;
-	size_t i;
+	struct http_req r;
 
-	sp1 = memchr(line, ' ', len);
-	if (!sp1 || sp1 == line)
+	if (http_request_line(req, len, &r))
 		return METRICS_400;
-	for (i = 0; line + i < sp1; i++)
-		if (line[i] < 'A' || line[i] > 'Z')
-			return METRICS_400;
-	sp2 = memchr(sp1 + 1, ' ', len - (sp1 + 1 - line));
-	if (!sp2 || sp2 == sp1 + 1 || sp1[1] != '/')
-		return METRICS_400;
-	for (i = 1; sp1 + i < sp2; i++)
-		if ((unsigned char)sp1[i] <= ' ' || sp1[i] == 0x7f)
-			return METRICS_400;
-	if (line + len - (sp2 + 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
-	    sp2[8] < '0' || sp2[8] > '9')
-		return METRICS_400;
-	if (sp1 - line != 3 || memcmp(line, "GET", 3))
+	if (r.method_len != 3 || memcmp(r.method, "GET", 3))
 		return METRICS_405;
-	path_end = memchr(sp1, '?', sp2 - sp1);
-	if (!path_end)
-		path_end = sp2;
-	if (path_end - (sp1 + 1) != 8 || memcmp(sp1 + 1, "/metrics", 8))
+	if (r.path_len != 8 || memcmp(r.path, "/metrics", 8))
 		return METRICS_404;
 	return METRICS_200;
 }
@@ -679,28 +660,12 @@ static enum metrics_code request_route(const char *line, size_t len)
 /* The request is complete: route it and answer. */
 static void client_request(struct metrics_client *c)
 {
-	const char *nl = memchr(c->req, '\n', c->rlen);
-	size_t len = nl - c->req;
 	enum metrics_code code;
 
-	if (len && c->req[len - 1] == '\r')
-		len--;
-	code = request_route(c->req, len);
+	code = request_route(c->req, c->rlen);
 	if (code == METRICS_200 && metrics_page(c->d, &c->body))
 		code = METRICS_500;
 	client_answer(c, code);
-}
-
-/* The end of the headers: an empty line. */
-static bool request_complete(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 1; i < len; i++)
-		if (p[i] == '\n' && (p[i - 1] == '\n' ||
-				     (i >= 2 && p[i - 1] == '\r' && p[i - 2] == '\n')))
-			return true;
-	return false;
 }
 
 static void client_ev(struct loop_ev *ev, int res)
@@ -730,7 +695,7 @@ static void client_ev(struct loop_ev *ev, int res)
 			return;
 		}
 		c->rlen += n;
-		if (request_complete(c->req, c->rlen)) {
+		if (http_request_complete(c->req, c->rlen)) {
 			client_request(c);
 			return;
 		}

@@ -355,8 +355,8 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			return;
 		}
 		/* A gateway speaks for itself only. */
-		if (!klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0) &&
-		    cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
+		err = klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0);
+		if (!err && cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
 			d->ts.frames_bad_proto++;
 			return;
 		}
@@ -375,6 +375,14 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		if (d->n_pending > PENDING_MAX) {
 			d->stats.pending_over_limit++;
 			pending_answer(d, p, -EBUSY, "too many commands in flight", 0);
+			return;
+		}
+		/* A renewal is answered here, and never logged. */
+		if (!err && cmd.op == KLBD_CMD_LEASE_RENEW) {
+			char why[160] = "";
+
+			err = lease_renew(d, &cmd, why, sizeof(why));
+			pending_answer(d, p, err, why, 0);
 			return;
 		}
 		err = raft_propose(d->raft, &buf, 1, &prop);
@@ -485,9 +493,15 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		cmd.conf.fields |= KLB_SVC_SEED;
 	}
 	n = klbd_cmd_encode(&cmd, enc + 8, KLBD_CMD_MAX_BYTES);
+	raft_status(d->raft, &rs);
+	/* The leader answers a renewal at once: it moves a deadline only. */
+	if (cmd.op == KLBD_CMD_LEASE_RENEW && rs.role == RAFT_LEADER) {
+		err = lease_renew(d, &cmd, why, sizeof(why));
+		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
+		return;
+	}
 	if (n < 0 || pending_new(d, client, KLBD_CTL_SUBMIT, &p))
 		return;
-	raft_status(d->raft, &rs);
 	if (rs.role == RAFT_LEADER) {
 		buf.data = enc + 8;
 		buf.len = n;
@@ -624,6 +638,7 @@ static void tick_ev(struct loop_ev *ev, int res)
 	if (!d->stop_at_ms)
 		raft_tick(d->raft);
 	transport_tick(d);
+	lease_tick(d);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		/* member.c keeps its own time, to say what did not finish. */
@@ -736,6 +751,16 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("probe_socket_errors", d->ps.socket_errors);
 	U("health_verdict_changes", d->ps.verdict_changes);
 	U("health_reports", d->ps.reports);
+	U("leases", d->n_leases);
+	U("lease_renewals", d->stats.lease_renewals);
+	U("lease_renewals_refused", d->stats.lease_renewals_refused);
+	U("lease_expiries", d->stats.lease_expiries);
+	U("register_requests", d->reg.requests);
+	U("register_unauthorized", d->reg.unauthorized);
+	U("register_bad_requests", d->reg.bad_requests);
+	U("register_clients_over_limit", d->reg.clients_over_limit);
+	U("register_too_large", d->reg.too_large);
+	U("register_timeouts", d->reg.timeouts);
 #undef U
 #undef LINE
 }

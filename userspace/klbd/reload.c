@@ -10,7 +10,8 @@
  *   snapshot-entries  the next snapshot is due by the new count
  *
  * The rest names this node and its place in the cluster (id, addresses,
- * data-dir, join, the control socket, [peers], the Raft timing): a change
+ * data-dir, join, the control socket, [peers], the Raft timing, the
+ * registration endpoint and its token): a change
  * there is logged as waiting for the next start, and klbd goes on with
  * what it started with.
  */
@@ -75,6 +76,9 @@ void reload_run(struct klbd *d)
 		add_name(later, sizeof(later), "control-socket");
 	if (next.join != cur->join)
 		add_name(later, sizeof(later), "join");
+	if (strcmp(next.reg, cur->reg) ||
+	    strcmp(next.reg_token_file, cur->reg_token_file))
+		add_name(later, sizeof(later), "register");
 	if (!peers_equal(&next, cur))
 		add_name(later, sizeof(later), "[peers]");
 	if (next.tick_ms != cur->tick_ms ||
