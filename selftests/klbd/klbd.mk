@@ -19,6 +19,10 @@ VM_TESTS += selftests/klbd/metrics_test.sh
 selftests/klbd/metrics_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd build/tools/loadgen/klb-echo \
 	build/tools/loadgen/klb-loadgen
+# Leases: backends that register themselves over HTTP (curl) and klbctl.
+VM_TESTS += selftests/klbd/lease_test.sh
+selftests/klbd/lease_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 
 # Host-side: the configuration parser, the peer frames and handshake, the
 # replicated state, the health verdicts (kselftest harness).

@@ -1233,7 +1233,7 @@ TEST(a_lease_ends_only_its_own_backend)
 
 	/* An expiry of another lease, or of an unleased backend: nothing. */
 	EXPECT_EQ(-ESTALE, apply(&s, lease_end(backends[0], 2)));
-	EXPECT_EQ(-EINVAL, apply(&s, lease_end(backends[1], 0)));
+	EXPECT_EQ(-EPERM, apply(&s, lease_end(backends[1], 0)));
 	EXPECT_EQ(-ENOENT, apply(&s, lease_end(backends[3], 1)));
 	snapshot(&s, &e2, &l2);
 	ASSERT_EQ(l1, l2);

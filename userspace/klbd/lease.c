@@ -185,6 +185,6 @@ int lease_renew(struct klbd *d, const struct klbd_cmd *cmd, char *why,
 	else if (state_backend_index(svc, &cmd->be.addr) == SIZE_MAX)
 		err = klbd_why(why, why_len, -ENOENT, "no such backend");
 	else
-		err = klbd_why(why, why_len, -EINVAL, "the backend has no lease");
+		err = klbd_why(why, why_len, -EPERM, "the backend has no lease: the operator's");
 	return err;
 }

@@ -171,6 +171,7 @@ static int http_code(int status)
 		return 404;
 	case -EEXIST:
 	case -ESTALE:
+	case -EPERM:		/* an operator's backend, without a lease */
 		return 409;
 	case -EAGAIN:
 	case -EBUSY:

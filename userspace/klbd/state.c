@@ -474,7 +474,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 			       (unsigned long long)cmd->node);
 	/* An operator's delete ends a lease too; an expiry, only its own. */
 	if (cmd->op == KLBD_CMD_LEASE_END && !svc->health[i].lease)
-		return klbd_why(why, len, -EINVAL, "the backend has no lease");
+		return klbd_why(why, len, -EPERM, "the backend has no lease: the operator's");
 	if (cmd->op == KLBD_CMD_LEASE_END && cmd->lease &&
 	    cmd->lease != svc->health[i].lease)
 		return klbd_why(why, len, -ESTALE,
