@@ -253,9 +253,13 @@ else
 	not_ok "registered before the leader is killed" "$code $(cat "$T/body")"
 fi
 renewer_stop
-# Most of the lease spent first (not a poll: the time is the point):
-# with the old leader's deadline, it would go 2 s after the kill.
-sleep $((TTL - 2))
+# Half the lease spent first (a time, not a condition to poll for): with
+# the old leader's deadline it would go ttl/2 after the kill, with the
+# new leader's a full ttl after it took over.
+last=$(cat "$T/renewed")
+while [ "$(now_ms)" -lt $((last + TTL * 500)) ]; do
+	sleep 0.1
+done
 kill -9 "${PID[$L]}"
 killed=$(now_ms)
 stays() {	# present in the survivors' kernels until ttl after the kill
