@@ -10,7 +10,8 @@
  *   snapshot-entries  the next snapshot is due by the new count
  *
  * The rest names this node and its place in the cluster (id, addresses,
- * data-dir, join, the control socket, [peers], the Raft timing): a change
+ * data-dir, join, the control socket, the metrics address, [peers], the
+ * Raft timing): a change
  * there is logged as waiting for the next start, and klbd goes on with
  * what it started with.
  */
@@ -75,6 +76,8 @@ void reload_run(struct klbd *d)
 		add_name(later, sizeof(later), "control-socket");
 	if (next.join != cur->join)
 		add_name(later, sizeof(later), "join");
+	if (strcmp(next.metrics, cur->metrics))
+		add_name(later, sizeof(later), "metrics");
 	if (!peers_equal(&next, cur))
 		add_name(later, sizeof(later), "[peers]");
 	if (next.tick_ms != cur->tick_ms ||
