@@ -179,34 +179,27 @@ class Demo:
         env = {"KLB_CONTROL_SOCKET": os.path.join(self.tmp, "none")}
         return self.run([KLBCTL, "-n", gw_ns(i)] + list(args), check=check, env=env)
 
-    def kern_json(self, i, *args):
-        p = self.kern(i, "-j", *args, check=False)
+    @staticmethod
+    def parsed(p):
+        """A klbctl -j run's document, or None when it failed."""
         if p is None or p.returncode != 0:
             return None
         try:
             return json.loads(p.stdout)
         except ValueError:
             return None
+
+    def kern_json(self, i, *args):
+        return self.parsed(self.kern(i, "-j", *args, check=False))
 
     def ctl_json(self, i, *args):
         """A read of gateway i's kernel with klbd i's health columns."""
         env = {"KLB_CONTROL_SOCKET": os.path.join(self.tmp, "c%d.sock" % i)}
-        p = self.run([KLBCTL, "-n", gw_ns(i), "-j"] + list(args), check=False, env=env)
-        if p is None or p.returncode != 0:
-            return None
-        try:
-            return json.loads(p.stdout)
-        except ValueError:
-            return None
+        return self.parsed(self.run([KLBCTL, "-n", gw_ns(i), "-j"] + list(args),
+                                    check=False, env=env))
 
     def cluster_status(self, i):
-        p = self.ctl(i, "-j", "cluster", "status", check=False, timeout=5)
-        if p is None or p.returncode != 0:
-            return None
-        try:
-            return json.loads(p.stdout)
-        except ValueError:
-            return None
+        return self.parsed(self.ctl(i, "-j", "cluster", "status", check=False, timeout=5))
 
     def spawn(self, argv, stdout=subprocess.PIPE, stderr=None):
         p = subprocess.Popen(argv, stdout=stdout, stderr=stderr or subprocess.DEVNULL,

@@ -293,6 +293,8 @@ void node_after_reconcile(struct klbd *d);
 /* A command's waiter; on failure the client (op) got its answer. */
 int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **out);
 void pending_del(struct klbd *d, struct pending *p);
+/* A new pending command, linked and counted, its deadline set; NULL: ENOMEM. */
+struct pending *pending_add(struct klbd *d);
 void pending_answer(struct klbd *d, struct pending *p, int status,
 		    const char *msg, uint64_t index);
 /* A snapshot of what is applied, now rather than after snapshot-entries. */

@@ -107,6 +107,19 @@ void pending_del(struct klbd *d, struct pending *p)
 }
 
 /* The answer for whoever waits on p; p is then gone. */
+struct pending *pending_add(struct klbd *d)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
+	p->next = d->pending;
+	d->pending = p;
+	d->n_pending++;
+	return p;
+}
+
 void pending_answer(struct klbd *d, struct pending *p, int status,
 		    const char *msg, uint64_t index)
 {
@@ -360,16 +373,12 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			d->ts.frames_bad_proto++;
 			return;
 		}
-		p = calloc(1, sizeof(*p));
+		p = pending_add(d);
 		if (!p)
 			return;
 		p->kind = PENDING_PROPOSED;
 		p->peer = from;
 		p->req = get_u64(data);
-		p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-		p->next = d->pending;
-		d->pending = p;
-		d->n_pending++;
 		buf.data = data + 8;
 		buf.len = len - 8;
 		if (d->n_pending > PENDING_MAX) {
@@ -437,17 +446,13 @@ int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **ou
 			      NULL, 0);
 		return -EBUSY;
 	}
-	p = calloc(1, sizeof(*p));
+	p = pending_add(d);
 	if (!p) {
 		control_reply(d, client, op, -ENOMEM, "out of memory", NULL, 0);
 		return -ENOMEM;
 	}
 	p->client = client;
 	p->ctl_op = op;
-	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-	p->next = d->pending;
-	d->pending = p;
-	d->n_pending++;
 	*out = p;
 	return 0;
 }
