@@ -45,10 +45,13 @@ MODULE = os.path.join(ROOT, "kmod/klb.ko")
 VIP = "203.0.113.10"
 SVC = VIP + ":80"
 GWS = (1, 2, 3)
-# Every gateway probes every backend: TCP connects every 200 ms, 2 failures
-# in a row to see it failing, 2 successes to see it healthy. The UDP
-# service's backends are the same klb-echo processes: probed over TCP too.
-CHECK = ["check", "tcp", "interval", "200", "timeout", "150", "fall", "2", "rise", "2"]
+# Every gateway probes every backend: a TCP connect every 250 ms, 3
+# failures in a row to see it failing, 2 successes to see it healthy. Not
+# tighter: in an emulated guest on a busy host a probe can stall for a
+# fraction of a second, and two gateways' stalls at once would fail a live
+# backend over (and break its connections). The UDP service's backends
+# are the same klb-echo processes: probed over TCP too.
+CHECK = ["check", "tcp", "interval", "250", "timeout", "250", "fall", "3", "rise", "2"]
 BES = (1, 2, 3, 4)
 RAFT_BR = "klbdemo-raft"
 BACK_BR = "klbdemo-back"
