@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Probe throughput of one gateway's klbd, run as root inside the test
-# guest (tools/bench/probes-vm.sh boots it): how many health probes per
+# guest (tools/bench/probes-vm.sh boots it; not yet in 'make bench': its
+# figures are still to be taken): how many health probes per
 # second klbd's one thread completes on its io_uring ring, and what they
 # cost it.
 #
