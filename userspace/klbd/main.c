@@ -154,11 +154,13 @@ int main(int argc, char **argv)
 	if (klbd_config_read(&d->cfg, path, err, sizeof(err)) ||
 	    klbd_config_load_key(&d->cfg, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
+		free(d);
 		return 1;
 	}
 	if (check) {
 		printf("%s: ok (node %llu, %zu members)\n", path,
 		       (unsigned long long)d->cfg.id, d->cfg.n_peers);
+		free(d);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
