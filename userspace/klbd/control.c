@@ -309,7 +309,12 @@ static void client_read_ev(struct loop_ev *ev, int res)
 		if (c->dead)
 			return;
 	}
-	loop_poll(&c->d->ring, &c->rev, c->fd, POLLIN);
+	/*
+	 * An answer given at once (control_reply) may have armed it: a
+	 * second poll would outlive the client's cancel and its free.
+	 */
+	if (!c->rev.armed)
+		loop_poll(&c->d->ring, &c->rev, c->fd, POLLIN);
 }
 
 static void client_write_ev(struct loop_ev *ev, int res)
