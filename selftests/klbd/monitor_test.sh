@@ -126,9 +126,10 @@ h=$(ev "e['event'] == 'health' and $E and e['health'] == 'down'")
 check "the verdict comes before the decision" [ "${v:-0}" -gt 0 -a "${v:-0}" -lt "${h:-0}" ]
 SINCE=$(wc -l <"$T/mon")
 be_start || not_ok "klb-echo starts again"
-check "back: the verdict healthy, then health up with nobody failing it" \
+# Up as soon as a majority no longer sees it failing.
+check "back: the verdict healthy, then health up, fewer than two failing it" \
 	wait_for 30 has_ev "e['event'] == 'health' and $E and e['health'] == 'up' and
-		e['failing_on'] == []"
+		len(e['failing_on']) < 2"
 v=$(ev "e['event'] == 'verdict' and $E and e['verdict'] == 'healthy'")
 h=$(ev "e['event'] == 'health' and $E and e['health'] == 'up'")
 check "the healthy verdict came first" [ "${v:-0}" -gt 0 -a "${v:-0}" -lt "${h:-0}" ]
@@ -174,7 +175,12 @@ ovf=$(field "$F" watch_overflows)
 watchers "$T/c$F.sock" 1 600 >/dev/null 2>&1 &
 PID[slow]=$!
 watchers_are() { [ "$(field "$F" watchers)" = "$1" ]; }
-check "a second watcher that never reads" wait_for 20 watchers_are 2
+if wait_for 60 watchers_are 2; then
+	ok "a second watcher that never reads"
+else
+	not_ok "a second watcher that never reads" "watchers $(field "$F" watchers)" \
+		"monitor $(kill -0 "${PID[mon]}" 2>&1 && echo running)" "$(cat "$T/mon.err")"
+fi
 overflowed() { [ "$(field "$F" watch_overflows)" -gt "$ovf" ]; }
 # at_least N HEALTH: the monitor saw N health events HEALTH of VIP2.
 at_least() {
