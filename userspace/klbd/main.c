@@ -86,6 +86,8 @@ static int run(struct klbd *d)
 		reconcile_run(d);
 		node_after_reconcile(d);
 		notify_tick(d);
+		watch_tick(d);
+		control_tick(d);
 		transport_reap(d);
 		control_reap(d);
 		metrics_reap(d);

@@ -148,22 +148,33 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 	char why[160] = "";
 	struct klbd_cmd cmd;
 	struct pending *p, *next;
+	struct watch_mark *mark = NULL;
 	int status = 0;
 
 	if (e->type == RAFT_ENTRY_NORMAL && e->len) {
 		status = klbd_cmd_decode(e->data, e->len, &cmd, why, sizeof(why));
+		/* A verdict, or a new kind of check clearing them, may fail over. */
+		if (!status && (cmd.op == KLBD_CMD_HEALTH ||
+				cmd.op == KLBD_CMD_SERVICE_SET))
+			mark = watch_mark(d, &cmd.key);
 		if (!status)
 			status = state_apply(&d->state, &cmd, why, sizeof(why));
 		if (status)
 			d->stats.apply_refused++;
 		else
 			d->reconcile_dirty = true;
+		watch_compare(d, mark, e->index);
 	} else if (e->type == RAFT_ENTRY_CONF) {
 		struct raft_conf conf;
 
 		/* The core decoded it when it was appended: it decodes. */
-		if (!conf_decode(e->data, e->len, &conf))
+		if (!conf_decode(e->data, e->len, &conf)) {
+			/* A new majority may fail backends over, or back. */
+			mark = watch_mark(d, NULL);
 			member_conf_applied(d, &conf, e->index, true);
+			watch_compare(d, mark, e->index);
+			watch_conf(d, &conf, e->index);
+		}
 	}
 	d->applied = e->index;
 	d->stats.applied_entries++;
@@ -717,6 +728,10 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("requests_timed_out", d->stats.requests_timed_out);
 	U("control_over_limit", d->stats.control_over_limit);
 	U("control_bad_requests", d->stats.control_bad_requests);
+	U("watchers", d->n_watchers);
+	U("watch_events", d->stats.watch_events);
+	U("watch_overflows", d->stats.watch_overflows);
+	U("watch_over_limit", d->stats.watch_over_limit);
 	U("kernel_events", d->stats.kernel_events);
 	U("module_events", d->stats.module_events);
 	U("reloads", d->stats.reloads);
@@ -847,6 +862,7 @@ void health_changed(struct klbd *d, const struct probe_target *t)
 			 strerror(-t->last_err) : "probe succeeded");
 	klbd_log(LOG_NOTICE, "health: backend %s port %u %s from here (%s)",
 		 addr, t->addr.port, t->obs.failing ? "failing" : "healthy", why);
+	watch_verdict(d, t, why);
 }
 
 void health_report(struct klbd *d, const struct probe_target *t)
