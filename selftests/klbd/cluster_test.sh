@@ -30,17 +30,7 @@ if ! setup; then
 	exit 1
 fi
 
-for i in 1 2 3; do
-	start "$i"
-done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 # (a) A change through a follower reaches every kernel.
 if ctl "$F" service add tcp "$VIP" &&

@@ -78,17 +78,7 @@ fi
 for i in 11 12 13; do
 	be_start "$i" || not_ok "klb-echo $i starts"
 done
-for i in 1 2 3; do
-	start "$i"
-done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 ok_if() {	# ok_if NAME CMD...: like check, with the detail of a failure
 	local name=$1

@@ -10,6 +10,10 @@ selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/membership_test.sh
 selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# klbctl monitor with klbd's events: verdicts, failover, leader, limits.
+VM_TESTS += selftests/klbd/monitor_test.sh
+selftests/klbd/monitor_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
 # The https, dns and exec checks, on one gateway (openssl, python3).
 VM_TESTS += selftests/klbd/health_kinds_test.sh
 selftests/klbd/health_kinds_test.sh: build/userspace/klbctl/klbctl \
@@ -30,7 +34,8 @@ include userspace/lib/maglev_objs.mk
 include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
-KLBD_TESTS := config_test frame_test state_test health_test member_test
+KLBD_TESTS := config_test frame_test state_test health_test member_test \
+	event_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

@@ -75,16 +75,8 @@ for i in 11 12; do
 done
 for i in 1 2 3; do
 	sed -i "/^\[peers\]/i metrics = 127.0.0.1:9550" "$T/n$i.conf"
-	start "$i"
 done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 # The answer itself: status line, type, and what promtool says.
 hdr=$(ip netns exec "$(ns 1)" curl -s -m 30 -D - -o "$T/page" "$URL/metrics" | tr -d '\r')

@@ -48,7 +48,7 @@ static const struct command commands[] = {
 	{ NULL, "save", cmd_save, "save" },
 	{ NULL, "restore", cmd_restore, "restore" },
 	{ NULL, "flush", cmd_flush, "flush" },
-	{ NULL, "monitor", cmd_monitor, "monitor" },
+	{ NULL, "monitor", cmd_monitor, "monitor [kernel|cluster]" },
 	{ "cluster", "status", cmd_cluster_status, "cluster status" },
 	{ "cluster", "transfer-leader", cmd_cluster_transfer_leader,
 	  "cluster transfer-leader ID" },

@@ -7,9 +7,9 @@
  * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
  * (the kernel's change events and the module's comings and goings),
  * member.c (membership changes), reload.c (SIGHUP), metrics.c
- * (the Prometheus endpoint), lease.c (the leader's lease deadlines),
- * register.c (backends' own registrations over HTTP), http.c (the HTTP
- * requests both servers read).
+ * (the Prometheus endpoint), watch.c (events for klbctl monitor), lease.c
+ * (the leader's lease deadlines), register.c (backends' own registrations
+ * over HTTP), http.c (the HTTP requests both servers read).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -38,6 +38,13 @@
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
 #define CONTROL_CLIENTS_MAX	64
+/*
+ * A watcher's socket buffer: with KLBD_WATCH_QUEUE_MAX_BYTES the most a
+ * watcher that does not read holds, in klbd and in the kernel.
+ */
+#define WATCH_SNDBUF_BYTES	(16 * 1024)
+/* How long an overflowed watcher has to take its overflow event. */
+#define WATCH_CLOSE_MS		1000
 #define PENDING_MAX		1024
 #define REQUEST_TIMEOUT_MS	15000
 /* Peers: the members, and removed ones kept a while to be told so. */
@@ -112,6 +119,9 @@ struct control_client {
 	uint64_t id;
 	int fd;
 	bool dead, busy, processing;
+	bool watching;		/* KLBD_CTL_WATCH: a stream of events */
+	bool overflowed;	/* closed once the overflow event is out */
+	uint64_t close_ms;	/* or then at the latest */
 	uint8_t *rbuf;
 	size_t rlen;
 	struct wbuf out;
@@ -167,6 +177,15 @@ struct klbd_stats {
 	uint64_t members_added, members_removed, member_catchup_timeouts;
 	uint64_t leader_changes;
 	uint64_t lease_renewals, lease_renewals_refused, lease_expiries;
+	uint64_t watch_events, watch_overflows, watch_over_limit;
+};
+
+/* The cluster's decisions on some backends before an entry (watch.c). */
+struct watch_mark {
+	bool key_given;			/* one service's, or every one's */
+	struct klb_service_key key;
+	size_t n;
+	bool down[];
 };
 
 struct klbd {
@@ -234,6 +253,11 @@ struct klbd {
 	struct control_client *clients;
 	size_t n_clients;
 	uint64_t next_client;
+	size_t n_watchers;
+
+	/* watch.c: what the last leader event said */
+	uint8_t watch_role;
+	uint64_t watch_term, watch_leader;
 
 	/* probe.c */
 	struct probe_target *targets;	/* by key, then address */
@@ -306,6 +330,8 @@ void node_after_reconcile(struct klbd *d);
 /* A command's waiter; on failure the client (op) got its answer. */
 int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **out);
 void pending_del(struct klbd *d, struct pending *p);
+/* A new pending command, linked and counted, its deadline set; NULL: ENOMEM. */
+struct pending *pending_add(struct klbd *d);
 void pending_answer(struct klbd *d, struct pending *p, int status,
 		    const char *msg, uint64_t index);
 /* A snapshot of what is applied, now rather than after snapshot-entries. */
@@ -375,5 +401,30 @@ int control_start(struct klbd *d, char *err, size_t err_len);
 void control_reply(struct klbd *d, uint64_t client, uint8_t op, int status,
 		   const char *msg, const void *body, size_t len);
 void control_reap(struct klbd *d);
+/* An event record for every watcher (bounded: over it, one is cut off). */
+void control_watch_send(struct klbd *d, const void *rec, size_t len);
+/* The same for one watcher, the client whose WATCH was just answered. */
+void control_watch_send_one(struct klbd *d, uint64_t client, const void *rec,
+			    size_t len);
+/* Overflowed watchers that did not take their last event in time go. */
+void control_tick(struct klbd *d);
+
+/*
+ * watch.c: events for watchers. Each does nothing (but track the role)
+ * while there is no watcher.
+ */
+void watch_started(struct klbd *d, uint64_t client);
+/* Role, term or leader changed since the last call: an event. */
+void watch_tick(struct klbd *d);
+void watch_verdict(struct klbd *d, const struct probe_target *t,
+		   const char *why);
+void watch_conf(struct klbd *d, const struct raft_conf *conf, uint64_t index);
+/*
+ * Before an entry that may move the cluster's decisions: the decisions
+ * on key's backends (NULL: every service's); after it, watch_compare()
+ * sends a health event for each that changed, and frees the mark.
+ */
+struct watch_mark *watch_mark(struct klbd *d, const struct klb_service_key *key);
+void watch_compare(struct klbd *d, struct watch_mark *m, uint64_t index);
 
 #endif

@@ -86,6 +86,8 @@ static int run(struct klbd *d)
 		reconcile_run(d);
 		node_after_reconcile(d);
 		notify_tick(d);
+		watch_tick(d);
+		control_tick(d);
 		transport_reap(d);
 		control_reap(d);
 		metrics_reap(d);
@@ -155,11 +157,13 @@ int main(int argc, char **argv)
 	if (klbd_config_read(&d->cfg, path, err, sizeof(err)) ||
 	    klbd_config_load_key(&d->cfg, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
+		free(d);
 		return 1;
 	}
 	if (check) {
 		printf("%s: ok (node %llu, %zu members)\n", path,
 		       (unsigned long long)d->cfg.id, d->cfg.n_peers);
+		free(d);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);

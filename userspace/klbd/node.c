@@ -107,6 +107,19 @@ void pending_del(struct klbd *d, struct pending *p)
 }
 
 /* The answer for whoever waits on p; p is then gone. */
+struct pending *pending_add(struct klbd *d)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
+	p->next = d->pending;
+	d->pending = p;
+	d->n_pending++;
+	return p;
+}
+
 void pending_answer(struct klbd *d, struct pending *p, int status,
 		    const char *msg, uint64_t index)
 {
@@ -135,22 +148,33 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 	char why[160] = "";
 	struct klbd_cmd cmd;
 	struct pending *p, *next;
+	struct watch_mark *mark = NULL;
 	int status = 0;
 
 	if (e->type == RAFT_ENTRY_NORMAL && e->len) {
 		status = klbd_cmd_decode(e->data, e->len, &cmd, why, sizeof(why));
+		/* A verdict, or a new kind of check clearing them, may fail over. */
+		if (!status && (cmd.op == KLBD_CMD_HEALTH ||
+				cmd.op == KLBD_CMD_SERVICE_SET))
+			mark = watch_mark(d, &cmd.key);
 		if (!status)
 			status = state_apply(&d->state, &cmd, why, sizeof(why));
 		if (status)
 			d->stats.apply_refused++;
 		else
 			d->reconcile_dirty = true;
+		watch_compare(d, mark, e->index);
 	} else if (e->type == RAFT_ENTRY_CONF) {
 		struct raft_conf conf;
 
 		/* The core decoded it when it was appended: it decodes. */
-		if (!conf_decode(e->data, e->len, &conf))
+		if (!conf_decode(e->data, e->len, &conf)) {
+			/* A new majority may fail backends over, or back. */
+			mark = watch_mark(d, NULL);
 			member_conf_applied(d, &conf, e->index, true);
+			watch_compare(d, mark, e->index);
+			watch_conf(d, &conf, e->index);
+		}
 	}
 	d->applied = e->index;
 	d->stats.applied_entries++;
@@ -360,16 +384,12 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			d->ts.frames_bad_proto++;
 			return;
 		}
-		p = calloc(1, sizeof(*p));
+		p = pending_add(d);
 		if (!p)
 			return;
 		p->kind = PENDING_PROPOSED;
 		p->peer = from;
 		p->req = get_u64(data);
-		p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-		p->next = d->pending;
-		d->pending = p;
-		d->n_pending++;
 		buf.data = data + 8;
 		buf.len = len - 8;
 		if (d->n_pending > PENDING_MAX) {
@@ -445,17 +465,13 @@ int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **ou
 			      NULL, 0);
 		return -EBUSY;
 	}
-	p = calloc(1, sizeof(*p));
+	p = pending_add(d);
 	if (!p) {
 		control_reply(d, client, op, -ENOMEM, "out of memory", NULL, 0);
 		return -ENOMEM;
 	}
 	p->client = client;
 	p->ctl_op = op;
-	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-	p->next = d->pending;
-	d->pending = p;
-	d->n_pending++;
 	*out = p;
 	return 0;
 }
@@ -727,6 +743,10 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("requests_timed_out", d->stats.requests_timed_out);
 	U("control_over_limit", d->stats.control_over_limit);
 	U("control_bad_requests", d->stats.control_bad_requests);
+	U("watchers", d->n_watchers);
+	U("watch_events", d->stats.watch_events);
+	U("watch_overflows", d->stats.watch_overflows);
+	U("watch_over_limit", d->stats.watch_over_limit);
 	U("kernel_events", d->stats.kernel_events);
 	U("module_events", d->stats.module_events);
 	U("reloads", d->stats.reloads);
@@ -867,6 +887,7 @@ void health_changed(struct klbd *d, const struct probe_target *t)
 			 strerror(-t->last_err) : "probe succeeded");
 	klbd_log(LOG_NOTICE, "health: backend %s port %u %s from here (%s)",
 		 addr, t->addr.port, t->obs.failing ? "failing" : "healthy", why);
+	watch_verdict(d, t, why);
 }
 
 void health_report(struct klbd *d, const struct probe_target *t)

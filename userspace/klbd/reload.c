@@ -10,8 +10,8 @@
  *   snapshot-entries  the next snapshot is due by the new count
  *
  * The rest names this node and its place in the cluster (id, addresses,
- * data-dir, join, the control socket, [peers], the Raft timing, the
- * registration endpoint and its token): a change
+ * data-dir, join, the control socket, the metrics address, [peers], the
+ * Raft timing, the registration endpoint and its token): a change
  * there is logged as waiting for the next start, and klbd goes on with
  * what it started with.
  */
@@ -79,6 +79,8 @@ void reload_run(struct klbd *d)
 	if (strcmp(next.reg, cur->reg) ||
 	    strcmp(next.reg_token_file, cur->reg_token_file))
 		add_name(later, sizeof(later), "register");
+	if (strcmp(next.metrics, cur->metrics))
+		add_name(later, sizeof(later), "metrics");
 	if (!peers_equal(&next, cur))
 		add_name(later, sizeof(later), "[peers]");
 	if (next.tick_ms != cur->tick_ms ||

@@ -75,6 +75,32 @@
  *                    KLBD_MEMBER_REMOVE (none). An add is answered once
  *                    the node caught up and its promotion to voter is
  *                    committed, a removal once it is committed.
+ *   KLBD_CTL_WATCH   no body. Turns the connection into a stream of what
+ *                    the cluster decides, as seen on this gateway: an
+ *                    answer (status 0, or -EBUSY over KLBD_WATCHERS_MAX
+ *                    watchers), then one response of op KLBD_CTL_WATCH,
+ *                    status 0, per event, its body one event record,
+ *                    until the client closes. A watcher whose queue
+ *                    passes KLBD_WATCH_QUEUE_MAX_BYTES is sent an
+ *                    overflow record (when its socket takes it) and
+ *                    disconnected; klbd never waits for a watcher.
+ *
+ * An event record:
+ *
+ *   u8 type | u8 flag | u16 count | rest by type:
+ *   VERDICT   flag failing (1) or healthy (0), count the reason's length:
+ *             service key | endpoint (the backend) | u64 this gateway |
+ *             reason
+ *   HEALTH    flag down (1) or up (0), count the gateways that see the
+ *             backend failing: service key | endpoint | u64 Raft index |
+ *             count u64 gateway ids
+ *   LEADER    flag the Raft role (enum klbd_event_role), count 0:
+ *             u64 term | u64 leader (0: none known)
+ *   MEMBER    flag the learners, count the voters: u64 Raft index |
+ *             count voter ids | flag learner ids (u64 each)
+ *   OVERFLOW  flag 0, count 0: nothing more; the stream ends.
+ *
+ * decoded as strictly as a command.
  */
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
@@ -180,6 +206,48 @@ enum klbd_ctl_op {
 	KLBD_CTL_HEALTH,
 	KLBD_CTL_MEMBERS,
 	KLBD_CTL_MEMBER,
+	KLBD_CTL_WATCH,
+};
+
+/* Watchers at once (KLBD_CTL_WATCH), and what each may have queued. */
+#define KLBD_WATCHERS_MAX	16
+#define KLBD_WATCH_QUEUE_MAX_BYTES	(64 * 1024)
+
+enum klbd_event_type {
+	KLBD_EV_VERDICT = 1,	/* this gateway's own verdict changed */
+	KLBD_EV_HEALTH,		/* the cluster failed a backend over, or back */
+	KLBD_EV_LEADER,		/* role, term or leader changed here */
+	KLBD_EV_MEMBER,		/* a configuration was applied */
+	KLBD_EV_OVERFLOW,	/* the watcher fell behind: disconnected */
+	KLBD_EV_TYPE_MAX = KLBD_EV_OVERFLOW,
+};
+
+enum klbd_event_role {
+	KLBD_ROLE_FOLLOWER,
+	KLBD_ROLE_CANDIDATE,
+	KLBD_ROLE_LEADER,
+	KLBD_ROLE_MAX = KLBD_ROLE_LEADER,
+};
+
+#define KLBD_EVENT_REASON_MAX	127
+#define KLBD_EVENT_IDS_MAX	32	/* voters, learners, failing gateways */
+#define KLBD_EVENT_MAX_BYTES	(4 + 22 + 20 + 8 + 2 * 8 * KLBD_EVENT_IDS_MAX)
+
+struct klbd_event {
+	uint8_t type;			/* enum klbd_event_type */
+	struct klb_service_key key;	/* VERDICT, HEALTH */
+	struct klb_endpoint backend;	/* VERDICT, HEALTH */
+	bool on;			/* VERDICT: failing; HEALTH: down */
+	uint64_t node;			/* VERDICT: this gateway */
+	char reason[KLBD_EVENT_REASON_MAX + 1];	/* VERDICT */
+	uint64_t index;			/* HEALTH, MEMBER */
+	/* HEALTH: the gateways seeing it failing; MEMBER: the voters */
+	uint64_t ids[KLBD_EVENT_IDS_MAX];
+	size_t n_ids;
+	uint64_t learners[KLBD_EVENT_IDS_MAX];	/* MEMBER */
+	size_t n_learners;
+	uint8_t role;			/* LEADER: enum klbd_event_role */
+	uint64_t term, leader;		/* LEADER */
 };
 
 enum klbd_member_op {
@@ -219,6 +287,16 @@ int klbd_member_encode(const struct klbd_member_req *m, uint8_t *buf, size_t cap
  */
 int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m,
 		       char *why, size_t why_len);
+/*
+ * An event record: bytes written (at most KLBD_EVENT_MAX_BYTES; a reason
+ * too long is cut), or -EINVAL.
+ */
+int klbd_event_encode(const struct klbd_event *ev, uint8_t *buf, size_t cap);
+/* 0, or -EBADMSG / -EINVAL with why filled. */
+int klbd_event_decode(const uint8_t *buf, size_t len, struct klbd_event *ev,
+		      char *why, size_t why_len);
+const char *klbd_event_name(uint8_t type);
+const char *klbd_role_name(uint8_t role);
 /* Whether name (len bytes) may name an exec check's script. */
 bool klbd_check_name_valid(const char *name, size_t len);
 /*
