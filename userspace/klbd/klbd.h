@@ -9,7 +9,8 @@
  * member.c (membership changes), reload.c (SIGHUP), metrics.c
  * (the Prometheus endpoint), watch.c (events for klbctl monitor), lease.c
  * (the leader's lease deadlines), register.c (backends' own registrations
- * over HTTP), http.c (the HTTP requests both servers read).
+ * over HTTP), http.c (the HTTP requests both servers read), http_server.c
+ * (their connections).
  */
 #ifndef KLBD_H
 #define KLBD_H

@@ -90,8 +90,8 @@ static int run(struct klbd *d)
 		control_tick(d);
 		transport_reap(d);
 		control_reap(d);
-		metrics_reap(d);
-		reg_reap(d);
+		http_server_reap(&d->metrics.srv);
+		http_server_reap(&d->reg.srv);
 		ret = io_uring_submit_and_wait(&d->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			klbd_log(LOG_CRIT, "io_uring: %s", strerror(-ret));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "klbd/http.h"
+#include "klbd/http_server.h"
 #include "klbd/klbd.h"
 #include "klbd/metrics.h"
 
@@ -33,27 +34,6 @@ static const struct {
 	[METRICS_405] = { 405, "Method Not Allowed" },
 	[METRICS_431] = { 431, "Request Header Fields Too Large" },
 	[METRICS_500] = { 500, "Internal Server Error" },
-};
-
-enum client_phase {
-	CLIENT_READ,		/* the request */
-	CLIENT_WRITE,		/* the answer */
-	CLIENT_LINGER,		/* answered: waits for the client's EOF */
-};
-
-struct metrics_client {
-	struct klbd *d;
-	int fd;
-	bool dead;		/* closed; freed when no poll is in flight */
-	enum client_phase phase;
-	uint64_t deadline_ms;
-	char req[METRICS_REQUEST_MAX];
-	size_t rlen;
-	char hdr[256];
-	size_t hlen, hoff;
-	struct wbuf body;
-	struct loop_ev ev;
-	struct metrics_client *next;
 };
 
 void metrics_observe(struct metrics_hist *h, uint64_t ns)
@@ -503,13 +483,14 @@ static void self_emit(struct klbd *d, struct out *o)
 	       "Requests to this endpoint, by status code (431: the request was too large; 500: the answer would be).");
 	for (i = 0; i < METRICS_CODES; i++)
 		emit(o, "klb_metrics_requests_total{code=\"%d\"} %llu\n", codes[i].code,
-		     (unsigned long long)m->requests[i]);
+		     (unsigned long long)(i == METRICS_431 ? m->srv.too_large :
+					  m->requests[i]));
 	single(o, "klb_metrics_clients_over_limit_total", "counter",
 	       "Connections to this endpoint refused: too many at once.",
-	       m->clients_over_limit);
+	       m->srv.conns_over_limit);
 	single(o, "klb_metrics_timeouts_total", "counter",
 	       "Connections to this endpoint closed: the exchange took too long.",
-	       m->timeouts);
+	       m->srv.timeouts);
 }
 
 /* The whole page; -E2BIG when it would be over METRICS_RESPONSE_MAX. */
@@ -523,124 +504,6 @@ static int metrics_page(struct klbd *d, struct wbuf *b)
 	transport_emit(d, &o);
 	self_emit(d, &o);
 	return o.failed ? -E2BIG : 0;
-}
-
-static void client_close(struct metrics_client *c)
-{
-	if (c->dead)
-		return;
-	c->dead = true;
-	loop_poll_cancel(&c->d->ring, &c->ev);
-	close(c->fd);
-	c->fd = -1;
-}
-
-void metrics_reap(struct klbd *d)
-{
-	struct metrics *m = &d->metrics;
-	struct metrics_client **pp = &m->clients, *c;
-
-	while ((c = *pp)) {
-		if (!c->dead || c->ev.armed) {
-			pp = &c->next;
-			continue;
-		}
-		*pp = c->next;
-		m->n_clients--;
-		wbuf_free(&c->body);
-		free(c);
-	}
-}
-
-/* Reads and drops what the client still sends, until its EOF. */
-static void client_linger(struct metrics_client *c)
-{
-	char sink[512];
-	ssize_t n;
-
-	for (;;) {
-		n = read(c->fd, sink, sizeof(sink));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			loop_poll(&c->d->ring, &c->ev, c->fd, POLLIN);
-			return;
-		}
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-	}
-}
-
-static void client_flush(struct metrics_client *c)
-{
-	ssize_t n;
-
-	while (c->hoff < c->hlen || c->body.off < c->body.len) {
-		if (c->hoff < c->hlen)
-			n = write(c->fd, c->hdr + c->hoff, c->hlen - c->hoff);
-		else
-			n = write(c->fd, c->body.p + c->body.off,
-				  c->body.len - c->body.off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			loop_poll(&c->d->ring, &c->ev, c->fd, POLLOUT);
-			return;
-		}
-		if (n < 0) {
-			client_close(c);
-			return;
-		}
-		if (c->hoff < c->hlen)
-			c->hoff += n;
-		else
-			c->body.off += n;
-	}
-	/*
-	 * Closing with unread bytes would reset the connection, and the
-	 * client could lose the answer: end ours, then wait for its EOF.
-	 */
-	wbuf_free(&c->body);
-	shutdown(c->fd, SHUT_WR);
-	c->phase = CLIENT_LINGER;
-	c->deadline_ms = c->d->now_ms + METRICS_LINGER_MS;
-	client_linger(c);
-}
-
-static void client_answer(struct metrics_client *c, enum metrics_code code)
-{
-	static const char *const bodies[METRICS_CODES] = {
-		[METRICS_400] = "bad request\n",
-		[METRICS_404] = "not found: try /metrics\n",
-		[METRICS_405] = "method not allowed: GET only\n",
-		[METRICS_431] = "request too large\n",
-		[METRICS_500] = "the metrics are too large to answer\n",
-	};
-	int n;
-
-	c->d->metrics.requests[code]++;
-	if (code != METRICS_200) {
-		wbuf_free(&c->body);
-		if (wbuf_append(&c->body, bodies[code], strlen(bodies[code]))) {
-			client_close(c);
-			return;
-		}
-	}
-	n = snprintf(c->hdr, sizeof(c->hdr),
-		     "HTTP/1.0 %d %s\r\n"
-		     "Content-Type: text/plain%s\r\n"
-		     "Content-Length: %zu\r\n"
-		     "%s"
-		     "Connection: close\r\n\r\n",
-		     codes[code].code, codes[code].reason,
-		     code == METRICS_200 ? "; version=0.0.4" : "",
-		     c->body.len, code == METRICS_405 ? "Allow: GET\r\n" : "");
-	c->hlen = n;
-	c->hoff = 0;
-	c->phase = CLIENT_WRITE;
-	client_flush(c);
 }
 
 /* The request line's verdict; the headers after it are not needed. */
@@ -657,146 +520,51 @@ static enum metrics_code request_route(const char *req, size_t len)
 	return METRICS_200;
 }
 
-/* The request is complete: route it and answer. */
-static void client_request(struct metrics_client *c)
+/* A whole request: route it and answer. */
+static void client_request(struct http_conn *c, const char *req, size_t len)
 {
-	enum metrics_code code;
+	static const char *const texts[METRICS_CODES] = {
+		[METRICS_400] = "bad request",
+		[METRICS_404] = "not found: try /metrics",
+		[METRICS_405] = "method not allowed: GET only",
+		[METRICS_500] = "the metrics are too large to answer",
+	};
+	struct klbd *d = http_conn_server(c)->d;
+	enum metrics_code code = request_route(req, len);
+	struct wbuf page = { 0 };
 
-	code = request_route(c->req, c->rlen);
-	if (code == METRICS_200 && metrics_page(c->d, &c->body))
+	if (code == METRICS_200 && metrics_page(d, &page)) {
+		wbuf_free(&page);
 		code = METRICS_500;
-	client_answer(c, code);
+	}
+	d->metrics.requests[code]++;
+	if (code == METRICS_200)
+		http_answer(c, 200, "text/plain; version=0.0.4", "", &page);
+	else
+		http_answer_text(c, codes[code].code,
+				 code == METRICS_405 ? "Allow: GET\r\n" : "",
+				 texts[code]);
 }
 
-static void client_ev(struct loop_ev *ev, int res)
-{
-	struct metrics_client *c =
-		(struct metrics_client *)((char *)ev - offsetof(struct metrics_client, ev));
-	ssize_t n;
-
-	if (c->dead)
-		return;
-	if (c->phase == CLIENT_WRITE) {
-		client_flush(c);
-		return;
-	}
-	if (c->phase == CLIENT_LINGER) {
-		client_linger(c);
-		return;
-	}
-	for (;;) {
-		n = read(c->fd, c->req + c->rlen, sizeof(c->req) - c->rlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			client_close(c);	/* gone before asking */
-			return;
-		}
-		c->rlen += n;
-		if (http_request_complete(c->req, c->rlen)) {
-			client_request(c);
-			return;
-		}
-		if (c->rlen == sizeof(c->req)) {
-			client_answer(c, METRICS_431);
-			return;
-		}
-	}
-	loop_poll(&c->d->ring, &c->ev, c->fd, POLLIN);
-}
-
-static void timer_arm(struct klbd *d)
-{
-	struct metrics *m = &d->metrics;
-
-	if (m->timer_ev.armed)
-		return;
-	m->timer_ts.tv_sec = 0;
-	m->timer_ts.tv_nsec = 250 * 1000000ll;
-	loop_timeout(&d->ring, &m->timer_ev, &m->timer_ts);
-}
-
-/* Closes the connections past their deadline; runs while there are any. */
-static void timer_ev(struct loop_ev *ev, int res)
-{
-	struct klbd *d = (struct klbd *)((char *)ev -
-					 offsetof(struct klbd, metrics.timer_ev));
-	struct metrics_client *c;
-	bool any = false;
-
-	d->now_ms = loop_now_ms();
-	for (c = d->metrics.clients; c; c = c->next) {
-		if (c->dead)
-			continue;
-		if (d->now_ms < c->deadline_ms) {
-			any = true;
-			continue;
-		}
-		if (c->phase != CLIENT_LINGER)
-			d->metrics.timeouts++;
-		client_close(c);
-	}
-	if (any)
-		timer_arm(d);
-}
-
-static void listen_ev(struct loop_ev *ev, int res)
-{
-	struct klbd *d = (struct klbd *)((char *)ev -
-					 offsetof(struct klbd, metrics.listen_ev));
-	struct metrics *m = &d->metrics;
-	struct metrics_client *c;
-	int fd;
-
-	d->now_ms = loop_now_ms();
-	while ((fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (m->n_clients >= METRICS_CLIENTS_MAX) {
-			m->clients_over_limit++;
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->d = d;
-		c->fd = fd;
-		c->phase = CLIENT_READ;
-		c->deadline_ms = d->now_ms + METRICS_TIMEOUT_MS;
-		c->ev.fn = client_ev;
-		c->next = m->clients;
-		m->clients = c;
-		m->n_clients++;
-		loop_poll(&d->ring, &c->ev, fd, POLLIN);
-	}
-	if (m->n_clients)
-		timer_arm(d);
-	loop_poll(&d->ring, &m->listen_ev, m->fd, POLLIN);
-}
+static const struct http_server_ops metrics_ops = {
+	.request = client_request,
+};
 
 int metrics_start(struct klbd *d, char *err, size_t err_len)
 {
-	const struct klbd_addr *a = &d->cfg.metrics_sa;
 	struct metrics *m = &d->metrics;
-	int one = 1;
 
-	m->fd = -1;
+	m->srv = (struct http_server){
+		.d = d, .ops = &metrics_ops, .fd = -1,
+		.conns_max = METRICS_CLIENTS_MAX,
+		.request_max = METRICS_REQUEST_MAX,
+		.timeout_ms = METRICS_TIMEOUT_MS,
+	};
 	if (!d->cfg.metrics[0])
 		return 0;
-	m->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (m->fd < 0 ||
-	    setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(m->fd, (const struct sockaddr *)&a->sa, a->len) ||
-	    listen(m->fd, 16)) {
-		snprintf(err, err_len, "metrics %s: %s", d->cfg.metrics, strerror(errno));
+	if (http_server_start(&m->srv, &d->cfg.metrics_sa, "metrics",
+			      d->cfg.metrics, err, err_len))
 		return -1;
-	}
-	m->listen_ev.fn = listen_ev;
-	m->timer_ev.fn = timer_ev;
-	loop_poll(&d->ring, &m->listen_ev, m->fd, POLLIN);
 	klbd_log(LOG_INFO, "metrics on http://%s/metrics", d->cfg.metrics);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "klbd/http_server.h"
 #include "klbd/loop.h"
 #include "lib/klb_client.h"
 
@@ -21,7 +22,6 @@
 #define METRICS_CLIENTS_MAX	16		/* connections at once */
 #define METRICS_REQUEST_MAX	4096		/* request line and headers */
 #define METRICS_TIMEOUT_MS	10000		/* a whole exchange */
-#define METRICS_LINGER_MS	1000		/* after the answer, for the client's EOF */
 #define METRICS_RESPONSE_MAX	(64u << 20)	/* the body */
 #define METRICS_STATS_RECS_MAX	65536		/* services and backends read */
 
@@ -47,14 +47,8 @@ enum metrics_code {
 	METRICS_CODES
 };
 
-struct metrics_client;
-
 struct metrics {
-	int fd;				/* -1: off */
-	struct loop_ev listen_ev, timer_ev;
-	struct __kernel_timespec timer_ts;
-	struct metrics_client *clients;
-	size_t n_clients;
+	struct http_server srv;		/* fd -1: off */
 	/* Its own netlink client: reading counters leaves reconcile's alone. */
 	struct klb_client nl;
 	bool nl_open;
@@ -64,16 +58,13 @@ struct metrics {
 	struct metrics_hist probe;	/* probe.c: a probe's start to its result */
 	struct metrics_hist proposal;	/* node.c: proposed here to applied here */
 	struct metrics_hist reconcile;	/* reconcile.c: a successful push */
-	/* The server's own counters. */
+	/* Answers by code; 431 is the server's too_large. */
 	uint64_t requests[METRICS_CODES];
-	uint64_t clients_over_limit, timeouts;
 };
 
 struct klbd;
 
 /* Listens on cfg.metrics, when set. */
 int metrics_start(struct klbd *d, char *err, size_t err_len);
-/* Frees the connections that are closed and have nothing in flight. */
-void metrics_reap(struct klbd *d);
 
 #endif

@@ -775,12 +775,12 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("lease_renewals", d->stats.lease_renewals);
 	U("lease_renewals_refused", d->stats.lease_renewals_refused);
 	U("lease_expiries", d->stats.lease_expiries);
-	U("register_requests", d->reg.requests);
+	U("register_requests", d->reg.srv.answered);
 	U("register_unauthorized", d->reg.unauthorized);
 	U("register_bad_requests", d->reg.bad_requests);
-	U("register_clients_over_limit", d->reg.clients_over_limit);
-	U("register_too_large", d->reg.too_large);
-	U("register_timeouts", d->reg.timeouts);
+	U("register_clients_over_limit", d->reg.srv.conns_over_limit);
+	U("register_too_large", d->reg.srv.too_large);
+	U("register_timeouts", d->reg.srv.timeouts);
 #undef U
 #undef LINE
 }

@@ -21,141 +21,35 @@
 #include <unistd.h>
 
 #include "klbd/http.h"
+#include "klbd/http_server.h"
 #include "klbd/klbd.h"
 
-enum reg_phase {
-	REG_READ,		/* the request */
-	REG_WAIT,		/* its command's outcome */
-	REG_WRITE,		/* the answer */
-	REG_LINGER,		/* answered: waits for the client's EOF */
-};
-
-struct reg_client {
-	struct klbd *d;
-	uint64_t id;		/* a control client's id, for node.c */
-	int fd;
-	bool dead;		/* closed; freed when no poll is in flight */
-	enum reg_phase phase;
-	uint64_t deadline_ms;
+/* A connection's own: the command its request became. */
+struct reg_req {
 	struct klbd_cmd cmd;	/* PUT: the registration, if renewing fails */
-	char req[REG_REQUEST_MAX];
-	size_t rlen;
-	char out[512];
-	size_t olen, ooff;
-	struct loop_ev ev;
-	struct reg_client *next;
 };
 
-static void client_close(struct reg_client *c)
+static struct klbd_cmd *conn_cmd(struct http_conn *c)
 {
-	if (c->dead)
-		return;
-	c->dead = true;
-	loop_poll_cancel(&c->d->ring, &c->ev);
-	close(c->fd);
-	c->fd = -1;
-	node_client_gone(c->d, c->id);
+	return &((struct reg_req *)http_conn_priv(c))->cmd;
 }
 
-void reg_reap(struct klbd *d)
+static struct klbd *conn_klbd(struct http_conn *c)
 {
-	struct reg_client **pp = &d->reg.clients, *c;
-
-	while ((c = *pp)) {
-		if (!c->dead || c->ev.armed) {
-			pp = &c->next;
-			continue;
-		}
-		*pp = c->next;
-		d->reg.n_clients--;
-		free(c);
-	}
+	return http_conn_server(c)->d;
 }
 
-/* Reads and drops what the client still sends, until its EOF. */
-static void client_linger(struct reg_client *c)
-{
-	char sink[512];
-	ssize_t n;
-
-	for (;;) {
-		n = read(c->fd, sink, sizeof(sink));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			loop_poll(&c->d->ring, &c->ev, c->fd, POLLIN);
-			return;
-		}
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-	}
-}
-
-static void client_flush(struct reg_client *c)
-{
-	ssize_t n;
-
-	while (c->ooff < c->olen) {
-		n = write(c->fd, c->out + c->ooff, c->olen - c->ooff);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			loop_poll(&c->d->ring, &c->ev, c->fd, POLLOUT);
-			return;
-		}
-		if (n < 0) {
-			client_close(c);
-			return;
-		}
-		c->ooff += n;
-	}
-	/* Closing with unread bytes would reset the connection: see metrics.c. */
-	shutdown(c->fd, SHUT_WR);
-	c->phase = REG_LINGER;
-	c->deadline_ms = c->d->now_ms + REG_LINGER_MS;
-	client_linger(c);
-}
-
-static const char *reason(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	}
-	return "Internal Server Error";
-}
-
-static void client_answer(struct reg_client *c, int code, const char *body)
+static void client_answer(struct http_conn *c, int code, const char *body)
 {
 	const char *extra = "";
 
-	c->d->reg.requests++;
 	if (code == 401)
 		extra = "WWW-Authenticate: Bearer\r\n";
 	else if (code == 405)
 		extra = "Allow: PUT, DELETE\r\n";
 	else if (code == 503)
 		extra = "Retry-After: 1\r\n";
-	c->olen = snprintf(c->out, sizeof(c->out),
-			   "HTTP/1.0 %d %s\r\n"
-			   "Content-Type: text/plain\r\n"
-			   "Content-Length: %zu\r\n"
-			   "%s"
-			   "Connection: close\r\n\r\n%s\n",
-			   code, reason(code), strlen(body) + 1, extra, body);
-	if (c->olen >= sizeof(c->out))
-		c->olen = sizeof(c->out) - 1;
-	c->ooff = 0;
-	c->phase = REG_WRITE;
-	client_flush(c);
+	http_answer_text(c, code, extra, body);
 }
 
 /* A command's errno as an HTTP status. */
@@ -182,37 +76,35 @@ static int http_code(int status)
 	return 500;
 }
 
-static void submit(struct reg_client *c)
+static void submit(struct http_conn *c)
 {
 	uint8_t buf[KLBD_CMD_MAX_BYTES];
-	int n = klbd_cmd_encode(&c->cmd, buf, sizeof(buf));
+	int n = klbd_cmd_encode(conn_cmd(c), buf, sizeof(buf));
 
 	if (n <= 0) {
 		client_answer(c, 500, "cannot encode the command");
 		return;
 	}
-	c->phase = REG_WAIT;
 	/* The answer may come at once, through reg_reply. */
-	node_submit(c->d, c->id, buf, n);
+	node_submit(conn_klbd(c), http_conn_id(c), buf, n);
 }
 
 void reg_reply(struct klbd *d, uint64_t id, int status, const char *msg)
 {
-	struct reg_client *c;
+	struct http_conn *c = http_server_waiting(&d->reg.srv, id);
+	struct klbd_cmd *cmd;
 	const char *done;
 
-	for (c = d->reg.clients; c; c = c->next)
-		if (c->id == id && !c->dead && c->phase == REG_WAIT)
-			break;
 	if (!c)
 		return;
+	cmd = conn_cmd(c);
 	/* No lease to renew (none, or it just expired): register. */
-	if (c->cmd.op == KLBD_CMD_LEASE_RENEW && status == -ENOENT) {
-		c->cmd.op = KLBD_CMD_BACKEND_ADD;
+	if (cmd->op == KLBD_CMD_LEASE_RENEW && status == -ENOENT) {
+		cmd->op = KLBD_CMD_BACKEND_ADD;
 		submit(c);
 		return;
 	}
-	switch (c->cmd.op) {
+	switch (cmd->op) {
 	case KLBD_CMD_LEASE_RENEW:
 		done = "renewed";
 		break;
@@ -349,44 +241,44 @@ static bool authorized(struct reg *g, const char *req, size_t len)
 }
 
 /* The request is complete: check it, then submit its command. */
-static void client_request(struct reg_client *c)
+static void client_request(struct http_conn *c, const char *req, size_t len)
 {
-	struct reg *g = &c->d->reg;
+	struct reg *g = &conn_klbd(c)->reg;
+	struct klbd_cmd *cmd = conn_cmd(c);
 	struct http_req r;
 	const char *why;
 
-	memset(&c->cmd, 0, sizeof(c->cmd));
-	if (http_request_line(c->req, c->rlen, &r)) {
+		if (http_request_line(req, len, &r)) {
 		g->bad_requests++;
 		client_answer(c, 400, "bad request");
 		return;
 	}
-	if (!authorized(g, c->req, c->rlen)) {
+	if (!authorized(g, req, len)) {
 		g->unauthorized++;
 		client_answer(c, 401, "a valid 'Authorization: Bearer TOKEN' is needed");
 		return;
 	}
-	if (parse_path(&r, &c->cmd)) {
+	if (parse_path(&r, cmd)) {
 		g->bad_requests++;
 		client_answer(c, 404,
 			      "not found: /v1/services/tcp|udp/VIP:PORT/backends/ADDR:PORT");
 		return;
 	}
 	if (r.method_len == 3 && !memcmp(r.method, "PUT", 3)) {
-		why = parse_query(&r, &c->cmd);
+		why = parse_query(&r, cmd);
 		if (why) {
 			g->bad_requests++;
 			client_answer(c, 400, why);
 			return;
 		}
-		c->cmd.op = KLBD_CMD_LEASE_RENEW;
+		cmd->op = KLBD_CMD_LEASE_RENEW;
 	} else if (r.method_len == 6 && !memcmp(r.method, "DELETE", 6)) {
 		if (r.query_len) {
 			g->bad_requests++;
 			client_answer(c, 400, "a deregistration takes no parameters");
 			return;
 		}
-		c->cmd.op = KLBD_CMD_LEASE_END;
+		cmd->op = KLBD_CMD_LEASE_END;
 	} else {
 		g->bad_requests++;
 		client_answer(c, 405, "method not allowed: PUT or DELETE");
@@ -395,137 +287,35 @@ static void client_request(struct reg_client *c)
 	submit(c);
 }
 
-static void client_ev(struct loop_ev *ev, int res)
+/* A connection closed: its command's answer, if still to come, is not wanted. */
+static void client_closed(struct http_conn *c)
 {
-	struct reg_client *c =
-		(struct reg_client *)((char *)ev - offsetof(struct reg_client, ev));
-	ssize_t n;
-
-	if (c->dead)
-		return;
-	if (c->phase == REG_WRITE) {
-		client_flush(c);
-		return;
-	}
-	if (c->phase == REG_LINGER) {
-		client_linger(c);
-		return;
-	}
-	for (;;) {
-		n = read(c->fd, c->req + c->rlen, sizeof(c->req) - c->rlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			client_close(c);	/* gone before asking */
-			return;
-		}
-		c->rlen += n;
-		if (http_request_complete(c->req, c->rlen)) {
-			client_request(c);
-			return;
-		}
-		if (c->rlen == sizeof(c->req)) {
-			c->d->reg.too_large++;
-			client_answer(c, 431, "request too large");
-			return;
-		}
-	}
-	loop_poll(&c->d->ring, &c->ev, c->fd, POLLIN);
+	node_client_gone(conn_klbd(c), http_conn_id(c));
 }
 
-static void timer_arm(struct klbd *d)
-{
-	struct reg *g = &d->reg;
-
-	if (g->timer_ev.armed)
-		return;
-	g->timer_ts.tv_sec = 0;
-	g->timer_ts.tv_nsec = 250 * 1000000ll;
-	loop_timeout(&d->ring, &g->timer_ev, &g->timer_ts);
-}
-
-/* Closes the connections past their deadline; runs while there are any. */
-static void timer_ev(struct loop_ev *ev, int res)
-{
-	struct klbd *d = (struct klbd *)((char *)ev - offsetof(struct klbd, reg.timer_ev));
-	struct reg_client *c;
-	bool any = false;
-
-	d->now_ms = loop_now_ms();
-	for (c = d->reg.clients; c; c = c->next) {
-		if (c->dead)
-			continue;
-		if (d->now_ms < c->deadline_ms) {
-			any = true;
-			continue;
-		}
-		if (c->phase != REG_LINGER)
-			d->reg.timeouts++;
-		client_close(c);
-	}
-	if (any)
-		timer_arm(d);
-}
-
-static void listen_ev(struct loop_ev *ev, int res)
-{
-	struct klbd *d = (struct klbd *)((char *)ev - offsetof(struct klbd, reg.listen_ev));
-	struct reg *g = &d->reg;
-	struct reg_client *c;
-	int fd;
-
-	d->now_ms = loop_now_ms();
-	while ((fd = accept4(g->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (g->n_clients >= REG_CLIENTS_MAX) {
-			g->clients_over_limit++;
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->d = d;
-		c->id = ++d->next_client;
-		c->fd = fd;
-		c->phase = REG_READ;
-		c->deadline_ms = d->now_ms + REG_TIMEOUT_MS;
-		c->ev.fn = client_ev;
-		c->next = g->clients;
-		g->clients = c;
-		g->n_clients++;
-		loop_poll(&d->ring, &c->ev, fd, POLLIN);
-	}
-	if (g->n_clients)
-		timer_arm(d);
-	loop_poll(&d->ring, &g->listen_ev, g->fd, POLLIN);
-}
+static const struct http_server_ops reg_ops = {
+	.request = client_request,
+	.closed = client_closed,
+};
 
 int reg_start(struct klbd *d, char *err, size_t err_len)
 {
-	const struct klbd_addr *a = &d->cfg.reg_sa;
 	struct reg *g = &d->reg;
-	int one = 1;
 
-	g->fd = -1;
+	g->srv = (struct http_server){
+		.d = d, .ops = &reg_ops, .fd = -1,
+		.conns_max = REG_CLIENTS_MAX,
+		.request_max = REG_REQUEST_MAX,
+		.priv_size = sizeof(struct reg_req),
+		.timeout_ms = REG_TIMEOUT_MS,
+	};
 	if (!d->cfg.reg[0])
 		return 0;
 	if (klbd_config_load_token(&d->cfg, g->token, &g->token_len, err, err_len))
 		return -1;
-	g->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (g->fd < 0 ||
-	    setsockopt(g->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(g->fd, (const struct sockaddr *)&a->sa, a->len) ||
-	    listen(g->fd, 16)) {
-		snprintf(err, err_len, "register %s: %s", d->cfg.reg, strerror(errno));
+	if (http_server_start(&g->srv, &d->cfg.reg_sa, "register", d->cfg.reg,
+			      err, err_len))
 		return -1;
-	}
-	g->listen_ev.fn = listen_ev;
-	g->timer_ev.fn = timer_ev;
-	loop_poll(&d->ring, &g->listen_ev, g->fd, POLLIN);
 	klbd_log(LOG_INFO, "registrations on http://%s/v1/services/", d->cfg.reg);
 	return 0;
 }

@@ -20,36 +20,25 @@
 #include <stdint.h>
 
 #include "klbd/config.h"
-#include "klbd/loop.h"
+#include "klbd/http_server.h"
 
 /* Bounds, each with a counter. */
 #define REG_CLIENTS_MAX		64		/* connections at once */
 #define REG_REQUEST_MAX		2048		/* request line and headers */
 #define REG_TIMEOUT_MS		20000		/* a whole exchange, commit included */
-#define REG_LINGER_MS		1000		/* after the answer, for the client's EOF */
-
-struct reg_client;
 
 struct reg {
-	int fd;				/* -1: off */
-	struct loop_ev listen_ev, timer_ev;
-	struct __kernel_timespec timer_ts;
-	struct reg_client *clients;
-	size_t n_clients;
+	struct http_server srv;		/* fd -1: off */
 	char token[REG_TOKEN_MAX];
 	size_t token_len;
-	uint64_t requests;		/* answered, whatever the answer */
 	uint64_t unauthorized;		/* 401: no token or a wrong one */
 	uint64_t bad_requests;		/* 400, 404 (no such route), 405 */
-	uint64_t clients_over_limit, too_large, timeouts;
 };
 
 struct klbd;
 
 /* Listens on cfg.reg, when set; reads the token. */
 int reg_start(struct klbd *d, char *err, size_t err_len);
-/* Frees the connections that are closed and have nothing in flight. */
-void reg_reap(struct klbd *d);
 /* The outcome of client id's command (node.c answers through control_reply). */
 void reg_reply(struct klbd *d, uint64_t id, int status, const char *msg);
 
