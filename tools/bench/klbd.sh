@@ -38,8 +38,9 @@
 # fine, "" none).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-KLBCTL=${KLBCTL:-$PWD/build/userspace/klbctl/klbctl}
-KLBD=${KLBD:-$PWD/build/userspace/klbd/klbd}
+# The topology and the helpers (ctl, kern, field, wait_for, leader_among,
+# start) are the klbd guest tests'.
+. selftests/klbd/lib.sh
 BENCH=${KLBD_BENCH:-$PWD/build/tools/bench/klbd-bench}
 LAT_WRITES=${LAT_WRITES:-300}
 FAIL_TRIALS=${FAIL_TRIALS:-50}
@@ -49,13 +50,6 @@ TUNED_ELECTION_TICKS=${TUNED_ELECTION_TICKS:-10}
 TPUT_CHANGES=${TPUT_CHANGES:-500}
 TPUT_WRITERS=${TPUT_WRITERS:-1 24}
 RESTORE_RUNS=${RESTORE_RUNS:-0}
-T=$(mktemp -d "${TMPDIR:-/tmp}/klbd-bench.XXXXXX")
-BR=kbbr$$
-VIP=203.0.113.10:80
-declare -A PID
-
-ns() { echo "kbgw$1-$$"; }
-
 stop_all() {
 	local i
 	for i in "${!PID[@]}"; do
@@ -64,16 +58,6 @@ stop_all() {
 		unset "PID[$i]"
 	done
 }
-cleanup() {
-	local i
-	stop_all
-	for i in 1 2 3; do
-		ip netns del "$(ns "$i")" 2>/dev/null
-	done
-	ip link del "$BR" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 fail() {
 	local i
 	echo "klbd-bench: $*" >&2
@@ -85,38 +69,6 @@ fail() {
 	exit 1
 }
 
-ctl() {
-	local i=$1
-	shift
-	KLB_CONTROL_SOCKET=$T/c$i.sock ip netns exec "$(ns "$i")" "$KLBCTL" "$@"
-}
-kern() {
-	local i=$1
-	shift
-	KLB_CONTROL_SOCKET=$T/none ip netns exec "$(ns "$i")" "$KLBCTL" "$@"
-}
-field() {
-	ctl "$1" cluster status 2>/dev/null | awk -v k="$2:" '$1 == k { print $2 }'
-}
-wait_for() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
-leader_among() {
-	local i
-	for i in "$@"; do
-		if [ "$(field "$i" role)" = leader ]; then
-			echo "$i"
-			return 0
-		fi
-	done
-	return 1
-}
-has_leader() { leader_among "$@" >/dev/null; }
 # caught_up N [LEADER]: klbd N applied and reconciled what the leader
 # committed.
 caught_up() {
@@ -137,7 +89,7 @@ counters() {
 	echo
 }
 
-write_conf() {	# write_conf ID TICK_MS ELECTION_TICKS
+bench_conf() {	# bench_conf ID TICK_MS ELECTION_TICKS
 	cat >"$T/n$1.conf" <<-EOC
 	[node]
 	id = $1
@@ -155,10 +107,6 @@ write_conf() {	# write_conf ID TICK_MS ELECTION_TICKS
 	election-ticks = $3
 	EOC
 }
-start() {
-	ip netns exec "$(ns "$1")" "$KLBD" -c "$T/n$1.conf" 2>>"$T/log$1" &
-	PID[$1]=$!
-}
 # cluster TICK_MS ELECTION_TICKS: three fresh klbds with that timing, a
 # leader, and the benchmark's service.
 cluster() {
@@ -167,7 +115,7 @@ cluster() {
 	for i in 1 2 3; do
 		rm -rf "$T/d$i" "$T/c$i.sock"
 		kern "$i" flush 2>/dev/null
-		write_conf "$i" "$1" "$2"
+		bench_conf "$i" "$1" "$2"
 		start "$i"
 	done
 	wait_for 60 has_leader 1 2 3 || fail "no leader within 60 s"
@@ -197,18 +145,7 @@ if ! grep -q '^klb ' /proc/modules; then
 	done
 	insmod kmod/klb.ko || fail "cannot load klb.ko"
 fi
-modprobe -q veth && modprobe -q bridge || fail "no veth or bridge"
-ip link add "$BR" type bridge || fail "bridge"
-ip link set "$BR" up
-for i in 1 2 3; do
-	ip netns add "$(ns "$i")" || fail "netns"
-	ip -n "$(ns "$i")" link set lo up
-	ip link add "kb$i-$$" type veth peer name eth0 netns "$(ns "$i")" || fail "veth"
-	ip link set "kb$i-$$" master "$BR" up
-	ip -n "$(ns "$i")" addr add "192.0.2.$i/24" dev eth0
-	ip -n "$(ns "$i")" link set eth0 up
-done
-head -c 48 /dev/urandom | base64 >"$T/key" && chmod 600 "$T/key"
+setup 1 2 3 || fail "topology"
 echo "klbd bench: 3 gateways (netns) in one guest, $(nproc) vCPUs;" \
 	"load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
