@@ -77,17 +77,7 @@ if ! setup 1 2 3 11; then
 	exit 1
 fi
 be_start || not_ok "klb-echo starts"
-for i in 1 2 3; do
-	start "$i"
-done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 ctl "$F" -j monitor >"$T/mon" 2>"$T/mon.err" &
 PID[mon]=$!
@@ -115,26 +105,24 @@ else
 	not_ok "the follower's own verdict: failing, with its reason" "$(cat "$T/mon")"
 fi
 # The failing gateways named are those the leader had heard from when it
-# decided: any majority, not necessarily this follower.
+# decided: any majority, not necessarily this follower, whose own verdict
+# may therefore come before or after the decision.
 if wait_for 30 has_ev "e['event'] == 'health' and $E and e['health'] == 'down' and
 		len(e['failing_on']) >= 2 and e['index'] > 0"; then
-	ok "then the committed health down, with the gateways seeing it failing"
+	ok "the committed health down, with the gateways seeing it failing"
 else
-	not_ok "then the committed health down, with the gateways seeing it failing" \
+	not_ok "the committed health down, with the gateways seeing it failing" \
 		"$(cat "$T/mon")"
 fi
-v=$(ev "e['event'] == 'verdict' and $E and e['verdict'] == 'failing'")
-h=$(ev "e['event'] == 'health' and $E and e['health'] == 'down'")
-check "the verdict comes before the decision" [ "${v:-0}" -gt 0 -a "${v:-0}" -lt "${h:-0}" ]
 SINCE=$(wc -l <"$T/mon")
 be_start || not_ok "klb-echo starts again"
 # Up as soon as a majority no longer sees it failing.
-check "back: the verdict healthy, then health up, fewer than two failing it" \
+check "back: health up, fewer than two failing it" \
 	wait_for 30 has_ev "e['event'] == 'health' and $E and e['health'] == 'up' and
 		len(e['failing_on']) < 2"
-v=$(ev "e['event'] == 'verdict' and $E and e['verdict'] == 'healthy'")
-h=$(ev "e['event'] == 'health' and $E and e['health'] == 'up'")
-check "the healthy verdict came first" [ "${v:-0}" -gt 0 -a "${v:-0}" -lt "${h:-0}" ]
+check "and the follower's own verdict: healthy" \
+	wait_for 30 has_ev "e['event'] == 'verdict' and $E and e['verdict'] == 'healthy' and
+		e['gateway'] == $F"
 
 # The leader dies: the follower's stream names the new one.
 SINCE=$(wc -l <"$T/mon")
