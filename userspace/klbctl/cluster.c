@@ -9,34 +9,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "klbctl/klbctl.h"
 #include "lib/klbd_proto.h"
 
+/* A question to the local klbd: EXIT_OK with *a to free, or reported. */
+static int cluster_ask(uint8_t op, struct klbd_answer *a)
+{
+	int err = klbd_call(op, NULL, 0, klbd_now_ms() + 10000, a);
+
+	if (err)
+		return report_msg("cluster", "klbd (%s): %s%s", klbd_socket_path(),
+				  strerror(-err),
+				  err == -ENOENT || err == -ECONNREFUSED ?
+				  " (is klbd running?)" : "");
+	return klbd_answer_check(a, "cluster");
+}
+
 int cmd_cluster_status(struct ctx *ctx, int argc, char **argv)
 {
 	struct klbd_answer a;
-	struct timespec ts;
 	char *line, *save, *sp, *end;
 	unsigned long long v;
 	int err;
 
 	if (argc)
 		return usage_error(ctx, "unexpected '%s'", argv[0]);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err = klbd_call(KLBD_CTL_STATUS, NULL, 0,
-			(uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 10000, &a);
+	err = cluster_ask(KLBD_CTL_STATUS, &a);
 	if (err)
-		return report_msg("cluster", "klbd (%s): %s%s", klbd_socket_path(),
-				  strerror(-err),
-				  err == -ENOENT || err == -ECONNREFUSED ?
-				  " (is klbd running?)" : "");
-	if (a.status) {
-		err = report_msg("cluster", "%s", a.msg[0] ? a.msg : strerror(-a.status));
-		free(a.buf);
 		return err;
-	}
 	out_record_begin();
 	for (line = strtok_r(a.body, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -61,7 +62,6 @@ int cmd_cluster_status(struct ctx *ctx, int argc, char **argv)
 int cmd_cluster_transfer_leader(struct ctx *ctx, int argc, char **argv)
 {
 	struct klbd_answer a;
-	struct timespec ts;
 	uint8_t body[8];
 	uint64_t id;
 	int err, i;
@@ -70,9 +70,7 @@ int cmd_cluster_transfer_leader(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx, "transfer-leader needs a member id");
 	for (i = 0; i < 8; i++)
 		body[i] = id >> (8 * i);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	err = klbd_call(KLBD_CTL_TRANSFER, body, sizeof(body),
-			(uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 30000, &a);
+	err = klbd_call(KLBD_CTL_TRANSFER, body, sizeof(body), klbd_now_ms() + 30000, &a);
 	if (err)
 		return report_msg("cluster", "klbd (%s): %s", klbd_socket_path(),
 				  strerror(-err));
@@ -123,17 +121,9 @@ int cmd_cluster_members(struct ctx *ctx, int argc, char **argv)
 
 	if (argc)
 		return usage_error(ctx, "unexpected '%s'", argv[0]);
-	err = klbd_call(KLBD_CTL_MEMBERS, NULL, 0, klbd_now_ms() + 10000, &a);
+	err = cluster_ask(KLBD_CTL_MEMBERS, &a);
 	if (err)
-		return report_msg("cluster", "klbd (%s): %s%s", klbd_socket_path(),
-				  strerror(-err),
-				  err == -ENOENT || err == -ECONNREFUSED ?
-				  " (is klbd running?)" : "");
-	if (a.status) {
-		err = report_msg("cluster", "%s", a.msg[0] ? a.msg : strerror(-a.status));
-		free(a.buf);
 		return err;
-	}
 	out_list_begin();
 	for (line = strtok_r(a.body, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
@@ -158,13 +148,8 @@ static int member_change(const struct klbd_member_req *m, unsigned int deadline_
 				  "the address is too long" : "malformed request");
 	err = klbd_call_retry(KLBD_CTL_MEMBER, body, n, klbd_now_ms() + deadline_ms,
 			      what, &a);
-	if (err)
+	if (err || (err = klbd_answer_check(&a, what)))
 		return err;
-	if (a.status) {
-		err = report_msg(what, "%s", a.msg[0] ? a.msg : strerror(-a.status));
-		free(a.buf);
-		return err;
-	}
 	free(a.buf);
 	return EXIT_OK;
 }

@@ -211,6 +211,11 @@ int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
  */
 int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
 		    const char *what, struct klbd_answer *a);
+/*
+ * The outcome in klbd's answer: EXIT_OK (a still to free), or klbd's
+ * refusal reported as what's, and a freed.
+ */
+int klbd_answer_check(struct klbd_answer *a, const char *what);
 uint64_t klbd_now_ms(void);
 
 struct restore_service {

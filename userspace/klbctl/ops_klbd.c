@@ -158,6 +158,16 @@ int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline,
 	}
 }
 
+int klbd_answer_check(struct klbd_answer *a, const char *what)
+{
+	if (!a->status)
+		return EXIT_OK;
+	report_msg(what, "%s", a->msg[0] ? a->msg : strerror(-a->status));
+	free(a->buf);
+	a->buf = NULL;
+	return EXIT_FAIL;
+}
+
 static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
 {
 	uint8_t buf[KLBD_CMD_MAX_BYTES];
@@ -169,13 +179,8 @@ static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
 		return report_msg(what, "cannot encode the command");
 	err = klbd_call_retry(KLBD_CTL_SUBMIT, buf, n, klbd_now_ms() + KLBD_DEADLINE_MS,
 			      what, &a);
-	if (err)
+	if (err || (err = klbd_answer_check(&a, what)))
 		return err;
-	if (a.status) {
-		err = report_msg(what, "%s", a.msg[0] ? a.msg : strerror(-a.status));
-		free(a.buf);
-		return err;
-	}
 	free(a.buf);
 	return EXIT_OK;
 }
