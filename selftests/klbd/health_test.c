@@ -3,14 +3,20 @@
  * Health verdicts: one gateway's from its probe results (rise and fall in
  * a row, a streak broken by one contrary result), and the cluster's from
  * the gateways' (a majority of the voters, an unheard voter counting as
- * healthy). And the DNS check's query and how an answer is judged.
+ * healthy). And the DNS check's query and how an answer is judged; the
+ * via-vip check's packets (checksums against values computed apart, with
+ * Python's struct) and how an answer is judged.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kselftest_harness.h"
 #include "klbd/health.h"
 #include "klbd/probe_dns.h"
+#include "klbd/probe_vip.h"
 
 /* Feeds results ("+" ok, "-" failed); the verdict after each, as a string. */
 static void run(const char *results, uint8_t rise, uint8_t fall, char *out)
@@ -138,6 +144,148 @@ TEST(dns_query_and_answers)
 	a[14] = 6;
 	a[5] = 2;
 	EXPECT_EQ(-EBADMSG, probe_dns_answer(a, sizeof(q), 0xbeef, NULL, 0));
+}
+
+
+static struct klb_endpoint ep(int family, const char *addr, uint16_t port)
+{
+	struct klb_endpoint e = { .family = family, .port = port };
+
+	inet_pton(family, addr, e.addr);
+	return e;
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return p[0] << 8 | p[1];
+}
+
+/* The one's complement sum of a packet whose checksum is right: 0xffff. */
+static uint16_t ones_sum(const uint8_t *a, size_t alen, const uint8_t *b,
+			 size_t blen, uint32_t extra)
+{
+	uint32_t sum = extra;
+	size_t i;
+
+	for (i = 0; i < alen; i += 2)
+		sum += be16(a + i);
+	for (i = 0; i < blen; i += 2)
+		sum += be16(b + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+TEST(via_vip_packets)
+{
+	struct klb_endpoint gw = ep(AF_INET, "192.0.2.1", 40000);
+	struct klb_endpoint vip = ep(AF_INET, "203.0.113.10", 80);
+	struct klb_endpoint gw6 = ep(AF_INET6, "2001:db8::1", 40000);
+	struct klb_endpoint vip6 = ep(AF_INET6, "2001:db8:ff::10", 80);
+	uint8_t p[PROBE_VIP_PKT_MAX];
+	size_t n;
+
+	n = probe_vip_packet(p, &gw, &vip, PROBE_VIP_TCP_SYN, 0x01020304);
+	ASSERT_EQ(40, n);
+	EXPECT_EQ(0x45, p[0]);
+	EXPECT_EQ(40, be16(p + 2));
+	EXPECT_EQ(0x4000, be16(p + 6));		/* DF, as a client sends */
+	EXPECT_EQ(IPPROTO_TCP, p[9]);
+	EXPECT_EQ(0, memcmp(p + 12, gw.addr, 4));
+	EXPECT_EQ(0, memcmp(p + 16, vip.addr, 4));
+	EXPECT_EQ(0x39c0, be16(p + 10));
+	EXPECT_EQ(0xffff, ones_sum(p, 20, NULL, 0, 0));
+	EXPECT_EQ(40000, be16(p + 20));
+	EXPECT_EQ(80, be16(p + 22));
+	EXPECT_EQ(0x50, p[32]);
+	EXPECT_EQ(PROBE_VIP_TCP_SYN, p[33]);
+	EXPECT_EQ(0x0d40, be16(p + 36));
+	EXPECT_EQ(0xffff, ones_sum(p + 12, 8, p + 20, 20, IPPROTO_TCP + 20));
+
+	n = probe_vip_packet(p, &gw6, &vip6, PROBE_VIP_TCP_SYN, 0x01020304);
+	ASSERT_EQ(60, n);
+	EXPECT_EQ(0x60, p[0]);
+	EXPECT_EQ(20, be16(p + 4));
+	EXPECT_EQ(IPPROTO_TCP, p[6]);
+	EXPECT_EQ(0, memcmp(p + 8, gw6.addr, 16));
+	EXPECT_EQ(0, memcmp(p + 24, vip6.addr, 16));
+	EXPECT_EQ(0xaeca, be16(p + 56));
+	EXPECT_EQ(0xffff, ones_sum(p + 8, 32, p + 40, 20, IPPROTO_TCP + 20));
+
+	/* The RST: seq as given, no window; its checksum right too. */
+	n = probe_vip_packet(p, &gw, &vip, PROBE_VIP_TCP_RST, 0x01020305);
+	EXPECT_EQ(PROBE_VIP_TCP_RST, p[33]);
+	EXPECT_EQ(0, be16(p + 34));
+	EXPECT_EQ(0xffff, ones_sum(p + 12, 8, p + 20, 20, IPPROTO_TCP + 20));
+}
+
+/* An answer as the raw socket gives it: from VIP:80 to the gateway's 40000. */
+static size_t answer(uint8_t *p, int family, uint8_t flags, uint32_t ack)
+{
+	struct klb_endpoint gw = ep(family, family == AF_INET ? "192.0.2.1" :
+				    "2001:db8::1", 40000);
+	struct klb_endpoint vip = ep(family, family == AF_INET ? "203.0.113.10" :
+				     "2001:db8:ff::10", 80);
+	size_t n = probe_vip_packet(p, &vip, &gw, flags, 777);
+	uint8_t *tcp;
+
+	/* IPv6: the raw socket gives the TCP header on. */
+	if (family == AF_INET6) {
+		memmove(p, p + 40, 20);
+		n -= 40;
+	}
+	tcp = p + (family == AF_INET ? 20 : 0);
+	tcp[8] = ack >> 24;
+	tcp[9] = ack >> 16;
+	tcp[10] = ack >> 8;
+	tcp[11] = ack;
+	return n;
+}
+
+TEST(via_vip_answers)
+{
+	static const struct {
+		int family;
+		uint8_t flags;
+		uint32_t ack;
+		int want;
+	} cases[] = {
+		{ AF_INET, PROBE_VIP_TCP_SYN | PROBE_VIP_TCP_ACK, 1001, 1 },
+		{ AF_INET, PROBE_VIP_TCP_SYN | PROBE_VIP_TCP_ACK, 1000, 0 },
+		{ AF_INET, PROBE_VIP_TCP_SYN, 1001, 0 },
+		{ AF_INET, PROBE_VIP_TCP_RST | PROBE_VIP_TCP_ACK, 1001, -ECONNREFUSED },
+		{ AF_INET, PROBE_VIP_TCP_RST | PROBE_VIP_TCP_ACK, 5, 0 },
+		{ AF_INET, PROBE_VIP_TCP_ACK, 1001, 0 },
+		{ AF_INET6, PROBE_VIP_TCP_SYN | PROBE_VIP_TCP_ACK, 1001, 1 },
+		{ AF_INET6, PROBE_VIP_TCP_SYN | PROBE_VIP_TCP_ACK, 1002, 0 },
+		{ AF_INET6, PROBE_VIP_TCP_RST | PROBE_VIP_TCP_ACK, 1001, -ECONNREFUSED },
+	};
+	struct klb_endpoint gw = ep(AF_INET, "192.0.2.1", 40000);
+	struct klb_endpoint vip = ep(AF_INET, "203.0.113.10", 80);
+	struct klb_endpoint gw6 = ep(AF_INET6, "2001:db8::1", 40000);
+	struct klb_endpoint vip6 = ep(AF_INET6, "2001:db8:ff::10", 80);
+	struct klb_endpoint other = vip;
+	uint8_t p[PROBE_VIP_PKT_MAX];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool v6 = cases[i].family == AF_INET6;
+
+		n = answer(p, cases[i].family, cases[i].flags, cases[i].ack);
+		EXPECT_EQ(cases[i].want,
+			  probe_vip_answer(p, n, cases[i].family,
+					   v6 ? vip6.addr : vip.addr, v6 ? &gw6 : &gw,
+					   v6 ? &vip6 : &vip, 1000)) TH_LOG("case %zu", i);
+	}
+	/* Not from the VIP, not to the probe's port, cut short: not it. */
+	n = answer(p, AF_INET, PROBE_VIP_TCP_SYN | PROBE_VIP_TCP_ACK, 1001);
+	other.addr[3] = 11;
+	EXPECT_EQ(0, probe_vip_answer(p, n, AF_INET, other.addr, &gw, &vip, 1000));
+	other = vip;
+	other.port = 81;
+	EXPECT_EQ(0, probe_vip_answer(p, n, AF_INET, vip.addr, &gw, &other, 1000));
+	EXPECT_EQ(0, probe_vip_answer(p, n - 1, AF_INET, vip.addr, &gw, &vip, 1000));
+	EXPECT_EQ(1, probe_vip_answer(p, n, AF_INET, vip.addr, &gw, &vip, 1000));
 }
 
 TEST_HARNESS_MAIN

@@ -18,6 +18,10 @@ selftests/klbd/monitor_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/health_kinds_test.sh
 selftests/klbd/health_kinds_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# check tcp via-vip: SYNs through the tunnel to the VIP (klb-echo).
+VM_TESTS += selftests/klbd/via_vip_test.sh
+selftests/klbd/via_vip_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
 # The Prometheus endpoint, with traffic from klb-loadgen (promtool, curl).
 VM_TESTS += selftests/klbd/metrics_test.sh
 selftests/klbd/metrics_test.sh: build/userspace/klbctl/klbctl \

@@ -301,7 +301,7 @@ static bool check_eq(const struct klbd_check *a, const struct klbd_check *b)
 	       a->rise == b->rise && a->fall == b->fall && a->port == b->port &&
 	       a->http_status == b->http_status &&
 	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
-	       !strcmp(a->exec_name, b->exec_name);
+	       !strcmp(a->exec_name, b->exec_name) && a->via_vip == b->via_vip;
 }
 
 TEST(check_settings_replicate_and_are_checked)
@@ -491,6 +491,89 @@ TEST(exec_check_replicates_its_name_only)
 	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
 	free(snap);
 	state_free(&t);
+	state_free(&s);
+}
+
+TEST(via_vip_replicates_on_tunnel_services_only)
+{
+	struct klbd_cmd c = svc_add("203.0.113.10", 251), d;
+	struct klbd_state s, t;
+	uint8_t buf[KLBD_CMD_MAX_BYTES], *snap;
+	size_t len;
+	char why[160];
+	int n;
+
+	c.conf.fields |= KLB_SVC_FWD;
+	c.conf.fwd = KLB_FWD_TUNNEL;
+	c.check.fields = KLBD_CHECK_F_TYPE;
+	c.check.type = KLBD_CHECK_TCP;
+	/* Without via-vip: the bytes a command always had. */
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(CHECK_AT + 20, n);
+	c.check.fields |= KLBD_CHECK_F_VIA_VIP;
+	c.check.via_vip = true;
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(CHECK_AT + 20 + 4, n);
+	EXPECT_EQ(1, buf[CHECK_AT + 20]);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&c.check, &d.check));
+	/* Strict: one value, zero padding, all of it there. */
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n - 1, &d, NULL, 0));
+	buf[CHECK_AT + 20] = 2;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[CHECK_AT + 20] = 1;
+	buf[CHECK_AT + 22] = 1;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+
+	state_init(&s);
+	/* Not through nat, not with another kind: refused, nothing added. */
+	c.conf.fwd = KLB_FWD_NAT;
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	c.conf.fwd = KLB_FWD_TUNNEL;
+	c.check.type = KLBD_CHECK_HTTP;
+	EXPECT_EQ(-EINVAL, apply(&s, c));
+	EXPECT_EQ(0, s.n_svcs);
+	c.check.type = KLBD_CHECK_TCP;
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_TRUE(s.svcs[0].check.via_vip);
+	/* The service cannot turn to nat under it. */
+	c.op = KLBD_CMD_SERVICE_SET;
+	c.conf.fields = KLB_SVC_FWD;
+	c.conf.fwd = KLB_FWD_NAT;
+	c.check.fields = 0;
+	EXPECT_EQ(-EINVAL, state_apply(&s, &c, why, sizeof(why)));
+	EXPECT_EQ(KLB_FWD_TUNNEL, s.svcs[0].conf.fwd);
+	c.conf.fields = 0;
+
+	/* Through a snapshot (version 5), the same check. */
+	snapshot(&s, &snap, &len);
+	EXPECT_EQ(5, snap[4]);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
+	state_free(&t);
+	/* Version 4 had no via-vip: one there is refused. */
+	snap[4] = 4;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len, NULL, 0));
+	free(snap);
+
+	/* A new type clears it; version 4 bytes then decode the same. */
+	c.check.fields = KLBD_CHECK_F_TYPE;
+	c.check.via_vip = false;
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_FALSE(s.svcs[0].check.via_vip);
+	snapshot(&s, &snap, &len);
+	snap[4] = 4;
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
+	free(snap);
+	state_free(&t);
+	/* And via-vip alone sets it on the tcp check there is. */
+	c.check.fields = KLBD_CHECK_F_VIA_VIP;
+	c.check.via_vip = true;
+	ASSERT_EQ(0, apply(&s, c));
+	EXPECT_TRUE(s.svcs[0].check.via_vip);
 	state_free(&s);
 }
 

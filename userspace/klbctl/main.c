@@ -19,7 +19,7 @@
 
 #define SVC_OPTS "[sched maglev|maglev-bounded|wlc|wrr|rr] [fwd nat|tunnel] " \
 	"[table-size M] [bound C] [affinity src|none] [down-policy resteer|drop] [seed HEX32] " \
-	"[check tcp|http[:STATUS]|https[:STATUS]|dns|exec:NAME|none] [check-port PORT] [interval MS] [timeout MS] [rise N] [fall N]"
+	"[check tcp [via-vip]|http[:STATUS]|https[:STATUS]|dns|exec:NAME|none] [check-port PORT] [interval MS] [timeout MS] [rise N] [fall N]"
 
 static const struct command commands[] = {
 	{ "service", "add", cmd_service_add,

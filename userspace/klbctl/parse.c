@@ -449,6 +449,13 @@ int parse_service_options(struct ctx *ctx, int argc, char **argv,
 	for (i = 0; i < argc; i += 2) {
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
+		/* A flag of the check, without a value: "check tcp via-vip". */
+		if (matches(argv[i], "via-vip")) {
+			check->via_vip = true;
+			check->fields |= KLBD_CHECK_F_VIA_VIP;
+			i--;
+			continue;
+		}
 		ret = parse_check_option(argv[i], val, check, why, sizeof(why));
 		if (ret < 0)
 			return usage_error(ctx, "%s", why);
@@ -458,5 +465,9 @@ int parse_service_options(struct ctx *ctx, int argc, char **argv,
 					 sizeof(why)))
 			return usage_error(ctx, "%s", why);
 	}
+	/* It goes with its type: a later "check tcp" alone clears it. */
+	if (check->via_vip && (!(check->fields & KLBD_CHECK_F_TYPE) ||
+			       check->type != KLBD_CHECK_TCP))
+		return usage_error(ctx, "via-vip goes with 'check tcp' (in the same command), not with other kinds");
 	return 0;
 }

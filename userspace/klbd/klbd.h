@@ -269,6 +269,8 @@ struct klbd {
 	size_t execs_running;		/* exec probes' scripts, reaped or not */
 	int exec_pids[PROBE_EXEC_MAX];	/* theirs (0: a free slot) */
 	struct ssl_ctx_st *tls_ctx;	/* https probes' SSL_CTX, made once */
+	/* via-vip probes' raw tunnel sockets, IPv4 and IPv6; -1: not yet */
+	int vip_tx[2];
 	struct loop_ev probe_ev;
 	struct __kernel_timespec probe_ts;
 	struct probe_stats ps;

@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	if (!d)
 		return 1;
 	d->notify_fd = -1;
+	d->vip_tx[0] = d->vip_tx[1] = -1;
 	d->notified_role = -1;
 	if (klbd_config_read(&d->cfg, path, err, sizeof(err)) ||
 	    klbd_config_load_key(&d->cfg, err, sizeof(err))) {

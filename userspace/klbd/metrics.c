@@ -344,6 +344,12 @@ static void health_emit(struct klbd *d, struct out *o)
 	       "Probes that waited: the in-flight limit was reached.", d->ps.over_limit);
 	single(o, "klb_probe_socket_errors_total", "counter",
 	       "Probes that could not get a socket.", d->ps.socket_errors);
+	single(o, "klb_probes_via_vip_sent_total", "counter",
+	       "TCP probes through the VIP: SYNs sent through the tunnel.",
+	       d->ps.vip_sent);
+	single(o, "klb_probes_via_vip_answered_total", "counter",
+	       "TCP probes through the VIP: SYN-ACKs from the VIP.",
+	       d->ps.vip_answered);
 	single(o, "klb_health_verdict_changes_total", "counter",
 	       "Changes of this gateway's verdict on a backend.", d->ps.verdict_changes);
 	single(o, "klb_health_reports_total", "counter",

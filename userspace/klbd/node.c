@@ -769,6 +769,8 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("probes_exec_over_limit", d->ps.exec_over_limit);
 	U("probe_scripts_running", d->execs_running);
 	U("probe_socket_errors", d->ps.socket_errors);
+	U("probes_via_vip_sent", d->ps.vip_sent);
+	U("probes_via_vip_answered", d->ps.vip_answered);
 	U("health_verdict_changes", d->ps.verdict_changes);
 	U("health_reports", d->ps.reports);
 	U("leases", d->n_leases);

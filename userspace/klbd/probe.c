@@ -17,6 +17,7 @@
 #include "klbd/probe_dns.h"
 #include "klbd/probe_exec.h"
 #include "klbd/probe_tls.h"
+#include "klbd/probe_vip.h"
 
 enum probe_phase {
 	PROBE_CONNECT,
@@ -26,6 +27,9 @@ enum probe_phase {
 	PROBE_PH_TLS_RECV,		/* for OpenSSL's input BIO */
 	PROBE_EXEC_WAIT,	/* the script's pidfd, until it exits */
 	PROBE_EXEC_REAP,	/* killed at the timeout, result given */
+	PROBE_VIP_SYN,		/* via-vip: the SYN into the tunnel */
+	PROBE_VIP_WAIT,		/* for the SYN-ACK from the VIP */
+	PROBE_VIP_RST,		/* the RST that frees the backend's half-open */
 };
 
 /* Bytes moved per ring request for TLS (a server's first flight: a few). */
@@ -61,6 +65,14 @@ struct probe {
 	int exec_slot;			/* in d->exec_pids */
 	uint8_t net[PROBE_NET_BUF];
 	size_t net_len, net_sent;
+	/* via-vip (probe_vip.h): fd is the raw socket answers come to */
+	bool via_vip;
+	int hold;			/* holds the probe's port */
+	struct klb_endpoint vsrc, vdst;	/* the gateway, the VIP */
+	uint32_t isn;
+	uint8_t pkt[PROBE_VIP_PKT_MAX];
+	struct iovec iov;
+	struct msghdr msg;
 };
 
 static int ep_cmp(const struct klb_endpoint *a, const struct klb_endpoint *b)
@@ -173,6 +185,8 @@ static void probe_free(struct probe *p)
 
 	if (p->fd >= 0)
 		close(p->fd);
+	if (p->hold >= 0)
+		close(p->hold);
 	if (p->tls.ssl)
 		probe_tls_free(&p->tls);
 	if (p->type == KLBD_CHECK_EXEC) {
@@ -267,6 +281,18 @@ static void step(struct probe *p)
 	case PROBE_EXEC_REAP:
 		io_uring_prep_poll_add(sqe, p->exec.pidfd, POLLIN);
 		break;
+	case PROBE_VIP_SYN:
+	case PROBE_VIP_RST:
+		io_uring_prep_sendmsg(sqe, p->d->vip_tx[p->addr.family == AF_INET6],
+				      &p->msg, 0);
+		break;
+	case PROBE_VIP_WAIT:
+		p->iov.iov_base = p->net;
+		p->iov.iov_len = sizeof(p->net);
+		p->msg.msg_name = &p->sa;
+		p->msg.msg_namelen = sizeof(p->sa);
+		io_uring_prep_recvmsg(sqe, p->fd, &p->msg, 0);
+		break;
 	}
 	arm(p, sqe);
 }
@@ -335,6 +361,72 @@ static void exec_exited(struct probe *p)
 	probe_result(p, st ? -EREMOTEIO : 0, 0);
 }
 
+static socklen_t ep_sockaddr(const struct klb_endpoint *a, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, a->addr, 16);
+	return sizeof(*sin6);
+}
+
+/* The encapsulated packet with flags and seq, for PROBE_VIP_SYN or _RST. */
+static void vip_packet(struct probe *p, uint8_t flags, uint32_t seq)
+{
+	p->iov.iov_base = p->pkt;
+	p->iov.iov_len = probe_vip_packet(p->pkt, &p->vsrc, &p->vdst, flags, seq);
+	memset(&p->msg, 0, sizeof(p->msg));
+	/* A raw socket's "port" is its protocol: 0, the socket's own. */
+	p->sa_len = ep_sockaddr(&p->addr, 0, &p->sa);
+	p->msg.msg_name = &p->sa;
+	p->msg.msg_namelen = p->sa_len;
+	p->msg.msg_iov = &p->iov;
+	p->msg.msg_iovlen = 1;
+}
+
+/*
+ * A packet from the VIP to the probe's port: the SYN-ACK (healthy), a
+ * RST (failing), or something else (wait on). After an answer, the RST
+ * that the backend's half-open connection needs; the gateway's own
+ * kernel sends one too, unencapsulated to the VIP (no socket has the
+ * connection), which the network delivers to a backend of the VIP or
+ * nowhere: harmless either way, and no clean means stops it.
+ */
+static void vip_answered(struct probe *p, int len)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&p->sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&p->sa;
+	const uint8_t *from = p->addr.family == AF_INET6 ?
+			      (const uint8_t *)&s6->sin6_addr :
+			      (const uint8_t *)&s4->sin_addr;
+	int r = probe_vip_answer(p->net, len, p->addr.family, from, &p->vsrc,
+				 &p->vdst, p->isn);
+
+	if (!r) {
+		step(p);
+		return;
+	}
+	if (r < 0) {
+		snprintf(p->why, sizeof(p->why), "RST from the VIP through the tunnel");
+		probe_result(p, r, 0);
+		return;
+	}
+	p->d->ps.vip_answered++;
+	vip_packet(p, PROBE_VIP_TCP_RST, p->isn + 1);
+	p->phase = PROBE_VIP_RST;
+	step(p);
+}
+
 static void probe_done(struct loop_ev *ev, int res)
 {
 	struct probe *p = (struct probe *)((char *)ev - offsetof(struct probe, ev));
@@ -348,8 +440,16 @@ static void probe_done(struct loop_ev *ev, int res)
 			probe_free(p);
 		return;
 	}
+	if (p->phase == PROBE_VIP_RST) {
+		/* The SYN-ACK decided; a lost RST only ages out there. */
+		probe_result(p, 0, 0);
+		return;
+	}
 	if (res == -ECANCELED || (res < 0 && p->d->now_ms >= p->deadline_ms)) {
-		if (p->type == KLBD_CHECK_EXEC)
+		if (p->via_vip)
+			snprintf(p->why, sizeof(p->why),
+				 "no SYN-ACK from the VIP through the tunnel");
+		else if (p->type == KLBD_CHECK_EXEC)
 			snprintf(p->why, sizeof(p->why), "script: timed out, killed");
 		else if (p->type == KLBD_CHECK_HTTPS && !p->tls.handshaken &&
 			 p->phase != PROBE_CONNECT)
@@ -427,6 +527,15 @@ static void probe_done(struct loop_ev *ev, int res)
 		return;
 	case PROBE_EXEC_REAP:
 		break;
+	case PROBE_VIP_SYN:
+		p->d->ps.vip_sent++;
+		p->phase = PROBE_VIP_WAIT;
+		break;
+	case PROBE_VIP_WAIT:
+		vip_answered(p, res);
+		return;
+	case PROBE_VIP_RST:
+		break;
 	}
 	step(p);
 }
@@ -463,6 +572,34 @@ static void exec_start(struct probe *p, struct probe_target *t)
 	step(p);
 }
 
+/* The SYN to VIP:port (the check's port, or the service's) into the tunnel. */
+static void vip_start(struct probe *p, struct probe_target *t)
+{
+	struct klbd *d = p->d;
+	int *tx = &d->vip_tx[t->addr.family == AF_INET6];
+	int err;
+
+	p->via_vip = true;
+	p->vdst = t->key.vip;
+	if (t->check.port)
+		p->vdst.port = t->check.port;
+	if (*tx < 0)
+		*tx = probe_vip_tx_open(t->addr.family);
+	err = *tx < 0 ? *tx : probe_vip_open(&t->addr, &p->vdst, &p->vsrc,
+					      &p->fd, &p->hold);
+	if (err) {
+		d->ps.socket_errors++;
+		snprintf(p->why, sizeof(p->why), "via-vip sockets: %s", strerror(-err));
+		probe_result(p, err, 0);
+		return;
+	}
+	if (getrandom(&p->isn, sizeof(p->isn), GRND_NONBLOCK) != sizeof(p->isn))
+		p->isn = (uint32_t)p->start_ns;
+	vip_packet(p, PROBE_VIP_TCP_SYN, p->isn);
+	p->phase = PROBE_VIP_SYN;
+	step(p);
+}
+
 static void probe_start(struct klbd *d, struct probe_target *t)
 {
 	const struct klb_endpoint *a = &t->addr;
@@ -493,6 +630,7 @@ static void probe_start(struct klbd *d, struct probe_target *t)
 		return;
 	p->d = d;
 	p->fd = -1;
+	p->hold = -1;
 	p->exec.pid = -1;
 	p->exec.pidfd = -1;
 	p->ev.fn = probe_done;
@@ -502,27 +640,17 @@ static void probe_start(struct klbd *d, struct probe_target *t)
 	p->want_status = t->check.http_status;
 	p->deadline_ms = d->now_ms + t->check.timeout_ms;
 	p->start_ns = loop_now_ns();
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&p->sa;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->addr, 4);
-		p->sa_len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&p->sa;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a->addr, 16);
-		p->sa_len = sizeof(*sin6);
-	}
+	p->sa_len = ep_sockaddr(a, port, &p->sa);
 	d->probes_inflight++;
 	d->ps.started++;
 	t->busy = true;
 	t->next_ms = d->now_ms + t->check.interval_ms;
 	if (p->type == KLBD_CHECK_EXEC) {
 		exec_start(p, t);
+		return;
+	}
+	if (t->check.via_vip) {
+		vip_start(p, t);
 		return;
 	}
 	/* DNS over UDP: connected, so an ICMP unreachable fails the recv. */
@@ -564,6 +692,11 @@ void probe_stop(struct klbd *d)
 			kill(-d->exec_pids[i], SIGKILL);
 	SSL_CTX_free(d->tls_ctx);
 	d->tls_ctx = NULL;
+	for (i = 0; i < 2; i++) {
+		if (d->vip_tx[i] >= 0)
+			close(d->vip_tx[i]);
+		d->vip_tx[i] = -1;
+	}
 }
 
 static void probe_wake(struct loop_ev *ev, int res)

@@ -5,7 +5,8 @@
  * non-blocking socket whose connect, send and receive are ring requests
  * with a linked timeout, so that thousands of probes need no thread:
  * TLS runs on memory BIOs (probe_tls.h), a script is watched through
- * its pidfd (probe_exec.h).
+ * its pidfd (probe_exec.h), a SYN through the VIP goes out of a raw
+ * socket (probe_vip.h).
  * Each result goes to the backend's health_obs (health.h). A verdict
  * that differs from what the replicated state records for this gateway
  * is proposed (a HEALTH command) until the state records it: a lost
@@ -54,6 +55,7 @@ struct probe_stats {
 	uint64_t exec_over_limit;	/* due, but PROBE_EXEC_MAX scripts run */
 	uint64_t socket_errors, verdict_changes;
 	uint64_t reports;		/* verdicts proposed to the cluster */
+	uint64_t vip_sent, vip_answered;	/* via-vip: SYNs, SYN-ACKs */
 };
 
 struct klbd;

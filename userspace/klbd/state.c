@@ -301,6 +301,19 @@ int state_change_voters(struct klbd_state *s, const uint64_t *ids, size_t n)
 	return 0;
 }
 
+/*
+ * Only a tunnel delivers the VIP to the backend: through NAT the backend
+ * never sees it, and a probe through it would prove nothing more.
+ */
+static int check_via_vip(const struct klb_service_conf *c,
+			 const struct klbd_check *check, char *why, size_t len)
+{
+	if (check->via_vip && c->fwd != KLB_FWD_TUNNEL)
+		return klbd_why(why, len, -EINVAL,
+			       "via-vip needs a tunnel service: with nat the backend never sees the VIP");
+	return 0;
+}
+
 static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 		       char *why, size_t len)
 {
@@ -342,6 +355,8 @@ static int service_add(struct klbd_state *s, const struct klbd_cmd *cmd,
 	err = check_conf(&c, why, len);
 	if (!err)
 		err = klbd_check_merge(NULL, &cmd->check, &check, why, len);
+	if (!err)
+		err = check_via_vip(&c, &check, why, len);
 	if (err)
 		return err;
 	svcs = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*svcs));
@@ -385,6 +400,8 @@ static int service_set(struct klbd_state *s, struct state_service *svc,
 	err = check_conf(&c, why, len);
 	if (!err)
 		err = klbd_check_merge(&svc->check, &cmd->check, &check, why, len);
+	if (!err)
+		err = check_via_vip(&c, &check, why, len);
 	if (err)
 		return err;
 	/*
@@ -699,6 +716,7 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		put_u32(p + 8, svc->check.interval_ms);
 		put_u32(p + 12, svc->check.timeout_ms);
 		put_u32(p + 16, 0);
+		p[16] = svc->check.via_vip;
 		memcpy(p + CHECK_BYTES, svc->check.exec_name, p[3]);
 		p += CHECK_BYTES + p[3];
 		for (j = 0; j < svc->n_bes; j++) {
@@ -785,7 +803,8 @@ static int decode_check(struct snap_reader *r, uint32_t version,
 		return klbd_check_merge(NULL, &none, check, NULL, 0);
 	p = take(r, CHECK_BYTES);
 	/* Version 2 had no names: its name length byte is 0. */
-	if (!p || (version < 3 && p[3]) || get_u32(p + 16))
+	/* Before version 5 (no via-vip) the last four bytes are 0. */
+	if (!p || (version < 3 && p[3]) || get_u32(p + 16) > (version < 5 ? 0 : 1))
 		return -EBADMSG;
 	name = take(r, p[3]);
 	if (!name || (p[3] != 0) != (p[0] == KLBD_CHECK_EXEC) ||
@@ -799,6 +818,7 @@ static int decode_check(struct snap_reader *r, uint32_t version,
 	in.http_status = get_u16(p + 6);
 	in.interval_ms = get_u32(p + 8);
 	in.timeout_ms = get_u32(p + 12);
+	in.via_vip = p[16];
 	return klbd_check_merge(NULL, &in, check, NULL, 0);
 }
 
@@ -924,7 +944,8 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 	if (n_bes > STATE_MAX_BACKENDS || tables > (version < 3 ? 1 : 2) ||
 	    (tables && !klb_sched_is_maglev(c->sched)))
 		return klbd_why(why, len, -EBADMSG, "service %zu: bad counts", at);
-	if (decode_check(r, version, &svc->check))
+	if (decode_check(r, version, &svc->check) ||
+	    check_via_vip(c, &svc->check, NULL, 0))
 		return klbd_why(why, len, -EBADMSG, "service %zu: bad check", at);
 	svc->bes = calloc(n_bes ? n_bes : 1, sizeof(*svc->bes));
 	svc->health = calloc(n_bes ? n_bes : 1, sizeof(*svc->health));

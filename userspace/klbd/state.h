@@ -29,12 +29,12 @@
 
 /*
  * The snapshot's layout, every version, is in Documentation/klbd.md
- * (Snapshots). 4: a backend's lease, and the last lease given. 3: base
- * tables and an exec check's script name. 2: a health check per service.
- * Versions 1 (no checks), 2 (no base tables, no names) and 3 (no leases)
- * still decode.
+ * (Snapshots). 5: a check's via-vip. 4: a backend's lease, and the last
+ * lease given. 3: base tables and an exec check's script name. 2: a
+ * health check per service. Versions 1 (no checks), 2 (no base tables,
+ * no names), 3 (no leases) and 4 (no via-vip) still decode.
  */
-#define STATE_SNAPSHOT_VERSION	4
+#define STATE_SNAPSHOT_VERSION	5
 
 /* The voters' verdicts fit a mask. */
 #define STATE_MAX_VOTERS	32

@@ -16,6 +16,7 @@
 #define CONF_BYTES	(4 + 4 + 4 + 4 + 4 + KLB_SEED_LEN)
 #define BE_BYTES	(4 + 4 + EP_BYTES + 4 + 4)
 #define CHECK_BYTES	(4 + 4 + 2 + 2 + 4 + 4)
+#define VIA_VIP_BYTES	4
 #define SVC_CMD_BYTES	(4 + KEY_BYTES + CONF_BYTES + 4)
 
 static bool zero(const uint8_t *p, size_t n)
@@ -145,7 +146,7 @@ bool klbd_check_same_kind(const struct klbd_check *a,
 {
 	return a->type == b->type && a->port == b->port &&
 	       a->http_status == b->http_status &&
-	       !strcmp(a->exec_name, b->exec_name);
+	       !strcmp(a->exec_name, b->exec_name) && a->via_vip == b->via_vip;
 }
 
 int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
@@ -169,7 +170,11 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 		memset(r.exec_name, 0, sizeof(r.exec_name));
 		if (c->type == KLBD_CHECK_EXEC)
 			memcpy(r.exec_name, c->exec_name, sizeof(r.exec_name));
+		/* Through the VIP, too, is a property of the type. */
+		r.via_vip = false;
 	}
+	if (c->fields & KLBD_CHECK_F_VIA_VIP)
+		r.via_vip = c->via_vip;
 	if (c->fields & KLBD_CHECK_F_PORT)
 		r.port = c->port;
 	if (c->fields & KLBD_CHECK_F_STATUS)
@@ -191,6 +196,10 @@ int klbd_check_merge(const struct klbd_check *base, const struct klbd_check *c,
 		return klbd_why(why, why_len, -EINVAL,
 			       "an exec check's NAME is 1 to %u letters, digits, '-' or '_', not '%s'",
 			       KLBD_CHECK_NAME_MAX, r.exec_name);
+	if (r.via_vip && r.type != KLBD_CHECK_TCP)
+		return klbd_why(why, why_len, -EINVAL,
+			       "via-vip is for tcp checks only, not %s",
+			       klbd_check_name(r.type));
 	if (r.interval_ms < KLBD_CHECK_INTERVAL_MIN ||
 	    r.interval_ms > KLBD_CHECK_INTERVAL_MAX)
 		return klbd_why(why, why_len, -EINVAL,
@@ -228,7 +237,8 @@ static size_t enc_len(const struct klbd_cmd *cmd)
 
 	if ((cmd->op == KLBD_CMD_SERVICE_ADD || cmd->op == KLBD_CMD_SERVICE_SET) &&
 	    cmd->check.fields)
-		len += CHECK_BYTES + check_name_len(&cmd->check);
+		len += CHECK_BYTES + check_name_len(&cmd->check) +
+		       (cmd->check.fields & KLBD_CHECK_F_VIA_VIP ? VIA_VIP_BYTES : 0);
 	return len;
 }
 
@@ -244,6 +254,8 @@ static void put_check(uint8_t *p, const struct klbd_check *c)
 	put_u32(p + 12, c->interval_ms);
 	put_u32(p + 16, c->timeout_ms);
 	memcpy(p + CHECK_BYTES, c->exec_name, p[7]);
+	if (c->fields & KLBD_CHECK_F_VIA_VIP)
+		p[CHECK_BYTES + p[7]] = c->via_vip;
 }
 
 static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
@@ -266,6 +278,12 @@ static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
 	    (p[7] && !klbd_check_name_valid((const char *)p + CHECK_BYTES, p[7])))
 		return klbd_why(why, why_len, -EBADMSG, "check script name malformed");
 	memcpy(c->exec_name, p + CHECK_BYTES, p[7]);
+	if (c->fields & KLBD_CHECK_F_VIA_VIP) {
+		p += CHECK_BYTES + p[7];
+		if (p[0] > 1 || p[1] || p[2] || p[3])
+			return klbd_why(why, why_len, -EBADMSG, "check via-vip malformed");
+		c->via_vip = p[0];
+	}
 	return 0;
 }
 
@@ -366,7 +384,9 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		return klbd_why(why, why_len, -EPROTO, "unknown command %u", p[1]);
 	/* The check block's name length byte says how long the rest is. */
 	if (want == SVC_CMD_BYTES && len >= want + CHECK_BYTES)
-		want += CHECK_BYTES + buf[SVC_CMD_BYTES + 7];
+		want += CHECK_BYTES + buf[SVC_CMD_BYTES + 7] +
+			(get_u32(buf + SVC_CMD_BYTES) & KLBD_CHECK_F_VIA_VIP ?
+			 VIA_VIP_BYTES : 0);
 	if (len != want || get_u16(p + 2))
 		return klbd_why(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
 			       klbd_cmd_name(p[1]), len, want);

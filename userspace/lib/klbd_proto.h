@@ -23,14 +23,17 @@
  *                u8 state | u8 0 | u16 ttl
  *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall |
  *                u8 name length | u16 port | u16 http status |
- *                u32 interval ms | u32 timeout ms | name
+ *                u32 interval ms | u32 timeout ms | name |
+ *                [u8 via-vip | 3 bytes 0, when fields has VIA_VIP]
  *
  * The check block is there only when the command sets a health-check
  * setting, so that a command without one has the bytes it always had and
  * logs written before health checks existed still decode. The name (of
  * an exec check's script, KLBD_CHECK_NAME_MAX bytes at most, no NUL) is
  * there exactly when the command sets the type to exec; its length byte
- * was always 0 before, so older commands read the same.
+ * was always 0 before, so older commands read the same. The via-vip
+ * byte, likewise, is there exactly when the command sets it (fields has
+ * KLBD_CHECK_F_VIA_VIP, a bit no older command had).
  *
  * little-endian, every field checked on decode (unused bytes zero, an
  * address's unused bytes too), so that two encodings of one command are
@@ -161,7 +164,8 @@ enum klbd_check_field {
 	KLBD_CHECK_F_TIMEOUT	= 1 << 4,
 	KLBD_CHECK_F_RISE	= 1 << 5,
 	KLBD_CHECK_F_FALL	= 1 << 6,
-	KLBD_CHECK_F_ALL	= (1 << 7) - 1,
+	KLBD_CHECK_F_VIA_VIP	= 1 << 7,
+	KLBD_CHECK_F_ALL	= (1 << 8) - 1,
 };
 
 /* Defaults and bounds, the same on every gateway. */
@@ -184,6 +188,12 @@ struct klbd_check {
 	uint32_t interval_ms, timeout_ms;
 	/* KLBD_CHECK_EXEC, set with the type; "" for the other types */
 	char exec_name[KLBD_CHECK_NAME_MAX + 1];
+	/*
+	 * KLBD_CHECK_TCP of a tunnel service: the SYN goes to the VIP,
+	 * encapsulated to the backend as klb.ko would (probe_vip.h). Set
+	 * with the type or after it; a new type clears it.
+	 */
+	bool via_vip;
 };
 
 struct klbd_cmd {
@@ -300,7 +310,8 @@ const char *klbd_role_name(uint8_t role);
 /* Whether name (len bytes) may name an exec check's script. */
 bool klbd_check_name_valid(const char *name, size_t len);
 /*
- * Whether two checks probe the same way (type, port, status, script):
+ * Whether two checks probe the same way (type, port, status, script,
+ * via-vip):
  * verdicts survive a change of timing only.
  */
 bool klbd_check_same_kind(const struct klbd_check *a,
