@@ -61,6 +61,27 @@ hold() {
 out=
 load() {
 	out=$(cli "$LOADGEN" -j "$@" 2>&1 | tail -n 1)
+	summary_read
+}
+
+# summary_read: the values most checks need (successes, errors, each
+# backend's share) read from $out once, whoever set it: under a debug
+# kernel every process started costs seconds, a Python interpreter most.
+summary_of=
+summary_read() {
+	[ -n "$summary_of" ] && [ "$summary_of" = "x$out" ] && return
+	summary_of=x$out
+	eval "$(printf '%s' "$out" | python3 -c '
+import json, re, sys
+try:
+    s = json.load(sys.stdin)
+    print("load_errors=%d load_successes=%d" % (s["errors"]["total"], s["successes"]))
+    print("load_shares=\"%s\"" % " ".join(
+        "%s=%s" % (b, v.get("share", 0))
+        for b, v in s.get("backends", {}).items() if re.fullmatch(r"\w+", b)))
+except (ValueError, KeyError, TypeError):
+    print("load_errors=-1 load_successes=-1 load_shares=")
+')"
 }
 
 # field EXPR: a value of the last summary, by a Python expression on s.
@@ -68,19 +89,23 @@ field() {
 	printf '%s' "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); print($1)"
 }
 
-# share B: backend B's share of the replies in the last summary.
+# share B: backend B's share of the replies in the last summary (0 if none).
 share() {
-	field "s['backends'].get('$1', {}).get('share', 0)"
+	summary_read
+	for kv in $load_shares; do
+		[ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return; }
+	done
+	echo 0
 }
 
-# within X LOW HIGH
+# within X LOW HIGH: LOW <= X <= HIGH, each an arithmetic expression.
 within() {
-	python3 -c "import sys; sys.exit(not ($2 <= $1 <= $3))"
+	awk "BEGIN { exit !(($2) <= ($1) && ($1) <= ($3)) }"
 }
 
 all_answered() {
-	[ "$(field "s['errors']['total']")" = 0 ] &&
-		[ "$(field "s['successes']")" = "$1" ]
+	summary_read
+	[ "$load_errors" = 0 ] && [ "$load_successes" = "$1" ]
 }
 
 reset_services() {
