@@ -108,7 +108,7 @@ struct control_client {
 	int fd;
 	bool dead, busy, processing;
 	uint8_t *rbuf;
-	size_t rlen;
+	size_t rlen, rcap;
 	struct wbuf out;
 	struct loop_ev rev, wev;
 	struct control_client *next;

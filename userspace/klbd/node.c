@@ -18,6 +18,12 @@
 #include "raft/conf.h"
 #include "raft/uring.h"
 
+/* A SERVICE_REPLACE is one log entry, and one entry of an APPEND frame. */
+_Static_assert(KLBD_ENTRY_MAX_BYTES <= RAFT_CODEC_MAX_ENTRY_BYTES,
+	       "the largest command must fit a Raft entry");
+_Static_assert(8 + KLBD_ENTRY_MAX_BYTES + RAFT_CODEC_HEADER_BYTES <= FRAME_MAX_PAYLOAD,
+	       "a forwarded command must fit a frame");
+
 struct after_persist {
 	struct after_persist *next;
 	uint64_t ticket;
@@ -139,8 +145,10 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 
 	if (e->type == RAFT_ENTRY_NORMAL && e->len) {
 		status = klbd_cmd_decode(e->data, e->len, &cmd, why, sizeof(why));
-		if (!status)
+		if (!status) {
 			status = state_apply(&d->state, &cmd, why, sizeof(why));
+			klbd_cmd_release(&cmd);
+		}
 		if (status)
 			d->stats.apply_refused++;
 		else
@@ -332,15 +340,17 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		struct raft_buf buf;
 		struct klbd_cmd cmd;
 
-		if (len < 8 || len > 8 + KLBD_CMD_MAX_BYTES) {
+		if (len < 8 || len > 8 + KLBD_ENTRY_MAX_BYTES) {
 			d->ts.frames_bad_proto++;
 			return;
 		}
 		/* A gateway speaks for itself only. */
-		if (!klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0) &&
-		    cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
-			d->ts.frames_bad_proto++;
-			return;
+		if (!klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0)) {
+			klbd_cmd_release(&cmd);
+			if (cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
+				d->ts.frames_bad_proto++;
+				return;
+			}
 		}
 		p = calloc(1, sizeof(*p));
 		if (!p)
@@ -433,41 +443,15 @@ int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **ou
 	return 0;
 }
 
-void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
-		 size_t len)
+/* enc: 8 bytes for the forwarding header, then the command (n bytes). */
+static void submit_encoded(struct klbd *d, struct pending *p, uint8_t *enc, int n)
 {
-	uint8_t enc[KLBD_CMD_MAX_BYTES + 8];
 	struct raft_status rs;
 	struct raft_proposal prop;
 	struct raft_buf buf;
-	struct klbd_cmd cmd;
-	struct pending *p;
 	const char *msg = "";
-	char why[160];
-	int err, n;
+	int err;
 
-	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
-	if (!err && cmd.op == KLBD_CMD_HEALTH && client) {
-		err = -EPERM;
-		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
-	}
-	if (err) {
-		d->stats.control_bad_requests++;
-		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
-		return;
-	}
-	/* The seed is chosen once, here, and replicated with the command. */
-	if (cmd.op == KLBD_CMD_SERVICE_ADD && !(cmd.conf.fields & KLB_SVC_SEED)) {
-		if (getrandom(cmd.conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN) {
-			control_reply(d, client, KLBD_CTL_SUBMIT, -EIO,
-				      "no random bytes for the seed", NULL, 0);
-			return;
-		}
-		cmd.conf.fields |= KLB_SVC_SEED;
-	}
-	n = klbd_cmd_encode(&cmd, enc + 8, KLBD_CMD_MAX_BYTES);
-	if (n < 0 || pending_new(d, client, KLBD_CTL_SUBMIT, &p))
-		return;
 	raft_status(d->raft, &rs);
 	if (rs.role == RAFT_LEADER) {
 		buf.data = enc + 8;
@@ -494,6 +478,53 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 	put_u64(enc, p->req);
 	transport_send(d, rs.lead, FRAME_FWD_REQ, enc, 8 + n);
 	d->stats.forwarded++;
+}
+
+void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
+		 size_t len)
+{
+	uint8_t small[KLBD_CMD_MAX_BYTES + 8], *enc = small;
+	struct klbd_cmd cmd;
+	struct pending *p;
+	char why[160];
+	int err, n;
+
+	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
+	if (!err && cmd.op == KLBD_CMD_HEALTH && client) {
+		err = -EPERM;
+		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
+	}
+	if (err) {
+		d->stats.control_bad_requests++;
+		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
+		return;
+	}
+	/* The seed is chosen once, here, and replicated with the command. */
+	if (cmd.op == KLBD_CMD_SERVICE_ADD && !(cmd.conf.fields & KLB_SVC_SEED)) {
+		if (getrandom(cmd.conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN) {
+			control_reply(d, client, KLBD_CTL_SUBMIT, -EIO,
+				      "no random bytes for the seed", NULL, 0);
+			return;
+		}
+		cmd.conf.fields |= KLB_SVC_SEED;
+	}
+	/* A SERVICE_REPLACE is big: encoded aside, the same bytes as data. */
+	if (cmd.op == KLBD_CMD_SERVICE_REPLACE) {
+		enc = malloc(8 + klbd_cmd_size(&cmd));
+		if (!enc) {
+			klbd_cmd_release(&cmd);
+			control_reply(d, client, KLBD_CTL_SUBMIT, -ENOMEM,
+				      "out of memory", NULL, 0);
+			return;
+		}
+	}
+	n = klbd_cmd_encode(&cmd, enc + 8, cmd.op == KLBD_CMD_SERVICE_REPLACE ?
+			    klbd_cmd_size(&cmd) : KLBD_CMD_MAX_BYTES);
+	klbd_cmd_release(&cmd);
+	if (n >= 0 && !pending_new(d, client, KLBD_CTL_SUBMIT, &p))
+		submit_encoded(d, p, enc, n);
+	if (enc != small)
+		free(enc);
 }
 
 uint64_t node_leader(struct klbd *d, const char **why)
@@ -785,7 +816,7 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 	raft_config_default(&rc, d->cfg.id, seed);
 	rc.election_ticks = d->cfg.election_ticks;
 	rc.heartbeat_ticks = d->cfg.heartbeat_ticks;
-	rc.max_entry_bytes = KLBD_CMD_MAX_BYTES;
+	rc.max_entry_bytes = KLBD_ENTRY_MAX_BYTES;
 	ret = raft_new(&d->raft, &rc, &boot);
 	if (ret) {
 		snprintf(err, err_len, "Raft: %s", strerror(-ret));

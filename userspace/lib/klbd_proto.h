@@ -12,6 +12,9 @@
  *   BACKEND_*:                backend
  *   HEALTH:                   endpoint (the backend) | u64 node |
  *                             u8 failing | 3 bytes 0
+ *   SERVICE_REPLACE:          conf (every field) | u32 has_check (0, 1) |
+ *                             [check] | u32 n_backends | n x rbackend |
+ *                             u32 has_table (0, 1) | [table_size x u16 id]
  *
  *   service key  u8 proto | u8 0 | endpoint
  *   endpoint     u16 family | 16 bytes address | u16 port
@@ -19,9 +22,17 @@
  *                u32 bound | u32 flags | 16 bytes seed
  *   backend      u32 fields | u16 id | u16 0 | endpoint | u32 weight |
  *                u8 state | 3 bytes 0
+ *   rbackend     u16 id | u8 state | u8 0 | endpoint | u32 weight
  *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall |
  *                u8 name length | u16 port | u16 http status |
  *                u32 interval ms | u32 timeout ms | name
+ *
+ * SERVICE_REPLACE gives one service whole: its settings, its backends in
+ * ascending id order (KLBD_REPLACE_MAX_BACKENDS at most, ids and addresses
+ * unique, the service's address family), optionally its check (without
+ * one the service keeps the check it has) and optionally its Maglev table
+ * (KLBD_REPLACE_MAX_TABLE entries at most, each naming one of the
+ * backends; without one the table is computed, moving what must move).
  *
  * The check block is there only when the command sets a health-check
  * setting, so that a command without one has the bytes it always had and
@@ -77,10 +88,22 @@
 #include "lib/klb_client.h"
 
 #define KLBD_PROTO_VERSION	1
+/* Every command but SERVICE_REPLACE. */
 #define KLBD_CMD_MAX_BYTES	128
-/* A control message, length prefix included. */
-#define KLBD_CTL_MAX_BYTES	(64 * 1024)
+/* A SERVICE_REPLACE's bounds, and so its size. */
+#define KLBD_REPLACE_MAX_BACKENDS	4096
+#define KLBD_REPLACE_MAX_TABLE		(1u << 18)
+#define KLBD_REPLACE_FIXED_BYTES	(4 + 22 + 36 + 4 + 4 + 4)
+#define KLBD_REPLACE_BE_BYTES		28
+#define KLBD_REPLACE_MAX_BYTES	(KLBD_REPLACE_FIXED_BYTES + 20 + \
+				 KLBD_CHECK_NAME_MAX + \
+				 KLBD_REPLACE_MAX_BACKENDS * KLBD_REPLACE_BE_BYTES + \
+				 2 * KLBD_REPLACE_MAX_TABLE)
+/* The largest command: Raft's max_entry_bytes. */
+#define KLBD_ENTRY_MAX_BYTES	KLBD_REPLACE_MAX_BYTES
 #define KLBD_CTL_HEADER_BYTES	8
+/* A control message, length prefix included: a request with the largest command. */
+#define KLBD_CTL_MAX_BYTES	(KLBD_CTL_HEADER_BYTES + KLBD_ENTRY_MAX_BYTES)
 #define KLBD_CTL_RESP_HEADER_BYTES 16
 
 enum klbd_cmd_op {
@@ -93,7 +116,9 @@ enum klbd_cmd_op {
 	KLBD_CMD_FLUSH,
 	/* A gateway's verdict on a backend: see Documentation/klbd.md. */
 	KLBD_CMD_HEALTH,
-	KLBD_CMD_OP_MAX = KLBD_CMD_HEALTH,
+	/* One service whole, atomically: see above. */
+	KLBD_CMD_SERVICE_REPLACE,
+	KLBD_CMD_OP_MAX = KLBD_CMD_SERVICE_REPLACE,
 };
 
 /* A service's health check: what klbd probes each backend with. */
@@ -153,6 +178,14 @@ struct klbd_cmd {
 	uint64_t node;			/* HEALTH: the gateway that probed */
 	bool failing;			/* HEALTH: its verdict */
 	struct klb_backend be;		/* BACKEND_* */
+	/*
+	 * SERVICE_REPLACE: conf and check (check.fields 0: keep the
+	 * service's) as above, and these. Decoding allocates them (free with
+	 * klbd_cmd_release()); an encoder's may point anywhere.
+	 */
+	struct klb_backend *bes;	/* ascending ids */
+	uint32_t n_bes;
+	uint16_t *table;		/* conf.table_size ids, or NULL */
 };
 
 enum klbd_ctl_op {
@@ -182,8 +215,15 @@ struct klbd_member_req {
 
 #define KLBD_KEY_BYTES		22
 
-/* Bytes written to buf (KLBD_CMD_MAX_BYTES), or -EINVAL. */
+/*
+ * Bytes written to buf (klbd_cmd_size(), KLBD_CMD_MAX_BYTES but for
+ * SERVICE_REPLACE), or -EINVAL.
+ */
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
+/* The encoding's length (0: cmd cannot be encoded). */
+size_t klbd_cmd_size(const struct klbd_cmd *cmd);
+/* Frees what klbd_cmd_decode() allocated (SERVICE_REPLACE's arrays). */
+void klbd_cmd_release(struct klbd_cmd *cmd);
 /* 0, or -EBADMSG / -EPROTO / -EINVAL with why (may be NULL) filled. */
 int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		    char *why, size_t why_len);
