@@ -10,6 +10,10 @@ selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/membership_test.sh
 selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# klbctl restore through klbd: 50 services x 20 backends, three gateways.
+VM_TESTS += selftests/klbd/restore_test.sh
+selftests/klbd/restore_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 # The https, dns and exec checks, on one gateway (openssl, python3).
 VM_TESTS += selftests/klbd/health_kinds_test.sh
 selftests/klbd/health_kinds_test.sh: build/userspace/klbctl/klbctl \

@@ -165,6 +165,8 @@ static void client_process(struct control_client *c)
 		} else if (op == KLBD_CTL_MEMBER) {
 			member_request(d, c->id, req + KLBD_CTL_HEADER_BYTES,
 				       len - KLBD_CTL_HEADER_BYTES);
+		} else if (op == KLBD_CTL_SERVICES && len == KLBD_CTL_HEADER_BYTES) {
+			node_services(d, c->id);
 		} else if (op == KLBD_CTL_MEMBERS && len == KLBD_CTL_HEADER_BYTES) {
 			member_show(d, c->id);
 		} else if (op == KLBD_CTL_HEALTH) {

@@ -275,6 +275,8 @@ void node_process(struct klbd *d);
 void node_submit(struct klbd *d, uint64_t client, const uint8_t *cmd,
 		 size_t len);
 void node_status(struct klbd *d, char *buf, size_t cap);
+/* KLBD_CTL_SERVICES: each service's digest and check (lib/klbd_proto.h). */
+void node_services(struct klbd *d, uint64_t client);
 /* Hands leadership to target, from the leader or through it. */
 void node_transfer(struct klbd *d, uint64_t client, uint64_t target);
 void node_client_gone(struct klbd *d, uint64_t client);

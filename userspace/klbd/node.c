@@ -527,6 +527,30 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		free(enc);
 }
 
+void node_services(struct klbd *d, uint64_t client)
+{
+	uint8_t *body, *p;
+	size_t i;
+
+	body = malloc(d->state.n_svcs * KLBD_SERVICES_ENTRY_MAX + 1);
+	if (!body) {
+		control_reply(d, client, KLBD_CTL_SERVICES, -ENOMEM, "out of memory",
+			      NULL, 0);
+		return;
+	}
+	p = body;
+	for (i = 0; i < d->state.n_svcs; i++) {
+		const struct state_service *svc = &d->state.svcs[i];
+
+		klbd_key_encode(&svc->key, p);
+		put_u64(p + KLBD_KEY_BYTES, state_service_digest(svc));
+		p += KLBD_KEY_BYTES + 8;
+		p += klbd_check_encode(&svc->check, p);
+	}
+	control_reply(d, client, KLBD_CTL_SERVICES, 0, NULL, body, p - body);
+	free(body);
+}
+
 uint64_t node_leader(struct klbd *d, const char **why)
 {
 	struct raft_status rs;

@@ -753,6 +753,27 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 	return klbd_why(why, why_len, -EINVAL, "unknown command %u", cmd->op);
 }
 
+uint64_t state_service_digest(const struct state_service *svc)
+{
+	struct klbd_cmd c = { .op = KLBD_CMD_SERVICE_REPLACE, .key = svc->key,
+			      .conf = svc->conf, .n_bes = svc->n_bes };
+	uint64_t h;
+	size_t i;
+
+	c.bes = malloc((svc->n_bes ? svc->n_bes : 1) * sizeof(*c.bes));
+	if (!c.bes)
+		return 0;
+	/* What the operator gave: the verdicts are no part of it. */
+	for (i = 0; i < svc->n_bes; i++) {
+		c.bes[i] = svc->bes[i];
+		c.bes[i].state = svc->health[i].admin;
+	}
+	c.table = svc->base ? svc->base : svc->table;
+	h = klbd_replace_digest(&c);
+	free(c.bes);
+	return h;
+}
+
 int state_specs(const struct klbd_state *s, struct klb_service_spec **specs)
 {
 	struct klb_service_spec *sp;

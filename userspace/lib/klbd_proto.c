@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <klb/siphash.h>
+
 #include "lib/klbd_bytes.h"
 #include "lib/klbd_proto.h"
 
@@ -498,6 +500,50 @@ static int replace_decode(const uint8_t *p, size_t len, struct klbd_cmd *cmd,
 				(size_t)(end - p));
 #undef NEED
 	return 0;
+}
+
+size_t klbd_check_encode(const struct klbd_check *c, uint8_t *buf)
+{
+	put_check(buf, c);
+	return CHECK_BYTES + buf[7];
+}
+
+int klbd_check_decode(const uint8_t *buf, size_t len, struct klbd_check *c,
+		      size_t *used)
+{
+	memset(c, 0, sizeof(*c));
+	if (len < CHECK_BYTES || len < CHECK_BYTES + (size_t)buf[7])
+		return -EBADMSG;
+	*used = CHECK_BYTES + buf[7];
+	return get_check(buf, c, NULL, 0);
+}
+
+uint64_t klbd_replace_digest(const struct klbd_cmd *cmd)
+{
+	/* Any fixed key: the digest only tells equal from different. */
+	static const struct klb_hash_seed key = { 0x6b6c6264, 0x7265706c };
+	struct klbd_cmd c = *cmd;
+	size_t len, tlen;
+	uint8_t *buf;
+	uint64_t h;
+	uint32_t i;
+
+	/* The table as bytes after the rest, whatever its size. */
+	c.check.fields = 0;
+	c.table = NULL;
+	len = klbd_cmd_size(&c);
+	tlen = cmd->table ? 2 * (size_t)cmd->conf.table_size : 0;
+	if (!len)
+		return 0;
+	buf = malloc(len + tlen);
+	if (!buf)
+		return 0;
+	klbd_cmd_encode(&c, buf, len);
+	for (i = 0; i < tlen / 2; i++)
+		put_u16(buf + len + 2 * i, cmd->table[i]);
+	h = klb_siphash(buf, len + tlen, &key);
+	free(buf);
+	return h ? h : 1;
 }
 
 void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf)

@@ -71,6 +71,12 @@
  *                    MATCH the leader's view of the member's log (known
  *                    when this gateway leads), APPLIED this gateway's own
  *                    applied index; "-" for what is not known here.
+ *   KLBD_CTL_SERVICES  no body. Response body: per service, ascending,
+ *                    service key | u64 digest | check (every field):
+ *                    the digest (klbd_replace_digest()) of the
+ *                    SERVICE_REPLACE that gives the service as it is,
+ *                    operator states and base table, so that a restore
+ *                    sends only what differs; the check for a save.
  *   KLBD_CTL_MEMBER  body: a membership change,
  *                      u8 op | u8 address length | u16 0 | u64 id | address
  *                    op KLBD_MEMBER_ADD (an address required) or
@@ -195,7 +201,11 @@ enum klbd_ctl_op {
 	KLBD_CTL_HEALTH,
 	KLBD_CTL_MEMBERS,
 	KLBD_CTL_MEMBER,
+	KLBD_CTL_SERVICES,
 };
+
+/* One service in a KLBD_CTL_SERVICES answer, at most. */
+#define KLBD_SERVICES_ENTRY_MAX	(22 + 8 + 20 + KLBD_CHECK_NAME_MAX)
 
 enum klbd_member_op {
 	KLBD_MEMBER_ADD = 1,
@@ -241,6 +251,17 @@ int klbd_member_encode(const struct klbd_member_req *m, uint8_t *buf, size_t cap
  */
 int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m,
 		       char *why, size_t why_len);
+/*
+ * A SERVICE_REPLACE's digest, its check left out (a REPLACE without one
+ * keeps the service's): the same on every host for the same service.
+ * 0 when cmd cannot be encoded.
+ */
+uint64_t klbd_replace_digest(const struct klbd_cmd *cmd);
+/* A check block alone (fields not 0): bytes written, at most 20 + name. */
+size_t klbd_check_encode(const struct klbd_check *c, uint8_t *buf);
+/* Its bytes used (*used), or -EBADMSG. */
+int klbd_check_decode(const uint8_t *buf, size_t len, struct klbd_check *c,
+		      size_t *used);
 /* Whether name (len bytes) may name an exec check's script. */
 bool klbd_check_name_valid(const char *name, size_t len);
 /*
