@@ -21,7 +21,8 @@
 
 /* Commands in flight: enough to fill Raft's batches, few sockets. */
 #define RESTORE_CONNECTIONS	8
-#define RESTORE_DEADLINE_MS	120000
+/* Waiting for any answer at all; klbd itself gives up on one after 15 s. */
+#define RESTORE_IDLE_MS		60000
 #define RESTORE_RETRY_MS	50
 
 int klbd_services(struct klbd_service_sum **out, size_t *n, const char *what)
@@ -149,7 +150,7 @@ static int run_jobs(struct slot *slots, struct job *jobs, size_t n,
 		    const char *what, size_t *first_bad)
 {
 	struct pollfd pfd[RESTORE_CONNECTIONS];
-	uint64_t deadline = klbd_now_ms() + RESTORE_DEADLINE_MS;
+	uint64_t deadline = klbd_now_ms() + RESTORE_IDLE_MS;
 	char why[256] = "", whatbuf[WHAT_STRLEN];
 	size_t next = 0, busy = 0, i;
 	int err = 0, status = 0;
@@ -194,6 +195,8 @@ static int run_jobs(struct slot *slots, struct job *jobs, size_t n,
 			err = klbd_receive(slots[i].fd, deadline, &a);
 			if (err)
 				break;
+			/* An answer is progress: the next one gets its own wait. */
+			deadline = klbd_now_ms() + RESTORE_IDLE_MS;
 			j = slots[i].job;
 			/* Not applied anywhere: the same command again. */
 			if (a.status == -EAGAIN || a.status == -ECANCELED) {
