@@ -411,8 +411,8 @@ check "table-size not a number" 2 "table-size 'big' is not a number" -- "$K" ser
 check "bound not a number" 2 "bound 'x' is not a number" -- "$K" service set tcp $V4 bound x
 check "bad affinity" 2 "affinity is 'src' or 'none', not 'dst'" -- "$K" service add tcp 203.0.113.12:80 affinity dst
 check "bad down-policy" 2 "down-policy is 'resteer' or 'drop', not 'keep'" -- "$K" service set tcp $V4 down-policy keep
-check "bad check type" 2 "check is 'tcp', 'http', 'http:STATUS' or 'none', not 'udp'" -- "$K" service set tcp $V4 check udp
-check "check status not a number" 2 "check is 'tcp', 'http', 'http:STATUS' or 'none', not 'http:ok'" -- "$K" service set tcp $V4 check http:ok
+check "bad check type" 2 "check is 'tcp', 'http\\[:STATUS\\]', .* or 'none', not 'udp'" -- "$K" service set tcp $V4 check udp
+check "check status not a number" 2 "check is 'tcp', .* or 'none', not 'http:ok'" -- "$K" service set tcp $V4 check http:ok
 check "rise out of range" 2 "rise '300' is not a number in range" -- "$K" service set tcp $V4 rise 300
 check "interval without value" 2 "'interval' needs a value" -- "$K" service set tcp $V4 interval
 check "health check without klbd" 1 'health checks are run by klbd' -- "$K" service set tcp $V4 check tcp
@@ -443,7 +443,7 @@ check "flow show: bad backend" 2 "'backend' needs ADDR:PORT" -- "$K" flow show t
 check "missing object" 2 'missing OBJECT' -- "$K"
 check "object without command" 2 "'service' needs a command" -- "$K" service
 check "-h prints the usage" 0 -- "$K" -h
-if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 23 ]; then
+if grep -q '^usage: klbctl \[-j\] \[-s\] \[-n NETNS\]' "$T/out" && [ "$(grep -c '^       klbctl ' "$T/out")" -eq 24 ]; then
 	ok "-h: the grammar and every command"
 else
 	not_ok "-h: the grammar and every command" "$(cat "$T/out")"
@@ -748,7 +748,7 @@ if [ "$(complete_words klbctl ser)" = service ] &&
 	[ "$(complete_words klbctl -j backend s)" = "set show" ] &&
 	[ "$(complete_words klbctl service add tcp 203.0.113.30:80 sched maglev-)" = maglev-bounded ] &&
 	[ "$(complete_words klbctl backend set tcp 203.0.113.30:80 198.51.100.1:80 state d)" = "drain down" ] &&
-	[ "$(complete_words klbctl service set tcp 203.0.113.30:80 check h)" = "http http:200" ] &&
+	[ "$(complete_words klbctl service set tcp 203.0.113.30:80 check h)" = "http http:200 https https:200" ] &&
 	[ "$(complete_words klbctl backend add tcp 203.0.113.3)" = "203.0.113.30:80" ] &&
 	[ "$(complete_words klbctl cluster re)" = remove-member ]; then
 	ok "bash completion: objects, commands, keywords, values, services"

@@ -30,17 +30,7 @@ if ! setup; then
 	exit 1
 fi
 
-for i in 1 2 3; do
-	start "$i"
-done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 # (a) A change through a follower reaches every kernel.
 if ctl "$F" service add tcp "$VIP" &&
@@ -280,6 +270,47 @@ check "gw2's klbd undid it" \
 # shellcheck disable=SC2016
 check "and said so (its log; kernel_events counted)" \
 	eval 'grep -q "changed behind klbd" "$T/log2" && [ "$(field 2 kernel_events)" -ge 1 ]'
+
+# SIGHUP: a bad file changes nothing; a good one changes what it can
+# now (the key for new handshakes) and says what waits for a restart.
+cp "$T/n3.conf" "$T/n3.good"
+sed -i 's/^election-ticks = 10/election-ticks = ten/' "$T/n3.conf"
+kill -HUP "${PID[3]}"
+# shellcheck disable=SC2016
+check "a reload of a bad file is refused, naming the line, and counted" \
+	wait_for 30 eval '[ "$(field 3 reload_failures)" = 1 ] &&
+		grep -q "reload: $T/n3.conf:[0-9]*: election-ticks.*nothing changed" "$T/log3"'
+cp "$T/n3.good" "$T/n3.conf"
+sed -i 's/^tick-ms = 100/tick-ms = 50/' "$T/n3.conf"
+# A new key on every gateway, each told with SIGHUP.
+head -c 48 /dev/urandom | base64 >"$T/key.new" && chmod 600 "$T/key.new" &&
+	mv "$T/key.new" "$T/key"
+for i in 1 2 3; do
+	kill -HUP "${PID[$i]}"
+done
+reloaded() {
+	local i
+	for i in 1 2 3; do
+		[ "$(field "$i" reloads)" -ge 1 ] 2>/dev/null || return 1
+		grep -q "reloaded $T/n$i.conf: changed key-file" "$T/log$i" || return 1
+	done
+	grep -q "reload: \[raft\] timing changed in $T/n3.conf: takes effect at the next start" \
+		"$T/log3"
+}
+check "SIGHUP reloads the key everywhere; gw3 says its tick waits for a restart" \
+	wait_for 30 reloaded
+# gw2 starts again, with the new key only: the others' new handshakes
+# must use it too.
+kill -9 "${PID[2]}"
+wait "${PID[2]}" 2>/dev/null
+auth_before=$(( $(field 1 auth_failures) + $(field 3 auth_failures) ))
+start 2
+check "gw2, restarted with the new key, is back in the cluster" \
+	wait_for 60 eval 'ctl 2 backend set tcp "$VIP" "$be" weight 3 &&
+		all_have "backend $be id [0-9]* weight 3"'
+# shellcheck disable=SC2016
+check "and nobody refused it" \
+	eval '[ $(( $(field 1 auth_failures) + $(field 3 auth_failures) )) = "$auth_before" ]'
 
 # (h) Impostors: the wrong key, an unknown id. Both from gw4.
 write_conf "$T/n4.conf" 3 "$T/badkey" 192.0.2.4:7400

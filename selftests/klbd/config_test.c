@@ -3,7 +3,10 @@
  * klbd.conf: a good file, defaults, and every kind of error named by file
  * and line (a table of cases).
  */
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "klbd/config.h"
@@ -39,6 +42,7 @@ TEST(good_file_and_defaults)
 	EXPECT_STREQ("/etc/klb/checks", cfg.checks_dir);
 	EXPECT_EQ(8, cfg.peers[1].line);
 	EXPECT_FALSE(cfg.join);
+	EXPECT_STREQ("", cfg.metrics);			/* off unless set */
 }
 
 TEST(join)
@@ -52,6 +56,64 @@ TEST(join)
 				       sizeof(err))) TH_LOG("%s", err);
 	EXPECT_TRUE(cfg.join);
 	EXPECT_EQ(1, cfg.n_peers);
+}
+
+TEST(metrics_address)
+{
+	static const char text[] =
+		"[node]\nid = 1\nmetrics = [::1]:9550\n[peers]\n1 = 192.0.2.1:7400\n";
+	struct klbd_config cfg;
+	char err[KLBD_CONFIG_ERR_MAX];
+
+	ASSERT_EQ(0, klbd_config_parse(&cfg, "k.conf", text, strlen(text), err,
+				       sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("[::1]:9550", cfg.metrics);
+	EXPECT_EQ(AF_INET6, cfg.metrics_sa.sa.ss_family);
+}
+
+/* The registration endpoint and its token, read as the key is. */
+TEST(register_and_its_token)
+{
+	static const char text[] =
+		"[node]\nid = 1\nregister = 10.0.0.1:9560\n"
+		"register-token-file = /tmp/klbd-config-test-token\n"
+		"[peers]\n1 = 192.0.2.1:7400\n";
+	const char *path = "/tmp/klbd-config-test-token";
+	struct klbd_config cfg;
+	char err[KLBD_CONFIG_ERR_MAX], tok[REG_TOKEN_MAX];
+	size_t len = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, klbd_config_parse(&cfg, "k.conf", text, strlen(text), err,
+				       sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("10.0.0.1:9560", cfg.reg);
+	EXPECT_STREQ(path, cfg.reg_token_file);
+	unlink(path);
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fputs("0123456789abcdef-token\n", f);
+	fclose(f);
+	/* Others may read it: refused, as the key file is. */
+	chmod(path, 0644);
+	EXPECT_EQ(-1, klbd_config_load_token(&cfg, tok, &len, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "readable by others")) TH_LOG("%s", err);
+	chmod(path, 0640);
+	ASSERT_EQ(0, klbd_config_load_token(&cfg, tok, &len, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(22, len);
+	EXPECT_EQ(0, memcmp(tok, "0123456789abcdef-token", 22));
+	/* Too short, or with a space. */
+	f = fopen(path, "w");
+	fputs("short\n", f);
+	fclose(f);
+	EXPECT_EQ(-1, klbd_config_load_token(&cfg, tok, &len, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "the token must be 16 to 255")) TH_LOG("%s", err);
+	f = fopen(path, "w");
+	fputs("0123456789 abcdef-token\n", f);
+	fclose(f);
+	EXPECT_EQ(-1, klbd_config_load_token(&cfg, tok, &len, err, sizeof(err)));
+	unlink(path);
+	EXPECT_EQ(-1, klbd_config_load_token(&cfg, tok, &len, err, sizeof(err)));
 }
 
 static const struct {
@@ -86,6 +148,27 @@ static const struct {
 	  "f.conf:6: heartbeat-ticks (6) must be at most half" },
 	{ "[node]\nid = 1\n[node]\ncontrol-socket = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	  "f.conf:4: control-socket is longer than" },
+	{ "[node]\nid = 1\nmetrics = 127.0.0.1\n",
+	  "f.conf:3: metrics must be IPV4:PORT or [IPV6]:PORT, not '127.0.0.1'" },
+	{ "[node]\nid = 1\nmetrics =\n", "f.conf:3: metrics must be IPV4:PORT" },
+	{ "[node]\nid = 1\nmetrics = localhost:9550\n", "f.conf:3: metrics must be" },
+	{ "[node]\nid = 1\nmetrics = 127.0.0.1:9550\nmetrics = 127.0.0.1:9551\n",
+	  "f.conf:4: [node] metrics set twice (first on line 3)" },
+	{ "[node]\nid = 1\n\nmetrics = 192.0.2.1:7400\n[peers]\n1 = 192.0.2.1:7400\n",
+	  "f.conf:4: metrics and listen are the same address (192.0.2.1:7400)" },
+	{ "[node]\nid = 1\nregister = 10.0.0.1\n",
+	  "f.conf:3: register must be IPV4:PORT or [IPV6]:PORT, not '10.0.0.1'" },
+	{ "[node]\nid = 1\nregister = 10.0.0.1:9560\n[peers]\n1 = 192.0.2.1:7400\n",
+	  "f.conf:3: register needs register-token-file" },
+	{ "[node]\nid = 1\nregister-token-file = /t\n[peers]\n1 = 192.0.2.1:7400\n",
+	  "f.conf:3: register-token-file without register" },
+	{ "[node]\nid = 1\nregister-token-file = t\n",
+	  "f.conf:3: register-token-file must be an absolute path" },
+	{ "[node]\nid = 1\nmetrics = 10.0.0.1:1\nregister = 10.0.0.1:1\n"
+	  "register-token-file = /t\n[peers]\n1 = 192.0.2.1:7400\n",
+	  "f.conf:4: register must not be the listen or metrics address (10.0.0.1:1)" },
+	{ "[node]\nid = 1\nregister = 10.0.0.1:2\nregister = 10.0.0.1:1\n",
+	  "f.conf:4: [node] register set twice (first on line 3)" },
 };
 
 TEST(errors_name_file_and_line)

@@ -14,7 +14,8 @@
 # timeout, is missing) it is down in the kernel with the reason in klbd's
 # log; recovered, it is up again. Also: a script's arguments and
 # environment, no script left running after its timeout, the bound on
-# scripts running at once (probes_exec_over_limit), klbctl's refusal of
+# scripts running at once (probes_exec_over_limit), a flapping backend
+# held up by fall (hysteresis), klbctl's refusal of
 # bad names. Run as root in the test guest; prints TAP.
 
 set -u
@@ -245,6 +246,33 @@ expect "exec: a missing script, down with the reason" tcp "$EXEC" "$XB" down \
 	"checks/nosuch: No such file or directory)"
 ctl 1 service set tcp "$EXEC" check exec:flag >/dev/null
 expect "exec: the script there, up" tcp "$EXEC" "$XB" up
+
+# A flapping backend: every other probe fails. fall 2 never sees two
+# failures in a row, so the verdict holds (hysteresis): never failed over.
+cat >"$CHECKS/flap" <<EOF
+#!/bin/sh
+read -r n <"$T/flaps" || n=0
+n=\$((n + 1))
+echo "\$n" >"$T/flaps"
+[ \$((n % 2)) = 0 ]
+EOF
+chmod +x "$CHECKS/flap"
+echo 0 >"$T/flaps"
+fails_before=$(grep -c "port 8080 failing from here" "$T/log1")
+ctl 1 service set tcp "$EXEC" check exec:flap >/dev/null
+held=1
+flapped() {
+	[ "$(be_state tcp "$EXEC" "$XB")" = up ] || held=0
+	[ "$(cat "$T/flaps" 2>/dev/null || echo 0)" -ge 8 ]
+}
+if wait_for 90 flapped && [ "$held" = 1 ] &&
+	[ "$(grep -c "port 8080 failing from here" "$T/log1")" = "$fails_before" ]; then
+	ok "a flapping backend (every other probe fails) stays up: fall 2 holds"
+else
+	not_ok "a flapping backend (every other probe fails) stays up: fall 2 holds" \
+		"probes $(cat "$T/flaps"), held $held, state $(be_state tcp "$EXEC" "$XB")"
+fi
+ctl 1 service set tcp "$EXEC" check exec:flag >/dev/null
 
 # The bound on scripts at once: 20 backends whose script hangs.
 ctl 1 service add tcp 203.0.113.11:80 check exec:hang interval 5000 timeout 5000 \

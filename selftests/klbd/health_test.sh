@@ -11,7 +11,8 @@
 # slots; back, it is up again after rise; a backend that one
 # gateway alone cannot reach is not failed over and that gateway shows
 # it unreachable-from-here; an HTTP check expecting another status fails
-# every backend; an operator's drain wins over health.
+# every backend; an operator's drain wins over health; the leader killed
+# in the middle of a failover: the decision lands, once in each kernel.
 # Prints TAP; exits non-zero if any test failed.
 
 set -u
@@ -77,17 +78,7 @@ fi
 for i in 11 12 13; do
 	be_start "$i" || not_ok "klb-echo $i starts"
 done
-for i in 1 2 3; do
-	start "$i"
-done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 ok_if() {	# ok_if NAME CMD...: like check, with the detail of a failure
 	local name=$1
@@ -219,6 +210,66 @@ ok_if "healthy again: back to drain, not up" \
 	wait_for 20 state_everywhere 192.0.2.12:8080 drain
 ctl "$F" backend set tcp "$VIP" 192.0.2.12:8080 state up >/dev/null
 ok_if "the operator's up: up" wait_for 20 state_everywhere 192.0.2.12:8080 up
+
+# The leader dies in the middle of a failover: the survivors still take
+# the backend down, and each kernel changes it once (down, never back up
+# meanwhile), watched by klbctl monitor on each survivor's kernel.
+wait_for 20 state_everywhere 192.0.2.11:8080 up
+L=$(leader_among 1 2 3)
+rest=
+for i in 1 2 3; do
+	[ "$i" = "$L" ] && continue
+	rest="$rest $i"
+	KLB_CONTROL_SOCKET=$T/none ip netns exec "$(ns "$i")" "$KLBCTL" -j monitor \
+		>"$T/mon$i" 2>&1 &
+	PID[mon$i]=$!
+done
+# The monitors are listening once they print the current state or an
+# event; a write nobody cares about shows both are.
+ctl "$F" backend set tcp "$VIP" 192.0.2.12:8080 weight 2 >/dev/null
+monitors_ready() {
+	local i
+	for i in $rest; do
+		grep -q "192.0.2.12:8080" "$T/mon$i" || return 1
+	done
+}
+wait_for 30 monitors_ready
+be_kill 11
+kill -9 "${PID[$L]}"
+wait "${PID[$L]}" 2>/dev/null
+unset "PID[$L]"
+down_on_rest() {
+	local i
+	for i in $rest; do
+		[ "$(be_field "$i" 192.0.2.11:8080 state)" = down ] || return 1
+	done
+}
+ok_if "the leader killed during a failover: down in the survivors' kernels" \
+	wait_for 60 down_on_rest
+# The old leader comes back and catches up: the decision is in its kernel.
+start "$L"
+ok_if "the old leader, restarted, has it down too" \
+	wait_for 60 eval '[ "$(be_field "$L" 192.0.2.11:8080 state)" = down ]'
+once() {
+	local i downs ups
+	for i in $rest; do
+		downs=$(grep -o '192.0.2.11:8080[^"]*-> down' "$T/mon$i" | wc -l)
+		ups=$(grep -o '192.0.2.11:8080[^"]*-> up' "$T/mon$i" | wc -l)
+		[ "$downs" = 1 ] && [ "$ups" = 0 ] || {
+			echo "# gw$i: $downs down, $ups up"
+			return 1
+		}
+	done
+}
+ok_if "each survivor's kernel took it down exactly once" once
+for i in $rest; do
+	kill "${PID[mon$i]}" 2>/dev/null
+	wait "${PID[mon$i]}" 2>/dev/null
+	unset "PID[mon$i]"
+done
+be_start 11
+ctl "$F" backend set tcp "$VIP" 192.0.2.12:8080 weight 1 >/dev/null
+ok_if "back, it is up everywhere" wait_for 30 state_everywhere 192.0.2.11:8080 up
 
 # A check removed: nobody probes, nothing stays failed.
 be_kill 13

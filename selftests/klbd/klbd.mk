@@ -14,9 +14,22 @@ selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/restore_test.sh
 selftests/klbd/restore_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# klbctl monitor with klbd's events: verdicts, failover, leader, limits.
+VM_TESTS += selftests/klbd/monitor_test.sh
+selftests/klbd/monitor_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo
 # The https, dns and exec checks, on one gateway (openssl, python3).
 VM_TESTS += selftests/klbd/health_kinds_test.sh
 selftests/klbd/health_kinds_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
+# The Prometheus endpoint, with traffic from klb-loadgen (promtool, curl).
+VM_TESTS += selftests/klbd/metrics_test.sh
+selftests/klbd/metrics_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd build/tools/loadgen/klb-echo \
+	build/tools/loadgen/klb-loadgen
+# Leases: backends that register themselves over HTTP (curl) and klbctl.
+VM_TESTS += selftests/klbd/lease_test.sh
+selftests/klbd/lease_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
 
 # Host-side: the configuration parser, the peer frames and handshake, the
@@ -26,7 +39,7 @@ include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
 KLBD_TESTS := config_test frame_test state_test health_test member_test \
-	      replace_test
+	      event_test replace_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

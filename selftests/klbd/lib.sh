@@ -142,6 +142,23 @@ start() {	# start N: klbd N in gateway N
 	PID[$1]=$!
 }
 
+# start_cluster: klbd on gateways 1 to 3 until they elect a leader (TAP;
+# the test ends here if they do not); L is the leader, F a follower.
+start_cluster() {
+	local i
+	for i in 1 2 3; do
+		start "$i"
+	done
+	if wait_for 60 has_leader 1 2 3; then
+		ok "three klbds elect a leader"
+	else
+		not_ok "three klbds elect a leader"
+		exit 1
+	fi
+	L=$(leader_among 1 2 3)
+	F=$(((L % 3) + 1))
+}
+
 # setup [N...]: namespaces N (default 1 2 3 4) on the bridge, 192.0.2.N
 # each; the cluster key; the configurations of gateways 1 to 3.
 setup() {

@@ -32,17 +32,7 @@ write_conf "$T/n4.conf" 4 "$T/key"
 sed -i -e 's/^id = 4$/id = 4\njoin = yes/' \
 	-e 's/^3 = 192.0.2.3:7400$/3 = 192.0.2.3:7400\n4 = 192.0.2.4:7400/' "$T/n4.conf"
 
-for i in 1 2 3; do
-	start "$i"
-done
-if wait_for 60 has_leader 1 2 3; then
-	ok "three klbds elect a leader"
-else
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 # A service, and enough commands that the leader's log was compacted
 # (snapshot-entries = 8): the new node catches up from a snapshot.

@@ -6,7 +6,7 @@
  * creates the service or replaces it in one step, keeps the verdicts of
  * the backends that stay, takes a given table or computes one moving only
  * what must move, and gives byte-identical states straight or through a
- * snapshot.
+ * snapshot; backends that stay keep their leases.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -428,6 +428,69 @@ TEST(replace_respects_the_service_limit)
 	EXPECT_EQ(0, apply(&s, c));
 	state_free(&s);
 	free(bes);
+}
+
+/*
+ * A backend that stays keeps its lease (as through a backend set), one
+ * that goes takes it along, and a new one has none; the leases survive a
+ * snapshot.
+ */
+TEST(replace_keeps_the_leases_of_backends_that_stay)
+{
+	static const uint64_t voters[] = { 10, 20, 30 };
+	struct klb_backend *bes = bes_make(1, 2, 0), *next = bes_make(2, 2, 1);
+	struct klbd_cmd add = { .op = KLBD_CMD_BACKEND_ADD, .ttl = 30 };
+	const struct state_service *svc;
+	struct klbd_state s, t;
+	uint8_t *enc;
+	size_t len;
+	uint64_t lease;
+
+	state_init(&s);
+	state_init(&t);
+	ASSERT_EQ(0, state_set_voters(&s, voters, 3));
+	ASSERT_EQ(0, apply(&s, replace(bes, 2)));
+	add.key = s.svcs[0].key;
+	add.be.fields = KLB_BE_WEIGHT;
+	add.be.weight = 1;
+	add.be.addr = ep4("198.51.100.7", 8080);
+	ASSERT_EQ(0, apply(&s, add));
+	add.be.addr = ep4("198.51.100.8", 8080);
+	ASSERT_EQ(0, apply(&s, add));
+	svc = &s.svcs[0];
+	ASSERT_EQ(4, svc->n_bes);
+	lease = svc->health[2].lease;
+	ASSERT_NE(0, lease);
+
+	/* .1 goes, .2 stays, .7 stays (leased), .8 goes (leased), .3 comes. */
+	next[0].addr = ep4("198.51.100.2", 8080);
+	next[1].addr = ep4("198.51.100.3", 8080);
+	free(bes);
+	bes = calloc(3, sizeof(*bes));
+	bes[0] = next[0];
+	bes[0].id = 1;
+	bes[1] = s.svcs[0].bes[2];
+	bes[1].state = KLB_BACKEND_UP;
+	bes[2] = next[1];
+	bes[2].id = 4;
+	ASSERT_EQ(0, apply(&s, replace(bes, 3)));
+	svc = &s.svcs[0];
+	ASSERT_EQ(3, svc->n_bes);
+	EXPECT_EQ(0, svc->health[0].lease);
+	EXPECT_EQ(lease, svc->health[1].lease);
+	EXPECT_EQ(30, svc->health[1].ttl);
+	EXPECT_EQ(0, svc->health[2].lease);
+	EXPECT_EQ(0, svc->health[2].ttl);
+
+	ASSERT_EQ(0, state_encode(&s, &enc, &len));
+	ASSERT_EQ(0, state_decode(&t, enc, len, NULL, 0));
+	EXPECT_EQ(lease, t.svcs[0].health[1].lease);
+	EXPECT_EQ(s.lease_seq, t.lease_seq);
+	free(enc);
+	state_free(&s);
+	state_free(&t);
+	free(bes);
+	free(next);
 }
 
 TEST_HARNESS_MAIN

@@ -89,6 +89,17 @@ static void snapshot(struct klbd_state *s, uint8_t **buf, size_t *len)
 		abort();
 }
 
+/* A version 4 snapshot's lease section when no backend has a lease. */
+#define NO_LEASES_BYTES	12
+
+/* A snapshot as version 3 wrote it: the same bytes, without the leases. */
+static void snapshot_v3(struct klbd_state *s, uint8_t **buf, size_t *len)
+{
+	snapshot(s, buf, len);
+	*len -= NO_LEASES_BYTES;
+	(*buf)[4] = 3;
+}
+
 static const char *const backends[] = {
 	"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4",
 	"198.51.100.5", "198.51.100.6",
@@ -242,7 +253,7 @@ TEST(snapshot_decoding_is_strict)
 	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
 	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, "203.0.113.10",
 				      backends[0], 0)));
-	snapshot(&s, &buf, &len);
+	snapshot_v3(&s, &buf, &len);
 	/* Every truncation refused; t unchanged (empty). */
 	for (i = 0; i < len; i++)
 		EXPECT_EQ(-EBADMSG, state_decode(&t, buf, i, why, sizeof(why)));
@@ -348,7 +359,7 @@ TEST(check_settings_replicate_and_are_checked)
 	EXPECT_EQ(KLBD_CHECK_HTTP, s.svcs[0].check.type);
 
 	/* Through a snapshot, the same settings. */
-	snapshot(&s, &snap, &len);
+	snapshot_v3(&s, &snap, &len);
 	state_init(&t);
 	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
 	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
@@ -465,7 +476,7 @@ TEST(exec_check_replicates_its_name_only)
 	state_free(&t);
 	/* Version 2 had no names: one there is refused. */
 	snap[4] = 2;
-	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len, NULL, 0));
+	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len - NO_LEASES_BYTES, NULL, 0));
 	free(snap);
 
 	/* Another type drops the name; version 2 bytes decode the same. */
@@ -473,7 +484,7 @@ TEST(exec_check_replicates_its_name_only)
 	c.check.type = KLBD_CHECK_DNS;
 	ASSERT_EQ(0, apply(&s, c));
 	EXPECT_STREQ("", s.svcs[0].check.exec_name);
-	snapshot(&s, &snap, &len);
+	snapshot_v3(&s, &snap, &len);
 	snap[4] = 2;
 	state_init(&t);
 	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
@@ -1031,7 +1042,7 @@ TEST(a_version_2_snapshot_reads_with_no_base)
 	t0 = copy_table(&s.svcs[0]);
 	leave(&s, BY_OPERATOR_DOWN, 2);
 	t1 = copy_table(&s.svcs[0]);
-	snapshot(&s, &buf, &len);
+	snapshot_v3(&s, &buf, &len);
 	/* Version 3 with its base, to version 2: the base table goes. */
 	tables_at = SNAP_TABLES_AT;
 	ASSERT_EQ(2, buf[tables_at]);
@@ -1047,7 +1058,7 @@ TEST(a_version_2_snapshot_reads_with_no_base)
 	EXPECT_EQ(0, memcmp(t1, t.svcs[0].table, BIG * sizeof(*t1)));
 	/* It encodes as today's version, the same but for the version. */
 	snapshot(&t, &again, &alen);
-	ASSERT_EQ(len, alen);
+	ASSERT_EQ(len + NO_LEASES_BYTES, alen);
 	EXPECT_EQ(STATE_SNAPSHOT_VERSION, again[4]);
 	again[4] = 2;
 	EXPECT_EQ(0, memcmp(buf, again, len));
@@ -1076,7 +1087,7 @@ TEST(base_tables_are_decoded_strictly)
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[i], 0)));
 	ASSERT_EQ(0, apply(&s, state_cmd(VIP, backends[1], KLB_BACKEND_DOWN)));
-	snapshot(&s, &buf, &len);
+	snapshot_v3(&s, &buf, &len);
 	state_init(&t);
 	base = buf + len - 2 * 251;
 	for (at = 0; at < 251 && (base[2 * at] | base[2 * at + 1] << 8) != 1; at++)
@@ -1100,6 +1111,151 @@ TEST(base_tables_are_decoded_strictly)
 	EXPECT_EQ(-EBADMSG, state_decode(&t, buf, len, why, sizeof(why)));
 	EXPECT_EQ(0, t.n_svcs);
 	free(buf);
+	state_free(&s);
+}
+
+static struct klbd_cmd leased(const char *be, uint16_t ttl)
+{
+	struct klbd_cmd c = be_cmd(KLBD_CMD_BACKEND_ADD, VIP, be, 0);
+
+	c.ttl = ttl;
+	return c;
+}
+
+static struct klbd_cmd lease_end(const char *be, uint64_t lease)
+{
+	struct klbd_cmd c = be_cmd(KLBD_CMD_LEASE_END, VIP, be, 0);
+
+	c.lease = lease;
+	return c;
+}
+
+TEST(lease_commands_round_trip_and_are_strict)
+{
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	struct klbd_cmd c = leased(backends[0], 3600), d;
+	char why[160];
+	int n;
+
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(3600, d.ttl);
+	/* The byte before the ttl is 0, as it always was. */
+	buf[n - 3] = 1;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[n - 3] = 0;
+	/* Over the bound. */
+	buf[n - 2] = 3601 & 0xff;
+	buf[n - 1] = 3601 >> 8;
+	EXPECT_EQ(-EINVAL, klbd_cmd_decode(buf, n, &d, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "a lease's ttl is 1 to 3600", 26)) TH_LOG("%s", why);
+	/* A ttl on any other backend command. */
+	buf[n - 2] = 10;
+	buf[n - 1] = 0;
+	buf[1] = KLBD_CMD_BACKEND_SET;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	buf[1] = KLBD_CMD_BACKEND_DEL;
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	/* Without a ttl, an add has the bytes it always had. */
+	c.ttl = 0;
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	EXPECT_EQ(0, buf[n - 1] | buf[n - 2] | buf[n - 3]);
+
+	/* A renewal names a backend; an end, a lease too. */
+	c = be_cmd(KLBD_CMD_LEASE_RENEW, VIP, backends[1], 0);
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(4 + 22 + 20, n);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	EXPECT_EQ(0, memcmp(&c.be.addr, &d.be.addr, sizeof(d.be.addr)));
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n + 1, &d, NULL, 0));
+	c = lease_end(backends[1], 0x0102030405060708ull);
+	n = klbd_cmd_encode(&c, buf, sizeof(buf));
+	ASSERT_EQ(4 + 22 + 20 + 8, n);
+	ASSERT_EQ(0, klbd_cmd_decode(buf, n, &d, NULL, 0));
+	EXPECT_EQ(0x0102030405060708ull, d.lease);
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(buf, n - 1, &d, NULL, 0));
+	buf[4 + 22] = 99;	/* the backend's address family */
+	EXPECT_EQ(-EINVAL, klbd_cmd_decode(buf, n, &d, NULL, 0));
+}
+
+TEST(a_lease_ends_only_its_own_backend)
+{
+	struct klbd_state s, t;
+	uint8_t *e1, *e2;
+	size_t l1, l2, i;
+	struct klbd_cmd set;
+	char why[160];
+
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, svc_add(VIP, 251)));
+	ASSERT_EQ(0, apply(&s, leased(backends[0], 10)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_ADD, VIP, backends[1], 0)));
+	ASSERT_EQ(0, apply(&s, leased(backends[2], 3)));
+	EXPECT_EQ(2, s.lease_seq);
+	EXPECT_EQ(10, s.svcs[0].health[0].ttl);
+	EXPECT_EQ(1, s.svcs[0].health[0].lease);
+	EXPECT_EQ(0, s.svcs[0].health[1].lease);
+	EXPECT_EQ(2, s.svcs[0].health[2].lease);
+	/* A renewal is never a log entry. */
+	EXPECT_EQ(-EINVAL, apply(&s, be_cmd(KLBD_CMD_LEASE_RENEW, VIP, backends[0], 0)));
+	/* The operator drains a leased backend: the lease stays. */
+	set = state_cmd(VIP, backends[0], KLB_BACKEND_DRAIN);
+	ASSERT_EQ(0, apply(&s, set));
+	EXPECT_EQ(1, s.svcs[0].health[0].lease);
+	EXPECT_EQ(KLB_BACKEND_DRAIN, s.svcs[0].bes[0].state);
+
+	/* Through a snapshot: the same leases, the same bytes. */
+	snapshot(&s, &e1, &l1);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, e1, l1, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(2, t.lease_seq);
+	snapshot(&t, &e2, &l2);
+	ASSERT_EQ(l1, l2);
+	EXPECT_EQ(0, memcmp(e1, e2, l1));
+	/* Every truncation refused. */
+	for (i = 0; i < l1; i++)
+		EXPECT_EQ(-EBADMSG, state_decode(&t, e1, i, NULL, 0));
+	/* A lease above the last given; a ttl of 0; a backend that is not there. */
+	e2[l2 - 8] = 3;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, NULL, 0));
+	e2[l2 - 8] = 2;
+	e2[l2 - 10] = 0;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, NULL, 0));
+	e2[l2 - 10] = 3;
+	e2[l2 - 12] = 0;	/* backend 0 twice */
+	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, NULL, 0));
+	e2[l2 - 12] = 9;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "lease 1: no such backend", 24)) TH_LOG("%s", why);
+	free(e2);
+	state_free(&t);
+
+	/* An expiry of another lease, or of an unleased backend: nothing. */
+	EXPECT_EQ(-ESTALE, apply(&s, lease_end(backends[0], 2)));
+	EXPECT_EQ(-EPERM, apply(&s, lease_end(backends[1], 0)));
+	EXPECT_EQ(-ENOENT, apply(&s, lease_end(backends[3], 1)));
+	snapshot(&s, &e2, &l2);
+	ASSERT_EQ(l1, l2);
+	EXPECT_EQ(0, memcmp(e1, e2, l1));
+	free(e2);
+	free(e1);
+	/* Its own lease ends it. */
+	ASSERT_EQ(0, apply(&s, lease_end(backends[0], 1)));
+	EXPECT_EQ(2, s.svcs[0].n_bes);
+	/* Registered again: a new lease, which the old expiry cannot end. */
+	ASSERT_EQ(0, apply(&s, leased(backends[0], 5)));
+	EXPECT_EQ(3, s.lease_seq);
+	EXPECT_EQ(-ESTALE, apply(&s, lease_end(backends[0], 1)));
+	EXPECT_EQ(3, s.svcs[0].n_bes);
+	/* A deregistration (any lease) and an operator's delete end leases too. */
+	ASSERT_EQ(0, apply(&s, lease_end(backends[0], 0)));
+	ASSERT_EQ(0, apply(&s, be_cmd(KLBD_CMD_BACKEND_DEL, VIP, backends[2], 0)));
+	EXPECT_EQ(1, s.svcs[0].n_bes);
+	EXPECT_EQ(0, s.svcs[0].health[0].lease);
+	/* A flush keeps the count: no lease number is given twice. */
+	ASSERT_EQ(0, apply(&s, (struct klbd_cmd){ .op = KLBD_CMD_FLUSH }));
+	EXPECT_EQ(3, s.lease_seq);
 	state_free(&s);
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* klbctl backend add|set|del|show */
+/* klbctl backend add|set|del|renew|show */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,18 +8,25 @@
 
 #include "klbctl/klbctl.h"
 
+/* backend add's own keyword, beside the backend's fields. */
+#define BE_ARG_TTL	(1u << 31)
+
 /*
- * PROTO VIP:PORT ADDR:PORT [weight W] [state S]; allowed says which
- * keywords the command takes (KLB_BE_WEIGHT, KLB_BE_STATE).
+ * PROTO VIP:PORT ADDR:PORT [weight W] [state S] [ttl S]; allowed says
+ * which keywords the command takes (KLB_BE_WEIGHT, KLB_BE_STATE,
+ * BE_ARG_TTL: then *ttl, 0 when not given).
  */
 static int backend_args(struct ctx *ctx, int argc, char **argv,
 			struct klb_service_key *key, struct klb_backend *be,
-			uint32_t allowed)
+			uint32_t allowed, uint16_t *ttl)
 {
 	char what[160];
+	uint32_t n;
 	int i, ret;
 
 	memset(be, 0, sizeof(*be));
+	if (ttl)
+		*ttl = 0;
 	if (argc < 3)
 		return usage_error(ctx, "missing %s", argc < 2 ? "PROTO VIP:PORT ADDR:PORT" :
 				   "ADDR:PORT");
@@ -47,6 +54,14 @@ static int backend_args(struct ctx *ctx, int argc, char **argv,
 			if (parse_state(val, &be->state))
 				return usage_error(ctx, "state is up, drain or down, not '%s'", val);
 			be->fields |= KLB_BE_STATE;
+		} else if (matches(kw, "ttl") && (allowed & BE_ARG_TTL)) {
+			if (!val)
+				return usage_error(ctx, "'ttl' needs a value");
+			if (parse_u32(val, &n) || n < KLBD_LEASE_TTL_MIN ||
+			    n > KLBD_LEASE_TTL_MAX)
+				return usage_error(ctx, "ttl is %u to %u seconds, not '%s'",
+						   KLBD_LEASE_TTL_MIN, KLBD_LEASE_TTL_MAX, val);
+			*ttl = n;
 		} else {
 			return usage_error(ctx, "unknown keyword '%s'", kw);
 		}
@@ -63,14 +78,36 @@ int cmd_backend_add(struct ctx *ctx, int argc, char **argv)
 	struct klb_backend be;
 	int ret;
 
-	ret = backend_args(ctx, argc, argv, &key, &be, KLB_BE_WEIGHT);
+	uint16_t ttl;
+
+	ret = backend_args(ctx, argc, argv, &key, &be, KLB_BE_WEIGHT | BE_ARG_TTL,
+			   &ttl);
 	if (ret)
 		return ret;
 	if (!(be.fields & KLB_BE_WEIGHT))
 		be.weight = KLB_WEIGHT_DEFAULT;
 	be.fields |= KLB_BE_WEIGHT | KLB_BE_STATE;
 	be.state = KLB_BACKEND_UP;
-	return ctx->ops->backend_add(ctx, &key, &be);
+	if (!ttl)
+		return ctx->ops->backend_add(ctx, &key, &be);
+	/* A lease's deadline is klbd's leader's: no lease in the kernel alone. */
+	if (ctx->ops != &klbd_ops)
+		return usage_error(ctx, "a lease (ttl) needs klbd, not --direct");
+	return klbd_backend_lease(ctx, &key, &be, ttl);
+}
+
+int cmd_backend_renew(struct ctx *ctx, int argc, char **argv)
+{
+	struct klb_service_key key;
+	struct klb_backend be;
+	int ret;
+
+	ret = backend_args(ctx, argc, argv, &key, &be, 0, NULL);
+	if (ret)
+		return ret;
+	if (ctx->ops != &klbd_ops)
+		return usage_error(ctx, "a lease is klbd's: renew needs klbd, not --direct");
+	return klbd_backend_renew(ctx, &key, &be);
 }
 
 int cmd_backend_set(struct ctx *ctx, int argc, char **argv)
@@ -79,7 +116,8 @@ int cmd_backend_set(struct ctx *ctx, int argc, char **argv)
 	struct klb_backend be;
 	int ret;
 
-	ret = backend_args(ctx, argc, argv, &key, &be, KLB_BE_WEIGHT | KLB_BE_STATE);
+	ret = backend_args(ctx, argc, argv, &key, &be, KLB_BE_WEIGHT | KLB_BE_STATE,
+			   NULL);
 	if (ret)
 		return ret;
 	if (!be.fields)
@@ -93,7 +131,7 @@ int cmd_backend_del(struct ctx *ctx, int argc, char **argv)
 	struct klb_backend be;
 	int ret;
 
-	ret = backend_args(ctx, argc, argv, &key, &be, 0);
+	ret = backend_args(ctx, argc, argv, &key, &be, 0, NULL);
 	if (ret)
 		return ret;
 	return ctx->ops->backend_del(ctx, &key, &be);

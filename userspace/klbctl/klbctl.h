@@ -87,7 +87,7 @@ int parse_hex(const char *s, uint8_t *out, size_t len);
 bool matches(const char *arg, const char *keyword);
 
 /* Formatting: buffers of at least ENDPOINT_STRLEN / SERVICE_STRLEN. */
-#define ENDPOINT_STRLEN 64
+#define ENDPOINT_STRLEN KLB_ENDPOINT_STRLEN
 #define SERVICE_STRLEN 72
 #define WHAT_STRLEN (SERVICE_STRLEN + 8)
 const char *fmt_endpoint(const struct klb_endpoint *ep, char *buf);
@@ -183,6 +183,11 @@ struct klbctl_ops {
 
 extern const struct klbctl_ops kernel_ops;
 extern const struct klbctl_ops klbd_ops;
+/* Leases are klbd's alone (Documentation/klbd.md, Leases). */
+int klbd_backend_lease(struct ctx *ctx, const struct klb_service_key *key,
+		       const struct klb_backend *be, uint16_t ttl);
+int klbd_backend_renew(struct ctx *ctx, const struct klb_service_key *key,
+		       const struct klb_backend *be);
 
 /* Gateways named per backend in klbctl backend show. */
 #define KLBD_HEALTH_SHOW_IDS	32	/* klbd's voter limit */
@@ -253,6 +258,7 @@ int cmd_service_show(struct ctx *ctx, int argc, char **argv);
 int cmd_backend_add(struct ctx *ctx, int argc, char **argv);
 int cmd_backend_set(struct ctx *ctx, int argc, char **argv);
 int cmd_backend_del(struct ctx *ctx, int argc, char **argv);
+int cmd_backend_renew(struct ctx *ctx, int argc, char **argv);
 int cmd_backend_show(struct ctx *ctx, int argc, char **argv);
 int cmd_table_show(struct ctx *ctx, int argc, char **argv);
 int cmd_flow_show(struct ctx *ctx, int argc, char **argv);

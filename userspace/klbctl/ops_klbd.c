@@ -270,6 +270,26 @@ static int klbd_backend_del(struct ctx *ctx, const struct klb_service_key *key,
 	return klbd_backend(KLBD_CMD_BACKEND_DEL, key, be);
 }
 
+int klbd_backend_lease(struct ctx *ctx, const struct klb_service_key *key,
+		       const struct klb_backend *be, uint16_t ttl)
+{
+	struct klbd_cmd cmd = { .op = KLBD_CMD_BACKEND_ADD, .key = *key,
+				.be = *be, .ttl = ttl };
+	char what[WHAT_STRLEN + ENDPOINT_STRLEN];
+
+	return klbd_submit(&cmd, fmt_backend(key, &be->addr, what, sizeof(what)));
+}
+
+int klbd_backend_renew(struct ctx *ctx, const struct klb_service_key *key,
+		       const struct klb_backend *be)
+{
+	struct klbd_cmd cmd = { .op = KLBD_CMD_LEASE_RENEW, .key = *key };
+	char what[WHAT_STRLEN + ENDPOINT_STRLEN];
+
+	cmd.be.addr = be->addr;
+	return klbd_submit(&cmd, fmt_backend(key, &be->addr, what, sizeof(what)));
+}
+
 static int klbd_flush(struct ctx *ctx)
 {
 	struct klbd_cmd cmd = { .op = KLBD_CMD_FLUSH };

@@ -85,7 +85,7 @@ const char *state_name(uint8_t state)
 
 const char *proto_name(uint8_t proto)
 {
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+	return klb_proto_name(proto);
 }
 
 int parse_proto(const char *s, uint8_t *proto)
@@ -220,14 +220,7 @@ void fmt_hex(const uint8_t *in, size_t len, char *out)
 
 const char *fmt_endpoint(const struct klb_endpoint *ep, char *buf)
 {
-	char host[INET6_ADDRSTRLEN];
-
-	inet_ntop(ep->family, ep->addr, host, sizeof(host));
-	if (ep->family == AF_INET6)
-		snprintf(buf, ENDPOINT_STRLEN, "[%s]:%u", host, ep->port);
-	else
-		snprintf(buf, ENDPOINT_STRLEN, "%s:%u", host, ep->port);
-	return buf;
+	return klb_endpoint_format(ep, buf);
 }
 
 const char *fmt_service(const struct klb_service_key *key, char *buf)

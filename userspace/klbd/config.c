@@ -22,6 +22,7 @@
 
 enum {
 	LINE_ID, LINE_LISTEN, LINE_DATA_DIR, LINE_KEY_FILE, LINE_CONTROL, LINE_CHECKS_DIR,
+	LINE_METRICS, LINE_REGISTER, LINE_REGISTER_TOKEN,
 	LINE_TICK, LINE_ELECTION, LINE_HEARTBEAT, LINE_SNAPSHOT, LINE_JOIN,
 	LINE_COUNT
 };
@@ -207,6 +208,29 @@ static int node_setting(struct config_parse *cp, const char *name, const char *v
 			return 0;
 		return set_path(cp, name, value, cfg->checks_dir,
 				sizeof(cfg->checks_dir));
+	} else if (!strcmp(name, "metrics")) {
+		if (!once(cp, LINE_METRICS, "node", name))
+			return 0;
+		if (strlen(value) >= sizeof(cfg->metrics) ||
+		    klbd_parse_addr(value, &cfg->metrics_sa))
+			return fail(cp, cp->line,
+				    "metrics must be IPV4:PORT or [IPV6]:PORT, not '%s'",
+				    value);
+		strcpy(cfg->metrics, value);
+	} else if (!strcmp(name, "register")) {
+		if (!once(cp, LINE_REGISTER, "node", name))
+			return 0;
+		if (strlen(value) >= sizeof(cfg->reg) ||
+		    klbd_parse_addr(value, &cfg->reg_sa))
+			return fail(cp, cp->line,
+				    "register must be IPV4:PORT or [IPV6]:PORT, not '%s'",
+				    value);
+		strcpy(cfg->reg, value);
+	} else if (!strcmp(name, "register-token-file")) {
+		if (!once(cp, LINE_REGISTER_TOKEN, "node", name))
+			return 0;
+		return set_path(cp, name, value, cfg->reg_token_file,
+				sizeof(cfg->reg_token_file));
 	} else {
 		return fail(cp, cp->line, "unknown setting '%s' in [node]", name);
 	}
@@ -325,6 +349,25 @@ static int config_check(struct config_parse *cp)
 		strcpy(cfg->listen, self->addr);
 		cfg->listen_sa = self->sa;
 	}
+	if (cfg->metrics[0] && cfg->metrics_sa.len == cfg->listen_sa.len &&
+	    !memcmp(&cfg->metrics_sa.sa, &cfg->listen_sa.sa, cfg->listen_sa.len))
+		return fail(cp, cp->lines[LINE_METRICS],
+			    "metrics and listen are the same address (%s)",
+			    cfg->metrics);
+	if (cfg->reg[0] && !cfg->reg_token_file[0])
+		return fail(cp, cp->lines[LINE_REGISTER],
+			    "register needs register-token-file: registrations are authenticated");
+	if (!cfg->reg[0] && cfg->reg_token_file[0])
+		return fail(cp, cp->lines[LINE_REGISTER_TOKEN],
+			    "register-token-file without register");
+	if (cfg->reg[0] &&
+	    ((cfg->reg_sa.len == cfg->listen_sa.len &&
+	      !memcmp(&cfg->reg_sa.sa, &cfg->listen_sa.sa, cfg->listen_sa.len)) ||
+	     (cfg->metrics[0] && cfg->reg_sa.len == cfg->metrics_sa.len &&
+	      !memcmp(&cfg->reg_sa.sa, &cfg->metrics_sa.sa, cfg->metrics_sa.len))))
+		return fail(cp, cp->lines[LINE_REGISTER],
+			    "register must not be the listen or metrics address (%s)",
+			    cfg->reg);
 	if (cfg->heartbeat_ticks * 2 > cfg->election_ticks)
 		return fail(cp, cp->lines[LINE_HEARTBEAT] ? cp->lines[LINE_HEARTBEAT] :
 			    cp->lines[LINE_ELECTION],
@@ -431,6 +474,51 @@ int klbd_config_load_key(struct klbd_config *cfg, char *err, size_t err_len)
 		return -1;
 	}
 	cfg->key_len = n;
+	return 0;
+}
+
+int klbd_config_load_token(const struct klbd_config *cfg, char *token,
+			   size_t *len, char *err, size_t err_len)
+{
+	const char *path = cfg->reg_token_file;
+	struct stat st;
+	ssize_t n, i;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, err_len, "%s: register-token-file %s: %s", cfg->path,
+			 path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_mode & 0007) {
+		snprintf(err, err_len,
+			 "%s: register-token-file %s: readable by others (mode %03o): chmod o= it",
+			 cfg->path, path, st.st_mode & 0777);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, token, REG_TOKEN_MAX);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, err_len, "%s: register-token-file %s: %s", cfg->path,
+			 path, strerror(errno));
+		return -1;
+	}
+	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r'))
+		n--;
+	for (i = 0; i < n; i++)
+		if (token[i] <= ' ' || token[i] > '~')
+			break;
+	if (n < REG_TOKEN_MIN || n >= REG_TOKEN_MAX || i < n) {
+		snprintf(err, err_len,
+			 "%s: register-token-file %s: the token must be %d to %d printable characters, no spaces",
+			 cfg->path, path, REG_TOKEN_MIN, REG_TOKEN_MAX - 1);
+		return -1;
+	}
+	*len = n;
 	return 0;
 }
 

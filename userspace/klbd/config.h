@@ -48,6 +48,16 @@ struct klbd_config {
 	bool join;
 	/* where exec checks' scripts are: this gateway's own */
 	char checks_dir[PATH_MAX];
+	/* The Prometheus endpoint (metrics.h); "" when off. */
+	char metrics[RAFT_ADDR_MAX];
+	struct klbd_addr metrics_sa;
+	/*
+	 * Backends' own registrations over HTTP (register.h); "" when off.
+	 * The token file is read at start (klbd_config_load_token).
+	 */
+	char reg[RAFT_ADDR_MAX];
+	struct klbd_addr reg_sa;
+	char reg_token_file[PATH_MAX];
 	/* [raft] */
 	unsigned int tick_ms;
 	unsigned int election_ticks;
@@ -70,6 +80,15 @@ int klbd_config_parse(struct klbd_config *cfg, const char *path,
 		      const char *text, size_t len, char *err, size_t err_len);
 /* Reads the cluster key file; refuses one others may read. */
 int klbd_config_load_key(struct klbd_config *cfg, char *err, size_t err_len);
+/*
+ * Reads register-token-file into token (REG_TOKEN_MIN to _MAX - 1
+ * printable bytes, no spaces, a final newline dropped): *len set, 0; or
+ * -1 and err. Refuses a file others may read, as the key file.
+ */
+#define REG_TOKEN_MIN	16
+#define REG_TOKEN_MAX	256
+int klbd_config_load_token(const struct klbd_config *cfg, char *token,
+			   size_t *len, char *err, size_t err_len);
 const struct klbd_peer *klbd_config_peer(const struct klbd_config *cfg,
 					 uint64_t id);
 /* "IPv4:PORT" or "[IPv6]:PORT" into a; -1 when it is not one. */

@@ -2,7 +2,9 @@
 /*
  * klbctl's Unix socket (the protocol: lib/klbd_proto.h). Mode 0660, group
  * klb when that group exists: root and the klb group may change the
- * cluster. One request at a time per client, answered in order.
+ * cluster. One request at a time per client, answered in order; a
+ * KLBD_CTL_WATCH makes the connection a stream of events (watch.c), each
+ * queued without waiting and bounded per watcher.
  */
 #include <errno.h>
 #include <grp.h>
@@ -40,6 +42,10 @@ static void client_close(struct control_client *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	if (c->watching) {
+		c->watching = false;
+		d->n_watchers--;
+	}
 	loop_poll_cancel(&d->ring, &c->rev);
 	loop_poll_cancel(&d->ring, &c->wev);
 	close(c->fd);
@@ -84,19 +90,19 @@ static void client_flush(struct control_client *c)
 		c->out.off += n;
 	}
 	c->out.off = c->out.len = 0;
+	/* The overflow event is out: the stream ends. */
+	if (c->overflowed)
+		client_close(c);
 }
 
 static void client_process(struct control_client *c);
 
-void control_reply(struct klbd *d, uint64_t id, uint8_t op, int status,
-		   const char *msg, const void *body, size_t len)
+static int append_msg(struct control_client *c, uint8_t op, int status,
+		      const char *msg, const void *body, size_t len)
 {
-	struct control_client *c = client_find(d, id);
 	uint8_t hdr[KLBD_CTL_RESP_HEADER_BYTES];
 	size_t mlen = msg ? strlen(msg) : 0;
 
-	if (!c)
-		return;
 	put_u32(hdr, KLBD_CTL_RESP_HEADER_BYTES - 4 + mlen + len);
 	hdr[4] = KLBD_PROTO_VERSION;
 	hdr[5] = op;
@@ -105,7 +111,105 @@ void control_reply(struct klbd *d, uint64_t id, uint8_t op, int status,
 	put_u32(hdr + 12, mlen);
 	if (wbuf_append(&c->out, hdr, sizeof(hdr)) ||
 	    wbuf_append(&c->out, msg ? msg : "", mlen) ||
-	    wbuf_append(&c->out, body ? body : "", len)) {
+	    wbuf_append(&c->out, body ? body : "", len))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * One event to one watcher, unless its queue would pass the limit: then
+ * the overflow event instead, and the watcher is closed once that is out
+ * (or after WATCH_CLOSE_MS: a client that never reads never takes it).
+ */
+static void watch_queue(struct control_client *c, const void *rec, size_t len)
+{
+	struct klbd *d = c->d;
+	struct klbd_event ev = { .type = KLBD_EV_OVERFLOW };
+	uint8_t buf[KLBD_EVENT_MAX_BYTES];
+	int n;
+
+	if (c->dead || !c->watching || c->overflowed)
+		return;
+	if (c->out.len - c->out.off + KLBD_CTL_RESP_HEADER_BYTES + len >
+	    KLBD_WATCH_QUEUE_MAX_BYTES) {
+		d->stats.watch_overflows++;
+		klbd_log(LOG_WARNING, "control: a watcher fell %zu bytes behind: disconnected",
+			 c->out.len - c->out.off);
+		c->overflowed = true;
+		c->close_ms = d->now_ms + WATCH_CLOSE_MS;
+		n = klbd_event_encode(&ev, buf, sizeof(buf));
+		rec = buf;
+		len = n > 0 ? (size_t)n : 0;
+	} else {
+		d->stats.watch_events++;
+	}
+	if (append_msg(c, KLBD_CTL_WATCH, 0, NULL, rec, len)) {
+		client_close(c);
+		return;
+	}
+	client_flush(c);
+}
+
+void control_watch_send(struct klbd *d, const void *rec, size_t len)
+{
+	struct control_client *c;
+
+	for (c = d->clients; c; c = c->next)
+		watch_queue(c, rec, len);
+}
+
+void control_watch_send_one(struct klbd *d, uint64_t id, const void *rec,
+			    size_t len)
+{
+	struct control_client *c = client_find(d, id);
+
+	if (c)
+		watch_queue(c, rec, len);
+}
+
+void control_tick(struct klbd *d)
+{
+	struct control_client *c;
+
+	for (c = d->clients; c; c = c->next)
+		if (c->overflowed && !c->dead && d->now_ms >= c->close_ms)
+			client_close(c);
+}
+
+/*
+ * The connection becomes a stream: answered, then events. Its socket
+ * buffer is made small so that a watcher that does not read holds
+ * little in the kernel too; klbd's own queue is the bound that counts.
+ */
+static void watch_start(struct control_client *c)
+{
+	struct klbd *d = c->d;
+	int sndbuf = WATCH_SNDBUF_BYTES;
+
+	if (d->n_watchers >= KLBD_WATCHERS_MAX) {
+		d->stats.watch_over_limit++;
+		control_reply(d, c->id, KLBD_CTL_WATCH, -EBUSY,
+			      "too many watchers", NULL, 0);
+		return;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	c->watching = true;
+	d->n_watchers++;
+	control_reply(d, c->id, KLBD_CTL_WATCH, 0, NULL, NULL, 0);
+	watch_started(d, c->id);
+}
+
+void control_reply(struct klbd *d, uint64_t id, uint8_t op, int status,
+		   const char *msg, const void *body, size_t len)
+{
+	struct control_client *c = client_find(d, id);
+
+	/* Not a control client: maybe a registration over HTTP. */
+	if (!c) {
+		reg_reply(d, id, status, msg);
+		return;
+	}
+	if (append_msg(c, op, status, msg, body, len)) {
 		client_close(c);
 		return;
 	}
@@ -132,7 +236,10 @@ static void client_process(struct control_client *c)
 	if (c->processing)
 		return;
 	c->processing = true;
-	while (!c->busy && !c->dead && c->rlen >= 4) {
+	/* A watcher only listens: what it sends is read and dropped. */
+	if (c->watching)
+		c->rlen = 0;
+	while (!c->watching && !c->busy && !c->dead && c->rlen >= 4) {
 		len = get_u32(c->rbuf) + 4;
 		if (len < KLBD_CTL_HEADER_BYTES || len > KLBD_CTL_MAX_BYTES) {
 			d->stats.control_bad_requests++;
@@ -169,6 +276,8 @@ static void client_process(struct control_client *c)
 			node_services(d, c->id);
 		} else if (op == KLBD_CTL_MEMBERS && len == KLBD_CTL_HEADER_BYTES) {
 			member_show(d, c->id);
+		} else if (op == KLBD_CTL_WATCH && len == KLBD_CTL_HEADER_BYTES) {
+			watch_start(c);
 		} else if (op == KLBD_CTL_HEALTH) {
 			health_show(d, c->id, req + KLBD_CTL_HEADER_BYTES,
 				    len - KLBD_CTL_HEADER_BYTES);
@@ -225,7 +334,12 @@ static void client_read_ev(struct loop_ev *ev, int res)
 		if (c->dead)
 			return;
 	}
-	loop_poll(&c->d->ring, &c->rev, c->fd, POLLIN);
+	/*
+	 * An answer given at once (control_reply) may have armed it: a
+	 * second poll would outlive the client's cancel and its free.
+	 */
+	if (!c->rev.armed)
+		loop_poll(&c->d->ring, &c->rev, c->fd, POLLIN);
 }
 
 static void client_write_ev(struct loop_ev *ev, int res)

@@ -6,7 +6,10 @@
  * match the applied state), control.c (klbctl's Unix socket), notify.c
  * (systemd), probe.c (health probes; health.c their verdicts), kevents.c
  * (the kernel's change events and the module's comings and goings),
- * member.c (membership changes).
+ * member.c (membership changes), reload.c (SIGHUP), metrics.c
+ * (the Prometheus endpoint), watch.c (events for klbctl monitor), lease.c
+ * (the leader's lease deadlines), register.c (backends' own registrations
+ * over HTTP), http.c (the HTTP requests both servers read).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -18,7 +21,9 @@
 #include "klbd/config.h"
 #include "klbd/frame.h"
 #include "klbd/loop.h"
+#include "klbd/metrics.h"
 #include "klbd/probe.h"
+#include "klbd/register.h"
 #include "klbd/state.h"
 #include "lib/klb_client.h"
 #include "raft/raft.h"
@@ -33,6 +38,13 @@
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
 #define CONTROL_CLIENTS_MAX	64
+/*
+ * A watcher's socket buffer: with KLBD_WATCH_QUEUE_MAX_BYTES the most a
+ * watcher that does not read holds, in klbd and in the kernel.
+ */
+#define WATCH_SNDBUF_BYTES	(16 * 1024)
+/* How long an overflowed watcher has to take its overflow event. */
+#define WATCH_CLOSE_MS		1000
 #define PENDING_MAX		1024
 #define REQUEST_TIMEOUT_MS	15000
 /* Peers: the members, and removed ones kept a while to be told so. */
@@ -107,6 +119,9 @@ struct control_client {
 	uint64_t id;
 	int fd;
 	bool dead, busy, processing;
+	bool watching;		/* KLBD_CTL_WATCH: a stream of events */
+	bool overflowed;	/* closed once the overflow event is out */
+	uint64_t close_ms;	/* or then at the latest */
 	uint8_t *rbuf;
 	size_t rlen, rcap;
 	struct wbuf out;
@@ -140,6 +155,7 @@ struct pending {
 	uint64_t req;		/* the follower's request id */
 	uint64_t index, term;
 	uint64_t deadline_ms;
+	uint64_t proposed_ns;	/* PROPOSED: when, for the latency */
 	int status;
 	char msg[160];
 	uint8_t ctl_op;		/* the request answered: 0 for KLBD_CTL_SUBMIT */
@@ -157,7 +173,22 @@ struct klbd_stats {
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
 	uint64_t kernel_events, module_events;
+	uint64_t reloads, reload_failures;
 	uint64_t members_added, members_removed, member_catchup_timeouts;
+	uint64_t leader_changes;
+	uint64_t lease_renewals, lease_renewals_refused, lease_expiries;
+	uint64_t watch_events, watch_overflows, watch_over_limit;
+};
+
+/* The cluster's decisions on some backends before an entry (watch.c). */
+struct watch_mark {
+	bool key_given;			/* one service's, or every one's */
+	struct klb_service_key key;
+	size_t n;
+	struct watch_backend {
+		struct klb_endpoint addr;
+		bool down;
+	} bes[];
 };
 
 struct klbd {
@@ -178,6 +209,7 @@ struct klbd {
 	uint64_t next_req;
 	struct loop_ev tick_ev;
 	struct __kernel_timespec tick_ts;
+	uint64_t lead_seen, lead_term;	/* for leader_changes */
 
 	/* reconcile.c */
 	struct klb_client nl;
@@ -189,6 +221,7 @@ struct klbd {
 	uint64_t reconciled_index;	/* the kernel holds the state as of */
 	uint64_t reconcile_tried_index;	/* the last attempt, failed or not */
 	uint64_t generation;		/* the kernel's, after our last write */
+	uint64_t generation_ms;		/* when we wrote (or first found) it */
 	uint64_t generation_check_ms;
 
 	/* kevents.c */
@@ -223,6 +256,11 @@ struct klbd {
 	struct control_client *clients;
 	size_t n_clients;
 	uint64_t next_client;
+	size_t n_watchers;
+
+	/* watch.c: what the last leader event said */
+	uint8_t watch_role;
+	uint64_t watch_term, watch_leader;
 
 	/* probe.c */
 	struct probe_target *targets;	/* by key, then address */
@@ -242,6 +280,18 @@ struct klbd {
 	bool notified_ready;
 	enum raft_role notified_role;
 	uint64_t notified_term, notified_applied, watchdog_ms;
+
+	/* metrics.c */
+	struct metrics metrics;
+
+	/* lease.c: the leader's, empty on other nodes */
+	struct lease *leases;		/* by key, then address */
+	size_t n_leases;
+	uint64_t leases_term;		/* leading in; 0: not leading */
+	uint64_t leases_applied;	/* the applied index they follow */
+
+	/* register.c */
+	struct reg reg;
 
 	struct klbd_stats stats;
 };
@@ -285,6 +335,8 @@ void node_after_reconcile(struct klbd *d);
 /* A command's waiter; on failure the client (op) got its answer. */
 int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **out);
 void pending_del(struct klbd *d, struct pending *p);
+/* A new pending command, linked and counted, its deadline set; NULL: ENOMEM. */
+struct pending *pending_add(struct klbd *d);
 void pending_answer(struct klbd *d, struct pending *p, int status,
 		    const char *msg, uint64_t index);
 /* A snapshot of what is applied, now rather than after snapshot-entries. */
@@ -334,14 +386,50 @@ void health_show(struct klbd *d, uint64_t client, const uint8_t *key,
 /* node.c: proposes this gateway's verdict (no answer awaited). */
 void health_report(struct klbd *d, const struct probe_target *t);
 
+/* lease.c: the leader's deadlines, each tick; ends the expired leases. */
+void lease_tick(struct klbd *d);
+/* A LEASE_RENEW on the leader: 0, or -errno and why. */
+int lease_renew(struct klbd *d, const struct klbd_cmd *cmd, char *why,
+		size_t why_len);
+
 /* notify.c: systemd's readiness, status and watchdog. */
 void notify_tick(struct klbd *d);
 void notify_stopping(struct klbd *d);
+/* Around a reload: RELOADING=1, then READY=1 again. */
+void notify_reload(struct klbd *d, bool start);
+
+/* reload.c: SIGHUP's work (Documentation/klbd.md, Reload). */
+void reload_run(struct klbd *d);
 
 /* control.c */
 int control_start(struct klbd *d, char *err, size_t err_len);
 void control_reply(struct klbd *d, uint64_t client, uint8_t op, int status,
 		   const char *msg, const void *body, size_t len);
 void control_reap(struct klbd *d);
+/* An event record for every watcher (bounded: over it, one is cut off). */
+void control_watch_send(struct klbd *d, const void *rec, size_t len);
+/* The same for one watcher, the client whose WATCH was just answered. */
+void control_watch_send_one(struct klbd *d, uint64_t client, const void *rec,
+			    size_t len);
+/* Overflowed watchers that did not take their last event in time go. */
+void control_tick(struct klbd *d);
+
+/*
+ * watch.c: events for watchers. Each does nothing (but track the role)
+ * while there is no watcher.
+ */
+void watch_started(struct klbd *d, uint64_t client);
+/* Role, term or leader changed since the last call: an event. */
+void watch_tick(struct klbd *d);
+void watch_verdict(struct klbd *d, const struct probe_target *t,
+		   const char *why);
+void watch_conf(struct klbd *d, const struct raft_conf *conf, uint64_t index);
+/*
+ * Before an entry that may move the cluster's decisions: the decisions
+ * on key's backends (NULL: every service's); after it, watch_compare()
+ * sends a health event for each that changed, and frees the mark.
+ */
+struct watch_mark *watch_mark(struct klbd *d, const struct klb_service_key *key);
+void watch_compare(struct klbd *d, struct watch_mark *m, uint64_t index);
 
 #endif

@@ -48,6 +48,8 @@ void loop_link_timeout(struct io_uring *ring, struct io_uring_sqe *op,
 		       struct loop_ev *ev, struct __kernel_timespec *ts);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t loop_now_ms(void);
+/* Nanoseconds of CLOCK_MONOTONIC, for latencies. */
+uint64_t loop_now_ns(void);
 
 static inline bool loop_is_ev(uint64_t user_data)
 {

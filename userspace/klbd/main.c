@@ -16,7 +16,7 @@
 #include "klbd/klbd.h"
 
 static int log_max = LOG_INFO;
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 
 void klbd_log(int level, const char *fmt, ...)
 {
@@ -42,7 +42,10 @@ static void usage(FILE *f)
 
 static void on_signal(int sig)
 {
-	stopping = 1;
+	if (sig == SIGHUP)
+		reloading = 1;
+	else
+		stopping = 1;
 }
 
 static void dispatch(struct klbd *d, struct io_uring_cqe *cqe)
@@ -70,6 +73,12 @@ static int run(struct klbd *d)
 
 	while (!stopping && !(d->stop_at_ms && d->now_ms >= d->stop_at_ms)) {
 		d->now_ms = loop_now_ms();
+		if (reloading) {
+			reloading = 0;
+			notify_reload(d, true);
+			reload_run(d);
+			notify_reload(d, false);
+		}
 		node_process(d);
 		probe_run(d);
 		kevents_tick(d);
@@ -77,8 +86,12 @@ static int run(struct klbd *d)
 		reconcile_run(d);
 		node_after_reconcile(d);
 		notify_tick(d);
+		watch_tick(d);
+		control_tick(d);
 		transport_reap(d);
 		control_reap(d);
+		metrics_reap(d);
+		reg_reap(d);
 		ret = io_uring_submit_and_wait(&d->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			klbd_log(LOG_CRIT, "io_uring: %s", strerror(-ret));
@@ -144,21 +157,26 @@ int main(int argc, char **argv)
 	if (klbd_config_read(&d->cfg, path, err, sizeof(err)) ||
 	    klbd_config_load_key(&d->cfg, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
+		free(d);
 		return 1;
 	}
 	if (check) {
 		printf("%s: ok (node %llu, %zu members)\n", path,
 		       (unsigned long long)d->cfg.id, d->cfg.n_peers);
+		free(d);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
 	d->now_ms = loop_now_ms();
 	if (loop_init(&d->ring, err, sizeof(err)) ||
 	    node_start(d, err, sizeof(err)) ||
 	    transport_start(d, err, sizeof(err)) ||
-	    control_start(d, err, sizeof(err))) {
+	    control_start(d, err, sizeof(err)) ||
+	    metrics_start(d, err, sizeof(err)) ||
+	    reg_start(d, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
 		return 1;
 	}

@@ -290,16 +290,12 @@ void member_forwarded(struct klbd *d, uint64_t from, const uint8_t *data,
 		d->ts.frames_bad_proto++;
 		return;
 	}
-	p = calloc(1, sizeof(*p));
+	p = pending_add(d);
 	if (!p)
 		return;
 	p->kind = PENDING_MEMBER;
 	p->peer = from;
 	p->req = get_u64(data);
-	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-	p->next = d->pending;
-	d->pending = p;
-	d->n_pending++;
 	if (d->n_pending > PENDING_MAX) {
 		d->stats.pending_over_limit++;
 		pending_answer(d, p, -EBUSY, "too many commands in flight", 0);

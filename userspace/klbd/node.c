@@ -113,6 +113,19 @@ void pending_del(struct klbd *d, struct pending *p)
 }
 
 /* The answer for whoever waits on p; p is then gone. */
+struct pending *pending_add(struct klbd *d)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
+	p->next = d->pending;
+	d->pending = p;
+	d->n_pending++;
+	return p;
+}
+
 void pending_answer(struct klbd *d, struct pending *p, int status,
 		    const char *msg, uint64_t index)
 {
@@ -141,10 +154,16 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 	char why[160] = "";
 	struct klbd_cmd cmd;
 	struct pending *p, *next;
+	struct watch_mark *mark = NULL;
 	int status = 0;
 
 	if (e->type == RAFT_ENTRY_NORMAL && e->len) {
 		status = klbd_cmd_decode(e->data, e->len, &cmd, why, sizeof(why));
+		/* A verdict, a new kind of check or a replacement may fail over. */
+		if (!status && (cmd.op == KLBD_CMD_HEALTH ||
+				cmd.op == KLBD_CMD_SERVICE_SET ||
+				cmd.op == KLBD_CMD_SERVICE_REPLACE))
+			mark = watch_mark(d, &cmd.key);
 		if (!status) {
 			status = state_apply(&d->state, &cmd, why, sizeof(why));
 			klbd_cmd_release(&cmd);
@@ -153,12 +172,18 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 			d->stats.apply_refused++;
 		else
 			d->reconcile_dirty = true;
+		watch_compare(d, mark, e->index);
 	} else if (e->type == RAFT_ENTRY_CONF) {
 		struct raft_conf conf;
 
 		/* The core decoded it when it was appended: it decodes. */
-		if (!conf_decode(e->data, e->len, &conf))
+		if (!conf_decode(e->data, e->len, &conf)) {
+			/* A new majority may fail backends over, or back. */
+			mark = watch_mark(d, NULL);
 			member_conf_applied(d, &conf, e->index, true);
+			watch_compare(d, mark, e->index);
+			watch_conf(d, &conf, e->index);
+		}
 	}
 	d->applied = e->index;
 	d->stats.applied_entries++;
@@ -166,11 +191,14 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 		next = p->next;
 		if (p->kind != PENDING_PROPOSED || p->index != e->index)
 			continue;
-		if (p->term == e->term)
+		if (p->term == e->term) {
+			metrics_observe(&d->metrics.proposal,
+					loop_now_ns() - p->proposed_ns);
 			pending_answer(d, p, status, why, e->index);
-		else
+		} else {
 			pending_answer(d, p, -ECANCELED,
 				       "a new leader overwrote the command: retry", 0);
+		}
 	}
 }
 
@@ -283,7 +311,9 @@ void node_storage_done(struct klbd *d, void *op, int res)
 
 void node_process(struct klbd *d)
 {
+	struct raft_status rs;
 	struct raft_ready rd;
+	bool any = false;
 	uint64_t ticket;
 	size_t i;
 	int err;
@@ -291,6 +321,7 @@ void node_process(struct klbd *d)
 	/* Its proposals go out in this same pass. */
 	member_tick(d);
 	while (raft_has_ready(d->raft)) {
+		any = true;
 		raft_ready(d->raft, &rd);
 		for (i = 0; i < rd.n_msgs; i++)
 			send_msg(d, &rd.msgs[i]);
@@ -306,6 +337,18 @@ void node_process(struct klbd *d)
 		if (rd.n_committed || rd.snapshot)
 			raft_applied(d->raft, d->applied);
 		release_held(d);
+	}
+	/*
+	 * A leadership (a leader in a term) seen for the first time; one
+	 * always comes with a ready.
+	 */
+	if (any) {
+		raft_status(d->raft, &rs);
+		if (rs.lead && (rs.lead != d->lead_seen || rs.term != d->lead_term)) {
+			d->lead_seen = rs.lead;
+			d->lead_term = rs.term;
+			d->stats.leader_changes++;
+		}
 	}
 	maybe_compact(d);
 	submit_storage(d);
@@ -345,28 +388,32 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			return;
 		}
 		/* A gateway speaks for itself only. */
-		if (!klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0)) {
+		err = klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0);
+		if (!err)
 			klbd_cmd_release(&cmd);
-			if (cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
-				d->ts.frames_bad_proto++;
-				return;
-			}
+		if (!err && cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
+			d->ts.frames_bad_proto++;
+			return;
 		}
-		p = calloc(1, sizeof(*p));
+		p = pending_add(d);
 		if (!p)
 			return;
 		p->kind = PENDING_PROPOSED;
 		p->peer = from;
 		p->req = get_u64(data);
-		p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-		p->next = d->pending;
-		d->pending = p;
-		d->n_pending++;
 		buf.data = data + 8;
 		buf.len = len - 8;
 		if (d->n_pending > PENDING_MAX) {
 			d->stats.pending_over_limit++;
 			pending_answer(d, p, -EBUSY, "too many commands in flight", 0);
+			return;
+		}
+		/* A renewal is answered here, and never logged. */
+		if (!err && cmd.op == KLBD_CMD_LEASE_RENEW) {
+			char why[160] = "";
+
+			err = lease_renew(d, &cmd, why, sizeof(why));
+			pending_answer(d, p, err, why, 0);
 			return;
 		}
 		err = raft_propose(d->raft, &buf, 1, &prop);
@@ -375,6 +422,7 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 			return;
 		}
 		d->stats.proposals++;
+		p->proposed_ns = loop_now_ns();
 		p->index = prop.index;
 		p->term = prop.term;
 		return;
@@ -428,17 +476,13 @@ int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **ou
 			      NULL, 0);
 		return -EBUSY;
 	}
-	p = calloc(1, sizeof(*p));
+	p = pending_add(d);
 	if (!p) {
 		control_reply(d, client, op, -ENOMEM, "out of memory", NULL, 0);
 		return -ENOMEM;
 	}
 	p->client = client;
 	p->ctl_op = op;
-	p->deadline_ms = d->now_ms + REQUEST_TIMEOUT_MS;
-	p->next = d->pending;
-	d->pending = p;
-	d->n_pending++;
 	*out = p;
 	return 0;
 }
@@ -464,6 +508,7 @@ static void submit_encoded(struct klbd *d, struct pending *p, uint8_t *enc, int 
 			return;
 		}
 		d->stats.proposals++;
+		p->proposed_ns = loop_now_ns();
 		p->kind = PENDING_PROPOSED;
 		p->index = prop.index;
 		p->term = prop.term;
@@ -484,6 +529,7 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		 size_t len)
 {
 	uint8_t small[KLBD_CMD_MAX_BYTES + 8], *enc = small;
+	struct raft_status rs;
 	struct klbd_cmd cmd;
 	struct pending *p;
 	char why[160];
@@ -507,6 +553,13 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 			return;
 		}
 		cmd.conf.fields |= KLB_SVC_SEED;
+	}
+	/* The leader answers a renewal at once: it moves a deadline only. */
+	raft_status(d->raft, &rs);
+	if (cmd.op == KLBD_CMD_LEASE_RENEW && rs.role == RAFT_LEADER) {
+		err = lease_renew(d, &cmd, why, sizeof(why));
+		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
+		return;
 	}
 	/* A SERVICE_REPLACE is big: encoded aside, the same bytes as data. */
 	if (cmd.op == KLBD_CMD_SERVICE_REPLACE) {
@@ -659,6 +712,7 @@ static void tick_ev(struct loop_ev *ev, int res)
 	if (!d->stop_at_ms)
 		raft_tick(d->raft);
 	transport_tick(d);
+	lease_tick(d);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		/* member.c keeps its own time, to say what did not finish. */
@@ -747,8 +801,14 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("requests_timed_out", d->stats.requests_timed_out);
 	U("control_over_limit", d->stats.control_over_limit);
 	U("control_bad_requests", d->stats.control_bad_requests);
+	U("watchers", d->n_watchers);
+	U("watch_events", d->stats.watch_events);
+	U("watch_overflows", d->stats.watch_overflows);
+	U("watch_over_limit", d->stats.watch_over_limit);
 	U("kernel_events", d->stats.kernel_events);
 	U("module_events", d->stats.module_events);
+	U("reloads", d->stats.reloads);
+	U("reload_failures", d->stats.reload_failures);
 	U("members", rs.conf.n_voters + rs.conf.n_learners);
 	U("members_added", d->stats.members_added);
 	U("members_removed", d->stats.members_removed);
@@ -769,6 +829,16 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("probe_socket_errors", d->ps.socket_errors);
 	U("health_verdict_changes", d->ps.verdict_changes);
 	U("health_reports", d->ps.reports);
+	U("leases", d->n_leases);
+	U("lease_renewals", d->stats.lease_renewals);
+	U("lease_renewals_refused", d->stats.lease_renewals_refused);
+	U("lease_expiries", d->stats.lease_expiries);
+	U("register_requests", d->reg.requests);
+	U("register_unauthorized", d->reg.unauthorized);
+	U("register_bad_requests", d->reg.bad_requests);
+	U("register_clients_over_limit", d->reg.clients_over_limit);
+	U("register_too_large", d->reg.too_large);
+	U("register_timeouts", d->reg.timeouts);
 #undef U
 #undef LINE
 }
@@ -875,6 +945,7 @@ void health_changed(struct klbd *d, const struct probe_target *t)
 			 strerror(-t->last_err) : "probe succeeded");
 	klbd_log(LOG_NOTICE, "health: backend %s port %u %s from here (%s)",
 		 addr, t->addr.port, t->obs.failing ? "failing" : "healthy", why);
+	watch_verdict(d, t, why);
 }
 
 void health_report(struct klbd *d, const struct probe_target *t)

@@ -78,3 +78,11 @@ void notify_stopping(struct klbd *d)
 {
 	notify_send(d, "STOPPING=1");
 }
+
+void notify_reload(struct klbd *d, bool start)
+{
+	if (start)
+		notify_send(d, "RELOADING=1");
+	else if (d->notified_ready)
+		notify_send(d, "READY=1");
+}

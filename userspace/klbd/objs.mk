@@ -3,7 +3,8 @@
 
 KLBD_CORE_SRCS := config.c frame.c auth.c state.c health.c probe_dns.c
 KLBD_SRCS := $(KLBD_CORE_SRCS) main.c loop.c transport.c node.c reconcile.c \
-	control.c notify.c probe.c probe_tls.c probe_exec.c kevents.c member.c
+	control.c notify.c probe.c probe_tls.c probe_exec.c kevents.c member.c reload.c \
+	metrics.c http.c lease.c register.c watch.c
 KLBD_OBJS := $(addprefix build/userspace/klbd/,$(KLBD_SRCS:.c=.o))
 # The pure parts, for tests: parser, frames, handshake, state, verdicts,
 # DNS check messages.

@@ -46,6 +46,7 @@ struct probe {
 	uint8_t type;
 	uint16_t want_status;
 	uint64_t deadline_ms;
+	uint64_t start_ns;
 	struct __kernel_timespec ts;
 	struct sockaddr_storage sa;
 	socklen_t sa_len;
@@ -204,6 +205,7 @@ static void probe_result(struct probe *p, int err, int status)
 	struct probe_target *t = find_mut(d, &p->key, &p->addr);
 	bool ok = !err;
 
+	metrics_observe(&d->metrics.probe, loop_now_ns() - p->start_ns);
 	if (ok)
 		d->ps.succeeded++;
 	else if (err == -ETIMEDOUT)
@@ -499,6 +501,7 @@ static void probe_start(struct klbd *d, struct probe_target *t)
 	p->type = t->check.type;
 	p->want_status = t->check.http_status;
 	p->deadline_ms = d->now_ms + t->check.timeout_ms;
+	p->start_ns = loop_now_ns();
 	if (a->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&p->sa;
 

@@ -43,6 +43,7 @@ void reconcile_run(struct klbd *d)
 	struct klb_apply_failure where = { 0 };
 	struct klb_service_spec *specs;
 	klb_error e = { 0 };
+	uint64_t t0;
 	int err;
 
 	if (!d->reconcile_dirty || d->now_ms < d->reconcile_retry_ms)
@@ -68,6 +69,7 @@ void reconcile_run(struct klbd *d)
 		d->synced = true;
 	}
 	d->reconcile_tried_index = d->applied;
+	t0 = loop_now_ns();
 	if (client(d, &e)) {
 		err = -klb_error_errno(&e);
 		goto fail;
@@ -95,7 +97,11 @@ void reconcile_run(struct klbd *d)
 		err = klb_generation_set(&d->nl, d->applied, &w, &e);
 		if (err)
 			goto fail;
+		d->generation_ms = d->now_ms;
 	}
+	if (!d->generation_ms)
+		d->generation_ms = d->now_ms;	/* the kernel had it already */
+	metrics_observe(&d->metrics.reconcile, loop_now_ns() - t0);
 	if (d->reconcile_failing)
 		klbd_log(LOG_NOTICE, "reconcile at index %llu succeeded again",
 			 (unsigned long long)d->applied);

@@ -25,6 +25,7 @@
 #define SVC_BYTES	(2 + EP_BYTES + 4 + 4 + 4 + 4 + KLB_SEED_LEN + 4 + 4)
 #define BE_BYTES	(2 + EP_BYTES + 4 + 1 + 1 + 4)
 #define BE_BYTES_V1	(2 + EP_BYTES + 4 + 1)
+#define LEASE_BYTES	(4 + 2 + 2 + 8)	/* version 4, after the services */
 #define CHECK_BYTES	(4 + 2 + 2 + 4 + 4 + 4)
 
 void state_init(struct klbd_state *s)
@@ -471,6 +472,13 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	if (voter < 0)
 		return klbd_why(why, len, -EINVAL, "node %llu is not a voter",
 			       (unsigned long long)cmd->node);
+	/* An operator's delete ends a lease too; an expiry, only its own. */
+	if (cmd->op == KLBD_CMD_LEASE_END && !svc->health[i].lease)
+		return klbd_why(why, len, -EPERM, "the backend has no lease: the operator's");
+	if (cmd->op == KLBD_CMD_LEASE_END && cmd->lease &&
+	    cmd->lease != svc->health[i].lease)
+		return klbd_why(why, len, -ESTALE,
+			       "the backend registered again since: a new lease");
 	if (cmd->op == KLBD_CMD_BACKEND_ADD && n >= STATE_MAX_BACKENDS) {
 		s->backend_limit_hits++;
 		return klbd_why(why, len, -ENOSPC,
@@ -518,6 +526,8 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		be.state = cmd->be.fields & KLB_BE_STATE ? cmd->be.state :
 			   KLB_BACKEND_UP;
 		h.admin = be.state;
+		h.ttl = cmd->ttl;
+		h.lease = cmd->ttl ? s->lease_seq + 1 : 0;
 		for (at = 0; at < n && bes[at].id < be.id; at++)
 			;
 		memmove(&bes[at + 1], &bes[at], (n - at) * sizeof(*bes));
@@ -550,7 +560,7 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 		break;
 	}
 	err = check_backend(&be, why, len);
-	if (!err && cmd->op != KLBD_CMD_BACKEND_DEL)
+	if (!err && cmd->op != KLBD_CMD_BACKEND_DEL && cmd->op != KLBD_CMD_LEASE_END)
 		bes[at].state = effective_state(s, &hs[at]);
 	if (!err)
 		err = compute_table(&svc->conf, svc, bes, n, &table, &base, why, len);
@@ -568,6 +578,8 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	svc->n_bes = n;
 	svc->table = table;
 	svc->base = base;
+	if (cmd->op == KLBD_CMD_BACKEND_ADD && cmd->ttl)
+		s->lease_seq++;
 	return 0;
 }
 
@@ -620,9 +632,9 @@ static int given_table(const struct klbd_cmd *cmd, const struct klb_backend *bes
 
 /*
  * One service whole: created, or its settings and backends replaced in
- * one step. A backend that stays (same address) keeps the gateways'
- * verdicts while the check probes the same way; its operator state is
- * the command's.
+ * one step. A backend that stays (same address) keeps its lease, and the
+ * gateways' verdicts while the check probes the same way; its operator
+ * state is the command's. A backend that goes takes its lease along.
  */
 static int service_replace(struct klbd_state *s, const struct klbd_cmd *cmd,
 			   char *why, size_t len)
@@ -683,8 +695,13 @@ static int service_replace(struct klbd_state *s, const struct klbd_cmd *cmd,
 		nsvc.bes[i] = cmd->bes[i];
 		nsvc.bes[i].fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
 		nsvc.health[i].admin = cmd->bes[i].state;
-		j = old && !fresh ? state_backend_index(old, &cmd->bes[i].addr) : SIZE_MAX;
-		if (j != SIZE_MAX)
+		j = old ? state_backend_index(old, &cmd->bes[i].addr) : SIZE_MAX;
+		/* A backend that stays keeps its lease, as with any other change. */
+		if (j != SIZE_MAX) {
+			nsvc.health[i].ttl = old->health[j].ttl;
+			nsvc.health[i].lease = old->health[j].lease;
+		}
+		if (j != SIZE_MAX && !fresh)
 			nsvc.health[i].failing = old->health[j].failing;
 		nsvc.bes[i].state = effective_state(s, &nsvc.health[i]);
 	}
@@ -748,7 +765,10 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 	case KLBD_CMD_BACKEND_SET:
 	case KLBD_CMD_BACKEND_DEL:
 	case KLBD_CMD_HEALTH:
+	case KLBD_CMD_LEASE_END:
 		return backend_change(s, &s->svcs[i], cmd, why, why_len);
+	case KLBD_CMD_LEASE_RENEW:
+		return klbd_why(why, why_len, -EINVAL, "a renewal is no log entry");
 	}
 	return klbd_why(why, why_len, -EINVAL, "unknown command %u", cmd->op);
 }
@@ -806,10 +826,12 @@ static uint8_t *put_ep(uint8_t *p, const struct klb_endpoint *ep)
 
 int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 {
-	size_t n = 12, i, j;
+	size_t n = 12 + 8 + 4, i, j, n_leases = 0;
 	uint8_t *buf, *p;
 
 	for (i = 0; i < s->n_svcs; i++) {
+		for (j = 0; j < s->svcs[i].n_bes; j++)
+			n_leases += !!s->svcs[i].health[j].lease;
 		n += SVC_BYTES + CHECK_BYTES + strlen(s->svcs[i].check.exec_name) +
 		     s->svcs[i].n_bes * BE_BYTES;
 		if (s->svcs[i].table)
@@ -817,6 +839,7 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 		if (s->svcs[i].base)
 			n += 2 * (size_t)s->svcs[i].conf.table_size;
 	}
+	n += n_leases * LEASE_BYTES;
 	buf = malloc(n);
 	if (!buf)
 		return -ENOMEM;
@@ -876,6 +899,21 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 			p += 2 * (size_t)c->table_size;
 		}
 	}
+	put_u64(p, s->lease_seq);
+	put_u32(p + 8, n_leases);
+	p += 12;
+	for (i = 0; i < s->n_svcs; i++)
+		for (j = 0; j < s->svcs[i].n_bes; j++) {
+			const struct state_health *h = &s->svcs[i].health[j];
+
+			if (!h->lease)
+				continue;
+			put_u32(p, i);
+			put_u16(p + 4, s->svcs[i].bes[j].id);
+			put_u16(p + 6, h->ttl);
+			put_u64(p + 8, h->lease);
+			p += LEASE_BYTES;
+		}
 	*out = buf;
 	*len = n;
 	return 0;
@@ -1095,6 +1133,55 @@ static int decode_service(struct snap_reader *r, uint32_t version,
 	return decode_tables(r, svc, tables, why, len, at);
 }
 
+/*
+ * Version 4: the leases, after the services: the last lease given, then
+ * each leased backend's, in the services' and backends' order, each
+ * naming a backend once, none above the last.
+ */
+static int decode_leases(struct snap_reader *r, struct klbd_state *n,
+			 char *why, size_t why_len)
+{
+	const uint8_t *p = take(r, 12);
+	uint32_t count, k, svc, prev_svc = 0;
+	size_t j, prev_be = 0;
+	bool first = true;
+
+	if (!p)
+		return klbd_why(why, why_len, -EBADMSG, "leases truncated");
+	n->lease_seq = get_u64(p);
+	count = get_u32(p + 8);
+	for (k = 0; k < count; k++) {
+		struct state_service *sv;
+		struct state_health *h;
+
+		p = take(r, LEASE_BYTES);
+		if (!p)
+			return klbd_why(why, why_len, -EBADMSG, "leases truncated");
+		svc = get_u32(p);
+		if (svc >= n->n_svcs)
+			return klbd_why(why, why_len, -EBADMSG, "lease %u: no service %u",
+				       k, svc);
+		sv = &n->svcs[svc];
+		for (j = 0; j < sv->n_bes && sv->bes[j].id != get_u16(p + 4); j++)
+			;
+		if (j == sv->n_bes ||
+		    (!first && (svc < prev_svc || (svc == prev_svc && j <= prev_be))))
+			return klbd_why(why, why_len, -EBADMSG,
+				       "lease %u: no such backend, or out of order", k);
+		h = &sv->health[j];
+		h->ttl = get_u16(p + 6);
+		h->lease = get_u64(p + 8);
+		if (h->ttl < KLBD_LEASE_TTL_MIN || h->ttl > KLBD_LEASE_TTL_MAX ||
+		    !h->lease || h->lease > n->lease_seq)
+			return klbd_why(why, why_len, -EBADMSG, "lease %u: bad ttl or number",
+				       k);
+		first = false;
+		prev_svc = svc;
+		prev_be = j;
+	}
+	return 0;
+}
+
 int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 		 char *why, size_t why_len)
 {
@@ -1122,8 +1209,11 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 				     why, why_len, i);
 		n.n_svcs++;
 	}
+	if (!err && version >= 4)
+		err = decode_leases(&r, &n, why, why_len);
 	if (!err && r.p != r.end)
-		err = klbd_why(why, why_len, -EBADMSG, "bytes after the last service");
+		err = klbd_why(why, why_len, -EBADMSG, "bytes after the last %s",
+			       version >= 4 ? "lease" : "service");
 	if (err) {
 		state_free(&n);
 		return err;

@@ -28,11 +28,13 @@
 #define STATE_MAX_TABLE_SIZE	KLB_TABLE_SIZE_LIMIT
 
 /*
- * 3: base tables and an exec check's script name. 2: a health check per
- * service. Versions 1 (no checks) and 2 (no base tables, no names) still
- * decode.
+ * The snapshot's layout, every version, is in Documentation/klbd.md
+ * (Snapshots). 4: a backend's lease, and the last lease given. 3: base
+ * tables and an exec check's script name. 2: a health check per service.
+ * Versions 1 (no checks), 2 (no base tables, no names) and 3 (no leases)
+ * still decode.
  */
-#define STATE_SNAPSHOT_VERSION	3
+#define STATE_SNAPSHOT_VERSION	4
 
 /* The voters' verdicts fit a mask. */
 #define STATE_MAX_VOTERS	32
@@ -46,6 +48,13 @@
 struct state_health {
 	uint8_t admin;			/* enum klb_backend_state */
 	uint32_t failing;		/* voter i sees it failing: bit i */
+	/*
+	 * A lease (the backend registered itself): its ttl in seconds and
+	 * its number, which a new registration changes; both 0 without one.
+	 * Its deadline is the leader's, in memory (lease.c), not state.
+	 */
+	uint16_t ttl;
+	uint64_t lease;
 };
 
 struct state_service {
@@ -69,6 +78,7 @@ struct klbd_state {
 	size_t n_svcs;
 	uint64_t service_limit_hits;
 	uint64_t backend_limit_hits;
+	uint64_t lease_seq;		/* the last lease given: replicated */
 	/* The cluster's voters, ascending: the same on every gateway. */
 	uint64_t voters[STATE_MAX_VOTERS];
 	unsigned int n_voters;

@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,24 @@ bool klb_endpoint_equal(const struct klb_endpoint *a,
 {
 	return a->family == b->family && a->port == b->port &&
 	       !memcmp(a->addr, b->addr, klb_endpoint_addr_len(a));
+}
+
+const char *klb_endpoint_format(const struct klb_endpoint *ep, char *buf)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(ep->family, ep->addr, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	if (ep->family == AF_INET6)
+		snprintf(buf, KLB_ENDPOINT_STRLEN, "[%s]:%u", host, ep->port);
+	else
+		snprintf(buf, KLB_ENDPOINT_STRLEN, "%s:%u", host, ep->port);
+	return buf;
+}
+
+const char *klb_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
 }
 
 bool klb_service_key_equal(const struct klb_service_key *a,

@@ -271,4 +271,10 @@ bool klb_endpoint_equal(const struct klb_endpoint *a,
 			const struct klb_endpoint *b);
 size_t klb_endpoint_addr_len(const struct klb_endpoint *ep);
 
+/* "ADDR:PORT" or "[ADDR]:PORT" into buf (KLB_ENDPOINT_STRLEN bytes). */
+#define KLB_ENDPOINT_STRLEN	64
+const char *klb_endpoint_format(const struct klb_endpoint *ep, char *buf);
+/* "tcp", "udp" or "?". */
+const char *klb_proto_name(uint8_t proto);
+
 #endif /* KLB_CLIENT_H */

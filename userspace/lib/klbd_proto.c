@@ -52,6 +52,8 @@ const char *klbd_cmd_name(uint8_t op)
 		[KLBD_CMD_BACKEND_DEL] = "backend del",
 		[KLBD_CMD_FLUSH] = "flush",
 		[KLBD_CMD_HEALTH] = "health",
+		[KLBD_CMD_LEASE_RENEW] = "lease renew",
+		[KLBD_CMD_LEASE_END] = "lease end",
 		[KLBD_CMD_SERVICE_REPLACE] = "service replace",
 	};
 
@@ -76,6 +78,10 @@ static size_t cmd_len(uint8_t op)
 		return 4;
 	case KLBD_CMD_HEALTH:
 		return 4 + KEY_BYTES + EP_BYTES + 8 + 4;
+	case KLBD_CMD_LEASE_RENEW:
+		return 4 + KEY_BYTES + EP_BYTES;
+	case KLBD_CMD_LEASE_END:
+		return 4 + KEY_BYTES + EP_BYTES + 8;
 	case KLBD_CMD_SERVICE_REPLACE:
 		return KLBD_REPLACE_FIXED_BYTES;
 	}
@@ -602,6 +608,15 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 		put_ep(p + 8, &cmd->be.addr);
 		put_u32(p + 8 + EP_BYTES, cmd->be.weight);
 		p[12 + EP_BYTES] = cmd->be.state;
+		if (cmd->op == KLBD_CMD_BACKEND_ADD)
+			put_u16(p + 14 + EP_BYTES, cmd->ttl);
+		break;
+	case KLBD_CMD_LEASE_RENEW:
+		put_ep(p, &cmd->be.addr);
+		break;
+	case KLBD_CMD_LEASE_END:
+		put_ep(p, &cmd->be.addr);
+		put_u64(p + EP_BYTES, cmd->lease);
 		break;
 	case KLBD_CMD_HEALTH:
 		put_ep(p, &cmd->be.addr);
@@ -671,7 +686,10 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	case KLBD_CMD_BACKEND_DEL:
 		cmd->be.fields = get_u32(p);
 		cmd->be.id = get_u16(p + 4);
-		if (get_u16(p + 6) || !zero(p + 13 + EP_BYTES, 3) ||
+		cmd->ttl = get_u16(p + 14 + EP_BYTES);
+		/* A lease comes with an add only: one encoding per command. */
+		if (get_u16(p + 6) || p[13 + EP_BYTES] ||
+		    (cmd->ttl && cmd->op != KLBD_CMD_BACKEND_ADD) ||
 		    cmd->be.fields & ~(uint32_t)0x7)
 			return klbd_why(why, why_len, -EBADMSG, "backend malformed");
 		err = get_ep(p + 8, &cmd->be.addr, "backend", why, why_len);
@@ -679,6 +697,18 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 			return err;
 		cmd->be.weight = get_u32(p + 8 + EP_BYTES);
 		cmd->be.state = p[12 + EP_BYTES];
+		if (cmd->ttl > KLBD_LEASE_TTL_MAX)
+			return klbd_why(why, why_len, -EINVAL,
+				       "a lease's ttl is %u to %u seconds, not %u",
+				       KLBD_LEASE_TTL_MIN, KLBD_LEASE_TTL_MAX, cmd->ttl);
+		break;
+	case KLBD_CMD_LEASE_RENEW:
+	case KLBD_CMD_LEASE_END:
+		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);
+		if (err)
+			return err;
+		if (cmd->op == KLBD_CMD_LEASE_END)
+			cmd->lease = get_u64(p + EP_BYTES);
 		break;
 	case KLBD_CMD_HEALTH:
 		err = get_ep(p, &cmd->be.addr, "backend", why, why_len);
@@ -763,4 +793,200 @@ int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m
 				KLBD_MEMBER_ADDR_MAX - 1);
 	memcpy(m->addr, buf + KLBD_MEMBER_HEADER_BYTES, alen);
 	return member_check(m, alen, why, why_len);
+}
+
+#define EV_HEADER_BYTES	4
+
+const char *klbd_event_name(uint8_t type)
+{
+	static const char *const names[] = {
+		[KLBD_EV_VERDICT] = "verdict",
+		[KLBD_EV_HEALTH] = "health",
+		[KLBD_EV_LEADER] = "leader",
+		[KLBD_EV_MEMBER] = "member",
+		[KLBD_EV_OVERFLOW] = "overflow",
+	};
+
+	if (type < 1 || type > KLBD_EV_TYPE_MAX)
+		return "unknown";
+	return names[type];
+}
+
+const char *klbd_role_name(uint8_t role)
+{
+	static const char *const names[] = {
+		[KLBD_ROLE_FOLLOWER] = "follower",
+		[KLBD_ROLE_CANDIDATE] = "candidate",
+		[KLBD_ROLE_LEADER] = "leader",
+	};
+
+	return role <= KLBD_ROLE_MAX ? names[role] : "unknown";
+}
+
+static void put_ids(uint8_t *p, const uint64_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		put_u64(p + 8 * i, ids[i]);
+}
+
+int klbd_event_encode(const struct klbd_event *ev, uint8_t *buf, size_t cap)
+{
+	size_t len = EV_HEADER_BYTES, rlen;
+
+	if (cap < KLBD_EVENT_MAX_BYTES)
+		return -EINVAL;
+	memset(buf, 0, EV_HEADER_BYTES);
+	buf[0] = ev->type;
+	switch (ev->type) {
+	case KLBD_EV_VERDICT:
+		rlen = strnlen(ev->reason, KLBD_EVENT_REASON_MAX);
+		buf[1] = ev->on;
+		put_u16(buf + 2, rlen);
+		klbd_key_encode(&ev->key, buf + len);
+		put_ep(buf + len + KEY_BYTES, &ev->backend);
+		len += KEY_BYTES + EP_BYTES;
+		put_u64(buf + len, ev->node);
+		memcpy(buf + len + 8, ev->reason, rlen);
+		return len + 8 + rlen;
+	case KLBD_EV_HEALTH:
+		if (ev->n_ids > KLBD_EVENT_IDS_MAX)
+			return -EINVAL;
+		buf[1] = ev->on;
+		put_u16(buf + 2, ev->n_ids);
+		klbd_key_encode(&ev->key, buf + len);
+		put_ep(buf + len + KEY_BYTES, &ev->backend);
+		len += KEY_BYTES + EP_BYTES;
+		put_u64(buf + len, ev->index);
+		put_ids(buf + len + 8, ev->ids, ev->n_ids);
+		return len + 8 + 8 * ev->n_ids;
+	case KLBD_EV_LEADER:
+		if (ev->role > KLBD_ROLE_MAX)
+			return -EINVAL;
+		buf[1] = ev->role;
+		put_u64(buf + len, ev->term);
+		put_u64(buf + len + 8, ev->leader);
+		return len + 16;
+	case KLBD_EV_MEMBER:
+		if (ev->n_ids > KLBD_EVENT_IDS_MAX ||
+		    ev->n_learners > KLBD_EVENT_IDS_MAX)
+			return -EINVAL;
+		buf[1] = ev->n_learners;
+		put_u16(buf + 2, ev->n_ids);
+		put_u64(buf + len, ev->index);
+		put_ids(buf + len + 8, ev->ids, ev->n_ids);
+		put_ids(buf + len + 8 + 8 * ev->n_ids, ev->learners, ev->n_learners);
+		return len + 8 + 8 * (ev->n_ids + ev->n_learners);
+	case KLBD_EV_OVERFLOW:
+		return len;
+	}
+	return -EINVAL;
+}
+
+static void get_ids(const uint8_t *p, uint64_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ids[i] = get_u64(p + 8 * i);
+}
+
+static int ev_len(size_t len, size_t want, const char *what, char *why,
+		  size_t why_len)
+{
+	if (len != want)
+		return klbd_why(why, why_len, -EBADMSG,
+				"a %s event is %zu bytes, not %zu", what, want, len);
+	return 0;
+}
+
+/* The service key and the backend of a VERDICT or HEALTH record. */
+static int get_key_ep(const uint8_t *p, struct klbd_event *ev, char *why,
+		      size_t why_len)
+{
+	int err = klbd_key_decode(p, KEY_BYTES, &ev->key, why, why_len);
+
+	return err ? err : get_ep(p + KEY_BYTES, &ev->backend, "backend", why,
+				  why_len);
+}
+
+int klbd_event_decode(const uint8_t *buf, size_t len, struct klbd_event *ev,
+		      char *why, size_t why_len)
+{
+	const uint8_t *p = buf + EV_HEADER_BYTES;
+	const size_t fixed = EV_HEADER_BYTES + KEY_BYTES + EP_BYTES + 8;
+	size_t count;
+	int err;
+
+	memset(ev, 0, sizeof(*ev));
+	if (len < EV_HEADER_BYTES)
+		return klbd_why(why, why_len, -EBADMSG, "an event of %zu bytes", len);
+	ev->type = buf[0];
+	count = get_u16(buf + 2);
+	switch (ev->type) {
+	case KLBD_EV_VERDICT:
+	case KLBD_EV_HEALTH:
+		if (buf[1] > 1)
+			return klbd_why(why, why_len, -EINVAL, "a %s of %u",
+					klbd_event_name(ev->type), buf[1]);
+		ev->on = buf[1];
+		if (ev->type == KLBD_EV_VERDICT &&
+		    count > KLBD_EVENT_REASON_MAX)
+			return klbd_why(why, why_len, -EINVAL,
+					"a reason of %zu bytes", count);
+		if (ev->type == KLBD_EV_HEALTH && count > KLBD_EVENT_IDS_MAX)
+			return klbd_why(why, why_len, -EINVAL,
+					"%zu gateways failing", count);
+		err = ev_len(len, fixed + (ev->type == KLBD_EV_VERDICT ?
+					   count : 8 * count),
+			     klbd_event_name(ev->type), why, why_len);
+		if (!err)
+			err = get_key_ep(p, ev, why, why_len);
+		if (err)
+			return err;
+		p += KEY_BYTES + EP_BYTES;
+		if (ev->type == KLBD_EV_HEALTH) {
+			ev->index = get_u64(p);
+			ev->n_ids = count;
+			get_ids(p + 8, ev->ids, count);
+			return 0;
+		}
+		ev->node = get_u64(p);
+		if (memchr(p + 8, '\0', count))
+			return klbd_why(why, why_len, -EINVAL, "a NUL in the reason");
+		memcpy(ev->reason, p + 8, count);
+		return 0;
+	case KLBD_EV_LEADER:
+		if (buf[1] > KLBD_ROLE_MAX || count)
+			return klbd_why(why, why_len, -EINVAL, "role %u, count %zu",
+					buf[1], count);
+		err = ev_len(len, EV_HEADER_BYTES + 16, "leader", why, why_len);
+		if (err)
+			return err;
+		ev->role = buf[1];
+		ev->term = get_u64(p);
+		ev->leader = get_u64(p + 8);
+		return 0;
+	case KLBD_EV_MEMBER:
+		if (count > KLBD_EVENT_IDS_MAX || buf[1] > KLBD_EVENT_IDS_MAX)
+			return klbd_why(why, why_len, -EINVAL,
+					"%zu voters, %u learners", count, buf[1]);
+		err = ev_len(len, EV_HEADER_BYTES + 8 + 8 * (count + buf[1]),
+			     "member", why, why_len);
+		if (err)
+			return err;
+		ev->index = get_u64(p);
+		ev->n_ids = count;
+		ev->n_learners = buf[1];
+		get_ids(p + 8, ev->ids, count);
+		get_ids(p + 8 + 8 * count, ev->learners, buf[1]);
+		return 0;
+	case KLBD_EV_OVERFLOW:
+		if (buf[1] || count)
+			return klbd_why(why, why_len, -EBADMSG,
+					"bytes after an overflow event");
+		return ev_len(len, EV_HEADER_BYTES, "overflow", why, why_len);
+	}
+	return klbd_why(why, why_len, -EINVAL, "unknown event type %u", buf[0]);
 }

@@ -12,6 +12,8 @@
  *   BACKEND_*:                backend
  *   HEALTH:                   endpoint (the backend) | u64 node |
  *                             u8 failing | 3 bytes 0
+ *   LEASE_RENEW:              endpoint (the backend)
+ *   LEASE_END:                endpoint (the backend) | u64 lease
  *   SERVICE_REPLACE:          conf (every field) | u32 has_check (0, 1) |
  *                             [check] | u32 n_backends | n x rbackend |
  *                             u32 has_table (0, 1) | [table_size x u16 id]
@@ -21,7 +23,7 @@
  *   conf         u32 fields | u8 sched | u8 fwd | u16 0 | u32 table_size |
  *                u32 bound | u32 flags | 16 bytes seed
  *   backend      u32 fields | u16 id | u16 0 | endpoint | u32 weight |
- *                u8 state | 3 bytes 0
+ *                u8 state | u8 0 | u16 ttl
  *   rbackend     u16 id | u8 state | u8 0 | endpoint | u32 weight
  *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall |
  *                u8 name length | u16 port | u16 http status |
@@ -44,6 +46,13 @@
  * little-endian, every field checked on decode (unused bytes zero, an
  * address's unused bytes too), so that two encodings of one command are
  * the same bytes.
+ *
+ * A backend's ttl (seconds, KLBD_LEASE_TTL_MIN to _MAX) gives it a lease:
+ * BACKEND_ADD only, 0 (no lease) in every other command, so commands
+ * written before leases existed decode as they did. LEASE_RENEW is never
+ * a log entry: the leader answers it from its own deadlines. LEASE_END
+ * deletes the backend if its lease is still `lease` (0: whichever lease
+ * it has); see Documentation/klbd.md, Leases.
  *
  * The control socket (a Unix stream socket) carries requests and
  * responses, one response per request, in order:
@@ -83,6 +92,32 @@
  *                    KLBD_MEMBER_REMOVE (none). An add is answered once
  *                    the node caught up and its promotion to voter is
  *                    committed, a removal once it is committed.
+ *   KLBD_CTL_WATCH   no body. Turns the connection into a stream of what
+ *                    the cluster decides, as seen on this gateway: an
+ *                    answer (status 0, or -EBUSY over KLBD_WATCHERS_MAX
+ *                    watchers), then one response of op KLBD_CTL_WATCH,
+ *                    status 0, per event, its body one event record,
+ *                    until the client closes. A watcher whose queue
+ *                    passes KLBD_WATCH_QUEUE_MAX_BYTES is sent an
+ *                    overflow record (when its socket takes it) and
+ *                    disconnected; klbd never waits for a watcher.
+ *
+ * An event record:
+ *
+ *   u8 type | u8 flag | u16 count | rest by type:
+ *   VERDICT   flag failing (1) or healthy (0), count the reason's length:
+ *             service key | endpoint (the backend) | u64 this gateway |
+ *             reason
+ *   HEALTH    flag down (1) or up (0), count the gateways that see the
+ *             backend failing: service key | endpoint | u64 Raft index |
+ *             count u64 gateway ids
+ *   LEADER    flag the Raft role (enum klbd_event_role), count 0:
+ *             u64 term | u64 leader (0: none known)
+ *   MEMBER    flag the learners, count the voters: u64 Raft index |
+ *             count voter ids | flag learner ids (u64 each)
+ *   OVERFLOW  flag 0, count 0: nothing more; the stream ends.
+ *
+ * decoded as strictly as a command.
  */
 #ifndef KLBD_PROTO_H
 #define KLBD_PROTO_H
@@ -122,10 +157,17 @@ enum klbd_cmd_op {
 	KLBD_CMD_FLUSH,
 	/* A gateway's verdict on a backend: see Documentation/klbd.md. */
 	KLBD_CMD_HEALTH,
+	/* Leases: see Documentation/klbd.md. RENEW is never in the log. */
+	KLBD_CMD_LEASE_RENEW,
+	KLBD_CMD_LEASE_END,
 	/* One service whole, atomically: see above. */
 	KLBD_CMD_SERVICE_REPLACE,
 	KLBD_CMD_OP_MAX = KLBD_CMD_SERVICE_REPLACE,
 };
+
+/* A backend's lease, in seconds. */
+#define KLBD_LEASE_TTL_MIN	1
+#define KLBD_LEASE_TTL_MAX	3600
 
 /* A service's health check: what klbd probes each backend with. */
 enum klbd_check_type {
@@ -183,7 +225,9 @@ struct klbd_cmd {
 	struct klbd_check check;	/* SERVICE_ADD, SERVICE_SET */
 	uint64_t node;			/* HEALTH: the gateway that probed */
 	bool failing;			/* HEALTH: its verdict */
-	struct klb_backend be;		/* BACKEND_* */
+	struct klb_backend be;		/* BACKEND_*, LEASE_* (addr only) */
+	uint16_t ttl;			/* BACKEND_ADD: a lease, seconds; 0: none */
+	uint64_t lease;			/* LEASE_END: the lease; 0: any */
 	/*
 	 * SERVICE_REPLACE: conf and check (check.fields 0: keep the
 	 * service's) as above, and these. Decoding allocates them (free with
@@ -201,7 +245,49 @@ enum klbd_ctl_op {
 	KLBD_CTL_HEALTH,
 	KLBD_CTL_MEMBERS,
 	KLBD_CTL_MEMBER,
+	KLBD_CTL_WATCH,
 	KLBD_CTL_SERVICES,
+};
+
+/* Watchers at once (KLBD_CTL_WATCH), and what each may have queued. */
+#define KLBD_WATCHERS_MAX	16
+#define KLBD_WATCH_QUEUE_MAX_BYTES	(64 * 1024)
+
+enum klbd_event_type {
+	KLBD_EV_VERDICT = 1,	/* this gateway's own verdict changed */
+	KLBD_EV_HEALTH,		/* the cluster failed a backend over, or back */
+	KLBD_EV_LEADER,		/* role, term or leader changed here */
+	KLBD_EV_MEMBER,		/* a configuration was applied */
+	KLBD_EV_OVERFLOW,	/* the watcher fell behind: disconnected */
+	KLBD_EV_TYPE_MAX = KLBD_EV_OVERFLOW,
+};
+
+enum klbd_event_role {
+	KLBD_ROLE_FOLLOWER,
+	KLBD_ROLE_CANDIDATE,
+	KLBD_ROLE_LEADER,
+	KLBD_ROLE_MAX = KLBD_ROLE_LEADER,
+};
+
+#define KLBD_EVENT_REASON_MAX	127
+#define KLBD_EVENT_IDS_MAX	32	/* voters, learners, failing gateways */
+#define KLBD_EVENT_MAX_BYTES	(4 + 22 + 20 + 8 + 2 * 8 * KLBD_EVENT_IDS_MAX)
+
+struct klbd_event {
+	uint8_t type;			/* enum klbd_event_type */
+	struct klb_service_key key;	/* VERDICT, HEALTH */
+	struct klb_endpoint backend;	/* VERDICT, HEALTH */
+	bool on;			/* VERDICT: failing; HEALTH: down */
+	uint64_t node;			/* VERDICT: this gateway */
+	char reason[KLBD_EVENT_REASON_MAX + 1];	/* VERDICT */
+	uint64_t index;			/* HEALTH, MEMBER */
+	/* HEALTH: the gateways seeing it failing; MEMBER: the voters */
+	uint64_t ids[KLBD_EVENT_IDS_MAX];
+	size_t n_ids;
+	uint64_t learners[KLBD_EVENT_IDS_MAX];	/* MEMBER */
+	size_t n_learners;
+	uint8_t role;			/* LEADER: enum klbd_event_role */
+	uint64_t term, leader;		/* LEADER */
 };
 
 /* One service in a KLBD_CTL_SERVICES answer, at most. */
@@ -262,6 +348,16 @@ size_t klbd_check_encode(const struct klbd_check *c, uint8_t *buf);
 /* Its bytes used (*used), or -EBADMSG. */
 int klbd_check_decode(const uint8_t *buf, size_t len, struct klbd_check *c,
 		      size_t *used);
+/*
+ * An event record: bytes written (at most KLBD_EVENT_MAX_BYTES; a reason
+ * too long is cut), or -EINVAL.
+ */
+int klbd_event_encode(const struct klbd_event *ev, uint8_t *buf, size_t cap);
+/* 0, or -EBADMSG / -EINVAL with why filled. */
+int klbd_event_decode(const uint8_t *buf, size_t len, struct klbd_event *ev,
+		      char *why, size_t why_len);
+const char *klbd_event_name(uint8_t type);
+const char *klbd_role_name(uint8_t role);
 /* Whether name (len bytes) may name an exec check's script. */
 bool klbd_check_name_valid(const char *name, size_t len);
 /*
