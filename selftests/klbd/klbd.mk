@@ -39,7 +39,7 @@ include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
 KLBD_TESTS := config_test frame_test state_test health_test member_test \
-	      event_test replace_test
+	      event_test replace_test dirty_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

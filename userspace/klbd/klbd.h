@@ -19,6 +19,7 @@
 
 #include "klbd/auth.h"
 #include "klbd/config.h"
+#include "klbd/dirty.h"
 #include "klbd/frame.h"
 #include "klbd/loop.h"
 #include "klbd/metrics.h"
@@ -169,6 +170,8 @@ struct pending {
 struct klbd_stats {
 	uint64_t applied_entries, apply_refused;
 	uint64_t reconciles, reconcile_failures;
+	uint64_t reconciles_partial;	/* the changed services only */
+	uint64_t reconciled_services;	/* pushed by partial ones */
 	uint64_t snapshots_taken, snapshots_installed;
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
@@ -214,7 +217,8 @@ struct klbd {
 	/* reconcile.c */
 	struct klb_client nl;
 	bool nl_open;
-	bool reconcile_dirty;
+	/* the services to push: set where entries are applied */
+	struct klbd_dirty dirty;
 	bool reconcile_failing;
 	bool synced;		/* caught up with a leader since start */
 	uint64_t reconcile_retry_ms;

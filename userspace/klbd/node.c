@@ -168,10 +168,13 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 			status = state_apply(&d->state, &cmd, why, sizeof(why));
 			klbd_cmd_release(&cmd);
 		}
+		/* The kernel gets the service the entry changed, or all. */
 		if (status)
 			d->stats.apply_refused++;
+		else if (cmd.op == KLBD_CMD_FLUSH)
+			dirty_all(&d->dirty);
 		else
-			d->reconcile_dirty = true;
+			dirty_service(&d->dirty, &cmd.key);
 		watch_compare(d, mark, e->index);
 	} else if (e->type == RAFT_ENTRY_CONF) {
 		struct raft_conf conf;
@@ -215,7 +218,7 @@ static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
 	}
 	d->applied = snap->meta.index;
 	d->snap_index = snap->meta.index;
-	d->reconcile_dirty = true;
+	dirty_all(&d->dirty);
 	d->stats.snapshots_installed++;
 	member_conf_applied(d, &snap->meta.conf, snap->meta.index, false);
 	for (p = d->pending; p; p = next) {
@@ -793,6 +796,9 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("backend_limit_hits", d->state.backend_limit_hits);
 	U("reconciles", d->stats.reconciles);
 	U("reconcile_failures", d->stats.reconcile_failures);
+	U("reconciles_partial", d->stats.reconciles_partial);
+	U("reconciled_services", d->stats.reconciled_services);
+	U("reconcile_dirty_overflows", d->dirty.overflows);
 	U("snapshots_taken", d->stats.snapshots_taken);
 	U("snapshots_installed", d->stats.snapshots_installed);
 	U("proposals", d->stats.proposals);
@@ -917,7 +923,8 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 		return ret;
 	}
 	/* The state from disk is committed state: the kernel may get it now. */
-	d->reconcile_dirty = d->applied > 0;
+	if (d->applied)
+		dirty_all(&d->dirty);
 	klbd_log(LOG_INFO, "node %llu: snapshot at %llu, %zu log entries, term %llu",
 		 (unsigned long long)d->cfg.id, (unsigned long long)boot.snap.index,
 		 boot.n_entries, (unsigned long long)boot.hs.term);
