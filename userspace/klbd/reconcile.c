@@ -100,14 +100,24 @@ static int push(struct klbd *d, bool partial, struct klb_apply_failure *where,
 		return klb_error_set(e, -err, "out of memory");
 	if (partial) {
 		err = klb_apply_services_some(&d->nl, specs, n, gone, n_gone,
-					      where, e);
+					      d->generation, where, e);
 		if (!err) {
 			d->stats.reconciles_partial++;
 			d->stats.reconciled_services += n + n_gone;
 		}
-	} else {
-		err = klb_apply_services(&d->nl, specs, d->state.n_svcs, where, e);
 	}
+	/* Someone else wrote: the changed services do not suffice. */
+	if (partial && err == -EAGAIN) {
+		free(specs);
+		err = state_specs(&d->state, &specs);
+		if (err) {
+			free(gone);
+			return klb_error_set(e, -err, "out of memory");
+		}
+		partial = false;
+	}
+	if (!partial)
+		err = klb_apply_services(&d->nl, specs, d->state.n_svcs, where, e);
 	free(specs);
 	free(gone);
 	return err;
@@ -117,8 +127,7 @@ void reconcile_run(struct klbd *d)
 {
 	struct klb_apply_failure where = { 0 };
 	klb_error e = { 0 };
-	uint64_t t0, gen;
-	bool partial;
+	uint64_t t0;
 	int err;
 
 	if (!dirty_any(&d->dirty) || d->now_ms < d->reconcile_retry_ms)
@@ -153,14 +162,7 @@ void reconcile_run(struct klbd *d)
 	 * The changed services suffice while the kernel is at the
 	 * generation klbd gave it: nobody else wrote since.
 	 */
-	partial = !d->dirty.all;
-	if (partial) {
-		err = klb_generation_get(&d->nl, &gen, &e);
-		if (err)
-			goto fail;
-		partial = gen == d->generation;
-	}
-	err = push(d, partial, &where, &e);
+	err = push(d, !d->dirty.all, &where, &e);
 	if (err)
 		goto fail;
 	/*

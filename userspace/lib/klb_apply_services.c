@@ -358,6 +358,7 @@ struct some_op {
 	size_t n;
 	const struct klb_service_key *gone;
 	size_t n_gone;
+	uint64_t from;
 	struct klb_apply_failure *where;
 };
 
@@ -373,6 +374,15 @@ static int some_attempt(struct klb_client *c, void *arg, klb_error *e)
 	err = klb_generation_get(c, &gen, e);
 	if (err)
 		return err;
+	/*
+	 * Another writer, or a part of an earlier attempt: the other
+	 * services may not be what the caller thinks any more.
+	 */
+	if (gen != op->from)
+		return klb_error_set(e, EAGAIN,
+				     "the configuration is at generation %llu, not %llu",
+				     (unsigned long long)gen,
+				     (unsigned long long)op->from);
 	/* The ones that go first, freeing their room. */
 	for (i = 0; i < op->n_gone; i++) {
 		fail_at(op->where, &op->gone[i]);
@@ -400,11 +410,13 @@ out:
 int klb_apply_services_some(struct klb_client *c,
 			    const struct klb_service_spec *specs, size_t n,
 			    const struct klb_service_key *gone, size_t n_gone,
-			    struct klb_apply_failure *where, klb_error *e)
+			    uint64_t from, struct klb_apply_failure *where,
+			    klb_error *e)
 {
 	struct klb_apply_failure ignored;
 	struct some_op op = { .specs = specs, .n = n, .gone = gone,
-			      .n_gone = n_gone, .where = where ? where : &ignored };
+			      .n_gone = n_gone, .from = from,
+			      .where = where ? where : &ignored };
 
 	return apply_retry(c, some_attempt, &op, e);
 }
