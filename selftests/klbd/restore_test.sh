@@ -5,7 +5,8 @@
 # a file of 50 services x 20 backends restored through a follower reaches
 # all three kernels byte-identically; restoring it again adds no Raft
 # entry; a changed file adds one entry per changed service and deletes
-# what it lacks; a bad line is refused naming it, nothing changed; a
+# what it lacks, and each klbd pushes only those services into its kernel
+# (no whole reconcile); a bad line is refused naming it, nothing changed; a
 # service's health-check settings survive save and restore.
 # Prints TAP; exits non-zero if any test failed.
 
@@ -81,6 +82,15 @@ else
 	not_ok "the same file again adds no Raft entry" "applied $a1 -> $(applied)" "$(cat "$T/err")"
 fi
 
+# reconciles N: "whole partial services" of klbd N's pushes so far.
+reconciles() {
+	echo "$(($(field "$1" reconciles) - $(field "$1" reconciles_partial))) \
+$(field "$1" reconciles_partial) $(field "$1" reconciled_services)"
+}
+for i in 1 2 3; do
+	R0[$i]=$(reconciles "$i")
+done
+
 # One weight changed, the last service gone: two entries.
 gen "$T/r2" 5
 sed -i '/203.0.113.49:80/,$d' "$T/r2"
@@ -92,6 +102,19 @@ fi
 check "the change and the deletion reach all three kernels" \
 	wait_for 30 eval 'all_count service 49 && kernel_has 1 "198.51.7.3:8080 id 2 weight 5" &&
 		kernel_has 2 "198.51.7.3:8080 id 2 weight 5" && kernel_has 3 "198.51.7.3:8080 id 2 weight 5" && same_services'
+# Each klbd pushed the two changed services (one push or two), not all 50.
+pushed_changed_only() {
+	local i w0 p0 s0 w1 p1 s1
+	for i in 1 2 3; do
+		read -r w0 p0 s0 <<<"${R0[$i]}"
+		read -r w1 p1 s1 <<<"$(reconciles "$i")"
+		[ "$w1" = "$w0" ] && [ "$p1" -gt "$p0" ] && [ "$((s1 - s0))" = 2 ] || {
+			echo "# klbd $i: whole, partial, services ${R0[$i]} -> $w1 $p1 $s1"
+			return 1
+		}
+	done
+}
+check "each klbd pushed only the two changed services into its kernel" pushed_changed_only
 
 # A bad line: refused with its number, nothing changes.
 a2=$(applied)
