@@ -44,14 +44,18 @@ static void stable(const uint8_t *p, size_t len)
 
 static void payload(const uint8_t *p, size_t len)
 {
-	uint8_t buf[KLBD_CMD_MAX_BYTES];
 	struct klbd_state st;
 	struct klbd_cmd cmd;
+	uint8_t *buf;
 	int n;
 
 	if (!klbd_cmd_decode(p, len, &cmd, NULL, 0)) {
-		n = klbd_cmd_encode(&cmd, buf, sizeof(buf));
+		buf = malloc(klbd_cmd_size(&cmd) + 1);
+		check(buf != NULL, "malloc");
+		n = klbd_cmd_encode(&cmd, buf, klbd_cmd_size(&cmd));
 		check(n == (int)len && !memcmp(buf, p, len), "a command re-encodes differently");
+		free(buf);
+		klbd_cmd_release(&cmd);
 	}
 	state_init(&st);
 	if (!state_decode(&st, p, len, NULL, 0)) {

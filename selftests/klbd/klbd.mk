@@ -10,6 +10,10 @@ selftests/klbd/health_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/membership_test.sh
 selftests/klbd/membership_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# klbctl restore through klbd: 50 services x 20 backends, three gateways.
+VM_TESTS += selftests/klbd/restore_test.sh
+selftests/klbd/restore_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 # klbctl monitor with klbd's events: verdicts, failover, leader, limits.
 VM_TESTS += selftests/klbd/monitor_test.sh
 selftests/klbd/monitor_test.sh: build/userspace/klbctl/klbctl \
@@ -39,7 +43,7 @@ include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
 KLBD_TESTS := config_test frame_test state_test health_test member_test \
-	event_test
+	      event_test replace_test dirty_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

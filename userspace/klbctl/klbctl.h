@@ -176,8 +176,9 @@ struct klbctl_ops {
 	int (*backend_del)(struct ctx *ctx, const struct klb_service_key *key,
 			   const struct klb_backend *be);
 	int (*flush)(struct ctx *ctx);
+	/* checks: n of them, fields 0 for none (the kernel has none). */
 	int (*restore)(struct ctx *ctx, const struct klb_service_spec *specs,
-		       size_t n);
+		       const struct klbd_check *checks, size_t n);
 };
 
 extern const struct klbctl_ops kernel_ops;
@@ -204,6 +205,23 @@ const char *klbd_socket_path(void);
 /* 0 with *a filled, or -errno when klbd could not be asked. */
 int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
 	      struct klbd_answer *a);
+/* klbd_call in steps, for requests in flight on several connections. */
+int klbd_connect(void);		/* fd or -errno */
+int klbd_send(int fd, uint8_t op, const void *body, size_t len);
+int klbd_receive(int fd, uint64_t deadline_ms, struct klbd_answer *a);
+/* restore_klbd.c: the services through klbd (klbd_ops.restore). */
+int klbd_restore(struct ctx *ctx, const struct klb_service_spec *specs,
+		 const struct klbd_check *checks, size_t n);
+/*
+ * restore_klbd.c: each service klbd holds, its digest and check
+ * (KLBD_CTL_SERVICES); *n of them in *out, malloc'd.
+ */
+struct klbd_service_sum {
+	struct klb_service_key key;
+	uint64_t digest;
+	struct klbd_check check;
+};
+int klbd_services(struct klbd_service_sum **out, size_t *n, const char *what);
 /*
  * klbd_call, sent again while the answer says it did not apply anywhere
  * (-EAGAIN, -ECANCELED) and the deadline allows; what: for the error.
@@ -224,6 +242,7 @@ struct restore_service {
 	struct klb_backend *backends;
 	size_t nr_backends;
 	uint16_t *table;		/* conf.table_size entries, or NULL */
+	struct klbd_check check;	/* fields 0: none given */
 	unsigned int line;
 };
 

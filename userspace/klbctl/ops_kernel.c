@@ -111,7 +111,7 @@ static int kernel_backend_del(struct ctx *ctx, const struct klb_service_key *key
 }
 
 static int kernel_restore(struct ctx *ctx, const struct klb_service_spec *specs,
-			  size_t n)
+			  const struct klbd_check *checks, size_t n)
 {
 	struct klb_apply_failure where;
 	char what[WHAT_STRLEN];

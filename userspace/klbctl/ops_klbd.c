@@ -60,15 +60,11 @@ static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
-int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
-	      struct klbd_answer *a)
+int klbd_connect(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	uint8_t hdr[KLBD_CTL_RESP_HEADER_BYTES], *req;
-	uint32_t rlen, mlen;
 	int fd, err;
 
-	memset(a, 0, sizeof(*a));
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", klbd_socket_path());
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -78,11 +74,19 @@ int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
 		close(fd);
 		return err;
 	}
-	req = calloc(1, KLBD_CTL_HEADER_BYTES + len);
-	if (!req) {
-		close(fd);
+	return fd;
+}
+
+int klbd_send(int fd, uint8_t op, const void *body, size_t len)
+{
+	uint8_t *req = calloc(1, KLBD_CTL_HEADER_BYTES + len);
+	const uint8_t *p;
+	uint32_t rlen;
+	size_t left;
+	ssize_t n;
+
+	if (!req)
 		return -ENOMEM;
-	}
 	rlen = KLBD_CTL_HEADER_BYTES - 4 + len;
 	req[0] = rlen;
 	req[1] = rlen >> 8;
@@ -92,32 +96,44 @@ int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
 	req[5] = op;
 	if (len)
 		memcpy(req + KLBD_CTL_HEADER_BYTES, body, len);
-	err = write(fd, req, KLBD_CTL_HEADER_BYTES + len) ==
-	      (ssize_t)(KLBD_CTL_HEADER_BYTES + len) ? 0 : -EIO;
-	free(req);
-	if (!err)
-		err = read_full(fd, hdr, sizeof(hdr), deadline);
-	if (err) {
-		close(fd);
-		return err;
+	/* A SERVICE_REPLACE may take more than one write. */
+	for (p = req, left = KLBD_CTL_HEADER_BYTES + len; left; p += n, left -= n) {
+		n = write(fd, p, left);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			free(req);
+			return -EIO;
+		}
 	}
+	free(req);
+	return 0;
+}
+
+int klbd_receive(int fd, uint64_t deadline, struct klbd_answer *a)
+{
+	uint8_t hdr[KLBD_CTL_RESP_HEADER_BYTES];
+	uint32_t rlen, mlen;
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	err = read_full(fd, hdr, sizeof(hdr), deadline);
+	if (err)
+		return err;
 	rlen = hdr[0] | hdr[1] << 8 | hdr[2] << 16 | (uint32_t)hdr[3] << 24;
 	a->status = (int32_t)(hdr[8] | hdr[9] << 8 | hdr[10] << 16 |
 			      (uint32_t)hdr[11] << 24);
 	mlen = hdr[12] | hdr[13] << 8 | hdr[14] << 16 | (uint32_t)hdr[15] << 24;
 	if (rlen < sizeof(hdr) - 4 || rlen > KLBD_CTL_MAX_BYTES ||
-	    mlen > rlen - (sizeof(hdr) - 4)) {
-		close(fd);
+	    mlen > rlen - (sizeof(hdr) - 4))
 		return -EBADMSG;
-	}
 	a->body_len = rlen - (sizeof(hdr) - 4) - mlen;
 	a->buf = malloc(mlen + a->body_len + 2);
-	if (!a->buf) {
-		close(fd);
+	if (!a->buf)
 		return -ENOMEM;
-	}
 	err = read_full(fd, a->buf, mlen + a->body_len, deadline);
-	close(fd);
 	if (err) {
 		free(a->buf);
 		a->buf = NULL;
@@ -130,6 +146,22 @@ int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
 	a->msg = (char *)a->buf;
 	a->body = (char *)a->buf + mlen + 1;
 	return 0;
+}
+
+int klbd_call(uint8_t op, const void *body, size_t len, uint64_t deadline,
+	      struct klbd_answer *a)
+{
+	int fd, err;
+
+	memset(a, 0, sizeof(*a));
+	fd = klbd_connect();
+	if (fd < 0)
+		return fd;
+	err = klbd_send(fd, op, body, len);
+	if (!err)
+		err = klbd_receive(fd, deadline, a);
+	close(fd);
+	return err;
 }
 
 int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline,
@@ -268,13 +300,6 @@ static int klbd_flush(struct ctx *ctx)
 	struct klbd_cmd cmd = { .op = KLBD_CMD_FLUSH };
 
 	return klbd_submit(&cmd, "flush");
-}
-
-static int klbd_restore(struct ctx *ctx, const struct klb_service_spec *specs,
-			size_t n)
-{
-	return report_msg("restore",
-			  "a restore through klbd is not supported yet (use --direct to write to this kernel only)");
 }
 
 const struct klbctl_ops klbd_ops = {

@@ -117,9 +117,26 @@ static int b64_decode(const char *s, size_t slen, uint8_t *out, size_t len)
 
 /* ---- save ------------------------------------------------------------------ */
 
+/* A check as the words 'service add' takes (klbd's checks only). */
+static void save_check(const struct klbd_check *c)
+{
+	printf(" check %s", klbd_check_name(c->type));
+	if (c->type == KLBD_CHECK_HTTP || c->type == KLBD_CHECK_HTTPS)
+		printf(":%u", c->http_status);
+	else if (c->type == KLBD_CHECK_EXEC)
+		printf(":%s", c->exec_name);
+	if (c->via_vip)
+		printf(" via-vip");
+	if (c->port)
+		printf(" check-port %u", c->port);
+	printf(" interval %u timeout %u rise %u fall %u", c->interval_ms,
+	       c->timeout_ms, c->rise, c->fall);
+}
+
 static void save_service(const struct klb_service *svc,
 			 const struct klb_backend *bes, size_t n,
-			 const struct klb_table *table, char *b64, uint8_t *raw)
+			 const struct klb_table *table, char *b64, uint8_t *raw,
+			 const struct klbd_check *check)
 {
 	char vip[ENDPOINT_STRLEN], addr[ENDPOINT_STRLEN];
 	char seed[2 * KLB_SEED_LEN + 1];
@@ -127,11 +144,14 @@ static void save_service(const struct klb_service *svc,
 	size_t i;
 
 	fmt_hex(conf->seed, KLB_SEED_LEN, seed);
-	printf("service %s %s sched %s fwd %s table-size %u bound %u affinity %s down-policy %s seed %s\n",
+	printf("service %s %s sched %s fwd %s table-size %u bound %u affinity %s down-policy %s seed %s",
 	       proto_name(svc->key.proto), fmt_endpoint(&svc->key.vip, vip),
 	       sched_name(conf->sched), fwd_name(conf->fwd), conf->table_size,
 	       conf->bound, conf->flags & KLB_SVC_F_AFFINITY_SRC ? "src" : "none",
 	       conf->flags & KLB_SVC_F_DOWN_DROP ? "drop" : "resteer", seed);
+	if (check && check->type != KLBD_CHECK_NONE)
+		save_check(check);
+	putchar('\n');
 	for (i = 0; i < n; i++)
 		printf("backend %s id %u weight %u state %s\n",
 		       fmt_endpoint(&bes[i].addr, addr), bes[i].id, bes[i].weight,
@@ -221,8 +241,25 @@ static int snapshot_read(struct klb_client *c, struct snapshot *s,
 	return err;
 }
 
+/* The check klbd has for key, or NULL. */
+static const struct klbd_check *sum_check(const struct klbd_service_sum *sums,
+					  size_t n, const struct klb_service_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sums[i].key.proto == key->proto &&
+		    sums[i].key.vip.family == key->vip.family &&
+		    sums[i].key.vip.port == key->vip.port &&
+		    !memcmp(sums[i].key.vip.addr, key->vip.addr, sizeof(key->vip.addr)))
+			return &sums[i].check;
+	return NULL;
+}
+
 int cmd_save(struct ctx *ctx, int argc, char **argv)
 {
+	struct klbd_service_sum *sums = NULL;
+	size_t n_sums = 0;
 	char what[WHAT_STRLEN] = "save";
 	struct snapshot snap;
 	struct klb_client *c;
@@ -238,6 +275,12 @@ int cmd_save(struct ctx *ctx, int argc, char **argv)
 	ret = ctx_client(ctx, &c);
 	if (ret)
 		return ret;
+	/* Health checks live in klbd alone: asked when it runs. */
+	if (ctx->ops == &klbd_ops) {
+		ret = klbd_services(&sums, &n_sums, what);
+		if (ret)
+			return ret;
+	}
 	raw = malloc(2 * (size_t)KLB_TABLE_SIZE_LIMIT);
 	b64 = malloc((2 * (size_t)KLB_TABLE_SIZE_LIMIT + 2) / 3 * 4 + 1);
 	if (!raw || !b64) {
@@ -251,7 +294,8 @@ int cmd_save(struct ctx *ctx, int argc, char **argv)
 			puts(SAVE_HEADER);
 			for (i = 0; i < snap.n; i++)
 				save_service(&snap.svcs[i], snap.bes[i], snap.nr_bes[i],
-					     &snap.tables[i], b64, raw);
+					     &snap.tables[i], b64, raw,
+					     sum_check(sums, n_sums, &snap.svcs[i].key));
 			ret = EXIT_OK;
 		} else if (err && err != -ENOENT && err != -ESTALE) {
 			ret = report_error(what, &e);
@@ -266,6 +310,7 @@ int cmd_save(struct ctx *ctx, int argc, char **argv)
 		break;
 	}
 out:
+	free(sums);
 	free(raw);
 	free(b64);
 	return ret;
@@ -326,6 +371,7 @@ static int parse_fail(const struct restore_parser *p, const char *fmt, ...)
 static int parse_service_line(struct restore_parser *p, char **tok, int nt)
 {
 	struct restore_service *svc, *svcs;
+	struct klbd_check merged;
 	uint8_t key[KLB_KEYSET_KEY_MAX];
 	uint32_t clear = 0, old;
 	char why[160];
@@ -355,10 +401,24 @@ static int parse_service_line(struct restore_parser *p, char **tok, int nt)
 	for (i = 3; i < (size_t)nt; i += 2) {
 		const char *val = i + 1 < (size_t)nt ? tok[i + 1] : NULL;
 
-		if (parse_service_option(tok[i], val, &svc->conf, &clear, why,
-					 sizeof(why)))
+		/* The check's flag, without a value, as 'service add' takes it. */
+		if (!strcmp(tok[i], "via-vip")) {
+			svc->check.via_vip = true;
+			svc->check.fields |= KLBD_CHECK_F_VIA_VIP;
+			i--;
+			continue;
+		}
+		ret = parse_check_option(tok[i], val, &svc->check, why, sizeof(why));
+		if (ret < 0)
+			return parse_fail(p, "%s", why);
+		if (ret && parse_service_option(tok[i], val, &svc->conf, &clear, why,
+						sizeof(why)))
 			return parse_fail(p, "%s", why);
 	}
+	/* klbd's bounds, here: a bad check names its line. */
+	if (svc->check.fields &&
+	    klbd_check_merge(NULL, &svc->check, &merged, why, sizeof(why)))
+		return parse_fail(p, "%s", why);
 	if (!(svc->conf.fields & KLB_SVC_TABLE_SIZE))
 		svc->conf.table_size = KLB_TABLE_SIZE_DEFAULT;
 	if (!klb_maglev_size_valid(svc->conf.table_size))
@@ -556,20 +616,26 @@ static int restore_apply(struct ctx *ctx, const struct restore_service *svcs,
 			 size_t n)
 {
 	struct klb_service_spec *specs = calloc(n ? n : 1, sizeof(*specs));
+	struct klbd_check *checks = calloc(n ? n : 1, sizeof(*checks));
 	size_t i;
 	int ret;
 
-	if (!specs)
+	if (!specs || !checks) {
+		free(specs);
+		free(checks);
 		return report_msg("restore", "out of memory");
+	}
 	for (i = 0; i < n; i++) {
+		checks[i] = svcs[i].check;
 		specs[i].key = svcs[i].key;
 		specs[i].conf = svcs[i].conf;
 		specs[i].backends = svcs[i].backends;
 		specs[i].nr_backends = svcs[i].nr_backends;
 		specs[i].table = svcs[i].table;
 	}
-	ret = ctx->ops->restore(ctx, specs, n);
+	ret = ctx->ops->restore(ctx, specs, checks, n);
 	free(specs);
+	free(checks);
 	return ret;
 }
 

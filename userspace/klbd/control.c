@@ -218,7 +218,7 @@ void control_reply(struct klbd *d, uint64_t id, uint8_t op, int status,
 	if (!c->dead)
 		client_process(c);
 	/* Reading stopped at a full buffer: there is room again. */
-	if (!c->dead && !c->rev.armed && c->rlen < CONTROL_RBUF_BYTES)
+	if (!c->dead && !c->rev.armed && c->rlen < c->rcap)
 		loop_poll(&d->ring, &c->rev, c->fd, POLLIN);
 }
 
@@ -228,7 +228,7 @@ void control_reply(struct klbd *d, uint64_t id, uint8_t op, int status,
  */
 static void client_process(struct control_client *c)
 {
-	uint8_t req[KLBD_CTL_HEADER_BYTES + KLBD_CMD_MAX_BYTES];
+	uint8_t small[KLBD_CTL_HEADER_BYTES + KLBD_CMD_MAX_BYTES], *req;
 	struct klbd *d = c->d;
 	uint32_t len;
 	uint8_t op;
@@ -241,13 +241,19 @@ static void client_process(struct control_client *c)
 		c->rlen = 0;
 	while (!c->watching && !c->busy && !c->dead && c->rlen >= 4) {
 		len = get_u32(c->rbuf) + 4;
-		if (len < KLBD_CTL_HEADER_BYTES || len > sizeof(req)) {
+		if (len < KLBD_CTL_HEADER_BYTES || len > KLBD_CTL_MAX_BYTES) {
 			d->stats.control_bad_requests++;
 			client_close(c);
 			break;
 		}
 		if (c->rlen < len)
 			break;
+		/* A SERVICE_REPLACE does not fit the stack. */
+		req = len > sizeof(small) ? malloc(len) : small;
+		if (!req) {
+			client_close(c);
+			break;
+		}
 		memcpy(req, c->rbuf, len);
 		memmove(c->rbuf, c->rbuf + len, c->rlen - len);
 		c->rlen -= len;
@@ -266,6 +272,8 @@ static void client_process(struct control_client *c)
 		} else if (op == KLBD_CTL_MEMBER) {
 			member_request(d, c->id, req + KLBD_CTL_HEADER_BYTES,
 				       len - KLBD_CTL_HEADER_BYTES);
+		} else if (op == KLBD_CTL_SERVICES && len == KLBD_CTL_HEADER_BYTES) {
+			node_services(d, c->id);
 		} else if (op == KLBD_CTL_MEMBERS && len == KLBD_CTL_HEADER_BYTES) {
 			member_show(d, c->id);
 		} else if (op == KLBD_CTL_WATCH && len == KLBD_CTL_HEADER_BYTES) {
@@ -283,6 +291,8 @@ static void client_process(struct control_client *c)
 			control_reply(d, c->id, op, -EOPNOTSUPP, "unknown request",
 				      NULL, 0);
 		}
+		if (req != small)
+			free(req);
 	}
 	c->processing = false;
 }
@@ -296,9 +306,21 @@ static void client_read_ev(struct loop_ev *ev, int res)
 	if (c->dead)
 		return;
 	for (;;) {
-		if (c->rlen == CONTROL_RBUF_BYTES)
+		/* A request longer than the buffer: room for it, up to the limit. */
+		if (c->rlen >= 4 && get_u32(c->rbuf) + (size_t)4 > c->rcap &&
+		    get_u32(c->rbuf) + (size_t)4 <= KLBD_CTL_MAX_BYTES) {
+			uint8_t *np = realloc(c->rbuf, get_u32(c->rbuf) + (size_t)4);
+
+			if (!np) {
+				client_close(c);
+				return;
+			}
+			c->rbuf = np;
+			c->rcap = get_u32(c->rbuf) + (size_t)4;
+		}
+		if (c->rlen == c->rcap)
 			return;	/* waits for answers (control_reply) */
-		n = read(c->fd, c->rbuf + c->rlen, CONTROL_RBUF_BYTES - c->rlen);
+		n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -353,6 +375,7 @@ static void control_ev(struct loop_ev *ev, int res)
 		}
 		c->d = d;
 		c->fd = fd;
+		c->rcap = CONTROL_RBUF_BYTES;
 		c->id = ++d->next_client;
 		c->rev.fn = client_read_ev;
 		c->wev.fn = client_write_ev;

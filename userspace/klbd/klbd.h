@@ -20,6 +20,7 @@
 
 #include "klbd/auth.h"
 #include "klbd/config.h"
+#include "klbd/dirty.h"
 #include "klbd/frame.h"
 #include "klbd/loop.h"
 #include "klbd/metrics.h"
@@ -124,7 +125,7 @@ struct control_client {
 	bool overflowed;	/* closed once the overflow event is out */
 	uint64_t close_ms;	/* or then at the latest */
 	uint8_t *rbuf;
-	size_t rlen;
+	size_t rlen, rcap;
 	struct wbuf out;
 	struct loop_ev rev, wev;
 	struct control_client *next;
@@ -170,6 +171,8 @@ struct pending {
 struct klbd_stats {
 	uint64_t applied_entries, apply_refused;
 	uint64_t reconciles, reconcile_failures;
+	uint64_t reconciles_partial;	/* the changed services only */
+	uint64_t reconciled_services;	/* pushed by partial ones */
 	uint64_t snapshots_taken, snapshots_installed;
 	uint64_t proposals, forwarded, pending_over_limit, requests_timed_out;
 	uint64_t control_over_limit, control_bad_requests;
@@ -186,7 +189,10 @@ struct watch_mark {
 	bool key_given;			/* one service's, or every one's */
 	struct klb_service_key key;
 	size_t n;
-	bool down[];
+	struct watch_backend {
+		struct klb_endpoint addr;
+		bool down;
+	} bes[];
 };
 
 struct klbd {
@@ -212,7 +218,8 @@ struct klbd {
 	/* reconcile.c */
 	struct klb_client nl;
 	bool nl_open;
-	bool reconcile_dirty;
+	/* the services to push: set where entries are applied */
+	struct klbd_dirty dirty;
 	bool reconcile_failing;
 	bool synced;		/* caught up with a leader since start */
 	uint64_t reconcile_retry_ms;
@@ -325,6 +332,8 @@ void node_process(struct klbd *d);
 void node_submit(struct klbd *d, uint64_t client, const uint8_t *cmd,
 		 size_t len);
 void node_status(struct klbd *d, char *buf, size_t cap);
+/* KLBD_CTL_SERVICES: each service's digest and check (lib/klbd_proto.h). */
+void node_services(struct klbd *d, uint64_t client);
 /* Hands leadership to target, from the leader or through it. */
 void node_transfer(struct klbd *d, uint64_t client, uint64_t target);
 void node_client_gone(struct klbd *d, uint64_t client);

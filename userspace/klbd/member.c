@@ -466,6 +466,20 @@ void member_conf_applied(struct klbd *d, const struct raft_conf *conf,
 	struct raft_status rs;
 	int err;
 
+	/*
+	 * A new majority counts the verdicts anew: only a service with one
+	 * may change in the kernel (the remapping drops verdicts, never adds).
+	 */
+	if (from_log)
+		for (i = 0; i < d->state.n_svcs; i++) {
+			const struct state_service *svc = &d->state.svcs[i];
+			size_t b;
+
+			for (b = 0; b < svc->n_bes && !svc->health[b].failing; b++)
+				;
+			if (b < svc->n_bes)
+				dirty_service(&d->dirty, &svc->key);
+		}
 	/* The same voters at the same index on every gateway. */
 	err = from_log ? state_change_voters(&d->state, conf->voters, conf->n_voters) :
 		state_set_voters(&d->state, conf->voters, conf->n_voters);
@@ -478,8 +492,6 @@ void member_conf_applied(struct klbd *d, const struct raft_conf *conf,
 			 (unsigned long long)index, strerror(-err));
 		exit(1);
 	}
-	if (from_log)
-		d->reconcile_dirty = true;
 	for (i = 0; i < old->n_voters; i++)
 		ids[n++] = old->voters[i];
 	for (i = 0; i < old->n_learners; i++)

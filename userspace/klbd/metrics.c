@@ -412,6 +412,15 @@ static void raft_emit(struct klbd *d, struct out *o)
 	single(o, "klb_reconcile_failures_total", "counter",
 	       "Reconciles the kernel refused (retried every second).",
 	       d->stats.reconcile_failures);
+	single(o, "klb_reconciles_partial_total", "counter",
+	       "Reconciles that pushed the changed services only.",
+	       d->stats.reconciles_partial);
+	single(o, "klb_reconciled_services_total", "counter",
+	       "Services pushed (or deleted) by partial reconciles.",
+	       d->stats.reconciled_services);
+	single(o, "klb_reconcile_dirty_overflows_total", "counter",
+	       "Times more services changed than a partial reconcile remembers.",
+	       d->dirty.overflows);
 	histogram(o, "klb_reconcile_duration_seconds",
 		  "Successful reconciles: the whole push into the kernel.",
 		  &d->metrics.reconcile);

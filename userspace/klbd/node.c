@@ -18,6 +18,12 @@
 #include "raft/conf.h"
 #include "raft/uring.h"
 
+/* A SERVICE_REPLACE is one log entry, and one entry of an APPEND frame. */
+_Static_assert(KLBD_ENTRY_MAX_BYTES <= RAFT_CODEC_MAX_ENTRY_BYTES,
+	       "the largest command must fit a Raft entry");
+_Static_assert(8 + KLBD_ENTRY_MAX_BYTES + RAFT_CODEC_HEADER_BYTES <= FRAME_MAX_PAYLOAD,
+	       "a forwarded command must fit a frame");
+
 struct after_persist {
 	struct after_persist *next;
 	uint64_t ticket;
@@ -153,16 +159,22 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 
 	if (e->type == RAFT_ENTRY_NORMAL && e->len) {
 		status = klbd_cmd_decode(e->data, e->len, &cmd, why, sizeof(why));
-		/* A verdict, or a new kind of check clearing them, may fail over. */
+		/* A verdict, a new kind of check or a replacement may fail over. */
 		if (!status && (cmd.op == KLBD_CMD_HEALTH ||
-				cmd.op == KLBD_CMD_SERVICE_SET))
+				cmd.op == KLBD_CMD_SERVICE_SET ||
+				cmd.op == KLBD_CMD_SERVICE_REPLACE))
 			mark = watch_mark(d, &cmd.key);
-		if (!status)
+		if (!status) {
 			status = state_apply(&d->state, &cmd, why, sizeof(why));
+			klbd_cmd_release(&cmd);
+		}
+		/* The kernel gets the service the entry changed, or all. */
 		if (status)
 			d->stats.apply_refused++;
+		else if (cmd.op == KLBD_CMD_FLUSH)
+			dirty_all(&d->dirty);
 		else
-			d->reconcile_dirty = true;
+			dirty_service(&d->dirty, &cmd.key);
 		watch_compare(d, mark, e->index);
 	} else if (e->type == RAFT_ENTRY_CONF) {
 		struct raft_conf conf;
@@ -206,7 +218,7 @@ static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
 	}
 	d->applied = snap->meta.index;
 	d->snap_index = snap->meta.index;
-	d->reconcile_dirty = true;
+	dirty_all(&d->dirty);
 	d->stats.snapshots_installed++;
 	member_conf_applied(d, &snap->meta.conf, snap->meta.index, false);
 	for (p = d->pending; p; p = next) {
@@ -374,12 +386,14 @@ void node_recv(struct klbd *d, uint64_t from, uint8_t type,
 		struct raft_buf buf;
 		struct klbd_cmd cmd;
 
-		if (len < 8 || len > 8 + KLBD_CMD_MAX_BYTES) {
+		if (len < 8 || len > 8 + KLBD_ENTRY_MAX_BYTES) {
 			d->ts.frames_bad_proto++;
 			return;
 		}
 		/* A gateway speaks for itself only. */
 		err = klbd_cmd_decode(data + 8, len - 8, &cmd, NULL, 0);
+		if (!err)
+			klbd_cmd_release(&cmd);
 		if (!err && cmd.op == KLBD_CMD_HEALTH && cmd.node != from) {
 			d->ts.frames_bad_proto++;
 			return;
@@ -476,48 +490,16 @@ int pending_new(struct klbd *d, uint64_t client, uint8_t op, struct pending **ou
 	return 0;
 }
 
-void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
-		 size_t len)
+/* enc: 8 bytes for the forwarding header, then the command (n bytes). */
+static void submit_encoded(struct klbd *d, struct pending *p, uint8_t *enc, int n)
 {
-	uint8_t enc[KLBD_CMD_MAX_BYTES + 8];
 	struct raft_status rs;
 	struct raft_proposal prop;
 	struct raft_buf buf;
-	struct klbd_cmd cmd;
-	struct pending *p;
 	const char *msg = "";
-	char why[160];
-	int err, n;
+	int err;
 
-	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
-	if (!err && cmd.op == KLBD_CMD_HEALTH && client) {
-		err = -EPERM;
-		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
-	}
-	if (err) {
-		d->stats.control_bad_requests++;
-		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
-		return;
-	}
-	/* The seed is chosen once, here, and replicated with the command. */
-	if (cmd.op == KLBD_CMD_SERVICE_ADD && !(cmd.conf.fields & KLB_SVC_SEED)) {
-		if (getrandom(cmd.conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN) {
-			control_reply(d, client, KLBD_CTL_SUBMIT, -EIO,
-				      "no random bytes for the seed", NULL, 0);
-			return;
-		}
-		cmd.conf.fields |= KLB_SVC_SEED;
-	}
-	n = klbd_cmd_encode(&cmd, enc + 8, KLBD_CMD_MAX_BYTES);
 	raft_status(d->raft, &rs);
-	/* The leader answers a renewal at once: it moves a deadline only. */
-	if (cmd.op == KLBD_CMD_LEASE_RENEW && rs.role == RAFT_LEADER) {
-		err = lease_renew(d, &cmd, why, sizeof(why));
-		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
-		return;
-	}
-	if (n < 0 || pending_new(d, client, KLBD_CTL_SUBMIT, &p))
-		return;
 	if (rs.role == RAFT_LEADER) {
 		buf.data = enc + 8;
 		buf.len = n;
@@ -544,6 +526,85 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 	put_u64(enc, p->req);
 	transport_send(d, rs.lead, FRAME_FWD_REQ, enc, 8 + n);
 	d->stats.forwarded++;
+}
+
+void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
+		 size_t len)
+{
+	uint8_t small[KLBD_CMD_MAX_BYTES + 8], *enc = small;
+	struct raft_status rs;
+	struct klbd_cmd cmd;
+	struct pending *p;
+	char why[160];
+	int err, n;
+
+	err = klbd_cmd_decode(data, len, &cmd, why, sizeof(why));
+	if (!err && cmd.op == KLBD_CMD_HEALTH && client) {
+		err = -EPERM;
+		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
+	}
+	if (err) {
+		d->stats.control_bad_requests++;
+		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
+		return;
+	}
+	/* The seed is chosen once, here, and replicated with the command. */
+	if (cmd.op == KLBD_CMD_SERVICE_ADD && !(cmd.conf.fields & KLB_SVC_SEED)) {
+		if (getrandom(cmd.conf.seed, KLB_SEED_LEN, 0) != KLB_SEED_LEN) {
+			control_reply(d, client, KLBD_CTL_SUBMIT, -EIO,
+				      "no random bytes for the seed", NULL, 0);
+			return;
+		}
+		cmd.conf.fields |= KLB_SVC_SEED;
+	}
+	/* The leader answers a renewal at once: it moves a deadline only. */
+	raft_status(d->raft, &rs);
+	if (cmd.op == KLBD_CMD_LEASE_RENEW && rs.role == RAFT_LEADER) {
+		err = lease_renew(d, &cmd, why, sizeof(why));
+		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
+		return;
+	}
+	/* A SERVICE_REPLACE is big: encoded aside, the same bytes as data. */
+	if (cmd.op == KLBD_CMD_SERVICE_REPLACE) {
+		enc = malloc(8 + klbd_cmd_size(&cmd));
+		if (!enc) {
+			klbd_cmd_release(&cmd);
+			control_reply(d, client, KLBD_CTL_SUBMIT, -ENOMEM,
+				      "out of memory", NULL, 0);
+			return;
+		}
+	}
+	n = klbd_cmd_encode(&cmd, enc + 8, cmd.op == KLBD_CMD_SERVICE_REPLACE ?
+			    klbd_cmd_size(&cmd) : KLBD_CMD_MAX_BYTES);
+	klbd_cmd_release(&cmd);
+	if (n >= 0 && !pending_new(d, client, KLBD_CTL_SUBMIT, &p))
+		submit_encoded(d, p, enc, n);
+	if (enc != small)
+		free(enc);
+}
+
+void node_services(struct klbd *d, uint64_t client)
+{
+	uint8_t *body, *p;
+	size_t i;
+
+	body = malloc(d->state.n_svcs * KLBD_SERVICES_ENTRY_MAX + 1);
+	if (!body) {
+		control_reply(d, client, KLBD_CTL_SERVICES, -ENOMEM, "out of memory",
+			      NULL, 0);
+		return;
+	}
+	p = body;
+	for (i = 0; i < d->state.n_svcs; i++) {
+		const struct state_service *svc = &d->state.svcs[i];
+
+		klbd_key_encode(&svc->key, p);
+		put_u64(p + KLBD_KEY_BYTES, state_service_digest(svc));
+		p += KLBD_KEY_BYTES + 8;
+		p += klbd_check_encode(&svc->check, p);
+	}
+	control_reply(d, client, KLBD_CTL_SERVICES, 0, NULL, body, p - body);
+	free(body);
 }
 
 uint64_t node_leader(struct klbd *d, const char **why)
@@ -735,6 +796,9 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("backend_limit_hits", d->state.backend_limit_hits);
 	U("reconciles", d->stats.reconciles);
 	U("reconcile_failures", d->stats.reconcile_failures);
+	U("reconciles_partial", d->stats.reconciles_partial);
+	U("reconciled_services", d->stats.reconciled_services);
+	U("reconcile_dirty_overflows", d->dirty.overflows);
 	U("snapshots_taken", d->stats.snapshots_taken);
 	U("snapshots_installed", d->stats.snapshots_installed);
 	U("proposals", d->stats.proposals);
@@ -854,14 +918,15 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 	raft_config_default(&rc, d->cfg.id, seed);
 	rc.election_ticks = d->cfg.election_ticks;
 	rc.heartbeat_ticks = d->cfg.heartbeat_ticks;
-	rc.max_entry_bytes = KLBD_CMD_MAX_BYTES;
+	rc.max_entry_bytes = KLBD_ENTRY_MAX_BYTES;
 	ret = raft_new(&d->raft, &rc, &boot);
 	if (ret) {
 		snprintf(err, err_len, "Raft: %s", strerror(-ret));
 		return ret;
 	}
 	/* The state from disk is committed state: the kernel may get it now. */
-	d->reconcile_dirty = d->applied > 0;
+	if (d->applied)
+		dirty_all(&d->dirty);
 	klbd_log(LOG_INFO, "node %llu: snapshot at %llu, %zu log entries, term %llu",
 		 (unsigned long long)d->cfg.id, (unsigned long long)boot.snap.index,
 		 boot.n_entries, (unsigned long long)boot.hs.term);

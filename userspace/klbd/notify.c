@@ -53,7 +53,7 @@ void notify_tick(struct klbd *d)
 	struct raft_status rs;
 
 	raft_status(d->raft, &rs);
-	if (!d->notified_ready && rs.lead && !d->reconcile_dirty) {
+	if (!d->notified_ready && rs.lead && !dirty_any(&d->dirty)) {
 		notify_send(d, "READY=1");
 		d->notified_ready = true;
 	}

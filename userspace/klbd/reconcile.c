@@ -7,6 +7,11 @@
  * the config generation is the backstop). Only applied state is ever pushed: it is
  * committed. When it fails (the module is not loaded, a kernel limit),
  * the kernel keeps what it has and klbd tries again a second later.
+ *
+ * A round pushes the services changed since the last successful one
+ * (dirty.h) when klbd knows the kernel holds the rest: it is still at the
+ * generation klbd gave it. Else, and after start-up, a snapshot, a
+ * module reload, a failed round or an overflowing set, the whole state.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,15 +43,94 @@ static void client_drop(struct klbd *d)
 	d->nl_open = false;
 }
 
+/*
+ * The changed services that the state holds, as specs, and the ones it no
+ * longer holds, as keys to delete.
+ */
+static int changed_specs(const struct klbd *d, struct klb_service_spec **specs,
+			 size_t *n, struct klb_service_key **gone, size_t *n_gone)
+{
+	const struct klbd_dirty *dt = &d->dirty;
+	const struct state_service *svc;
+	struct klb_service_spec *sp;
+	struct klb_service_key *g;
+	size_t i;
+
+	sp = calloc(dt->n ? dt->n : 1, sizeof(*sp));
+	g = calloc(dt->n ? dt->n : 1, sizeof(*g));
+	if (!sp || !g) {
+		free(sp);
+		free(g);
+		return -ENOMEM;
+	}
+	*n = 0;
+	*n_gone = 0;
+	for (i = 0; i < dt->n; i++) {
+		svc = state_find(&d->state, &dt->keys[i]);
+		if (!svc) {
+			g[(*n_gone)++] = dt->keys[i];
+			continue;
+		}
+		sp[*n].key = svc->key;
+		sp[*n].conf = svc->conf;
+		sp[*n].backends = svc->bes;
+		sp[*n].nr_backends = svc->n_bes;
+		sp[*n].table = svc->table;
+		(*n)++;
+	}
+	*specs = sp;
+	*gone = g;
+	return 0;
+}
+
+/* The whole state, or (partial) the changed services only. */
+static int push(struct klbd *d, bool partial, struct klb_apply_failure *where,
+		klb_error *e)
+{
+	struct klb_service_spec *specs;
+	struct klb_service_key *gone = NULL;
+	size_t n, n_gone = 0;
+	int err;
+
+	if (partial)
+		err = changed_specs(d, &specs, &n, &gone, &n_gone);
+	else
+		err = state_specs(&d->state, &specs);
+	if (err)
+		return klb_error_set(e, -err, "out of memory");
+	if (partial) {
+		err = klb_apply_services_some(&d->nl, specs, n, gone, n_gone,
+					      d->generation, where, e);
+		if (!err) {
+			d->stats.reconciles_partial++;
+			d->stats.reconciled_services += n + n_gone;
+		}
+	}
+	/* Someone else wrote: the changed services do not suffice. */
+	if (partial && err == -EAGAIN) {
+		free(specs);
+		err = state_specs(&d->state, &specs);
+		if (err) {
+			free(gone);
+			return klb_error_set(e, -err, "out of memory");
+		}
+		partial = false;
+	}
+	if (!partial)
+		err = klb_apply_services(&d->nl, specs, d->state.n_svcs, where, e);
+	free(specs);
+	free(gone);
+	return err;
+}
+
 void reconcile_run(struct klbd *d)
 {
 	struct klb_apply_failure where = { 0 };
-	struct klb_service_spec *specs;
 	klb_error e = { 0 };
 	uint64_t t0;
 	int err;
 
-	if (!d->reconcile_dirty || d->now_ms < d->reconcile_retry_ms)
+	if (!dirty_any(&d->dirty) || d->now_ms < d->reconcile_retry_ms)
 		return;
 	/*
 	 * Index 0 is a node that never applied anything: an empty state
@@ -74,13 +158,11 @@ void reconcile_run(struct klbd *d)
 		err = -klb_error_errno(&e);
 		goto fail;
 	}
-	err = state_specs(&d->state, &specs);
-	if (err) {
-		klb_error_set(&e, -err, "out of memory");
-		goto fail;
-	}
-	err = klb_apply_services(&d->nl, specs, d->state.n_svcs, &where, &e);
-	free(specs);
+	/*
+	 * The changed services suffice while the kernel is at the
+	 * generation klbd gave it: nobody else wrote since.
+	 */
+	err = push(d, !d->dirty.all, &where, &e);
 	if (err)
 		goto fail;
 	/*
@@ -106,12 +188,14 @@ void reconcile_run(struct klbd *d)
 		klbd_log(LOG_NOTICE, "reconcile at index %llu succeeded again",
 			 (unsigned long long)d->applied);
 	d->reconcile_failing = false;
-	d->reconcile_dirty = false;
+	dirty_clear(&d->dirty);
 	d->reconciled_index = d->applied;
 	d->generation = d->applied;
 	d->stats.reconciles++;
 	return;
 fail:
+	/* What the failed round wrote, or not, is not known: all next time. */
+	dirty_all(&d->dirty);
 	d->stats.reconcile_failures++;
 	d->reconcile_retry_ms = d->now_ms + RECONCILE_RETRY_MS;
 	/* Once when it starts failing, not every second. */
@@ -137,23 +221,24 @@ void reconcile_check(struct klbd *d)
 		 GENERATION_CHECK_MS);
 	if (client(d, &e) || klb_generation_get(&d->nl, &gen, &e)) {
 		client_drop(d);
-		d->reconcile_dirty = true;
+		dirty_all(&d->dirty);
 		return;
 	}
 	if (gen != d->generation) {
 		klbd_log(LOG_NOTICE,
 			 "the kernel's configuration changed behind klbd (generation %llu, not %llu): reconciling",
 			 (unsigned long long)gen, (unsigned long long)d->generation);
-		d->reconcile_dirty = true;
+		dirty_all(&d->dirty);
 	}
 }
 
 void reconcile_kernel_changed(struct klbd *d, bool reloaded)
 {
 	if (reloaded) {
-		/* Its socket names a family that is gone. */
+		/* Its socket names a family that is gone; its tables too. */
 		client_drop(d);
 		d->reconcile_retry_ms = 0;
+		dirty_all(&d->dirty);
 	}
 	d->generation_check_ms = 0;
 }

@@ -600,6 +600,161 @@ static int backend_change(struct klbd_state *s, struct state_service *svc,
 	return 0;
 }
 
+/*
+ * The table of a SERVICE_REPLACE that gives one: taken as it is, or, when
+ * the gateways' verdicts took backends out that the input counts on, as
+ * the old table the new one is computed from (only their slots move; the
+ * given table is the base, so they get them back).
+ */
+static int given_table(const struct klbd_cmd *cmd, const struct klb_backend *bes,
+		       size_t n, uint16_t **out, uint16_t **base, char *why,
+		       size_t len)
+{
+	struct klb_table_input in = {
+		.conf = &cmd->conf, .old_bes = cmd->bes, .nr_old = cmd->n_bes,
+		.old_table = cmd->table, .new_bes = bes, .nr_new = n,
+		.new_base = base,
+	};
+	klb_error e = { 0 };
+	bool verbatim = true;
+	uint16_t *t;
+	uint32_t i;
+	int ret;
+
+	*out = NULL;
+	*base = NULL;
+	t = malloc(cmd->conf.table_size * sizeof(*t));
+	if (!t)
+		return klbd_why(why, len, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		if (!klb_backend_takes_new_flows(bes[i].state, bes[i].weight) &&
+		    klb_backend_takes_new_flows(cmd->bes[i].state, cmd->bes[i].weight))
+			verbatim = false;
+	/* The usual case: nobody is failed over, the table is the input's. */
+	if (verbatim) {
+		memcpy(t, cmd->table, cmd->conf.table_size * sizeof(*t));
+		*out = t;
+		return 0;
+	}
+	ret = klb_table_compute(&in, t, &e);
+	if (ret <= 0) {
+		free(t);
+		if (ret < 0)
+			return klbd_why(why, len, ret, "table: %s", klb_error_msg(&e));
+		return 0;
+	}
+	*out = t;
+	return 0;
+}
+
+/*
+ * One service whole: created, or its settings and backends replaced in
+ * one step. A backend that stays (same address) keeps its lease, and the
+ * gateways' verdicts while the check probes the same way; its operator
+ * state is the command's. A backend that goes takes its lease along.
+ */
+static int service_replace(struct klbd_state *s, const struct klbd_cmd *cmd,
+			   char *why, size_t len)
+{
+	const struct klbd_check none = { 0 };
+	struct state_service *old = NULL, *svcs, nsvc = { 0 };
+	struct klbd_check check;
+	size_t i, j, at;
+	bool found, fresh;
+	int err;
+
+	at = find_slot(s, &cmd->key, &found);
+	if (found)
+		old = &s->svcs[at];
+	if (!(cmd->conf.fields & KLB_SVC_SEED))
+		return klbd_why(why, len, -EINVAL, "no seed");
+	if (!old && s->n_svcs >= STATE_MAX_SERVICES) {
+		s->service_limit_hits++;
+		return klbd_why(why, len, -ENOSPC, "the cluster holds %u services, its limit",
+			       STATE_MAX_SERVICES);
+	}
+	if (cmd->n_bes > STATE_MAX_BACKENDS) {
+		s->backend_limit_hits++;
+		return klbd_why(why, len, -ENOSPC, "%u backends, over the limit of %u",
+			       cmd->n_bes, STATE_MAX_BACKENDS);
+	}
+	err = check_conf(&cmd->conf, why, len);
+	if (err)
+		return err;
+	if (cmd->table && !klb_sched_is_maglev(cmd->conf.sched))
+		return klbd_why(why, len, -EINVAL, "a table for a scheduler without one");
+	for (i = 0; i < cmd->n_bes; i++) {
+		err = check_backend(&cmd->bes[i], why, len);
+		if (err)
+			return err;
+	}
+	/* No check settings: the service keeps the check it has. */
+	if (cmd->check.fields)
+		err = klbd_check_merge(NULL, &cmd->check, &check, why, len);
+	else if (old)
+		check = old->check;
+	else
+		err = klbd_check_merge(NULL, &none, &check, why, len);
+	if (!err)
+		err = check_via_vip(&cmd->conf, &check, why, len);
+	if (err)
+		return err;
+	fresh = !old || !klbd_check_same_kind(&check, &old->check);
+	nsvc.key = cmd->key;
+	nsvc.conf = cmd->conf;
+	nsvc.check = check;
+	nsvc.n_bes = cmd->n_bes;
+	nsvc.bes = malloc((cmd->n_bes ? cmd->n_bes : 1) * sizeof(*nsvc.bes));
+	nsvc.health = calloc(cmd->n_bes ? cmd->n_bes : 1, sizeof(*nsvc.health));
+	if (!nsvc.bes || !nsvc.health) {
+		service_free(&nsvc);
+		return klbd_why(why, len, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < cmd->n_bes; i++) {
+		nsvc.bes[i] = cmd->bes[i];
+		nsvc.bes[i].fields = KLB_BE_WEIGHT | KLB_BE_STATE | KLB_BE_ID;
+		nsvc.health[i].admin = cmd->bes[i].state;
+		j = old ? state_backend_index(old, &cmd->bes[i].addr) : SIZE_MAX;
+		/* A backend that stays keeps its lease, as with any other change. */
+		if (j != SIZE_MAX) {
+			nsvc.health[i].ttl = old->health[j].ttl;
+			nsvc.health[i].lease = old->health[j].lease;
+		}
+		if (j != SIZE_MAX && !fresh)
+			nsvc.health[i].failing = old->health[j].failing;
+		nsvc.bes[i].state = effective_state(s, &nsvc.health[i]);
+	}
+	if (cmd->table)
+		err = given_table(cmd, nsvc.bes, nsvc.n_bes, &nsvc.table, &nsvc.base,
+				  why, len);
+	else
+		/* A table belongs to one size and seed: else from scratch. */
+		err = compute_table(&nsvc.conf,
+				    old && old->conf.table_size == nsvc.conf.table_size &&
+				    !memcmp(old->conf.seed, nsvc.conf.seed, KLB_SEED_LEN) ?
+				    old : NULL, nsvc.bes, nsvc.n_bes, &nsvc.table,
+				    &nsvc.base, why, len);
+	if (err) {
+		service_free(&nsvc);
+		return err;
+	}
+	if (old) {
+		service_free(old);
+		*old = nsvc;
+		return 0;
+	}
+	svcs = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*svcs));
+	if (!svcs) {
+		service_free(&nsvc);
+		return klbd_why(why, len, -ENOMEM, "out of memory");
+	}
+	s->svcs = svcs;
+	memmove(&svcs[at + 1], &svcs[at], (s->n_svcs - at) * sizeof(*svcs));
+	svcs[at] = nsvc;
+	s->n_svcs++;
+	return 0;
+}
+
 int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 		size_t why_len)
 {
@@ -614,6 +769,8 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 	}
 	if (cmd->op == KLBD_CMD_SERVICE_ADD)
 		return service_add(s, cmd, why, why_len);
+	if (cmd->op == KLBD_CMD_SERVICE_REPLACE)
+		return service_replace(s, cmd, why, why_len);
 	i = find_slot(s, &cmd->key, &found);
 	if (!found)
 		return klbd_why(why, why_len, -ENOENT, "no such service");
@@ -633,6 +790,27 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 		return klbd_why(why, why_len, -EINVAL, "a renewal is no log entry");
 	}
 	return klbd_why(why, why_len, -EINVAL, "unknown command %u", cmd->op);
+}
+
+uint64_t state_service_digest(const struct state_service *svc)
+{
+	struct klbd_cmd c = { .op = KLBD_CMD_SERVICE_REPLACE, .key = svc->key,
+			      .conf = svc->conf, .n_bes = svc->n_bes };
+	uint64_t h;
+	size_t i;
+
+	c.bes = malloc((svc->n_bes ? svc->n_bes : 1) * sizeof(*c.bes));
+	if (!c.bes)
+		return 0;
+	/* What the operator gave: the verdicts are no part of it. */
+	for (i = 0; i < svc->n_bes; i++) {
+		c.bes[i] = svc->bes[i];
+		c.bes[i].state = svc->health[i].admin;
+	}
+	c.table = svc->base ? svc->base : svc->table;
+	h = klbd_replace_digest(&c);
+	free(c.bes);
+	return h;
 }
 
 int state_specs(const struct klbd_state *s, struct klb_service_spec **specs)

@@ -110,6 +110,12 @@ int state_key_cmp(const struct klb_service_key *a,
 const struct state_service *state_find(const struct klbd_state *s,
 				       const struct klb_service_key *key);
 
+/*
+ * klbd_replace_digest() of the SERVICE_REPLACE that gives svc as it is:
+ * operator states, the base table (what a REPLACE gave). 0: no memory.
+ */
+uint64_t state_service_digest(const struct state_service *svc);
+
 /* The whole state as bytes (malloc'd), for a Raft snapshot. */
 int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len);
 /*

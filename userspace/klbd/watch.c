@@ -117,7 +117,7 @@ struct watch_mark *watch_mark(struct klbd *d, const struct klb_service_key *key)
 	for (i = 0; i < s->n_svcs; i++)
 		if (!key || !state_key_cmp(key, &s->svcs[i].key))
 			n += s->svcs[i].n_bes;
-	m = malloc(sizeof(*m) + n);
+	m = malloc(sizeof(*m) + n * sizeof(m->bes[0]));
 	if (!m)
 		return NULL;
 	m->key_given = key != NULL;
@@ -127,8 +127,10 @@ struct watch_mark *watch_mark(struct klbd *d, const struct klb_service_key *key)
 	for (i = 0; i < s->n_svcs; i++) {
 		if (key && state_key_cmp(key, &s->svcs[i].key))
 			continue;
-		for (j = 0; j < s->svcs[i].n_bes; j++)
-			m->down[k++] = down_by_verdicts(s, &s->svcs[i], j);
+		for (j = 0; j < s->svcs[i].n_bes; j++, k++) {
+			m->bes[k].addr = s->svcs[i].bes[j].addr;
+			m->bes[k].down = down_by_verdicts(s, &s->svcs[i], j);
+		}
 	}
 	return m;
 }
@@ -149,30 +151,49 @@ static void health_event(struct klbd *d, const struct state_service *svc,
 	watch_send(d, &ev);
 }
 
+/*
+ * The backend at position k before, or else the one with its address: a
+ * replacement (one service's mark) may have moved or exchanged backends.
+ */
+static const struct watch_backend *marked(const struct watch_mark *m, size_t k,
+					  const struct klb_endpoint *addr)
+{
+	size_t i;
+
+	if (k < m->n && klb_endpoint_equal(&m->bes[k].addr, addr))
+		return &m->bes[k];
+	if (!m->key_given)
+		return NULL;
+	for (i = 0; i < m->n; i++)
+		if (klb_endpoint_equal(&m->bes[i].addr, addr))
+			return &m->bes[i];
+	return NULL;
+}
+
 void watch_compare(struct klbd *d, struct watch_mark *m, uint64_t index)
 {
 	const struct klbd_state *s = &d->state;
 	const struct klb_service_key *key;
-	size_t n = 0, i, j, k = 0;
+	const struct watch_backend *was;
+	size_t i, j, k = 0;
 	bool down;
 
 	if (!m)
 		return;
 	key = m->key_given ? &m->key : NULL;
-	for (i = 0; i < s->n_svcs; i++)
-		if (!key || !state_key_cmp(key, &s->svcs[i].key))
-			n += s->svcs[i].n_bes;
-	/* Backends came or went (not a verdict's doing): nothing to say. */
-	if (n != m->n) {
-		free(m);
-		return;
-	}
+	/*
+	 * A backend new here or gone (not a verdict's doing) has nothing to
+	 * say; one that stays is compared with itself.
+	 */
 	for (i = 0; i < s->n_svcs; i++) {
 		if (key && state_key_cmp(key, &s->svcs[i].key))
 			continue;
 		for (j = 0; j < s->svcs[i].n_bes; j++, k++) {
+			was = marked(m, k, &s->svcs[i].bes[j].addr);
+			if (!was)
+				continue;
 			down = down_by_verdicts(s, &s->svcs[i], j);
-			if (down != m->down[k])
+			if (down != was->down)
 				health_event(d, &s->svcs[i], j, down, index);
 		}
 	}

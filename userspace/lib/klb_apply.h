@@ -115,4 +115,21 @@ int klb_apply_services(struct klb_client *c,
 		       const struct klb_service_spec *specs, size_t n,
 		       struct klb_apply_failure *where, klb_error *e);
 
+/*
+ * Like klb_apply_services(), for some services only: makes the kernel
+ * hold the n services of specs and none of the n_gone keys of gone (keys
+ * unique, none in both), and leaves every other service as it is. Linear
+ * in the services named, whatever the kernel holds besides: what a
+ * caller that knows which services changed since the kernel held its
+ * state, at generation from, pushes (klbd's reconcile). When the
+ * configuration is not at from as an attempt starts (another writer, or
+ * an attempt cut short by one), the other services may not be what the
+ * caller thinks: -EAGAIN, nothing retried, and the caller pushes all.
+ */
+int klb_apply_services_some(struct klb_client *c,
+			    const struct klb_service_spec *specs, size_t n,
+			    const struct klb_service_key *gone, size_t n_gone,
+			    uint64_t from, struct klb_apply_failure *where,
+			    klb_error *e);
+
 #endif /* KLB_APPLY_H */

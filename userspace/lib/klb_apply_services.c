@@ -352,3 +352,71 @@ int klb_apply_services(struct klb_client *c,
 	free(op.exists);
 	return err;
 }
+
+struct some_op {
+	const struct klb_service_spec *specs;
+	size_t n;
+	const struct klb_service_key *gone;
+	size_t n_gone;
+	uint64_t from;
+	struct klb_apply_failure *where;
+};
+
+static int some_attempt(struct klb_client *c, void *arg, klb_error *e)
+{
+	struct some_op *op = arg;
+	struct klb_write w;
+	uint64_t gen;
+	size_t i;
+	int err;
+
+	fail_at(op->where, NULL);
+	err = klb_generation_get(c, &gen, e);
+	if (err)
+		return err;
+	/*
+	 * Another writer, or a part of an earlier attempt: the other
+	 * services may not be what the caller thinks any more.
+	 */
+	if (gen != op->from)
+		return klb_error_set(e, EAGAIN,
+				     "the configuration is at generation %llu, not %llu",
+				     (unsigned long long)gen,
+				     (unsigned long long)op->from);
+	/* The ones that go first, freeing their room. */
+	for (i = 0; i < op->n_gone; i++) {
+		fail_at(op->where, &op->gone[i]);
+		w = apply_cas(gen);
+		err = klb_service_del(c, &op->gone[i], &w, e);
+		if (err == -ENOENT)
+			continue;	/* never pushed, or already gone */
+		if (err)
+			goto out;
+		gen++;
+	}
+	for (i = 0; i < op->n; i++) {
+		fail_at(op->where, &op->specs[i].key);
+		err = replace_at(c, &op->specs[i], true, &gen, e);
+		if (err)
+			goto out;
+	}
+	fail_at(op->where, NULL);
+out:
+	if (err == -ESTALE)
+		fail_at(op->where, NULL);
+	return err;
+}
+
+int klb_apply_services_some(struct klb_client *c,
+			    const struct klb_service_spec *specs, size_t n,
+			    const struct klb_service_key *gone, size_t n_gone,
+			    uint64_t from, struct klb_apply_failure *where,
+			    klb_error *e)
+{
+	struct klb_apply_failure ignored;
+	struct some_op op = { .specs = specs, .n = n, .gone = gone,
+			      .n_gone = n_gone, .from = from,
+			      .where = where ? where : &ignored };
+
+	return apply_retry(c, some_attempt, &op, e);
+}

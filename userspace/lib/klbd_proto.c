@@ -5,8 +5,11 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <klb/siphash.h>
 
 #include "lib/klbd_bytes.h"
 #include "lib/klbd_proto.h"
@@ -52,6 +55,7 @@ const char *klbd_cmd_name(uint8_t op)
 		[KLBD_CMD_HEALTH] = "health",
 		[KLBD_CMD_LEASE_RENEW] = "lease renew",
 		[KLBD_CMD_LEASE_END] = "lease end",
+		[KLBD_CMD_SERVICE_REPLACE] = "service replace",
 	};
 
 	if (op < 1 || op > KLBD_CMD_OP_MAX)
@@ -79,6 +83,8 @@ static size_t cmd_len(uint8_t op)
 		return 4 + KEY_BYTES + EP_BYTES;
 	case KLBD_CMD_LEASE_END:
 		return 4 + KEY_BYTES + EP_BYTES + 8;
+	case KLBD_CMD_SERVICE_REPLACE:
+		return KLBD_REPLACE_FIXED_BYTES;
 	}
 	return 0;
 }
@@ -231,14 +237,36 @@ static size_t check_name_len(const struct klbd_check *c)
 	return strnlen(c->exec_name, KLBD_CHECK_NAME_MAX);
 }
 
+/* A check block's bytes: the fixed part, the name, the via-vip word. */
+static size_t check_bytes(const struct klbd_check *c)
+{
+	return CHECK_BYTES + check_name_len(c) +
+	       (c->fields & KLBD_CHECK_F_VIA_VIP ? VIA_VIP_BYTES : 0);
+}
+
+/* The same, read from an encoded block's first CHECK_BYTES. */
+static size_t check_bytes_at(const uint8_t *p)
+{
+	return CHECK_BYTES + p[7] +
+	       (get_u32(p) & KLBD_CHECK_F_VIA_VIP ? VIA_VIP_BYTES : 0);
+}
+
 static size_t enc_len(const struct klbd_cmd *cmd)
 {
 	size_t len = cmd_len(cmd->op);
 
+	if (cmd->op == KLBD_CMD_SERVICE_REPLACE) {
+		len += (size_t)cmd->n_bes * KLBD_REPLACE_BE_BYTES;
+		if (cmd->table)
+			len += 2 * (size_t)cmd->conf.table_size;
+		if (cmd->check.fields)
+			len += check_bytes(&cmd->check);
+		return len;
+	}
+
 	if ((cmd->op == KLBD_CMD_SERVICE_ADD || cmd->op == KLBD_CMD_SERVICE_SET) &&
 	    cmd->check.fields)
-		len += CHECK_BYTES + check_name_len(&cmd->check) +
-		       (cmd->check.fields & KLBD_CHECK_F_VIA_VIP ? VIA_VIP_BYTES : 0);
+		len += check_bytes(&cmd->check);
 	return len;
 }
 
@@ -287,6 +315,274 @@ static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
 	return 0;
 }
 
+static void put_conf(uint8_t *p, const struct klb_service_conf *c)
+{
+	put_u32(p, c->fields);
+	p[4] = c->sched;
+	p[5] = c->fwd;
+	put_u32(p + 8, c->table_size);
+	put_u32(p + 12, c->bound);
+	put_u32(p + 16, c->flags);
+	memcpy(p + 20, c->seed, KLB_SEED_LEN);
+}
+
+static int get_conf(const uint8_t *p, struct klb_service_conf *c, char *why,
+		    size_t why_len)
+{
+	c->fields = get_u32(p);
+	c->sched = p[4];
+	c->fwd = p[5];
+	c->table_size = get_u32(p + 8);
+	c->bound = get_u32(p + 12);
+	c->flags = get_u32(p + 16);
+	memcpy(c->seed, p + 20, KLB_SEED_LEN);
+	if (get_u16(p + 6) || c->fields & ~(uint32_t)0x3f)
+		return klbd_why(why, why_len, -EBADMSG, "service settings malformed");
+	return 0;
+}
+
+size_t klbd_cmd_size(const struct klbd_cmd *cmd)
+{
+	if (!cmd_len(cmd->op))
+		return 0;
+	if (cmd->op == KLBD_CMD_SERVICE_REPLACE &&
+	    (cmd->n_bes > KLBD_REPLACE_MAX_BACKENDS ||
+	     (cmd->table && cmd->conf.table_size > KLBD_REPLACE_MAX_TABLE)))
+		return 0;
+	return enc_len(cmd);
+}
+
+void klbd_cmd_release(struct klbd_cmd *cmd)
+{
+	if (cmd->op != KLBD_CMD_SERVICE_REPLACE)
+		return;
+	free(cmd->bes);
+	free(cmd->table);
+	cmd->bes = NULL;
+	cmd->table = NULL;
+	cmd->n_bes = 0;
+}
+
+static int replace_encode(const struct klbd_cmd *cmd, uint8_t *p)
+{
+	uint32_t i;
+
+	put_conf(p, &cmd->conf);
+	p += CONF_BYTES;
+	put_u32(p, !!cmd->check.fields);
+	p += 4;
+	if (cmd->check.fields) {
+		put_check(p, &cmd->check);
+		p += check_bytes(&cmd->check);
+	}
+	put_u32(p, cmd->n_bes);
+	p += 4;
+	for (i = 0; i < cmd->n_bes; i++, p += KLBD_REPLACE_BE_BYTES) {
+		const struct klb_backend *be = &cmd->bes[i];
+
+		put_u16(p, be->id);
+		p[2] = be->state;
+		put_ep(p + 4, &be->addr);
+		put_u32(p + 4 + EP_BYTES, be->weight);
+	}
+	put_u32(p, !!cmd->table);
+	p += 4;
+	if (cmd->table)
+		for (i = 0; i < cmd->conf.table_size; i++)
+			put_u16(p + 2 * i, cmd->table[i]);
+	return 0;
+}
+
+static int ep_order(const void *a, const void *b)
+{
+	const struct klb_backend *x = *(const struct klb_backend *const *)a;
+	const struct klb_backend *y = *(const struct klb_backend *const *)b;
+	int d = memcmp(x->addr.addr, y->addr.addr, sizeof(x->addr.addr));
+
+	if (d)
+		return d;
+	return (int)x->addr.port - (int)y->addr.port;
+}
+
+/* Two backends with one address: found by sorting pointers to them. */
+static int replace_addrs_unique(const struct klbd_cmd *cmd, char *why,
+				size_t why_len)
+{
+	const struct klb_backend **v;
+	uint32_t i;
+	int err = 0;
+
+	if (cmd->n_bes < 2)
+		return 0;
+	v = malloc(cmd->n_bes * sizeof(*v));
+	if (!v)
+		return klbd_why(why, why_len, -ENOMEM, "out of memory");
+	for (i = 0; i < cmd->n_bes; i++)
+		v[i] = &cmd->bes[i];
+	qsort(v, cmd->n_bes, sizeof(*v), ep_order);
+	for (i = 1; i < cmd->n_bes && !err; i++)
+		if (!ep_order(&v[i - 1], &v[i]))
+			err = klbd_why(why, why_len, -EINVAL,
+				       "backend id %u and %u have one address",
+				       v[i - 1]->id, v[i]->id);
+	free(v);
+	return err;
+}
+
+/*
+ * The rest of a SERVICE_REPLACE after its key (len bytes at p), every
+ * length checked against what is left before anything is allocated.
+ */
+static int replace_decode(const uint8_t *p, size_t len, struct klbd_cmd *cmd,
+			  char *why, size_t why_len)
+{
+	const uint8_t *end = p + len;
+	uint32_t has, i, n;
+	uint8_t *seen;
+	int err;
+
+#define NEED(n_) do { \
+		if ((size_t)(end - p) < (size_t)(n_)) \
+			return klbd_why(why, why_len, -EBADMSG, \
+					"service replace truncated"); \
+	} while (0)
+	NEED(CONF_BYTES + 4);
+	err = get_conf(p, &cmd->conf, why, why_len);
+	if (err)
+		return err;
+	if (cmd->conf.fields != 0x3f)
+		return klbd_why(why, why_len, -EBADMSG,
+				"service replace: settings not all given");
+	p += CONF_BYTES;
+	has = get_u32(p);
+	p += 4;
+	if (has > 1)
+		return klbd_why(why, why_len, -EBADMSG, "service replace: has_check %u", has);
+	if (has) {
+		NEED(CHECK_BYTES);
+		NEED(check_bytes_at(p));
+		err = get_check(p, &cmd->check, why, why_len);
+		if (err)
+			return err;
+		p += check_bytes_at(p);
+	}
+	NEED(4);
+	n = get_u32(p);
+	p += 4;
+	if (n > KLBD_REPLACE_MAX_BACKENDS)
+		return klbd_why(why, why_len, -EINVAL,
+				"service replace: %u backends, more than %u", n,
+				KLBD_REPLACE_MAX_BACKENDS);
+	NEED((size_t)n * KLBD_REPLACE_BE_BYTES + 4);
+	cmd->bes = calloc(n ? n : 1, sizeof(*cmd->bes));
+	if (!cmd->bes)
+		return klbd_why(why, why_len, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++, p += KLBD_REPLACE_BE_BYTES) {
+		struct klb_backend *be = &cmd->bes[i];
+
+		be->fields = KLB_BE_ID | KLB_BE_WEIGHT | KLB_BE_STATE;
+		be->id = get_u16(p);
+		be->state = p[2];
+		be->weight = get_u32(p + 4 + EP_BYTES);
+		cmd->n_bes = i + 1;
+		if (p[3] || be->id > KLB_BACKEND_ID_MAX ||
+		    (i && be->id <= cmd->bes[i - 1].id))
+			return klbd_why(why, why_len, -EBADMSG,
+					"service replace: backend %u malformed or out of order", i);
+		err = get_ep(p + 4, &be->addr, "backend", why, why_len);
+		if (err)
+			return err;
+		if (be->addr.family != cmd->key.vip.family)
+			return klbd_why(why, why_len, -EINVAL,
+					"backend id %u: address family is not the service's",
+					be->id);
+	}
+	err = replace_addrs_unique(cmd, why, why_len);
+	if (err)
+		return err;
+	has = get_u32(p);
+	p += 4;
+	if (has > 1)
+		return klbd_why(why, why_len, -EBADMSG, "service replace: has_table %u", has);
+	if (has) {
+		if (cmd->conf.table_size > KLBD_REPLACE_MAX_TABLE)
+			return klbd_why(why, why_len, -EINVAL,
+					"service replace: a table of %u entries, more than %u",
+					cmd->conf.table_size, KLBD_REPLACE_MAX_TABLE);
+		NEED(2 * (size_t)cmd->conf.table_size);
+		cmd->table = malloc(cmd->conf.table_size * sizeof(*cmd->table));
+		seen = calloc(KLB_BACKEND_ID_MAX + 1, 1);
+		if (!cmd->table || !seen) {
+			free(seen);
+			return klbd_why(why, why_len, -ENOMEM, "out of memory");
+		}
+		for (i = 0; i < n; i++)
+			seen[cmd->bes[i].id] = 1;
+		for (i = 0; i < cmd->conf.table_size && !err; i++) {
+			uint16_t id = get_u16(p + 2 * i);
+
+			cmd->table[i] = id;
+			if (id > KLB_BACKEND_ID_MAX || !seen[id])
+				err = klbd_why(why, why_len, -EINVAL,
+					       "service replace: table slot %u names backend %u, which the service does not have",
+					       i, id);
+		}
+		free(seen);
+		if (err)
+			return err;
+		p += 2 * (size_t)cmd->conf.table_size;
+	}
+	if (p != end)
+		return klbd_why(why, why_len, -EBADMSG, "service replace: %zu bytes too many",
+				(size_t)(end - p));
+#undef NEED
+	return 0;
+}
+
+size_t klbd_check_encode(const struct klbd_check *c, uint8_t *buf)
+{
+	put_check(buf, c);
+	return check_bytes(c);
+}
+
+int klbd_check_decode(const uint8_t *buf, size_t len, struct klbd_check *c,
+		      size_t *used)
+{
+	memset(c, 0, sizeof(*c));
+	if (len < CHECK_BYTES || len < check_bytes_at(buf))
+		return -EBADMSG;
+	*used = check_bytes_at(buf);
+	return get_check(buf, c, NULL, 0);
+}
+
+uint64_t klbd_replace_digest(const struct klbd_cmd *cmd)
+{
+	/* Any fixed key: the digest only tells equal from different. */
+	static const struct klb_hash_seed key = { 0x6b6c6264, 0x7265706c };
+	struct klbd_cmd c = *cmd;
+	size_t len, tlen;
+	uint8_t *buf;
+	uint64_t h;
+	uint32_t i;
+
+	/* The table as bytes after the rest, whatever its size. */
+	c.check.fields = 0;
+	c.table = NULL;
+	len = klbd_cmd_size(&c);
+	tlen = cmd->table ? 2 * (size_t)cmd->conf.table_size : 0;
+	if (!len)
+		return 0;
+	buf = malloc(len + tlen);
+	if (!buf)
+		return 0;
+	klbd_cmd_encode(&c, buf, len);
+	for (i = 0; i < tlen / 2; i++)
+		put_u16(buf + len + 2 * i, cmd->table[i]);
+	h = klb_siphash(buf, len + tlen, &key);
+	free(buf);
+	return h ? h : 1;
+}
+
 void klbd_key_encode(const struct klb_service_key *key, uint8_t *buf)
 {
 	buf[0] = key->proto;
@@ -310,10 +606,10 @@ int klbd_key_decode(const uint8_t *buf, size_t len,
 
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 {
-	size_t len = enc_len(cmd);
+	size_t len = klbd_cmd_size(cmd);
 	uint8_t *p = buf;
 
-	if (!cmd_len(cmd->op) || cap < len)
+	if (!len || cap < len)
 		return -EINVAL;
 	memset(buf, 0, len);
 	p[0] = KLBD_PROTO_VERSION;
@@ -325,15 +621,12 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 	put_ep(p + 2, &cmd->key.vip);
 	p += KEY_BYTES;
 	switch (cmd->op) {
+	case KLBD_CMD_SERVICE_REPLACE:
+		replace_encode(cmd, p);
+		break;
 	case KLBD_CMD_SERVICE_ADD:
 	case KLBD_CMD_SERVICE_SET:
-		put_u32(p, cmd->conf.fields);
-		p[4] = cmd->conf.sched;
-		p[5] = cmd->conf.fwd;
-		put_u32(p + 8, cmd->conf.table_size);
-		put_u32(p + 12, cmd->conf.bound);
-		put_u32(p + 16, cmd->conf.flags);
-		memcpy(p + 20, cmd->conf.seed, KLB_SEED_LEN);
+		put_conf(p, &cmd->conf);
 		put_u32(p + CONF_BYTES, cmd->clear_flags);
 		if (cmd->check.fields)
 			put_check(p + CONF_BYTES + 4, &cmd->check);
@@ -382,11 +675,12 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 	want = cmd_len(p[1]);
 	if (!want)
 		return klbd_why(why, why_len, -EPROTO, "unknown command %u", p[1]);
+	/* Its own lengths say how long a SERVICE_REPLACE is. */
+	if (p[1] == KLBD_CMD_SERVICE_REPLACE && len >= 4 + KEY_BYTES)
+		want = len;
 	/* The check block's name length byte says how long the rest is. */
 	if (want == SVC_CMD_BYTES && len >= want + CHECK_BYTES)
-		want += CHECK_BYTES + buf[SVC_CMD_BYTES + 7] +
-			(get_u32(buf + SVC_CMD_BYTES) & KLBD_CHECK_F_VIA_VIP ?
-			 VIA_VIP_BYTES : 0);
+		want += check_bytes_at(buf + SVC_CMD_BYTES);
 	if (len != want || get_u16(p + 2))
 		return klbd_why(why, why_len, -EBADMSG, "%s: %zu bytes, not %zu",
 			       klbd_cmd_name(p[1]), len, want);
@@ -403,18 +697,17 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		return err;
 	p += KEY_BYTES;
 	switch (cmd->op) {
+	case KLBD_CMD_SERVICE_REPLACE:
+		err = replace_decode(p, len - 4 - KEY_BYTES, cmd, why, why_len);
+		if (err)
+			klbd_cmd_release(cmd);
+		return err;
 	case KLBD_CMD_SERVICE_ADD:
 	case KLBD_CMD_SERVICE_SET:
-		cmd->conf.fields = get_u32(p);
-		cmd->conf.sched = p[4];
-		cmd->conf.fwd = p[5];
-		cmd->conf.table_size = get_u32(p + 8);
-		cmd->conf.bound = get_u32(p + 12);
-		cmd->conf.flags = get_u32(p + 16);
-		memcpy(cmd->conf.seed, p + 20, KLB_SEED_LEN);
+		err = get_conf(p, &cmd->conf, why, why_len);
+		if (err)
+			return err;
 		cmd->clear_flags = get_u32(p + CONF_BYTES);
-		if (get_u16(p + 6) || cmd->conf.fields & ~(uint32_t)0x3f)
-			return klbd_why(why, why_len, -EBADMSG, "service settings malformed");
 		if (len > SVC_CMD_BYTES)
 			return get_check(p + CONF_BYTES + 4, &cmd->check, why,
 					 why_len);

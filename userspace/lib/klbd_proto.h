@@ -14,6 +14,9 @@
  *                             u8 failing | 3 bytes 0
  *   LEASE_RENEW:              endpoint (the backend)
  *   LEASE_END:                endpoint (the backend) | u64 lease
+ *   SERVICE_REPLACE:          conf (every field) | u32 has_check (0, 1) |
+ *                             [check] | u32 n_backends | n x rbackend |
+ *                             u32 has_table (0, 1) | [table_size x u16 id]
  *
  *   service key  u8 proto | u8 0 | endpoint
  *   endpoint     u16 family | 16 bytes address | u16 port
@@ -21,10 +24,18 @@
  *                u32 bound | u32 flags | 16 bytes seed
  *   backend      u32 fields | u16 id | u16 0 | endpoint | u32 weight |
  *                u8 state | u8 0 | u16 ttl
+ *   rbackend     u16 id | u8 state | u8 0 | endpoint | u32 weight
  *   check        u32 fields (not 0) | u8 type | u8 rise | u8 fall |
  *                u8 name length | u16 port | u16 http status |
  *                u32 interval ms | u32 timeout ms | name |
  *                [u8 via-vip | 3 bytes 0, when fields has VIA_VIP]
+ *
+ * SERVICE_REPLACE gives one service whole: its settings, its backends in
+ * ascending id order (KLBD_REPLACE_MAX_BACKENDS at most, ids and addresses
+ * unique, the service's address family), optionally its check (without
+ * one the service keeps the check it has) and optionally its Maglev table
+ * (KLBD_REPLACE_MAX_TABLE entries at most, each naming one of the
+ * backends; without one the table is computed, moving what must move).
  *
  * The check block is there only when the command sets a health-check
  * setting, so that a command without one has the bytes it always had and
@@ -72,6 +83,12 @@
  *                    MATCH the leader's view of the member's log (known
  *                    when this gateway leads), APPLIED this gateway's own
  *                    applied index; "-" for what is not known here.
+ *   KLBD_CTL_SERVICES  no body. Response body: per service, ascending,
+ *                    service key | u64 digest | check (every field):
+ *                    the digest (klbd_replace_digest()) of the
+ *                    SERVICE_REPLACE that gives the service as it is,
+ *                    operator states and base table, so that a restore
+ *                    sends only what differs; the check for a save.
  *   KLBD_CTL_MEMBER  body: a membership change,
  *                      u8 op | u8 address length | u16 0 | u64 id | address
  *                    op KLBD_MEMBER_ADD (an address required) or
@@ -115,10 +132,22 @@
 #include "lib/klb_client.h"
 
 #define KLBD_PROTO_VERSION	1
+/* Every command but SERVICE_REPLACE. */
 #define KLBD_CMD_MAX_BYTES	128
-/* A control message, length prefix included. */
-#define KLBD_CTL_MAX_BYTES	(64 * 1024)
+/* A SERVICE_REPLACE's bounds, and so its size. */
+#define KLBD_REPLACE_MAX_BACKENDS	4096
+#define KLBD_REPLACE_MAX_TABLE		(1u << 18)
+#define KLBD_REPLACE_FIXED_BYTES	(4 + 22 + 36 + 4 + 4 + 4)
+#define KLBD_REPLACE_BE_BYTES		28
+#define KLBD_REPLACE_MAX_BYTES	(KLBD_REPLACE_FIXED_BYTES + 20 + \
+				 KLBD_CHECK_NAME_MAX + \
+				 KLBD_REPLACE_MAX_BACKENDS * KLBD_REPLACE_BE_BYTES + \
+				 2 * KLBD_REPLACE_MAX_TABLE)
+/* The largest command: Raft's max_entry_bytes. */
+#define KLBD_ENTRY_MAX_BYTES	KLBD_REPLACE_MAX_BYTES
 #define KLBD_CTL_HEADER_BYTES	8
+/* A control message, length prefix included: a request with the largest command. */
+#define KLBD_CTL_MAX_BYTES	(KLBD_CTL_HEADER_BYTES + KLBD_ENTRY_MAX_BYTES)
 #define KLBD_CTL_RESP_HEADER_BYTES 16
 
 enum klbd_cmd_op {
@@ -134,7 +163,9 @@ enum klbd_cmd_op {
 	/* Leases: see Documentation/klbd.md. RENEW is never in the log. */
 	KLBD_CMD_LEASE_RENEW,
 	KLBD_CMD_LEASE_END,
-	KLBD_CMD_OP_MAX = KLBD_CMD_LEASE_END,
+	/* One service whole, atomically: see above. */
+	KLBD_CMD_SERVICE_REPLACE,
+	KLBD_CMD_OP_MAX = KLBD_CMD_SERVICE_REPLACE,
 };
 
 /* A backend's lease, in seconds. */
@@ -207,6 +238,14 @@ struct klbd_cmd {
 	struct klb_backend be;		/* BACKEND_*, LEASE_* (addr only) */
 	uint16_t ttl;			/* BACKEND_ADD: a lease, seconds; 0: none */
 	uint64_t lease;			/* LEASE_END: the lease; 0: any */
+	/*
+	 * SERVICE_REPLACE: conf and check (check.fields 0: keep the
+	 * service's) as above, and these. Decoding allocates them (free with
+	 * klbd_cmd_release()); an encoder's may point anywhere.
+	 */
+	struct klb_backend *bes;	/* ascending ids */
+	uint32_t n_bes;
+	uint16_t *table;		/* conf.table_size ids, or NULL */
 };
 
 enum klbd_ctl_op {
@@ -217,6 +256,7 @@ enum klbd_ctl_op {
 	KLBD_CTL_MEMBERS,
 	KLBD_CTL_MEMBER,
 	KLBD_CTL_WATCH,
+	KLBD_CTL_SERVICES,
 };
 
 /* Watchers at once (KLBD_CTL_WATCH), and what each may have queued. */
@@ -260,6 +300,9 @@ struct klbd_event {
 	uint64_t term, leader;		/* LEADER */
 };
 
+/* One service in a KLBD_CTL_SERVICES answer, at most (key, digest, check). */
+#define KLBD_SERVICES_ENTRY_MAX	(22 + 8 + 20 + KLBD_CHECK_NAME_MAX + 4)
+
 enum klbd_member_op {
 	KLBD_MEMBER_ADD = 1,
 	KLBD_MEMBER_REMOVE,
@@ -278,8 +321,15 @@ struct klbd_member_req {
 
 #define KLBD_KEY_BYTES		22
 
-/* Bytes written to buf (KLBD_CMD_MAX_BYTES), or -EINVAL. */
+/*
+ * Bytes written to buf (klbd_cmd_size(), KLBD_CMD_MAX_BYTES but for
+ * SERVICE_REPLACE), or -EINVAL.
+ */
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
+/* The encoding's length (0: cmd cannot be encoded). */
+size_t klbd_cmd_size(const struct klbd_cmd *cmd);
+/* Frees what klbd_cmd_decode() allocated (SERVICE_REPLACE's arrays). */
+void klbd_cmd_release(struct klbd_cmd *cmd);
 /* 0, or -EBADMSG / -EPROTO / -EINVAL with why (may be NULL) filled. */
 int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 		    char *why, size_t why_len);
@@ -297,6 +347,20 @@ int klbd_member_encode(const struct klbd_member_req *m, uint8_t *buf, size_t cap
  */
 int klbd_member_decode(const uint8_t *buf, size_t len, struct klbd_member_req *m,
 		       char *why, size_t why_len);
+/*
+ * A SERVICE_REPLACE's digest, its check left out (a REPLACE without one
+ * keeps the service's): the same on every host for the same service.
+ * 0 when cmd cannot be encoded.
+ */
+uint64_t klbd_replace_digest(const struct klbd_cmd *cmd);
+/*
+ * A check block alone (fields not 0): bytes written, at most 20, the
+ * name and the via-vip word.
+ */
+size_t klbd_check_encode(const struct klbd_check *c, uint8_t *buf);
+/* Its bytes used (*used), or -EBADMSG. */
+int klbd_check_decode(const uint8_t *buf, size_t len, struct klbd_check *c,
+		      size_t *used);
 /*
  * An event record: bytes written (at most KLBD_EVENT_MAX_BYTES; a reason
  * too long is cut), or -EINVAL.
