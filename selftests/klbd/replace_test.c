@@ -388,10 +388,11 @@ TEST(a_given_table_is_taken_and_check_kept_when_absent)
 TEST(a_via_vip_check_travels_and_needs_a_tunnel)
 {
 	struct klb_backend *bes = bes_make(1, 2, 0);
+	struct klbd_check back;
 	struct klbd_state s, t;
 	struct klbd_cmd c;
-	uint8_t *snap;
-	size_t len;
+	uint8_t *snap, blk[64];
+	size_t len, used, n;
 	char why[160];
 
 	state_init(&s);
@@ -412,6 +413,13 @@ TEST(a_via_vip_check_travels_and_needs_a_tunnel)
 	EXPECT_TRUE(t.svcs[0].check.via_vip);
 	same_bytes(_metadata, &s, &t);
 	free(snap);
+
+	/* Alone (klbd's list of services), into a buffer not zeroed. */
+	memset(blk, 0xff, sizeof(blk));
+	n = klbd_check_encode(&s.svcs[0].check, blk);
+	ASSERT_EQ(0, klbd_check_decode(blk, sizeof(blk), &back, &used));
+	EXPECT_EQ(n, used);
+	EXPECT_TRUE(back.via_vip);
 
 	/* Back to nat with the check kept: refused, nothing changes. */
 	c.conf.fwd = KLB_FWD_NAT;

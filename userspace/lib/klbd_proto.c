@@ -282,8 +282,11 @@ static void put_check(uint8_t *p, const struct klbd_check *c)
 	put_u32(p + 12, c->interval_ms);
 	put_u32(p + 16, c->timeout_ms);
 	memcpy(p + CHECK_BYTES, c->exec_name, p[7]);
-	if (c->fields & KLBD_CHECK_F_VIA_VIP)
+	if (c->fields & KLBD_CHECK_F_VIA_VIP) {
+		/* Every byte written: a caller's buffer may not be zeroed. */
+		memset(p + CHECK_BYTES + p[7], 0, VIA_VIP_BYTES);
 		p[CHECK_BYTES + p[7]] = c->via_vip;
+	}
 }
 
 static int get_check(const uint8_t *p, struct klbd_check *c, char *why,
