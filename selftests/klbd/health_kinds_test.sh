@@ -28,15 +28,6 @@ CHECKS=$T/checks
 # Debian's python3 (tools/deps.sh), whatever PATH finds first.
 PY=${PYTHON3:-/usr/bin/python3}
 
-# be_state PROTO VIP BACKEND: its state in gateway 1's kernel ("" if none).
-be_state() {
-	kern 1 backend show "$1" "$2" 2>/dev/null |
-		awk -v a="$3" 'NR == 1 {
-				for (i = 1; i <= NF; i++) col[$i] = i
-				next
-			}
-			$col["ADDR"] == a { print $col["STATE"] }'
-}
 state_is() { [ "$(be_state "$1" "$2" "$3")" = "$4" ]; }
 # expect NAME PROTO VIP BACKEND STATE [LOG-REGEX]: it reaches STATE (and
 # klbd's log says why).
@@ -101,20 +92,7 @@ if ! setup 1 11 12; then
 fi
 mkdir -p "$CHECKS"
 # One gateway: its own peer only, and the test's checks directory.
-cat >"$T/n1.conf" <<EOC
-[node]
-id = 1
-data-dir = $T/d1
-key-file = $T/key
-control-socket = $T/c1.sock
-checks-dir = $CHECKS
-
-[peers]
-1 = 192.0.2.1:7400
-
-[raft]
-tick-ms = 100
-EOC
+one_gateway_conf "checks-dir = $CHECKS"
 if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 	-keyout "$T/key.pem" -out "$T/cert.pem" -days 1 -subj /CN=klb-test \
 	>/dev/null 2>&1; then

@@ -137,6 +137,30 @@ write_conf() {	# write_conf FILE ID KEY [LISTEN]
 	EOC
 }
 
+# one_gateway_conf [LINE...]: gateway 1's configuration for a cluster of
+# one, each LINE added to its [node] section.
+one_gateway_conf() {
+	local line
+	{
+		printf '[node]\nid = 1\ndata-dir = %s\nkey-file = %s\ncontrol-socket = %s\n' \
+			"$T/d1" "$T/key" "$T/c1.sock"
+		for line in "$@"; do
+			echo "$line"
+		done
+		printf '\n[peers]\n1 = 192.0.2.1:7400\n\n[raft]\ntick-ms = 100\n'
+	} >"$T/n1.conf"
+}
+
+# be_state PROTO VIP BACKEND: its state in gateway 1's kernel ("" if none).
+be_state() {
+	kern 1 backend show "$1" "$2" 2>/dev/null |
+		awk -v a="$3" 'NR == 1 {
+				for (i = 1; i <= NF; i++) col[$i] = i
+				next
+			}
+			$col["ADDR"] == a { print $col["STATE"] }'
+}
+
 start() {	# start N: klbd N in gateway N
 	ip netns exec "$(ns "$1")" "$KLBD" -c "$T/n$1.conf" 2>>"$T/log$1" &
 	PID[$1]=$!

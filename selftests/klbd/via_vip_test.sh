@@ -28,15 +28,6 @@ S4=$VIP4:80		# via-vip
 P4=203.0.113.11:80	# plain tcp, the same backends
 S6=[$VIP6]:80		# via-vip, IPv6
 
-# be_state PROTO VIP BACKEND: its state in gateway 1's kernel ("" if none).
-be_state() {
-	kern 1 backend show "$1" "$2" 2>/dev/null |
-		awk -v a="$3" 'NR == 1 {
-				for (i = 1; i <= NF; i++) col[$i] = i
-				next
-			}
-			$col["ADDR"] == a { print $col["STATE"] }'
-}
 state_is() { [ "$(be_state tcp "$1" "$2")" = "$3" ]; }
 # expect NAME SERVICE BACKEND STATE [LOG-REGEX]
 expect() {
@@ -91,19 +82,7 @@ for i in 11 12; do
 	PID[echo$i]=$!
 	wait_for 30 listening "$i" || not_ok "klb-echo listens in b$i"
 done
-cat >"$T/n1.conf" <<EOC
-[node]
-id = 1
-data-dir = $T/d1
-key-file = $T/key
-control-socket = $T/c1.sock
-
-[peers]
-1 = 192.0.2.1:7400
-
-[raft]
-tick-ms = 100
-EOC
+one_gateway_conf
 start 1
 if wait_for 60 has_leader 1; then
 	ok "a one-gateway klbd leads"

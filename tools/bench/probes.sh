@@ -52,16 +52,7 @@ ip netns exec "$(ns 11)" "$ECHO" --id be -t 0.0.0.0:8080 >"$T/echo" 2>&1 &
 PID[echo]=$!
 wait_for 30 grep -q "^listening" "$T/echo" || { echo "probes: klb-echo" >&2; exit 1; }
 
-cat >"$T/n1.conf" <<EOC
-[node]
-id = 1
-data-dir = $T/d1
-key-file = $T/key
-control-socket = $T/c1.sock
-
-[peers]
-1 = 192.0.2.1:7400
-EOC
+one_gateway_conf
 start 1
 wait_for 60 has_leader 1 || { echo "probes: no leader" >&2; exit 1; }
 
