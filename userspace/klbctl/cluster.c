@@ -148,7 +148,9 @@ static int member_change(const struct klbd_member_req *m, unsigned int deadline_
 				  "the address is too long" : "malformed request");
 	err = klbd_call_retry(KLBD_CTL_MEMBER, body, n, klbd_now_ms() + deadline_ms,
 			      what, &a);
-	if (err || (err = klbd_answer_check(&a, what)))
+	if (!err)
+		err = klbd_answer_check(&a, what);
+	if (err)
 		return err;
 	free(a.buf);
 	return EXIT_OK;

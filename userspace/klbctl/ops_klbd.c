@@ -211,7 +211,9 @@ static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
 		return report_msg(what, "cannot encode the command");
 	err = klbd_call_retry(KLBD_CTL_SUBMIT, buf, n, klbd_now_ms() + KLBD_DEADLINE_MS,
 			      what, &a);
-	if (err || (err = klbd_answer_check(&a, what)))
+	if (!err)
+		err = klbd_answer_check(&a, what);
+	if (err)
 		return err;
 	free(a.buf);
 	return EXIT_OK;

@@ -248,7 +248,7 @@ static void client_request(struct http_conn *c, const char *req, size_t len)
 	struct http_req r;
 	const char *why;
 
-		if (http_request_line(req, len, &r)) {
+	if (http_request_line(req, len, &r)) {
 		g->bad_requests++;
 		client_answer(c, 400, "bad request");
 		return;
