@@ -103,13 +103,7 @@ fi
 tls_start || not_ok "openssl s_server starts"
 echo 0 >"$T/rcode"
 dns_start || not_ok "the DNS responder starts"
-start 1
-if wait_for 60 has_leader 1; then
-	ok "a one-gateway klbd leads"
-else
-	not_ok "a one-gateway klbd leads"
-	exit 1
-fi
+start_one_gateway
 
 # klbctl refuses names that could leave the checks directory.
 bad=0

@@ -105,13 +105,6 @@ gone_within() {
 	# The leader moved the deadline before the renewal's answer came back.
 	[ "$gone" -ge $((TTL * 1000 - 500)) ] && [ "$gone" -le $((TTL * 1000 + MARGIN_MS)) ]
 }
-follower_among() {
-	local i
-	for i in "$@"; do
-		[ "$(field "$i" role)" = follower ] && { echo "$i"; return 0; }
-	done
-	return 1
-}
 
 echo "TAP version 13"
 if ! setup 1 2 3; then
@@ -123,14 +116,8 @@ TOKEN=$(cat "$T/token")
 for i in 1 2 3; do
 	sed -i "/^control-socket/a register = 192.0.2.$i:9560\nregister-token-file = $T/token" \
 		"$T/n$i.conf"
-	start "$i"
 done
-if ! wait_for 60 has_leader 1 2 3; then
-	echo "Bail out! no leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(follower_among 1 2 3)
+start_cluster
 ctl "$L" service add tcp "$VIP" table-size 251 >/dev/null
 check "the service is in all three kernels" \
 	wait_for 30 eval 'kern 1 save | grep -q "^service" && kern 2 save | grep -q "^service" &&

@@ -183,6 +183,18 @@ start_cluster() {
 	F=$(((L % 3) + 1))
 }
 
+# start_one_gateway: klbd on gateway 1 alone (one_gateway_conf) until it
+# leads (TAP; the test ends here if it does not).
+start_one_gateway() {
+	start 1
+	if wait_for 60 has_leader 1; then
+		ok "a one-gateway klbd leads"
+	else
+		not_ok "a one-gateway klbd leads"
+		exit 1
+	fi
+}
+
 # setup [N...]: namespaces N (default 1 2 3 4) on the bridge, 192.0.2.N
 # each; the cluster key; the configurations of gateways 1 to 3.
 setup() {

@@ -18,15 +18,7 @@ if ! setup 1 2 3; then
 	not_ok "topology and configuration"
 	exit 1
 fi
-for i in 1 2 3; do
-	start "$i"
-done
-if ! wait_for 60 has_leader 1 2 3; then
-	not_ok "three klbds elect a leader"
-	exit 1
-fi
-L=$(leader_among 1 2 3)
-F=$(((L % 3) + 1))
+start_cluster
 
 # gen FILE [WEIGHT_OF_SERVICE_7]: 50 services, 20 backends each; the first
 # has a check and no backends (nothing to probe, so no verdicts).

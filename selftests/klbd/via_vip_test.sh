@@ -83,13 +83,7 @@ for i in 11 12; do
 	wait_for 30 listening "$i" || not_ok "klb-echo listens in b$i"
 done
 one_gateway_conf
-start 1
-if wait_for 60 has_leader 1; then
-	ok "a one-gateway klbd leads"
-else
-	not_ok "a one-gateway klbd leads"
-	exit 1
-fi
+start_one_gateway
 
 # Refusals: each changes nothing.
 refused "via-vip on a nat service is refused" "needs a tunnel service" \
