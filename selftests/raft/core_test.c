@@ -425,6 +425,65 @@ TEST(bad_input_is_refused_and_changes_nothing)
 	EXPECT_EQ(-EINVAL, raft_new(&r, &cfg, NULL));
 }
 
+static const struct raft_msg *find_msg(const struct raft_ready *rd, uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < rd->n_msgs; i++)
+		if (rd->msgs[i].type == type)
+			return &rd->msgs[i];
+	for (i = 0; i < rd->n_msgs_after_persist; i++)
+		if (rd->msgs_after_persist[i].type == type)
+			return &rd->msgs_after_persist[i];
+	return NULL;
+}
+
+/*
+ * A follower whose log already holds a snapshot's entry keeps its log, but
+ * what follows that entry may be a deposed leader's branch: it acknowledges
+ * the snapshot's index only, or the leader would count the branch as
+ * replicated and commit over it (found by raft-sim, seed 352031465730).
+ */
+TEST(snapshot_already_in_the_log_is_acknowledged_at_its_index)
+{
+	struct raft_conf conf = { .n_voters = 3, .voters = { 1, 2, 3 } };
+	struct raft *f = one_node(2, &conf);
+	struct raft_entry e[6];
+	struct raft_msg app = {
+		.type = RAFT_MSG_APPEND, .from = 3, .to = 2, .term = 1,
+		.n_entries = 6, .entries = e,
+	};
+	struct raft_msg snap = {
+		.type = RAFT_MSG_SNAPSHOT, .from = 1, .to = 2, .term = 2,
+		.snap = { .index = 3, .term = 1, .conf = conf },
+		.snap_total = 4, .snap_len = 4, .snap_data = "data",
+	};
+	const struct raft_msg *ack;
+	struct raft_status st;
+	struct raft_ready rd;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		e[i] = (struct raft_entry){ .term = 1, .index = i + 1 };
+	ASSERT_EQ(0, raft_step(f, &app));
+	raft_ready(f, &rd);
+	raft_persisted(f, rd.persist_index, rd.persist_term);
+	raft_advance(f, &rd);
+
+	ASSERT_EQ(0, raft_step(f, &snap));
+	ASSERT_TRUE(raft_has_ready(f));
+	raft_ready(f, &rd);
+	ack = find_msg(&rd, RAFT_MSG_APPEND_RESP);
+	ASSERT_NE(NULL, ack);
+	EXPECT_FALSE(ack->reject);
+	EXPECT_EQ(3, ack->index);
+	raft_advance(f, &rd);
+	raft_status(f, &st);
+	EXPECT_EQ(3, st.commit);
+	EXPECT_EQ(6, st.last_index);	/* the tail waits for the leader's repair */
+	raft_free(f);
+}
+
 /*
  * A peer says how big its snapshot is and the follower allocates that much
  * at the first chunk: the size is bounded before anything is allocated.

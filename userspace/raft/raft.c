@@ -881,10 +881,13 @@ static int handle_snapshot(struct raft *r, const struct raft_msg *m)
 	free(r->in_data);
 	r->in_data = NULL;
 	{
-		struct raft_msg ack = {
-			.type = RAFT_MSG_APPEND_RESP,
-			.index = log_last_index(&r->log),
-		};
+		/*
+		 * Acknowledge the snapshot's index (now the commit index), not
+		 * the last one: where the log already held the snapshot's
+		 * entry, what follows it may be another leader's branch, and
+		 * claiming it would let the leader commit over it.
+		 */
+		struct raft_msg ack = { .type = RAFT_MSG_APPEND_RESP, .index = r->log.commit };
 
 		reply(r, &ack, m);
 	}
