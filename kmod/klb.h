@@ -272,6 +272,7 @@ struct klb_net {
 	atomic64_t table_limit_hits;
 	atomic64_t txn_limit_hits;
 	atomic64_t chunk_limit_hits;
+	atomic64_t batch_limit_hits;
 	struct klb_mem *mem;
 	struct klb_flow_table flows;
 	bool flows_ready;		/* flows is set up (on first service) */
@@ -385,6 +386,7 @@ int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf);
 int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 			u16 family, const union klb_addr *addr, __be16 port,
 			u32 weight, u8 state, struct netlink_ext_ack *extack);
+void klb_txn_backend_new_undo(struct klb_txn *txn, u16 id);
 int klb_txn_backend_set(struct klb_txn *txn, struct klb_backend_slot *slot,
 			const u32 *weight, const u8 *state);
 int klb_txn_backend_del(struct klb_txn *txn, struct klb_backend_slot *slot,

@@ -308,23 +308,20 @@ struct klb_backend_req {
 	__be16 port;
 };
 
-static int klb_parse_backend(struct genl_info *info, u16 svc_family,
-			     struct klb_backend_req *req)
+static int klb_parse_backend_nest(const struct nlattr *nest, u16 svc_family,
+				  struct klb_backend_req *req,
+				  struct netlink_ext_ack *extack)
 {
-	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **tb = req->tb;
 	int err;
 
-	if (klb_missing(info, KLB_A_BACKEND, "request needs the backend"))
-		return -EINVAL;
-	req->nest = info->attrs[KLB_A_BACKEND];
-	err = nla_parse_nested(tb, KLB_BE_A_MAX, info->attrs[KLB_A_BACKEND],
-			       klb_backend_policy, extack);
+	req->nest = nest;
+	err = nla_parse_nested(tb, KLB_BE_A_MAX, nest, klb_backend_policy, extack);
 	if (err)
 		return err;
-	if (NL_REQ_ATTR_CHECK(extack, req->nest, tb, KLB_BE_A_FAMILY) ||
-	    NL_REQ_ATTR_CHECK(extack, req->nest, tb, KLB_BE_A_ADDR) ||
-	    NL_REQ_ATTR_CHECK(extack, req->nest, tb, KLB_BE_A_PORT)) {
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_BE_A_FAMILY) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_BE_A_ADDR) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_BE_A_PORT)) {
 		NL_SET_ERR_MSG(extack, "backend needs family, address and port");
 		return -EINVAL;
 	}
@@ -340,6 +337,36 @@ static int klb_parse_backend(struct genl_info *info, u16 svc_family,
 	if (err)
 		return err;
 	return klb_parse_port(tb[KLB_BE_A_PORT], &req->port, extack);
+}
+
+/*
+ * The KLB_A_BACKEND nests of the request, counted: only BACKEND_NEW takes
+ * more than one (genl's parse keeps the last, so others must be found).
+ */
+static u32 klb_backend_nests(struct genl_info *info)
+{
+	const struct nlattr *attr;
+	u32 n = 0;
+	int rem;
+
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem)
+		n += nla_type(attr) == KLB_A_BACKEND;
+	return n;
+}
+
+/* The one backend a SET, DEL or GET names. */
+static int klb_parse_backend(struct genl_info *info, u16 svc_family,
+			     struct klb_backend_req *req)
+{
+	if (klb_missing(info, KLB_A_BACKEND, "request needs the backend"))
+		return -EINVAL;
+	if (klb_backend_nests(info) > 1) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KLB_A_BACKEND],
+				    "only a new backend request may name several backends");
+		return -EINVAL;
+	}
+	return klb_parse_backend_nest(info->attrs[KLB_A_BACKEND], svc_family,
+				      req, info->extack);
 }
 
 /* ---- replies and events ---------------------------------------------- */
@@ -786,35 +813,86 @@ static int klb_dump_services(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- backends --------------------------------------------------------- */
 
-static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
+static int klb_backend_new_one(struct genl_info *info, struct klb_write *w,
+			       const struct nlattr *nest, u16 *id)
 {
-	struct klb_backend *be = NULL;
 	struct klb_backend_req req;
-	struct klb_write w;
-	u32 weight = 1;
-	u16 id;
 	u8 state = KLB_BACKEND_UP;
+	u32 weight = 1;
 	int err;
 
-	err = klb_write_begin(skb, info, &w);
+	err = klb_parse_backend_nest(nest, w->key.family, &req, info->extack);
 	if (err)
 		return err;
-	err = klb_parse_backend(info, w.key.family, &req);
-	if (err)
-		goto out;
 	if (NL_REQ_ATTR_CHECK(info->extack, req.nest, req.tb, KLB_BE_A_ID)) {
 		NL_SET_ERR_MSG(info->extack, "a new backend needs an id");
-		err = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
 	if (req.tb[KLB_BE_A_WEIGHT])
 		weight = nla_get_u32(req.tb[KLB_BE_A_WEIGHT]);
 	if (req.tb[KLB_BE_A_STATE])
 		state = nla_get_u8(req.tb[KLB_BE_A_STATE]);
-	id = nla_get_u16(req.tb[KLB_BE_A_ID]);
-	err = klb_txn_backend_new(w.kn, w.txn, id, req.family, &req.addr,
+	*id = nla_get_u16(req.tb[KLB_BE_A_ID]);
+	err = klb_txn_backend_new(w->kn, w->txn, *id, req.family, &req.addr,
 				  req.port, weight, state, info->extack);
-	if (!err)
+	/* Of several backends, say which. */
+	if (err)
+		NL_SET_BAD_ATTR(info->extack, nest);
+	return err;
+}
+
+/*
+ * One KLB_A_BACKEND nest or up to KLB_BACKEND_BATCH_MAX of them (a
+ * service's whole list: one message, not one per backend), added all or
+ * none: in a transaction of its own, or, staged, taken out of the explicit
+ * one again when one of them fails.
+ */
+static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct klb_backend *be = NULL;
+	const struct nlattr *attr;
+	u32 n, added = 0;
+	struct klb_write w;
+	int rem, err;
+	u16 id = 0;
+
+	if (klb_missing(info, KLB_A_BACKEND, "request needs the backend"))
+		return -EINVAL;
+	n = klb_backend_nests(info);
+	err = klb_write_begin(skb, info, &w);
+	if (err)
+		return err;
+	if (n > KLB_BACKEND_BATCH_MAX) {
+		atomic64_inc(&w.kn->batch_limit_hits);
+		NL_SET_ERR_MSG(info->extack,
+			       "more than KLB_BACKEND_BATCH_MAX backends in one request");
+		err = -E2BIG;
+		goto out;
+	}
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != KLB_A_BACKEND)
+			continue;
+		err = klb_backend_new_one(info, &w, attr, &id);
+		if (err)
+			break;
+		added++;
+	}
+	if (err && !w.txn->implicit) {
+		/* The ids of the nests before the failed one are this request's. */
+		nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+			struct nlattr *idattr;
+
+			if (!added)
+				break;
+			if (nla_type(attr) != KLB_A_BACKEND)
+				continue;
+			idattr = nla_find_nested(attr, KLB_BE_A_ID);
+			klb_txn_backend_new_undo(w.txn, nla_get_u16(idattr));
+			added--;
+		}
+	}
+	/* An event names the backend of a request that added one. */
+	if (!err && n == 1)
 		be = klb_snapshot_slot(w.txn->staged, id)->backend;
 out:
 	return klb_write_end(info, &w, err, be);
@@ -1545,6 +1623,11 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 				      KLB_INFO_A_PAD) ||
 		    nla_put_u64_64bit(msg, KLB_INFO_A_MEMORY_LIMIT_HITS,
 				      atomic64_read(&kn->mem->refusals),
+				      KLB_INFO_A_PAD) ||
+		    nla_put_u32(msg, KLB_INFO_A_BACKEND_BATCH_MAX,
+				KLB_BACKEND_BATCH_MAX) ||
+		    nla_put_u64_64bit(msg, KLB_INFO_A_BATCH_LIMIT_HITS,
+				      atomic64_read(&kn->batch_limit_hits),
 				      KLB_INFO_A_PAD))
 			goto err_unlock;
 		nla_nest_end(msg, nest);

@@ -209,6 +209,16 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 	return 0;
 }
 
+/* Takes a backend klb_txn_backend_new() staged out again. */
+void klb_txn_backend_new_undo(struct klb_txn *txn, u16 id)
+{
+	struct klb_snapshot *snap = txn->staged;
+	const struct klb_backend_slot *slot = klb_snapshot_slot(snap, id);
+
+	if (slot)
+		klb_snapshot_remove_slot(snap, &snap->slots[slot - snap->slots]);
+}
+
 int klb_txn_backend_set(struct klb_txn *txn, struct klb_backend_slot *slot,
 			const u32 *weight, const u8 *state)
 {

@@ -296,6 +296,12 @@ static void api_parse_info(const struct nlattr *nest, struct api_info *in)
 		case KLB_INFO_A_MEMORY_LIMIT_HITS:
 			in->memory_limit_hits = api_u64(a);
 			break;
+		case KLB_INFO_A_BACKEND_BATCH_MAX:
+			in->backend_batch_max = mnl_attr_get_u32(a);
+			break;
+		case KLB_INFO_A_BATCH_LIMIT_HITS:
+			in->batch_limit_hits = api_u64(a);
+			break;
 		}
 	}
 }

@@ -70,6 +70,8 @@ struct api_info {
 	uint64_t max_memory;
 	uint64_t memory;
 	uint64_t memory_limit_hits;
+	uint32_t backend_batch_max;
+	uint64_t batch_limit_hits;
 	uint32_t seen;			/* bit n: KLB_INFO_A n was present */
 };
 

@@ -309,6 +309,101 @@ TEST_F(klb, backend_new_get_set_del)
 	free(req);
 }
 
+/* A request (BACKEND_NEW) naming backends first..first+n-1. */
+static void backends_req(struct api_req *req, struct api_nl *nl,
+			     uint8_t cmd, const struct api_key *k,
+			     uint16_t first, int n, uint32_t txn)
+{
+	struct api_be be;
+	int i;
+
+	api_req_start(req, nl, cmd, 0);
+	api_put_service(req->nlh, k);
+	for (i = 0; i < n; i++) {
+		/* Addresses repeat every 256: the port keeps them apart. */
+		api_be_v4(&be, first + i, API_BE_ADDR(first + i + 1), 10000 + first + i);
+		mnl_attr_nest_end(req->nlh, api_put_backend_open(req->nlh, &be, true));
+	}
+	if (txn)
+		mnl_attr_put_u32(req->nlh, KLB_A_TXN, txn);
+}
+
+/*
+ * Several backends in one BACKEND_NEW: all in one write, or none, in a
+ * transaction of its own or staged in the caller's; the limit is exact.
+ */
+TEST_F(klb, backend_new_several)
+{
+	struct api_req *req = malloc(sizeof(*req));
+	struct api_err err = { 0 };
+	struct api_info info;
+	struct api_service s;
+	uint64_t gen, gen2;
+	uint32_t txn;
+
+	ASSERT_NE(NULL, req);
+	ASSERT_EQ(0, api_service_new(&self->nl, &self->v4, NULL));
+	ASSERT_EQ(0, api_generation_get(&self->nl, &gen));
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 0, 3, 0);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(3, s.backends);
+	ASSERT_EQ(0, api_generation_get(&self->nl, &gen2));
+	EXPECT_EQ(gen + 1, gen2);
+
+	/* The third of three is already there: none is added. */
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 1000, 2, 0);
+	{
+		struct api_be dup;
+
+		api_be_v4(&dup, 2, API_BE_ADDR(3), 10002);
+		mnl_attr_nest_end(req->nlh, api_put_backend_open(req->nlh, &dup, true));
+	}
+	EXPECT_EQ(-EEXIST, api_transact(&self->nl, req->nlh, NULL, NULL, &err));
+	EXPECT_TRUE(err.has_offset) TH_LOG("extack names the nest");
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(3, s.backends);
+	ASSERT_EQ(0, api_generation_get(&self->nl, &gen));
+	EXPECT_EQ(gen2, gen);
+
+	/* Staged: a failed request takes its own out, the rest stays. */
+	ASSERT_EQ(0, api_txn_begin(&self->nl, &self->v4, &txn, NULL));
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 10, 1, txn);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 20, 3, txn);
+	{
+		struct api_be dup;
+
+		api_be_v4(&dup, 21, API_BE_ADDR(99), 8080);	/* id 21 twice */
+		mnl_attr_nest_end(req->nlh, api_put_backend_open(req->nlh, &dup, true));
+	}
+	EXPECT_EQ(-EEXIST, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_txn_commit(&self->nl, txn, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(4, s.backends);
+
+	/* The limit: one more is refused and counted, exactly it is taken. */
+	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
+	ASSERT_EQ(KLB_BACKEND_BATCH_MAX, info.backend_batch_max);
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
+		     KLB_BACKEND_BATCH_MAX + 1, 0);
+	EXPECT_EQ(-E2BIG, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
+	EXPECT_EQ(1, info.batch_limit_hits);
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(4, s.backends);
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
+		     KLB_BACKEND_BATCH_MAX, 0);
+	EXPECT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
+	EXPECT_EQ(4 + KLB_BACKEND_BATCH_MAX, s.backends);
+
+	/* SET names one backend. */
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_SET, &self->v4, 0, 2, 0);
+	EXPECT_EQ(-EINVAL, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	free(req);
+}
+
 TEST_F(klb, table_set_get_single_message)
 {
 	uint32_t m = KLB_TABLE_SIZE_DEFAULT;
@@ -602,6 +697,9 @@ TEST_F(klb, info_get)
 	EXPECT_TRUE(info.seen & (1u << KLB_INFO_A_TABLE_CHUNK_MAX));
 	EXPECT_EQ(KLB_SVC_F_ALL, info.service_flags);
 	EXPECT_EQ(KLB_TABLE_CHUNK_MAX, info.table_chunk_max);
+	EXPECT_EQ(KLB_BACKEND_BATCH_MAX, info.backend_batch_max);
+	EXPECT_TRUE(info.seen & (1u << KLB_INFO_A_BATCH_LIMIT_HITS));
+	EXPECT_EQ(0, info.batch_limit_hits);
 	/* Padding carries nothing and is never sent. */
 	EXPECT_FALSE(info.seen & (1u << KLB_INFO_A_PAD));
 }
@@ -848,6 +946,11 @@ TEST_F(klb, events)
 	ASSERT_EVENT(KLB_CMD_TABLE_DEL, true, false);
 	ASSERT_EQ(0, api_backend_del(&self->nl, &self->v4, &be, 0, NULL));
 	ASSERT_EVENT(KLB_CMD_BACKEND_DEL, true, true);
+	/* Several backends in one request: the event names none. */
+	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 4, 2, 0);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	ASSERT_EVENT(KLB_CMD_BACKEND_NEW, true, false);
+	EXPECT_FALSE(ev.has_backend);
 
 	/* A transaction: staged writes say nothing, the commit says it once. */
 	ASSERT_EQ(0, api_txn_begin(&self->nl, &self->v4, &txn, NULL));

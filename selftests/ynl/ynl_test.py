@@ -88,7 +88,8 @@ def main():
     rc, out, _ = ynl("--dump", "backend-get", "--json",
                      json.dumps({"service": SVC_KEYS}))
     bes = out if isinstance(out, list) else []
-    b = bes[0]["backend"] if len(bes) == 1 else {}
+    # backend is multi-attr (backend-new takes several): a list of one.
+    b = bes[0]["backend"][0] if len(bes) == 1 else {}
     bad = {k: (b.get(k), v) for k, v in BE.items() if b.get(k) != v}
     for k, (got, exp) in bad.items():
         print(f"# backend {k}: got {got!r}, expected {exp!r}")
@@ -101,6 +102,20 @@ def main():
     result(rc == 0 and info.get("services") == 1 and
            out.get("generation") == 2,
            "info-get: one service, two writes")
+
+    # Several backends in one backend-new: all of them, in one write.
+    more = [dict(BE, id=i, addr=f"c63364{i:02x}", state="up")
+            for i in (8, 9)]
+    rc, _, _ = ynl("--do", "backend-new", "--json",
+                   json.dumps({"service": SVC_KEYS, "backend": more}))
+    _, out, _ = ynl("--dump", "backend-get", "--json",
+                    json.dumps({"service": SVC_KEYS}))
+    ids = sorted(m["backend"][0]["id"] for m in out) \
+        if isinstance(out, list) else []
+    _, out, _ = ynl("--do", "info-get")
+    gen = out.get("generation") if isinstance(out, dict) else None
+    result(rc == 0 and ids == [7, 8, 9] and gen == 3,
+           "backend-new of two backends adds both in one write")
 
     # The spec lists what each command takes; the kernel refuses the rest.
     rc, _, err = ynl("--do", "service-del", "--json",

@@ -128,6 +128,11 @@
  *                                        backend after the flow table's
  *                                        next sweep, seconds)
  *   KLB_INFO_A_MEMORY_LIMIT_HITS   u64   writes refused by max_netns_memory
+ *   KLB_INFO_A_BACKEND_BATCH_MAX   u32   most KLB_A_BACKEND nests in one
+ *                                        BACKEND_NEW (KLB_BACKEND_BATCH_MAX
+ *                                        is the value of the client's header)
+ *   KLB_INFO_A_BATCH_LIMIT_HITS    u64   BACKEND_NEW refused for more
+ *                                        backends than that
  *
  * INFO is the source of truth for limits: a client plans with what it
  * reports, not with the constants of the header it was built with.
@@ -180,11 +185,19 @@
  *                        NLMSG_DONE does): dump again for a consistent view.
  *
  * KLB_CMD_BACKEND_NEW    KLB_A_SERVICE keys, KLB_A_BACKEND with the id, the
- *                        keys and optional weight and state.
- *                        EEXIST for a duplicate address:port or id, ENOSPC at
- *                        max_backends.
+ *                        keys and optional weight and state; or several
+ *                        KLB_A_BACKEND (at most KLB_INFO_A_BACKEND_BATCH_MAX,
+ *                        E2BIG above), a service's whole list in one
+ *                        message: all are added or none (staged in a
+ *                        transaction, a failed request takes its own
+ *                        backends out again). EEXIST for a duplicate
+ *                        address:port or id, within the request too (extack
+ *                        names the nest), ENOSPC at max_backends. The event
+ *                        of a request of several backends names none.
  * KLB_CMD_BACKEND_SET    KLB_A_SERVICE keys, KLB_A_BACKEND keys and the
  *                        weight and/or state to change. The id cannot change.
+ *                        SET, DEL and GET name one backend: a second
+ *                        KLB_A_BACKEND is refused (EINVAL).
  * KLB_CMD_BACKEND_DEL    KLB_A_SERVICE keys, KLB_A_BACKEND keys. EBUSY while
  *                        the published table still names the backend: push
  *                        a table without it first, or delete it and push the
@@ -381,6 +394,8 @@
 #define KLB_TABLE_SIZE_LIMIT	1048573
 /* The chunk limit of this header's kernel; KLB_INFO_A_TABLE_CHUNK_MAX rules. */
 #define KLB_TABLE_CHUNK_MAX	32000
+/* Backends in one BACKEND_NEW of this header's kernel; KLB_INFO_A_BACKEND_BATCH_MAX rules. */
+#define KLB_BACKEND_BATCH_MAX	1000
 #define KLB_BOUND_MIN		100
 #define KLB_BOUND_MAX		1000
 #define KLB_BOUND_DEFAULT	125
@@ -507,6 +522,8 @@ enum klb_info_attr {
 	KLB_INFO_A_MAX_MEMORY,
 	KLB_INFO_A_MEMORY,
 	KLB_INFO_A_MEMORY_LIMIT_HITS,
+	KLB_INFO_A_BACKEND_BATCH_MAX,
+	KLB_INFO_A_BATCH_LIMIT_HITS,
 
 	__KLB_INFO_A_MAX
 };
