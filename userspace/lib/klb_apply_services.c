@@ -118,8 +118,9 @@ static int replace_stage(struct klb_client *c, const struct klb_write *w,
 	const struct replace_op *op = arg;
 	const struct klb_service_spec *spec = op->spec;
 	const struct apply_svc *cur = op->cur;
-	size_t i;
-	int err;
+	const struct klb_backend **news;
+	size_t i, n_new = 0;
+	int err = 0;
 
 	if (cur) {
 		err = klb_service_set(c, &spec->key, &spec->conf, w, e);
@@ -133,20 +134,25 @@ static int replace_stage(struct klb_client *c, const struct klb_write *w,
 	/*
 	 * Highest id first: the kernel sizes a snapshot's slot array by the
 	 * largest id, so ascending ids would regrow it for every backend.
+	 * The new ones go together: one request, not one per backend.
 	 */
-	for (i = spec->nr_backends; i-- > 0;) {
+	news = malloc((spec->nr_backends + 1) * sizeof(*news));
+	if (!news)
+		return klb_error_set(e, ENOMEM, "out of memory");
+	for (i = spec->nr_backends; !err && i-- > 0;) {
 		const struct klb_backend *b = &spec->backends[i];
 		const struct klb_backend *old = cur ? op->old[i] : NULL;
 
-		if (old && old->id == b->id) {
-			if (!backend_same(old, b))
-				err = klb_backend_set(c, &spec->key, b, w, e);
-		} else {
-			err = klb_backend_new(c, &spec->key, b, w, e);
-		}
-		if (err)
-			return err;
+		if (!old || old->id != b->id)
+			news[n_new++] = b;
+		else if (!backend_same(old, b))
+			err = klb_backend_set(c, &spec->key, b, w, e);
 	}
+	if (!err && n_new)
+		err = klb_backends_new(c, &spec->key, news, n_new, w, e);
+	free(news);
+	if (err)
+		return err;
 	if (op->table)
 		return klb_table_set(c, &spec->key, op->table,
 				     spec->conf.table_size, w, e);

@@ -419,6 +419,8 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	U64(KLB_INFO_A_FLOW_EVICTIONS, flow_evictions);
 	U32(KLB_INFO_A_FLOW_ENTRY_BYTES4, flow_entry_bytes4);
 	U32(KLB_INFO_A_FLOW_ENTRY_BYTES6, flow_entry_bytes6);
+	U32(KLB_INFO_A_BACKEND_BATCH_MAX, backend_batch_max);
+	U64(KLB_INFO_A_BATCH_LIMIT_HITS, batch_limit_hits);
 #undef U32
 #undef U64
 	return 0;
@@ -615,6 +617,63 @@ int klb_backend_new(struct klb_client *c, const struct klb_service_key *key,
 		    klb_error *e)
 {
 	return backend_write(c, KLB_CMD_BACKEND_NEW, key, be, false, w, e);
+}
+
+/* One backend nest at its largest (IPv6, every setting). */
+#define KLB_BACKEND_NEST_MAX	64
+
+/*
+ * How many backends one BACKEND_NEW may carry: what the kernel says (a
+ * kernel that does not say takes one: it would keep only the last of
+ * several), within the request buffer.
+ */
+static int backend_batch_max(struct klb_client *c, klb_error *e)
+{
+	struct klb_info info;
+	uint32_t room = (KLB_REQ_SIZE - 4096) / KLB_BACKEND_NEST_MAX;
+	int err;
+
+	if (c->backend_batch_max)
+		return 0;
+	err = klb_info_get(c, &info, e);
+	if (err)
+		return err;
+	c->backend_batch_max = info.backend_batch_max ? info.backend_batch_max : 1;
+	if (c->backend_batch_max > room)
+		c->backend_batch_max = room;
+	return 0;
+}
+
+int klb_backends_new(struct klb_client *c, const struct klb_service_key *key,
+		     const struct klb_backend *const *bes, size_t n,
+		     const struct klb_write *w, klb_error *e)
+{
+	size_t i = 0, end;
+	int err;
+
+	if (!w)
+		w = &klb_write_none;
+	err = backend_batch_max(c, e);
+	if (err)
+		return err;
+	if (!w->txn && n > c->backend_batch_max)
+		return nl_error_set(e, EMSGSIZE,
+				    "more than %u new backends need a transaction",
+				    c->backend_batch_max);
+	while (i < n) {
+		struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf,
+						    KLB_CMD_BACKEND_NEW, 0);
+
+		end = n - i > c->backend_batch_max ? i + c->backend_batch_max : n;
+		put_service(nlh, key, NULL);
+		for (; i < end; i++)
+			put_backend(nlh, bes[i], false);
+		put_write(nlh, w);
+		err = klb_send_write(c, nlh, w, e);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int klb_backend_set(struct klb_client *c, const struct klb_service_key *key,

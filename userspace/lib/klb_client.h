@@ -115,6 +115,9 @@ struct klb_info {
 	uint32_t max_flows, flows;
 	uint64_t flow_limit_hits, flow_evictions;
 	uint32_t flow_entry_bytes4, flow_entry_bytes6;
+	/* Backends in one BACKEND_NEW: 0 from a kernel that takes one. */
+	uint32_t backend_batch_max;
+	uint64_t batch_limit_hits;
 };
 
 /* Counters of a service, or of one of its backends (has_backend). */
@@ -160,6 +163,7 @@ struct klb_client {
 	char *buf;			/* request buffer */
 	uint64_t generation;		/* as of the last reply that had one */
 	bool batching;
+	uint32_t backend_batch_max;	/* per BACKEND_NEW; 0: not asked yet */
 };
 
 /*
@@ -234,6 +238,15 @@ int klb_backend_list(struct klb_client *c, const struct klb_service_key *key,
 int klb_backend_new(struct klb_client *c, const struct klb_service_key *key,
 		    const struct klb_backend *be, const struct klb_write *w,
 		    klb_error *e);
+/*
+ * Several new backends in as few requests as the kernel allows (one
+ * BACKEND_NEW carries up to KLB_INFO_A_BACKEND_BATCH_MAX): each request
+ * adds all of its backends or none. More than one request's worth needs
+ * a transaction (EMSGSIZE otherwise), which makes them all or none too.
+ */
+int klb_backends_new(struct klb_client *c, const struct klb_service_key *key,
+		     const struct klb_backend *const *bes, size_t n,
+		     const struct klb_write *w, klb_error *e);
 int klb_backend_set(struct klb_client *c, const struct klb_service_key *key,
 		    const struct klb_backend *be, const struct klb_write *w,
 		    klb_error *e);
