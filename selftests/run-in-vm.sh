@@ -48,9 +48,7 @@ fi
 loaded=0
 if [ ! -e "$module" ]; then
 	result "not ok" "load klb.ko # $module not built"
-elif out=$(for dep in $(modinfo -F depends "$module" | tr , ' '); do
-		modprobe "$dep" || exit 1
-	done 2>&1 && insmod "$module" 2>&1); then
+elif out=$("$repo/tools/vm/load-klb.sh" "$module" 2>&1); then
 	loaded=1
 	result ok "load klb.ko"
 else

@@ -154,7 +154,7 @@ use() {
 	esac
 	loaded=$1
 	case $1 in
-	klb) insmod kmod/klb.ko ;;
+	klb) tools/vm/load-klb.sh ;;
 	ipvs)
 		modprobe ip_vs conn_tab_bits=16 && modprobe ip_vs_mh &&
 			modprobe ip_vs_wlc && gwx ip addr add "$VIP4/32" dev lo

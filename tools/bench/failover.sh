@@ -335,13 +335,7 @@ row() {	# row LABEL FILE COLUMN
 		"$(pct "$2" "$3" 99)" "$(pct "$2" "$3" 100)"
 }
 
-# Autoload would run the initramfs's modprobe: load klb's dependencies here.
-if ! grep -q '^klb ' /proc/modules; then
-	for dep in $(modinfo -F depends kmod/klb.ko | tr , ' '); do
-		modprobe "$dep" || die "cannot load $dep"
-	done
-	insmod kmod/klb.ko || die "cannot load klb.ko"
-fi
+tools/vm/load-klb.sh || die "cannot load klb.ko"
 setup 1 2 3 $BACKENDS || die "topology"
 for be in $BACKENDS; do
 	be_start "$be" || die "klb-echo $be does not start"

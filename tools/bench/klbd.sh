@@ -138,13 +138,7 @@ pcts() {
 }
 
 # ---- setup --------------------------------------------------------------
-# Autoload would run the initramfs's modprobe: load klb's dependencies here.
-if ! grep -q '^klb ' /proc/modules; then
-	for dep in $(modinfo -F depends kmod/klb.ko | tr , ' '); do
-		modprobe "$dep" || fail "cannot load $dep"
-	done
-	insmod kmod/klb.ko || fail "cannot load klb.ko"
-fi
+tools/vm/load-klb.sh || fail "cannot load klb.ko"
 setup 1 2 3 || fail "topology"
 echo "klbd bench: 3 gateways (netns) in one guest, $(nproc) vCPUs;" \
 	"load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -34,14 +34,8 @@ STEPS=${PROBE_STEPS:-"2:1000 2:500 2:250 2:125 2:62"}
 WINDOW=${PROBE_WINDOW:-10}
 HZ=$(getconf CLK_TCK)
 
-# klbd pushes its tables into klb.ko. Autoload would run the initramfs's
-# modprobe: load klb's dependencies here.
-if ! grep -q '^klb ' /proc/modules; then
-	for dep in $(modinfo -F depends kmod/klb.ko | tr , ' '); do
-		modprobe "$dep" || { echo "probes: cannot load $dep" >&2; exit 1; }
-	done
-	insmod kmod/klb.ko || { echo "probes: cannot load klb.ko" >&2; exit 1; }
-fi
+# klbd pushes its tables into klb.ko.
+tools/vm/load-klb.sh || exit 1
 setup 1 11 || { echo "probes: topology failed" >&2; exit 1; }
 ip netns exec "$(ns 1)" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$(ns 1)" route add 198.51.100.0/24 via 192.0.2.11

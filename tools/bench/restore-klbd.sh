@@ -19,13 +19,7 @@ cd "$(dirname "$0")/../.." || exit 1
 services=${1:-1000}
 backends=${2:-100}
 
-# Autoload would run the initramfs's modprobe: klb's dependencies first.
-if ! grep -q '^klb ' /proc/modules; then
-	for dep in $(modinfo -F depends kmod/klb.ko | tr , ' '); do
-		modprobe "$dep" || exit 1
-	done
-	insmod kmod/klb.ko || exit 1
-fi
+tools/vm/load-klb.sh || exit 1
 setup 1 2 3 || { echo "restore-klbd: setup failed" >&2; exit 1; }
 # Snapshots of the whole state every few entries would dominate the run.
 sed -i 's/^snapshot-entries = .*/snapshot-entries = 100000/' "$T"/n[123].conf

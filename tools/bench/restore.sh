@@ -21,7 +21,7 @@ runs=${3:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
 trap 'rm -rf "$work"; ipvsadm -C 2>/dev/null; "$K" flush 2>/dev/null' EXIT
 
-grep -q '^klb ' /proc/modules || insmod kmod/klb.ko
+tools/vm/load-klb.sh || exit 1
 modprobe ip_vs
 modprobe ip_vs_mh
 
