@@ -42,18 +42,6 @@ check "--check-config reads the bootstrap file ($out)" \
 
 start_cluster
 
-# The kernel lists services in the order it got them: compare the blocks
-# (service line, backends, table) in one order.
-blocks() {
-	kern "$1" save 2>/dev/null | awk '/^service/ { if (b != "") print b; b = $0; next }
-		/^#/ { next } { b = b "|" $0 } END { if (b != "") print b }' | sort
-}
-same_services() {
-	blocks 1 >"$T/b1" && blocks 2 >"$T/b2" && blocks 3 >"$T/b3" && [ -s "$T/b1" ] &&
-		cmp -s "$T/b1" "$T/b2" && cmp -s "$T/b1" "$T/b3"
-}
-count_is() { [ "$(kern "$1" save 2>/dev/null | grep -c "^$2")" = "$3" ]; }
-all_count() { count_is 1 "$1" "$2" && count_is 2 "$1" "$2" && count_is 3 "$1" "$2"; }
 all_field() {	# all_field NAME VALUE: every klbd's status says so
 	local i
 	for i in 1 2 3; do
@@ -94,14 +82,7 @@ if ctl "$F" service del udp "$UDP" 2>"$T/err" &&
 else
 	not_ok "the UDP service deleted through a follower, from all three kernels" "$(cat "$T/err")"
 fi
-for i in 1 2 3; do
-	kill -9 "${PID[$i]}"
-	wait "${PID[$i]}" 2>/dev/null
-done
-PID=()
-for i in 1 2 3; do
-	start "$i"
-done
+restart_all
 check "after kill -9 of all three and a restart, a leader" wait_for 60 has_leader 1 2 3
 L2=$(leader_among 1 2 3)
 # A change after the restart is committed in the new leader's term: by
