@@ -207,7 +207,6 @@ int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline_
 int klbd_answer_check(struct klbd_answer *a, const char *what);
 uint64_t klbd_now_ms(void);
 
-
 /* Commands, one file per object. */
 int cmd_service_add(struct ctx *ctx, int argc, char **argv);
 int cmd_service_set(struct ctx *ctx, int argc, char **argv);
