@@ -57,6 +57,7 @@ static void check_service(const struct restore_service *svc, uint8_t *id_used)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t id_used[UINT16_MAX + 1];
+	char err[KLB_SAVE_ERR_MAX];
 	struct restore_service *svcs;
 	size_t n, i, j;
 	FILE *in;
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = fmemopen((void *)data, size, "r");
 	if (!in)
 		return 0;
-	if (restore_parse(in, &svcs, &n) == EXIT_OK) {
+	if (!restore_parse(in, NULL, &svcs, &n, err, sizeof(err))) {
 		for (i = 0; i < n; i++) {
 			check_service(&svcs[i], id_used);
 			for (j = 0; j < i; j++)

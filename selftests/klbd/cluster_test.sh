@@ -159,14 +159,7 @@ fi
 # (e) Everything dies at once; the disk has the state, the kernels keep theirs.
 before=$(backend_count 1)
 cp "$T/save1" "$T/before"
-for i in 1 2 3; do
-	kill -9 "${PID[$i]}"
-	wait "${PID[$i]}" 2>/dev/null
-done
-PID=()
-for i in 1 2 3; do
-	start "$i"
-done
+restart_all
 emptied=0
 never_emptied() {	# samples the kernels while the cluster comes back
 	local i

@@ -116,6 +116,58 @@ TEST(register_and_its_token)
 	EXPECT_EQ(-1, klbd_config_load_token(&cfg, tok, &len, err, sizeof(err)));
 }
 
+/* The bootstrap services' file: read at start, its errors FILE:LINE. */
+TEST(bootstrap_services)
+{
+	static const char text[] =
+		"[node]\nid = 1\nbootstrap-services = /tmp/klbd-config-test-boot\n"
+		"[peers]\n1 = 192.0.2.1:7400\n";
+	const char *path = "/tmp/klbd-config-test-boot";
+	struct restore_service *svcs;
+	struct klbd_config cfg;
+	char err[KLBD_CONFIG_ERR_MAX + 128];
+	size_t n = 99;
+	FILE *f;
+
+	ASSERT_EQ(0, klbd_config_parse(&cfg, "k.conf", text, strlen(text), err,
+				       sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ(path, cfg.bootstrap_services);
+	/* A missing file is an error, naming the setting and the file. */
+	unlink(path);
+	EXPECT_EQ(-1, klbd_config_load_bootstrap(&cfg, &svcs, &n, err, sizeof(err)));
+	EXPECT_STREQ("k.conf: bootstrap-services /tmp/klbd-config-test-boot: No such file or directory",
+		     err);
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fputs("# klbctl save 1\nservice tcp 192.0.2.10:80\nbackend 192.0.2.20:80\n"
+	      "service udp [2001:db8::10]:53 sched wrr\n", f);
+	fclose(f);
+	ASSERT_EQ(0, klbd_config_load_bootstrap(&cfg, &svcs, &n, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(1, svcs[0].nr_backends);
+	EXPECT_NE(NULL, svcs[0].table);		/* computed: Maglev by default */
+	EXPECT_EQ(NULL, svcs[1].table);
+	EXPECT_EQ(4, svcs[1].line);
+	restore_free(svcs, n);
+	/* A bad line: the file and the line, nothing to free. */
+	f = fopen(path, "w");
+	fputs("service tcp 192.0.2.10:80\n\nbackend 192.0.2.20:80 weight x\n", f);
+	fclose(f);
+	n = 99;
+	EXPECT_EQ(-1, klbd_config_load_bootstrap(&cfg, &svcs, &n, err, sizeof(err)));
+	EXPECT_STREQ("/tmp/klbd-config-test-boot:3: weight 'x' out of range (0..65535)",
+		     err);
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(NULL, svcs);
+	unlink(path);
+	/* Unset: nothing to read. */
+	cfg.bootstrap_services[0] = '\0';
+	n = 99;
+	EXPECT_EQ(0, klbd_config_load_bootstrap(&cfg, &svcs, &n, err, sizeof(err)));
+	EXPECT_EQ(0, n);
+}
+
 static const struct {
 	const char *text;
 	const char *err;
@@ -169,6 +221,10 @@ static const struct {
 	  "f.conf:4: register must not be the listen or metrics address (10.0.0.1:1)" },
 	{ "[node]\nid = 1\nregister = 10.0.0.1:2\nregister = 10.0.0.1:1\n",
 	  "f.conf:4: [node] register set twice (first on line 3)" },
+	{ "[node]\nid = 1\nbootstrap-services = boot.save\n",
+	  "f.conf:3: bootstrap-services must be an absolute path" },
+	{ "[node]\nbootstrap-services = /a\nbootstrap-services = /b\n",
+	  "f.conf:3: [node] bootstrap-services set twice (first on line 2)" },
 };
 
 TEST(errors_name_file_and_line)

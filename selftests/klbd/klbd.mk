@@ -35,15 +35,20 @@ selftests/klbd/metrics_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/lease_test.sh
 selftests/klbd/lease_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# Bootstrap services from klbd.conf: once, the operator's deletions stick.
+VM_TESTS += selftests/klbd/bootstrap_test.sh
+selftests/klbd/bootstrap_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 
 # Host-side: the configuration parser, the peer frames and handshake, the
-# replicated state, the health verdicts (kselftest harness).
+# replicated state, the health verdicts, the save format's reader (its
+# bootstrap services) (kselftest harness).
 include userspace/lib/maglev_objs.mk
 include userspace/klbd/objs.mk
 
 KLBD_TEST_DIR := build/selftests/klbd
 KLBD_TESTS := config_test frame_test state_test health_test member_test \
-	      event_test replace_test dirty_test
+	      event_test replace_test dirty_test save_parse_test
 
 $(KLBD_TEST_DIR)/%.o: | build/ksft/kselftest_harness.h
 # The harness's FIXTURE_SETUP/TEARDOWN define functions without prototypes.

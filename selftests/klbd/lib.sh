@@ -114,6 +114,21 @@ saves_equal() {
 		cmp -s "$T/save1" "$T/save2" && cmp -s "$T/save1" "$T/save3"
 }
 backend_count() { kern "$1" save 2>/dev/null | grep -c '^backend'; }
+# The kernel lists services in the order they were created, which depends
+# on how each klbd batched its pushes: blocks N is gateway N's services,
+# each block (service line, backends, table) on one line, sorted, so that
+# kernels compare service by service, byte for byte.
+blocks() {
+	kern "$1" save 2>/dev/null | awk '/^service/ { if (b != "") print b; b = $0; next }
+		/^#/ { next } { b = b "|" $0 } END { if (b != "") print b }' | sort
+}
+same_services() {
+	blocks 1 >"$T/b1" && blocks 2 >"$T/b2" && blocks 3 >"$T/b3" && [ -s "$T/b1" ] &&
+		cmp -s "$T/b1" "$T/b2" && cmp -s "$T/b1" "$T/b3"
+}
+# count_is N PREFIX COUNT: gateway N's save has COUNT lines starting PREFIX.
+count_is() { [ "$(kern "$1" save 2>/dev/null | grep -c "^$2")" = "$3" ]; }
+all_count() { count_is 1 "$1" "$2" && count_is 2 "$1" "$2" && count_is 3 "$1" "$2"; }
 
 write_conf() {	# write_conf FILE ID KEY [LISTEN]
 	cat >"$1" <<-EOC
@@ -164,6 +179,19 @@ be_state() {
 start() {	# start N: klbd N in gateway N
 	ip netns exec "$(ns "$1")" "$KLBD" -c "$T/n$1.conf" 2>>"$T/log$1" &
 	PID[$1]=$!
+}
+
+# restart_all: kill -9 of klbd 1 to 3, then each started again.
+restart_all() {
+	local i
+	for i in 1 2 3; do
+		kill -9 "${PID[$i]}"
+		wait "${PID[$i]}" 2>/dev/null
+	done
+	PID=()
+	for i in 1 2 3; do
+		start "$i"
+	done
 }
 
 # start_cluster: klbd on gateways 1 to 3 until they elect a leader (TAP;

@@ -38,19 +38,6 @@ gen() {
 	} >"$1"
 }
 applied() { field "$F" applied; }
-# The kernel lists services in the order they were created, which depends
-# on how each klbd batched its pushes: compare the services, each block
-# (service line, backends, table) byte for byte, in one order.
-blocks() {
-	kern "$1" save 2>/dev/null | awk '/^service/ { if (b != "") print b; b = $0; next }
-		/^#/ { next } { b = b "|" $0 } END { if (b != "") print b }' | sort
-}
-same_services() {
-	blocks 1 >"$T/b1" && blocks 2 >"$T/b2" && blocks 3 >"$T/b3" && [ -s "$T/b1" ] &&
-		cmp -s "$T/b1" "$T/b2" && cmp -s "$T/b1" "$T/b3"
-}
-count_is() { [ "$(kern "$1" save 2>/dev/null | grep -c "^$2")" = "$3" ]; }
-all_count() { count_is 1 "$1" "$2" && count_is 2 "$1" "$2" && count_is 3 "$1" "$2"; }
 
 gen "$T/r1"
 if ctl "$F" restore <"$T/r1" 2>"$T/err"; then

@@ -91,11 +91,21 @@ static void snapshot(struct klbd_state *s, uint8_t **buf, size_t *len)
 
 /* A version 4 snapshot's lease section when no backend has a lease. */
 #define NO_LEASES_BYTES	12
+/* Version 6's flags, after the leases. */
+#define FLAGS_BYTES	4
+
+/* A snapshot as version 5 wrote it: the same bytes, without the flags. */
+static void snapshot_v5(struct klbd_state *s, uint8_t **buf, size_t *len)
+{
+	snapshot(s, buf, len);
+	*len -= FLAGS_BYTES;
+	(*buf)[4] = 5;
+}
 
 /* A snapshot as version 3 wrote it: the same bytes, without the leases. */
 static void snapshot_v3(struct klbd_state *s, uint8_t **buf, size_t *len)
 {
-	snapshot(s, buf, len);
+	snapshot_v5(s, buf, len);
 	*len -= NO_LEASES_BYTES;
 	(*buf)[4] = 3;
 }
@@ -476,7 +486,8 @@ TEST(exec_check_replicates_its_name_only)
 	state_free(&t);
 	/* Version 2 had no names: one there is refused. */
 	snap[4] = 2;
-	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len - NO_LEASES_BYTES, NULL, 0));
+	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len - NO_LEASES_BYTES - FLAGS_BYTES,
+					 NULL, 0));
 	free(snap);
 
 	/* Another type drops the name; version 2 bytes decode the same. */
@@ -546,8 +557,7 @@ TEST(via_vip_replicates_on_tunnel_services_only)
 	c.conf.fields = 0;
 
 	/* Through a snapshot (version 5), the same check. */
-	snapshot(&s, &snap, &len);
-	EXPECT_EQ(5, snap[4]);
+	snapshot_v5(&s, &snap, &len);
 	state_init(&t);
 	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
 	EXPECT_TRUE(check_eq(&s.svcs[0].check, &t.svcs[0].check));
@@ -562,7 +572,7 @@ TEST(via_vip_replicates_on_tunnel_services_only)
 	c.check.via_vip = false;
 	ASSERT_EQ(0, apply(&s, c));
 	EXPECT_FALSE(s.svcs[0].check.via_vip);
-	snapshot(&s, &snap, &len);
+	snapshot_v5(&s, &snap, &len);
 	snap[4] = 4;
 	state_init(&t);
 	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
@@ -1141,7 +1151,7 @@ TEST(a_version_2_snapshot_reads_with_no_base)
 	EXPECT_EQ(0, memcmp(t1, t.svcs[0].table, BIG * sizeof(*t1)));
 	/* It encodes as today's version, the same but for the version. */
 	snapshot(&t, &again, &alen);
-	ASSERT_EQ(len + NO_LEASES_BYTES, alen);
+	ASSERT_EQ(len + NO_LEASES_BYTES + FLAGS_BYTES, alen);
 	EXPECT_EQ(STATE_SNAPSHOT_VERSION, again[4]);
 	again[4] = 2;
 	EXPECT_EQ(0, memcmp(buf, again, len));
@@ -1299,16 +1309,19 @@ TEST(a_lease_ends_only_its_own_backend)
 	/* Every truncation refused. */
 	for (i = 0; i < l1; i++)
 		EXPECT_EQ(-EBADMSG, state_decode(&t, e1, i, NULL, 0));
-	/* A lease above the last given; a ttl of 0; a backend that is not there. */
-	e2[l2 - 8] = 3;
+	/*
+	 * A lease above the last given; a ttl of 0; a backend that is not
+	 * there (the leases end before the flags).
+	 */
+	e2[l2 - FLAGS_BYTES - 8] = 3;
 	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, NULL, 0));
-	e2[l2 - 8] = 2;
-	e2[l2 - 10] = 0;
+	e2[l2 - FLAGS_BYTES - 8] = 2;
+	e2[l2 - FLAGS_BYTES - 10] = 0;
 	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, NULL, 0));
-	e2[l2 - 10] = 3;
-	e2[l2 - 12] = 0;	/* backend 0 twice */
+	e2[l2 - FLAGS_BYTES - 10] = 3;
+	e2[l2 - FLAGS_BYTES - 12] = 0;	/* backend 0 twice */
 	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, NULL, 0));
-	e2[l2 - 12] = 9;
+	e2[l2 - FLAGS_BYTES - 12] = 9;
 	EXPECT_EQ(-EBADMSG, state_decode(&t, e2, l2, why, sizeof(why)));
 	EXPECT_EQ(0, strncmp(why, "lease 1: no such backend", 24)) TH_LOG("%s", why);
 	free(e2);
@@ -1339,6 +1352,88 @@ TEST(a_lease_ends_only_its_own_backend)
 	/* A flush keeps the count: no lease number is given twice. */
 	ASSERT_EQ(0, apply(&s, (struct klbd_cmd){ .op = KLBD_CMD_FLUSH }));
 	EXPECT_EQ(3, s.lease_seq);
+	state_free(&s);
+}
+
+/*
+ * The bootstrap marker: set by its command, kept by a flush, carried by
+ * the snapshot; a state from before the flag is bootstrapped when it
+ * holds a service.
+ */
+TEST(the_bootstrap_marker)
+{
+	struct klbd_cmd done = { .op = KLBD_CMD_BOOTSTRAP_DONE };
+	struct klbd_cmd flush = { .op = KLBD_CMD_FLUSH };
+	struct klbd_state s, t;
+	uint8_t *snap, cmd[KLBD_CMD_MAX_BYTES];
+	size_t len;
+	char why[160];
+
+	state_init(&s);
+	EXPECT_FALSE(s.bootstrapped);
+	/* Its encoding: the header alone, strictly. */
+	ASSERT_EQ(4, klbd_cmd_encode(&done, cmd, sizeof(cmd)));
+	EXPECT_EQ(KLBD_CMD_BOOTSTRAP_DONE, cmd[1]);
+	EXPECT_EQ(-EBADMSG, klbd_cmd_decode(cmd, 5, &done, NULL, 0));
+	EXPECT_STREQ("bootstrap done", klbd_cmd_name(KLBD_CMD_BOOTSTRAP_DONE));
+	done.op = KLBD_CMD_BOOTSTRAP_DONE;
+
+	/* Not bootstrapped: through a snapshot, still not. */
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
+	snapshot(&s, &snap, &len);
+	EXPECT_EQ(STATE_SNAPSHOT_VERSION, snap[4]);
+	EXPECT_EQ(6, STATE_SNAPSHOT_VERSION);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_FALSE(t.bootstrapped);
+	EXPECT_EQ(1, t.n_svcs);
+	state_free(&t);
+	free(snap);
+
+	/* The marker, again harmlessly; a flush keeps it. */
+	ASSERT_EQ(0, apply(&s, done));
+	EXPECT_TRUE(s.bootstrapped);
+	ASSERT_EQ(0, apply(&s, done));
+	ASSERT_EQ(0, apply(&s, flush));
+	EXPECT_EQ(0, s.n_svcs);
+	EXPECT_TRUE(s.bootstrapped);
+	/* Through a snapshot, with no service left: still bootstrapped. */
+	snapshot(&s, &snap, &len);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(t.bootstrapped);
+	/* Unknown flags, or none at all, are refused; t stays as it was. */
+	snap[len - 4] = 3;
+	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len, why, sizeof(why)));
+	EXPECT_EQ(0, strncmp(why, "unknown flags", 13)) TH_LOG("%s", why);
+	EXPECT_EQ(-EBADMSG, state_decode(&t, snap, len - FLAGS_BYTES, NULL, 0));
+	EXPECT_TRUE(t.bootstrapped);
+	state_free(&t);
+	free(snap);
+
+	/* Version 5, empty: not bootstrapped, whatever the state had. */
+	snapshot_v5(&s, &snap, &len);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_FALSE(t.bootstrapped);
+	state_free(&t);
+	free(snap);
+	/* Version 5 (and 3) with a service: in use before the flag, bootstrapped. */
+	state_free(&s);
+	state_init(&s);
+	ASSERT_EQ(0, apply(&s, svc_add("203.0.113.10", 251)));
+	snapshot_v5(&s, &snap, &len);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(t.bootstrapped);
+	state_free(&t);
+	free(snap);
+	snapshot_v3(&s, &snap, &len);
+	state_init(&t);
+	ASSERT_EQ(0, state_decode(&t, snap, len, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_TRUE(t.bootstrapped);
+	state_free(&t);
+	free(snap);
 	state_free(&s);
 }
 

@@ -19,7 +19,9 @@
 #include "lib/klb_client.h"
 #include "lib/klb_idset.h"
 #include "lib/klb_keyset.h"
+#include "lib/klb_save_parse.h"
 #include "lib/klb_tables.h"
+#include "lib/klb_words.h"
 #include "lib/klbd_proto.h"
 
 /* Exit statuses: the contract with scripts. */
@@ -73,20 +75,10 @@ int report_error(const char *what, const klb_error *e);
 int report_msg(const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* parse.c: arguments. Each returns 0 or -1 (bad syntax). */
-int parse_proto(const char *s, uint8_t *proto);
-int parse_endpoint(const char *s, struct klb_endpoint *ep);
-int parse_service_key(const char *proto, const char *vip,
-		      struct klb_service_key *key);
-int parse_u32(const char *s, uint32_t *v);
-int parse_u64(const char *s, uint64_t *v);
-int parse_sched(const char *s, uint8_t *sched);
-int parse_fwd(const char *s, uint8_t *fwd);
-int parse_state(const char *s, uint8_t *state);
-int parse_hex(const char *s, uint8_t *out, size_t len);
-bool matches(const char *arg, const char *keyword);
-
-/* Formatting: buffers of at least ENDPOINT_STRLEN / SERVICE_STRLEN. */
+/*
+ * parse.c (the words themselves are lib/klb_words.h's). Formatting:
+ * buffers of at least ENDPOINT_STRLEN / SERVICE_STRLEN.
+ */
 #define ENDPOINT_STRLEN KLB_ENDPOINT_STRLEN
 #define SERVICE_STRLEN 72
 #define WHAT_STRLEN (SERVICE_STRLEN + 8)
@@ -96,11 +88,6 @@ const char *fmt_service(const struct klb_service_key *key, char *buf);
 const char *fmt_service_what(const struct klb_service_key *key, char *buf);
 const char *fmt_backend(const struct klb_service_key *key,
 			const struct klb_endpoint *be, char *buf, size_t len);
-const char *proto_name(uint8_t proto);
-const char *sched_name(uint8_t sched);
-const char *fwd_name(uint8_t fwd);
-const char *state_name(uint8_t state);
-void fmt_hex(const uint8_t *in, size_t len, char *out);
 
 /*
  * The PROTO VIP:PORT that starts most commands' arguments (argv[0] and
@@ -111,22 +98,6 @@ int service_key_args(struct ctx *ctx, int argc, char **argv,
 /* The same, for commands that take nothing else. */
 int service_key_only(struct ctx *ctx, int argc, char **argv,
 		     struct klb_service_key *key);
-
-/*
- * One service setting, KEYWORD VALUE, into conf (and, for the flags,
- * clear_flags). Returns 0, or -1 with why (why_len bytes) saying what is
- * wrong with it.
- */
-int parse_service_option(const char *kw, const char *val,
-			 struct klb_service_conf *conf, uint32_t *clear_flags,
-			 char *why, size_t why_len);
-
-/*
- * One health-check setting (check, check-port, interval, timeout, rise,
- * fall) into check. Returns 0, 1 when kw is not one, or -1 with why.
- */
-int parse_check_option(const char *kw, const char *val,
-		       struct klbd_check *check, char *why, size_t why_len);
 
 /*
  * Service settings from "KEYWORD VALUE" pairs (sched, fwd, table-size,
@@ -235,25 +206,6 @@ int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline_
  */
 int klbd_answer_check(struct klbd_answer *a, const char *what);
 uint64_t klbd_now_ms(void);
-
-struct restore_service {
-	struct klb_service_key key;
-	struct klb_service_conf conf;
-	struct klb_backend *backends;
-	size_t nr_backends;
-	uint16_t *table;		/* conf.table_size entries, or NULL */
-	struct klbd_check check;	/* fields 0: none given */
-	unsigned int line;
-};
-
-/*
- * save_restore.c: a save file (klbctl(8), SAVE FORMAT) read from in (the
- * standard input for 'restore') into *svcs and *n, every check done. On
- * error prints why, naming the line, and returns EXIT_FAIL with nothing
- * to free; else the caller frees with restore_free().
- */
-int restore_parse(FILE *in, struct restore_service **svcs, size_t *n);
-void restore_free(struct restore_service *svcs, size_t n);
 
 /* Commands, one file per object. */
 int cmd_service_add(struct ctx *ctx, int argc, char **argv);

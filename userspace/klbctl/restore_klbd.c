@@ -87,35 +87,20 @@ struct job {
 	const struct klb_service_key *key;
 };
 
-static int be_id_cmp(const void *a, const void *b)
-{
-	const struct klb_backend *x = a, *y = b;
-
-	return (int)x->id - (int)y->id;
-}
-
 /* The SERVICE_REPLACE of specs[i] into *job, or nothing when klbd holds it. */
 static int replace_job(const struct klb_service_spec *spec,
 		       const struct klbd_check *check,
 		       const struct klbd_service_sum *have, struct job *job)
 {
-	struct klbd_cmd cmd = { .op = KLBD_CMD_SERVICE_REPLACE, .key = spec->key,
-				.conf = spec->conf, .check = *check };
 	struct klbd_check merged;
+	struct klbd_cmd cmd;
 	size_t len;
 	int ret = 0;
 
 	memset(job, 0, sizeof(*job));
-	cmd.n_bes = spec->nr_backends;
-	cmd.bes = malloc((spec->nr_backends ? spec->nr_backends : 1) * sizeof(*cmd.bes));
-	if (!cmd.bes)
+	if (klbd_replace_build(&cmd, &spec->key, &spec->conf, spec->backends,
+			       spec->nr_backends, spec->table, check))
 		return -ENOMEM;
-	if (spec->nr_backends)
-		memcpy(cmd.bes, spec->backends, spec->nr_backends * sizeof(*cmd.bes));
-	/* The encoding wants ascending ids. */
-	qsort(cmd.bes, cmd.n_bes, sizeof(*cmd.bes), be_id_cmp);
-	/* Read only: the encoder and the digest do not write it. */
-	cmd.table = (uint16_t *)spec->table;
 	if (have && have->digest == klbd_replace_digest(&cmd) &&
 	    (!check->fields ||
 	     (!klbd_check_merge(NULL, check, &merged, NULL, 0) &&

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "klbd/config.h"
+#include "klbd/state.h"
 
 /* A config file is a few lines; anything much larger is a mistake. */
 #define CONFIG_MAX_BYTES	(1 << 20)
@@ -24,6 +25,7 @@ enum {
 	LINE_ID, LINE_LISTEN, LINE_DATA_DIR, LINE_KEY_FILE, LINE_CONTROL, LINE_CHECKS_DIR,
 	LINE_METRICS, LINE_REGISTER, LINE_REGISTER_TOKEN,
 	LINE_TICK, LINE_ELECTION, LINE_HEARTBEAT, LINE_SNAPSHOT, LINE_JOIN,
+	LINE_BOOTSTRAP,
 	LINE_COUNT
 };
 
@@ -226,6 +228,11 @@ static int node_setting(struct config_parse *cp, const char *name, const char *v
 				    "register must be IPV4:PORT or [IPV6]:PORT, not '%s'",
 				    value);
 		strcpy(cfg->reg, value);
+	} else if (!strcmp(name, "bootstrap-services")) {
+		if (!once(cp, LINE_BOOTSTRAP, "node", name))
+			return 0;
+		return set_path(cp, name, value, cfg->bootstrap_services,
+				sizeof(cfg->bootstrap_services));
 	} else if (!strcmp(name, "register-token-file")) {
 		if (!once(cp, LINE_REGISTER_TOKEN, "node", name))
 			return 0;
@@ -519,6 +526,47 @@ int klbd_config_load_token(const struct klbd_config *cfg, char *token,
 		return -1;
 	}
 	*len = n;
+	return 0;
+}
+
+int klbd_config_load_bootstrap(const struct klbd_config *cfg,
+			       struct restore_service **svcs, size_t *n,
+			       char *err, size_t err_len)
+{
+	const char *path = cfg->bootstrap_services;
+	char why[KLB_SAVE_ERR_MAX];
+	FILE *f;
+	int ret;
+
+	*svcs = NULL;
+	*n = 0;
+	if (!path[0])
+		return 0;
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, err_len, "%s: bootstrap-services %s: %s", cfg->path,
+			 path, strerror(errno));
+		return -1;
+	}
+	ret = restore_parse(f, path, svcs, n, why, sizeof(why));
+	fclose(f);
+	if (ret) {
+		/* A line's error names the file and the line: it says it all. */
+		if (ret == -EINVAL)
+			snprintf(err, err_len, "%s", why);
+		else
+			snprintf(err, err_len, "%s: bootstrap-services %s: %s", cfg->path,
+				 path, why);
+		return -1;
+	}
+	if (*n > STATE_MAX_SERVICES) {
+		snprintf(err, err_len, "%s: %zu services, more than the %u a cluster holds",
+			 path, *n, STATE_MAX_SERVICES);
+		restore_free(*svcs, *n);
+		*svcs = NULL;
+		*n = 0;
+		return -1;
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "lib/klb_save_parse.h"
 #include "raft/raft.h"
 
 #define KLBD_CONFIG_DEFAULT	"/etc/klb/klbd.conf"
@@ -58,6 +59,11 @@ struct klbd_config {
 	char reg[RAFT_ADDR_MAX];
 	struct klbd_addr reg_sa;
 	char reg_token_file[PATH_MAX];
+	/*
+	 * The services a new cluster starts with: a save file (klbctl(8)),
+	 * read at start (klbd_config_load_bootstrap). "" for none.
+	 */
+	char bootstrap_services[PATH_MAX];
 	/* [raft] */
 	unsigned int tick_ms;
 	unsigned int election_ticks;
@@ -89,6 +95,14 @@ int klbd_config_load_key(struct klbd_config *cfg, char *err, size_t err_len);
 #define REG_TOKEN_MAX	256
 int klbd_config_load_token(const struct klbd_config *cfg, char *token,
 			   size_t *len, char *err, size_t err_len);
+/*
+ * Reads bootstrap-services (nothing when unset: *n 0): 0 with *svcs to
+ * free with restore_free(), or -1 and err ("FILE:LINE: problem" for a
+ * bad line; a missing file is an error too).
+ */
+int klbd_config_load_bootstrap(const struct klbd_config *cfg,
+			       struct restore_service **svcs, size_t *n,
+			       char *err, size_t err_len);
 const struct klbd_peer *klbd_config_peer(const struct klbd_config *cfg,
 					 uint64_t id);
 /* "IPv4:PORT" or "[IPv6]:PORT" into a; -1 when it is not one. */

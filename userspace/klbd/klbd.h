@@ -10,7 +10,8 @@
  * (the Prometheus endpoint), watch.c (events for klbctl monitor), lease.c
  * (the leader's lease deadlines), register.c (backends' own registrations
  * over HTTP), http.c (the HTTP requests both servers read), http_server.c
- * (their connections).
+ * (their connections), bootstrap.c (the services a new cluster starts
+ * with).
  */
 #ifndef KLBD_H
 #define KLBD_H
@@ -182,6 +183,7 @@ struct klbd_stats {
 	uint64_t leader_changes;
 	uint64_t lease_renewals, lease_renewals_refused, lease_expiries;
 	uint64_t watch_events, watch_overflows, watch_over_limit;
+	uint64_t bootstrap_proposed;	/* bootstrap services proposed here */
 };
 
 /* The cluster's decisions on some backends before an entry (watch.c). */
@@ -206,6 +208,7 @@ struct klbd {
 	struct raft_storage st;
 	struct klbd_state state;
 	uint64_t applied, snap_index;
+	uint64_t applied_term;		/* the term of the entry at applied */
 	bool storage_busy;
 	struct after_persist *ap_head, *ap_tail;
 	struct pending *pending;
@@ -300,6 +303,13 @@ struct klbd {
 	/* register.c */
 	struct reg reg;
 
+	/* bootstrap.c: the file's services, until the state is bootstrapped */
+	bool boot_loaded;
+	struct restore_service *boot_svcs;
+	size_t n_boot_svcs;
+	uint64_t boot_term;		/* the term they were last proposed in */
+	size_t boot_next;		/* the next to propose; past all: done */
+
 	struct klbd_stats stats;
 };
 
@@ -334,6 +344,11 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *cmd,
 void node_status(struct klbd *d, char *buf, size_t cap);
 /* KLBD_CTL_SERVICES: each service's digest and check (lib/klbd_proto.h). */
 void node_services(struct klbd *d, uint64_t client);
+/*
+ * An encoded command proposed here, the leader, for nobody to wait on (its
+ * outcome is the state's): 0, or raft_propose()'s -errno.
+ */
+int node_propose(struct klbd *d, const uint8_t *cmd, size_t len);
 /* Hands leadership to target, from the leader or through it. */
 void node_transfer(struct klbd *d, uint64_t client, uint64_t target);
 void node_client_gone(struct klbd *d, uint64_t client);
@@ -398,6 +413,13 @@ void lease_tick(struct klbd *d);
 /* A LEASE_RENEW on the leader: 0, or -errno and why. */
 int lease_renew(struct klbd *d, const struct klbd_cmd *cmd, char *why,
 		size_t why_len);
+
+/*
+ * bootstrap.c: reads bootstrap-services (0, or -1 and err); each tick, the
+ * leader proposes what the state lacks of it, once.
+ */
+int bootstrap_start(struct klbd *d, char *err, size_t err_len);
+void bootstrap_tick(struct klbd *d);
 
 /* notify.c: systemd's readiness, status and watchdog. */
 void notify_tick(struct klbd *d);

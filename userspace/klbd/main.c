@@ -36,7 +36,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: klbd [-c FILE] [--check-config] [-v]\n"
 	      "  -c, --config FILE   the configuration (" KLBD_CONFIG_DEFAULT ")\n"
-	      "      --check-config  check the configuration and the key, start nothing\n"
+	      "      --check-config  check the configuration, the key and the bootstrap\n"
+	      "                      services, start nothing\n"
 	      "  -v, --verbose       debug messages too\n", f);
 }
 
@@ -156,14 +157,19 @@ int main(int argc, char **argv)
 	d->vip_tx[0] = d->vip_tx[1] = -1;
 	d->notified_role = -1;
 	if (klbd_config_read(&d->cfg, path, err, sizeof(err)) ||
-	    klbd_config_load_key(&d->cfg, err, sizeof(err))) {
+	    klbd_config_load_key(&d->cfg, err, sizeof(err)) ||
+	    bootstrap_start(d, err, sizeof(err))) {
 		fprintf(stderr, "klbd: %s\n", err);
 		free(d);
 		return 1;
 	}
 	if (check) {
-		printf("%s: ok (node %llu, %zu members)\n", path,
+		printf("%s: ok (node %llu, %zu members", path,
 		       (unsigned long long)d->cfg.id, d->cfg.n_peers);
+		if (d->boot_loaded)
+			printf(", %zu bootstrap services", d->n_boot_svcs);
+		printf(")\n");
+		restore_free(d->boot_svcs, d->n_boot_svcs);
 		free(d);
 		return 0;
 	}

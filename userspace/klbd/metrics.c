@@ -424,6 +424,12 @@ static void raft_emit(struct klbd *d, struct out *o)
 	histogram(o, "klb_reconcile_duration_seconds",
 		  "Successful reconciles: the whole push into the kernel.",
 		  &d->metrics.reconcile);
+	single(o, "klb_state_bootstrapped", "gauge",
+	       "1 once the cluster took its bootstrap services (never again).",
+	       d->state.bootstrapped);
+	single(o, "klb_bootstrap_services_proposed_total", "counter",
+	       "Bootstrap services this node proposed as the leader.",
+	       d->stats.bootstrap_proposed);
 	single(o, "klb_state_service_limit_hits_total", "counter",
 	       "Commands refused: the service limit.", d->state.service_limit_hits);
 	single(o, "klb_state_backend_limit_hits_total", "counter",

@@ -173,7 +173,7 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 			d->stats.apply_refused++;
 		else if (cmd.op == KLBD_CMD_FLUSH)
 			dirty_all(&d->dirty);
-		else
+		else if (cmd.op != KLBD_CMD_BOOTSTRAP_DONE)
 			dirty_service(&d->dirty, &cmd.key);
 		watch_compare(d, mark, e->index);
 	} else if (e->type == RAFT_ENTRY_CONF) {
@@ -189,6 +189,7 @@ static void apply_entry(struct klbd *d, const struct raft_entry *e)
 		}
 	}
 	d->applied = e->index;
+	d->applied_term = e->term;
 	d->stats.applied_entries++;
 	for (p = d->pending; p; p = next) {
 		next = p->next;
@@ -217,6 +218,7 @@ static void install_snapshot(struct klbd *d, const struct raft_snapshot *snap)
 		exit(1);
 	}
 	d->applied = snap->meta.index;
+	d->applied_term = snap->meta.term;
 	d->snap_index = snap->meta.index;
 	dirty_all(&d->dirty);
 	d->stats.snapshots_installed++;
@@ -543,6 +545,10 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		err = -EPERM;
 		snprintf(why, sizeof(why), "verdicts come from klbd's own probes");
 	}
+	if (!err && cmd.op == KLBD_CMD_BOOTSTRAP_DONE) {
+		err = -EPERM;
+		snprintf(why, sizeof(why), "the bootstrap marker is the leader's own");
+	}
 	if (err) {
 		d->stats.control_bad_requests++;
 		control_reply(d, client, KLBD_CTL_SUBMIT, err, why, NULL, 0);
@@ -581,6 +587,18 @@ void node_submit(struct klbd *d, uint64_t client, const uint8_t *data,
 		submit_encoded(d, p, enc, n);
 	if (enc != small)
 		free(enc);
+}
+
+int node_propose(struct klbd *d, const uint8_t *cmd, size_t len)
+{
+	struct raft_proposal prop;
+	struct raft_buf buf = { .data = cmd, .len = len };
+	int err;
+
+	err = raft_propose(d->raft, &buf, 1, &prop);
+	if (!err)
+		d->stats.proposals++;
+	return err;
 }
 
 void node_services(struct klbd *d, uint64_t client)
@@ -716,6 +734,7 @@ static void tick_ev(struct loop_ev *ev, int res)
 		raft_tick(d->raft);
 	transport_tick(d);
 	lease_tick(d);
+	bootstrap_tick(d);
 	for (p = d->pending; p; p = next) {
 		next = p->next;
 		/* member.c keeps its own time, to say what did not finish. */
@@ -766,6 +785,8 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	U("snapshot_index", rs.snap_index);
 	U("last_index", rs.last_index);
 	U("services", d->state.n_svcs);
+	U("bootstrapped", d->state.bootstrapped);
+	U("bootstrap_services_proposed", d->stats.bootstrap_proposed);
 	for (i = 0; i < d->n_peers; i++) {
 		char name[64];
 
@@ -911,6 +932,7 @@ int node_start(struct klbd *d, char *err, size_t err_len)
 		return -EBADMSG;
 	}
 	d->applied = boot.snap.index;
+	d->applied_term = boot.snap.term;
 	d->snap_index = boot.snap.index;
 	boot.applied = boot.snap.index;
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))

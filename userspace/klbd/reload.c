@@ -11,7 +11,8 @@
  *
  * The rest names this node and its place in the cluster (id, addresses,
  * data-dir, join, the control socket, the metrics address, [peers], the
- * Raft timing, the registration endpoint and its token): a change
+ * Raft timing, the registration endpoint and its token, the bootstrap
+ * services' file): a change
  * there is logged as waiting for the next start, and klbd goes on with
  * what it started with.
  */
@@ -81,6 +82,8 @@ void reload_run(struct klbd *d)
 		add_name(later, sizeof(later), "register");
 	if (strcmp(next.metrics, cur->metrics))
 		add_name(later, sizeof(later), "metrics");
+	if (strcmp(next.bootstrap_services, cur->bootstrap_services))
+		add_name(later, sizeof(later), "bootstrap-services");
 	if (!peers_equal(&next, cur))
 		add_name(later, sizeof(later), "[peers]");
 	if (next.tick_ms != cur->tick_ms ||

@@ -27,6 +27,8 @@
 #define BE_BYTES_V1	(2 + EP_BYTES + 4 + 1)
 #define LEASE_BYTES	(4 + 2 + 2 + 8)	/* version 4, after the services */
 #define CHECK_BYTES	(4 + 2 + 2 + 4 + 4 + 4)
+/* Version 6: a word of flags after the leases. */
+#define SNAP_F_BOOTSTRAPPED	1u
 
 void state_init(struct klbd_state *s)
 {
@@ -763,8 +765,13 @@ int state_apply(struct klbd_state *s, const struct klbd_cmd *cmd, char *why,
 
 	if (why && why_len)
 		why[0] = '\0';
+	/* Services only: whether the state was bootstrapped stays. */
 	if (cmd->op == KLBD_CMD_FLUSH) {
 		state_free(s);
+		return 0;
+	}
+	if (cmd->op == KLBD_CMD_BOOTSTRAP_DONE) {
+		s->bootstrapped = true;
 		return 0;
 	}
 	if (cmd->op == KLBD_CMD_SERVICE_ADD)
@@ -845,7 +852,7 @@ static uint8_t *put_ep(uint8_t *p, const struct klb_endpoint *ep)
 
 int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 {
-	size_t n = 12 + 8 + 4, i, j, n_leases = 0;
+	size_t n = 12 + 8 + 4 + 4, i, j, n_leases = 0;
 	uint8_t *buf, *p;
 
 	for (i = 0; i < s->n_svcs; i++) {
@@ -934,6 +941,7 @@ int state_encode(const struct klbd_state *s, uint8_t **out, size_t *len)
 			put_u64(p + 8, h->lease);
 			p += LEASE_BYTES;
 		}
+	put_u32(p, s->bootstrapped ? SNAP_F_BOOTSTRAPPED : 0);
 	*out = buf;
 	*len = n;
 	return 0;
@@ -1205,6 +1213,31 @@ static int decode_leases(struct snap_reader *r, struct klbd_state *n,
 	return 0;
 }
 
+/*
+ * Version 6: the flags, after the leases. Before it, a state that holds a
+ * service was in use before bootstrap services existed: bootstrapped, so
+ * that a bootstrap file added to such a cluster changes nothing in it.
+ * An empty one was never given anything: it may still be bootstrapped.
+ */
+static int decode_flags(struct snap_reader *r, uint32_t version,
+			struct klbd_state *n, char *why, size_t why_len)
+{
+	const uint8_t *p;
+
+	if (version < 6) {
+		n->bootstrapped = n->n_svcs > 0;
+		return 0;
+	}
+	p = take(r, 4);
+	if (!p)
+		return klbd_why(why, why_len, -EBADMSG, "flags truncated");
+	if (get_u32(p) & ~SNAP_F_BOOTSTRAPPED)
+		return klbd_why(why, why_len, -EBADMSG, "unknown flags %#x",
+			       get_u32(p) & ~SNAP_F_BOOTSTRAPPED);
+	n->bootstrapped = get_u32(p) & SNAP_F_BOOTSTRAPPED;
+	return 0;
+}
+
 int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 		 char *why, size_t why_len)
 {
@@ -1234,9 +1267,11 @@ int state_decode(struct klbd_state *s, const uint8_t *buf, size_t len,
 	}
 	if (!err && version >= 4)
 		err = decode_leases(&r, &n, why, why_len);
+	if (!err)
+		err = decode_flags(&r, version, &n, why, why_len);
 	if (!err && r.p != r.end)
 		err = klbd_why(why, why_len, -EBADMSG, "bytes after the last %s",
-			       version >= 4 ? "lease" : "service");
+			       version >= 6 ? "flags" : version >= 4 ? "lease" : "service");
 	if (err) {
 		state_free(&n);
 		return err;

@@ -16,6 +16,7 @@
 #ifndef KLBD_STATE_H
 #define KLBD_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,12 +30,14 @@
 
 /*
  * The snapshot's layout, every version, is in Documentation/klbd.md
- * (Snapshots). 5: a check's via-vip. 4: a backend's lease, and the last
+ * (Snapshots). 6: the bootstrapped flag. 5: a check's via-vip. 4: a backend's lease, and the last
  * lease given. 3: base tables and an exec check's script name. 2: a
  * health check per service. Versions 1 (no checks), 2 (no base tables,
- * no names), 3 (no leases) and 4 (no via-vip) still decode.
+ * no names), 3 (no leases), 4 (no via-vip) and 5 (no flag) still decode;
+ * a state from before the flag is bootstrapped when it holds a service
+ * (Documentation/klbd.md, Bootstrap services).
  */
-#define STATE_SNAPSHOT_VERSION	5
+#define STATE_SNAPSHOT_VERSION	6
 
 /* The voters' verdicts fit a mask. */
 #define STATE_MAX_VOTERS	32
@@ -79,6 +82,11 @@ struct klbd_state {
 	uint64_t service_limit_hits;
 	uint64_t backend_limit_hits;
 	uint64_t lease_seq;		/* the last lease given: replicated */
+	/*
+	 * KLBD_CMD_BOOTSTRAP_DONE applied: the bootstrap services are never
+	 * proposed again. Replicated; a flush leaves it.
+	 */
+	bool bootstrapped;
 	/* The cluster's voters, ascending: the same on every gateway. */
 	uint64_t voters[STATE_MAX_VOTERS];
 	unsigned int n_voters;

@@ -1,10 +1,12 @@
-# The klb netlink client library and the apply engine above it, shared by
-# klbctl and klbd. The engine computes Maglev tables: link $(MAGLEV_OBJS)
-# too (userspace/lib/maglev_objs.mk).
+# The klb netlink client library and the apply engine above it, and the
+# save format's reader with its words, shared by klbctl and klbd. The
+# engine computes Maglev tables: link $(MAGLEV_OBJS) too
+# (userspace/lib/maglev_objs.mk).
 KLBCLIENT_OBJS := build/userspace/lib/nl.o build/userspace/lib/klb_client.o \
 	build/userspace/lib/klb_idset.o build/userspace/lib/klb_keyset.o \
 	build/userspace/lib/klb_tables.o build/userspace/lib/klb_apply.o \
-	build/userspace/lib/klb_apply_services.o
+	build/userspace/lib/klb_apply_services.o build/userspace/lib/klb_words.o \
+	build/userspace/lib/klb_save_parse.o
 KLBCLIENT_LIB := build/userspace/lib/libklbclient.a
 KLBCLIENT_LDLIBS := -lmnl
 

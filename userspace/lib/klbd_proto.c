@@ -56,6 +56,7 @@ const char *klbd_cmd_name(uint8_t op)
 		[KLBD_CMD_LEASE_RENEW] = "lease renew",
 		[KLBD_CMD_LEASE_END] = "lease end",
 		[KLBD_CMD_SERVICE_REPLACE] = "service replace",
+		[KLBD_CMD_BOOTSTRAP_DONE] = "bootstrap done",
 	};
 
 	if (op < 1 || op > KLBD_CMD_OP_MAX)
@@ -76,6 +77,7 @@ static size_t cmd_len(uint8_t op)
 	case KLBD_CMD_BACKEND_DEL:
 		return 4 + KEY_BYTES + BE_BYTES;
 	case KLBD_CMD_FLUSH:
+	case KLBD_CMD_BOOTSTRAP_DONE:
 		return 4;
 	case KLBD_CMD_HEALTH:
 		return 4 + KEY_BYTES + EP_BYTES + 8 + 4;
@@ -355,6 +357,35 @@ size_t klbd_cmd_size(const struct klbd_cmd *cmd)
 	return enc_len(cmd);
 }
 
+static int be_id_cmp(const void *a, const void *b)
+{
+	const struct klb_backend *x = a, *y = b;
+
+	return (int)x->id - (int)y->id;
+}
+
+int klbd_replace_build(struct klbd_cmd *cmd, const struct klb_service_key *key,
+		       const struct klb_service_conf *conf,
+		       const struct klb_backend *bes, size_t n,
+		       const uint16_t *table, const struct klbd_check *check)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = KLBD_CMD_SERVICE_REPLACE;
+	cmd->key = *key;
+	cmd->conf = *conf;
+	cmd->check = *check;
+	cmd->bes = malloc((n ? n : 1) * sizeof(*cmd->bes));
+	if (!cmd->bes)
+		return -ENOMEM;
+	if (n)
+		memcpy(cmd->bes, bes, n * sizeof(*cmd->bes));
+	cmd->n_bes = n;
+	qsort(cmd->bes, n, sizeof(*cmd->bes), be_id_cmp);
+	/* Read only: the encoder and the digest do not write it. */
+	cmd->table = (uint16_t *)table;
+	return 0;
+}
+
 void klbd_cmd_release(struct klbd_cmd *cmd)
 {
 	if (cmd->op != KLBD_CMD_SERVICE_REPLACE)
@@ -618,7 +649,7 @@ int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap)
 	p[0] = KLBD_PROTO_VERSION;
 	p[1] = cmd->op;
 	p += 4;
-	if (cmd->op == KLBD_CMD_FLUSH)
+	if (cmd->op == KLBD_CMD_FLUSH || cmd->op == KLBD_CMD_BOOTSTRAP_DONE)
 		return len;
 	p[0] = cmd->key.proto;
 	put_ep(p + 2, &cmd->key.vip);
@@ -689,7 +720,7 @@ int klbd_cmd_decode(const uint8_t *buf, size_t len, struct klbd_cmd *cmd,
 			       klbd_cmd_name(p[1]), len, want);
 	cmd->op = p[1];
 	p += 4;
-	if (cmd->op == KLBD_CMD_FLUSH)
+	if (cmd->op == KLBD_CMD_FLUSH || cmd->op == KLBD_CMD_BOOTSTRAP_DONE)
 		return 0;
 	cmd->key.proto = p[0];
 	if ((p[0] != IPPROTO_TCP && p[0] != IPPROTO_UDP) || p[1])

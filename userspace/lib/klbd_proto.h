@@ -7,7 +7,8 @@
  * command travels from klbctl to the leader and into every gateway's log
  * without being rebuilt:
  *
- *   u8 version (1) | u8 op | u16 0 | service key (FLUSH: none) |
+ *   u8 version (1) | u8 op | u16 0 |
+ *   service key (FLUSH, BOOTSTRAP_DONE: none) |
  *   SERVICE_ADD, SERVICE_SET: conf | u32 clear_flags [| check]
  *   BACKEND_*:                backend
  *   HEALTH:                   endpoint (the backend) | u64 node |
@@ -29,6 +30,10 @@
  *                u8 name length | u16 port | u16 http status |
  *                u32 interval ms | u32 timeout ms | name |
  *                [u8 via-vip | 3 bytes 0, when fields has VIA_VIP]
+ *
+ * BOOTSTRAP_DONE marks the state bootstrapped: the services of klbd.conf's
+ * bootstrap-services file were proposed, and never are again (see
+ * Documentation/klbd.md, Bootstrap services). Nothing follows its header.
  *
  * SERVICE_REPLACE gives one service whole: its settings, its backends in
  * ascending id order (KLBD_REPLACE_MAX_BACKENDS at most, ids and addresses
@@ -165,7 +170,9 @@ enum klbd_cmd_op {
 	KLBD_CMD_LEASE_END,
 	/* One service whole, atomically: see above. */
 	KLBD_CMD_SERVICE_REPLACE,
-	KLBD_CMD_OP_MAX = KLBD_CMD_SERVICE_REPLACE,
+	/* The bootstrap services are in: see above. */
+	KLBD_CMD_BOOTSTRAP_DONE,
+	KLBD_CMD_OP_MAX = KLBD_CMD_BOOTSTRAP_DONE,
 };
 
 /* A backend's lease, in seconds. */
@@ -326,6 +333,16 @@ struct klbd_member_req {
  * SERVICE_REPLACE), or -EINVAL.
  */
 int klbd_cmd_encode(const struct klbd_cmd *cmd, uint8_t *buf, size_t cap);
+/*
+ * cmd made the SERVICE_REPLACE that gives a service whole: key, conf,
+ * check (fields 0: none) and table (NULL: none) as given, the n backends
+ * copied in ascending id order, as the encoding wants (free(cmd->bes)).
+ * 0, or -ENOMEM.
+ */
+int klbd_replace_build(struct klbd_cmd *cmd, const struct klb_service_key *key,
+		       const struct klb_service_conf *conf,
+		       const struct klb_backend *bes, size_t n,
+		       const uint16_t *table, const struct klbd_check *check);
 /* The encoding's length (0: cmd cannot be encoded). */
 size_t klbd_cmd_size(const struct klbd_cmd *cmd);
 /* Frees what klbd_cmd_decode() allocated (SERVICE_REPLACE's arrays). */

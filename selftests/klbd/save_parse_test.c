@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The save format's reader (lib/klb_save_parse.h), which klbctl restore
+ * and klbd's bootstrap services share: what a good file gives, and every
+ * error named by its line, as "line N:" for klbctl and "FILE:N:" for
+ * klbd, into the caller's buffer (a table of cases).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "lib/klb_save_parse.h"
+
+/* text parsed as file name (NULL: unnamed): restore_parse()'s result. */
+static int parse(const char *text, const char *name, struct restore_service **svcs,
+		 size_t *n, char *err, size_t err_len)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	if (!in)
+		return -1000;
+	ret = restore_parse(in, name, svcs, n, err, err_len);
+	fclose(in);
+	return ret;
+}
+
+TEST(a_good_file)
+{
+	static const char text[] =
+		"# klbctl save 1\n"
+		"service tcp 192.0.2.1:80 sched maglev fwd nat table-size 7 bound 150 affinity src down-policy drop seed 000102030405060708090a0b0c0d0e0f check http:204 interval 2000\n"
+		"backend 192.0.2.2:80 id 3 weight 5 state drain\n"
+		"backend 192.0.2.3:80\n"
+		"table AwADAAADAA==\n"
+		"\n"
+		"service udp [2001:db8::53]:53 sched wrr\n"
+		"backend [2001:db8::1]:53 weight 2\n";
+	struct restore_service *svcs, *again;
+	char err[KLB_SAVE_ERR_MAX];
+	size_t n, m, i;
+
+	ASSERT_EQ(0, parse(text, NULL, &svcs, &n, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(2, svcs[0].line);
+	EXPECT_EQ(7, svcs[0].conf.table_size);
+	EXPECT_EQ(150, svcs[0].conf.bound);
+	EXPECT_EQ(KLB_SVC_F_AFFINITY_SRC | KLB_SVC_F_DOWN_DROP, svcs[0].conf.flags);
+	EXPECT_EQ(15, svcs[0].conf.seed[15]);
+	EXPECT_EQ(KLBD_CHECK_HTTP, svcs[0].check.type);
+	EXPECT_EQ(204, svcs[0].check.http_status);
+	EXPECT_EQ(2000, svcs[0].check.interval_ms);
+	ASSERT_EQ(2, svcs[0].nr_backends);
+	EXPECT_EQ(3, svcs[0].backends[0].id);
+	EXPECT_EQ(KLB_BACKEND_DRAIN, svcs[0].backends[0].state);
+	EXPECT_EQ(0, svcs[0].backends[1].id);	/* the lowest free */
+	/* The table as written: 3 0 3 0 0 3 0. */
+	ASSERT_NE(NULL, svcs[0].table);
+	EXPECT_EQ(3, svcs[0].table[0]);
+	EXPECT_EQ(0, svcs[0].table[1]);
+	EXPECT_EQ(3, svcs[0].table[5]);
+	/* No table for wrr; no check given; the defaults. */
+	EXPECT_EQ(NULL, svcs[1].table);
+	EXPECT_EQ(0, svcs[1].check.fields);
+	EXPECT_EQ(KLB_TABLE_SIZE_DEFAULT, svcs[1].conf.table_size);
+	EXPECT_EQ(AF_INET6, svcs[1].backends[0].addr.family);
+	EXPECT_EQ(2, svcs[1].backends[0].weight);
+	/* A service without a seed gets a fresh one each time. */
+	ASSERT_EQ(0, parse(text, NULL, &again, &m, err, sizeof(err)));
+	for (i = 0; i < KLB_SEED_LEN && svcs[1].conf.seed[i] == again[1].conf.seed[i]; i++)
+		;
+	EXPECT_LT(i, KLB_SEED_LEN);
+	restore_free(again, m);
+	restore_free(svcs, n);
+}
+
+/* A Maglev service without a table line gets the one 'backend add' builds. */
+TEST(a_hand_written_file_gets_its_table)
+{
+	static const char text[] =
+		"service tcp 192.0.2.1:80 table-size 7\n"
+		"backend 192.0.2.2:80\nbackend 192.0.2.3:80\n"
+		"service tcp 192.0.2.4:80 table-size 7\n";
+	struct restore_service *svcs;
+	char err[KLB_SAVE_ERR_MAX];
+	size_t n, i, counts[2] = { 0 };
+
+	ASSERT_EQ(0, parse(text, "f.save", &svcs, &n, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(2, n);
+	ASSERT_NE(NULL, svcs[0].table);
+	for (i = 0; i < 7; i++) {
+		ASSERT_LT(svcs[0].table[i], 2);
+		counts[svcs[0].table[i]]++;
+	}
+	EXPECT_GE(counts[0], 3);
+	EXPECT_GE(counts[1], 3);
+	/* No backend, no table. */
+	EXPECT_EQ(NULL, svcs[1].table);
+	restore_free(svcs, n);
+}
+
+static const struct {
+	const char *text;
+	const char *err;	/* unnamed; named, "f.save:" replaces "line " */
+} bad[] = {
+	{ "service tcp 192.0.2.1:80\ncolour blue\n",
+	  "line 2: unknown keyword 'colour' (want service, backend or table)" },
+	{ "backend 192.0.2.2:80\n", "line 1: 'backend' before any 'service' line" },
+	{ "service tcp 192.0.2.1:80\nbackend 192.0.2.2:80 weight 70000\n",
+	  "line 2: weight '70000' out of range (0..65535)" },
+	{ "service tcp 192.0.2.1:80\nservice tcp 192.0.2.1:80\n",
+	  "line 2: service tcp 192.0.2.1:80 already given on line 1" },
+	{ "service tcp 192.0.2.1:80\nbackend [2001:db8::2]:80\n",
+	  "line 2: backend [2001:db8::2]:80: address family differs from the service's" },
+	{ "service tcp 192.0.2.1:80 table-size 100\n",
+	  "line 1: table size 100 is not a prime in 7..1048573" },
+	{ "service sctp 192.0.2.1:80\n", "line 1: protocol must be tcp or udp, not 'sctp'" },
+	{ "service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AAAA\n",
+	  "line 3: table is not the base64 of 7 ids (8 or 16 bits each)" },
+	{ "service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AQEBAQEBAQ==\n",
+	  "line 4: table of the service of line 1: slot 0 names backend id 1, which the service does not have" },
+	{ "service tcp 192.0.2.1:80 check tcp interval 10\n",
+	  "line 1: check interval must be 50 to 3600000 ms, not 10" },
+	{ "\n\n\nservice tcp 192.0.2.1:80 seed 00\n",
+	  "line 4: seed '00' is not 32 hex digits" },
+};
+
+TEST(errors_name_the_line_and_the_file)
+{
+	struct restore_service *svcs = (void *)1;
+	char err[KLB_SAVE_ERR_MAX], want[256];
+	size_t i, n = 99;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, parse(bad[i].text, NULL, &svcs, &n, err, sizeof(err)));
+		EXPECT_EQ(0, strncmp(err, bad[i].err, strlen(bad[i].err)))
+			TH_LOG("case %zu: got '%s', want '%s...'", i, err, bad[i].err);
+		EXPECT_EQ(NULL, svcs);
+		EXPECT_EQ(0, n);
+		/* klbd's: the file's name where klbctl says "line ". */
+		snprintf(want, sizeof(want), "/etc/klb/boot.save:%s", bad[i].err + 5);
+		EXPECT_EQ(-EINVAL, parse(bad[i].text, "/etc/klb/boot.save", &svcs, &n,
+					 err, sizeof(err)));
+		EXPECT_EQ(0, strncmp(err, want, strlen(want)))
+			TH_LOG("case %zu: got '%s', want '%s...'", i, err, want);
+	}
+}
+
+/* A short buffer gets the start of the message, terminated. */
+TEST(a_short_buffer_is_cut)
+{
+	struct restore_service *svcs;
+	char err[12];
+	size_t n;
+
+	memset(err, 'x', sizeof(err));
+	EXPECT_EQ(-EINVAL, parse("bogus\n", "a-long-file-name", &svcs, &n, err, sizeof(err)));
+	EXPECT_STREQ("a-long-file", err);
+	memset(err, 'x', sizeof(err));
+	EXPECT_EQ(-EINVAL, parse("bogus\n", NULL, &svcs, &n, err, sizeof(err)));
+	EXPECT_STREQ("line 1: unk", err);
+}
+
+TEST_HARNESS_MAIN
