@@ -167,9 +167,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root (run in the guest)"
 	exit 0
 fi
-if ! grep -q '^klb ' /proc/modules; then
-	insmod kmod/klb.ko || { echo "Bail out! cannot load kmod/klb.ko"; exit 1; }
-fi
+# The module under test: KLB_MODULE (make check-debug's, built for its kernel).
+module=${KLB_MODULE:-kmod/klb.ko}
+tools/vm/load-klb.sh "$module" || { echo "Bail out! cannot load $module"; exit 1; }
 
 V4=203.0.113.10:80
 V6='[2001:db8::10]:443'
@@ -764,7 +764,7 @@ if rmmod klb; then
 	check "module not loaded: says so and how to load it" 1 \
 		"klb kernel module is not loaded .*modprobe klb.*insmod klb.ko" -- "$K" service show
 	check "module not loaded: writes too" 1 'not loaded' -- "$K" service add tcp 203.0.113.62:80
-	insmod kmod/klb.ko
+	insmod "$module"
 	check "module back: klbctl works again" 0 -- "$K" service show
 else
 	not_ok "rmmod klb (something holds the module)"
