@@ -52,7 +52,7 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-for r in $(seq 1 "$runs"); do
+for _ in $(seq 1 "$runs"); do
 	"$K" flush
 	t0=$(now_ns)
 	"$K" restore <"$work/klb.save"
@@ -62,7 +62,7 @@ done
 "$K" save | cmp -s - "$work/klb.save" || { echo "restore: saved config differs after restore" >&2; exit 1; }
 "$K" flush
 
-for r in $(seq 1 "$runs"); do
+for _ in $(seq 1 "$runs"); do
 	ipvsadm -C
 	t0=$(now_ns)
 	ipvsadm -R <"$work/ipvs.in"
