@@ -8,7 +8,8 @@
 # bootstrapped. A service deleted with klbctl does not come back when all
 # three klbds are killed and restarted. A bad line in the file is refused
 # by --check-config and by klbd itself, naming the file and the line; a
-# missing file is refused too.
+# missing file is refused too. A new cluster whose gateways have different
+# files takes one of them whole.
 # Prints TAP; exits non-zero if any test failed.
 
 set -u
@@ -129,6 +130,39 @@ if ! out=$("$KLBD" --check-config -c "$T/missing.conf" 2>&1) &&
 	ok "--check-config refuses a missing file"
 else
 	not_ok "--check-config refuses a missing file" "$out"
+fi
+
+# A new cluster whose gateways have different files: one file is taken
+# whole, not a mix of them (a leader lost midway could mix them: the
+# documentation says to give every gateway the same file).
+for i in 1 2 3; do
+	kill -9 "${PID[$i]}"
+	wait "${PID[$i]}" 2>/dev/null
+	rm -rf "$T/d$i"
+	kern "$i" flush
+	{
+		echo "service tcp 203.0.113.3$i:80 sched maglev table-size 251"
+		for b in $(seq 1 "$i"); do
+			echo "backend 198.51.100.$b:8080"
+		done
+	} >"$T/boot$i"
+done
+PID=()
+start_cluster
+one_file() {	# the three kernels hold gateway N's file, for one N
+	local i
+	same_services || return 1
+	for i in 1 2 3; do
+		all_count service 1 && all_count backend "$i" &&
+			grep -q "^service tcp 203.0.113.3$i:80 " "$T/b1" && return 0
+	done
+	return 1
+}
+if wait_for 30 one_file; then
+	ok "different files: one gateway's file whole, in all three kernels (leader $L)"
+else
+	not_ok "different files: one gateway's file whole, in all three kernels (leader $L)" \
+		"$(cat "$T/b1" 2>/dev/null | head -c 600)"
 fi
 
 echo "1..$n"
