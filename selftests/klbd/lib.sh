@@ -86,9 +86,17 @@ kern() {
 field() {
 	ctl "$1" cluster status 2>/dev/null | awk -v k="$2:" '$1 == k { print $2 }'
 }
+# KLB_TEST_SLOW (a whole factor, default 1) stretches the tests' timing for
+# a kernel that runs many times slower than Debian's (make check-debug):
+# every deadline, and the health checks' intervals and timeouts where a
+# test passes them through ms, so that a live backend's probes do not time
+# out. Only timing changes; every check stays.
+SLOW=${KLB_TEST_SLOW:-1}
+# ms N: N milliseconds, stretched by KLB_TEST_SLOW.
+ms() { echo $(($1 * SLOW)); }
 # wait_for SECONDS CMD...: polls CMD until it succeeds or the time is up.
 wait_for() {
-	local end=$(($(date +%s) + $1))
+	local end=$(($(date +%s) + $1 * SLOW))
 	shift
 	until "$@"; do
 		[ "$(date +%s)" -ge "$end" ] && return 1

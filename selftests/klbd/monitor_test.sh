@@ -84,7 +84,7 @@ PID[mon]=$!
 check "monitor on a follower starts with the leader it knows" \
 	wait_for 20 has_ev "e['event'] == 'leader' and e['leader'] == $L"
 # Timeouts generous for an emulated guest: no flap before the kill.
-if ctl "$F" service add tcp "$VIP" check http interval 500 timeout 450 \
+if ctl "$F" service add tcp "$VIP" check http interval "$(ms 500)" timeout "$(ms 450)" \
 	rise 2 fall 2 >/dev/null && ctl "$F" backend add tcp "$VIP" "$BE" >/dev/null; then
 	ok "a service with an HTTP check and a backend"
 else
@@ -155,14 +155,14 @@ else
 fi
 
 # A watcher that never reads: flapping backends fill its queue.
-ctl "$F" service add tcp "$VIP2" check http interval 1000 timeout 900 rise 1 \
+ctl "$F" service add tcp "$VIP2" check http interval "$(ms 1000)" timeout "$(ms 900)" rise 1 \
 	fall 1 check-port 8080 >/dev/null || not_ok "the flapping service"
 for p in $(seq 1 100); do
 	ctl "$F" backend add tcp "$VIP2" "192.0.2.11:$p" >/dev/null ||
 		not_ok "backend add 192.0.2.11:$p"
 done
 ovf=$(field "$F" watch_overflows)
-watchers "$T/c$F.sock" 1 600 >/dev/null 2>&1 &
+watchers "$T/c$F.sock" 1 $((600 * SLOW)) >/dev/null 2>&1 &
 PID[slow]=$!
 watchers_are() { [ "$(field "$F" watchers)" = "$1" ]; }
 if wait_for 60 watchers_are 2; then
