@@ -147,6 +147,41 @@ TEST(errors_name_the_line_and_the_file)
 	}
 }
 
+/*
+ * Words are split at spaces, tabs and carriage returns, any number of
+ * them; 64 words fit on a line, a 65th is refused by line.
+ */
+TEST(words_and_their_limit)
+{
+	static const char blanks[] =
+		"  service\ttcp \t 192.0.2.1:80   table-size\t7\r\n"
+		"\t\r\n"
+		"backend 192.0.2.2:80\tweight  4 \r\n";
+	char err[KLB_SAVE_ERR_MAX], text[1024], *p = text;
+	struct restore_service *svcs;
+	size_t n;
+	int i;
+
+	ASSERT_EQ(0, parse(blanks, NULL, &svcs, &n, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(7, svcs[0].conf.table_size);
+	ASSERT_EQ(1, svcs[0].nr_backends);
+	EXPECT_EQ(4, svcs[0].backends[0].weight);
+	restore_free(svcs, n);
+
+	/* 64 words: the service line's own error, not the limit's. */
+	p += sprintf(p, "service tcp 192.0.2.1:80");
+	for (i = 3; i < 64; i++)
+		p += sprintf(p, " w");
+	strcpy(p, "\n");
+	EXPECT_EQ(-EINVAL, parse(text, NULL, &svcs, &n, err, sizeof(err)));
+	EXPECT_EQ(NULL, strstr(err, "too many words")) TH_LOG("%s", err);
+	strcpy(p, " w\n");
+	EXPECT_EQ(-EINVAL, parse(text, NULL, &svcs, &n, err, sizeof(err)));
+	EXPECT_STREQ("line 1: too many words", err);
+	EXPECT_EQ(NULL, svcs);
+}
+
 /* A short buffer gets the start of the message, terminated. */
 TEST(a_short_buffer_is_cut)
 {
