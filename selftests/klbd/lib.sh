@@ -60,8 +60,11 @@ cleanup() {
 	if [ "$failed" -gt 0 ]; then
 		for i in 1 2 3 4 9; do
 			[ -s "$T/log$i" ] || continue
-			echo "# klbd $i's log (last lines):"
-			tail -n 15 "$T/log$i" | sed 's/^/#   /'
+			# Health verdicts can flood the tail: the rest first.
+			echo "# klbd $i's log (last lines but health verdicts):"
+			grep -v ' health: backend ' "$T/log$i" | tail -n 15 | sed 's/^/#   /'
+			echo "# klbd $i's last health verdicts, of $(grep -c ' health: backend ' "$T/log$i"):"
+			grep ' health: backend ' "$T/log$i" | tail -n 5 | sed 's/^/#   /'
 		done
 	fi
 	rm -rf "$T"

@@ -204,7 +204,11 @@ else
 fi
 check "the slow watcher is gone, the monitor stays" wait_for 10 watchers_are 1
 SINCE=$(wc -l <"$T/mon")
-check "klbd keeps serving writes" ctl "$F" backend set tcp "$VIP" "$BE" weight 7
+if ctl "$F" backend set tcp "$VIP" "$BE" weight 7; then
+	ok "klbd keeps serving writes"
+else
+	not_ok "klbd keeps serving writes" "$(ctl "$F" cluster status 2>&1 | paste -sd " ")"
+fi
 check "and the monitor keeps printing" \
 	wait_for 20 has_ev "e['event'] == 'commit' and any('weight 1 -> 7' in c for c in e['changes'])"
 check "the monitor is still running" kill -0 "${PID[mon]}"
