@@ -97,6 +97,8 @@ def main():
                 fields.append(".u16_array = 1")
             if a.get("byte-order") == "big-endian":
                 fields.append(".big_endian = 1")
+            if a.get("multi-attr"):
+                fields.append(".multi = 1")
             w("\t{ " + ", ".join(fields) + " },")
         w("};")
         asserts.append((c_name(prefix, "max"), last))

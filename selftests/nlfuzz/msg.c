@@ -472,6 +472,21 @@ static void msg_end(struct nlf_gen *g, struct nlmsghdr *nlh)
 	nlh->nlmsg_len = (uint32_t)(g->m->buf + g->m->len - (uint8_t *)nlh);
 }
 
+/*
+ * More of a multi-attr attribute: a few, or now and then the batch limit's
+ * worth (KLB_BACKEND_BATCH_MAX in all, or one more), so that a request's
+ * all-or-none path and its limit meet everything else the fuzzer sends.
+ */
+static void gen_repeats(struct nlf_gen *g, const struct nlf_attr *a)
+{
+	unsigned int more = nlf_one_in(g->r, 50) ?
+			    KLB_BACKEND_BATCH_MAX - 1 + nlf_below(g->r, 2) :
+			    1 + nlf_below(g->r, 15);
+
+	while (more--)
+		gen_attr(g, NLF_TOP_SET, a, 1);
+}
+
 /* The allowed top-level attributes of the request, and the rest. */
 static void gen_request(struct nlf_gen *g, const struct nlf_op *op, bool dump)
 {
@@ -501,6 +516,8 @@ static void gen_request(struct nlf_gen *g, const struct nlf_op *op, bool dump)
 			continue;
 		}
 		gen_attr(g, NLF_TOP_SET, a, 1);
+		if (a->multi && nlf_one_in(g->r, 4))
+			gen_repeats(g, a);
 	}
 	if (!g->valid && nlf_one_in(g->r, 10))
 		gen_stranger(g, NLF_TOP_SET, 1);

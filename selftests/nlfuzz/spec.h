@@ -35,6 +35,7 @@ struct nlf_attr {
 	uint32_t flags_mask;		/* the bits a flags attribute knows */
 	bool u16_array;			/* binary made of u16 */
 	bool big_endian;
+	bool multi;			/* may come several times (multi-attr) */
 };
 
 struct nlf_set {
