@@ -95,6 +95,7 @@ static const char *errname(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ESTALE: return "ESTALE";
 	case EPERM: return "EPERM";
+	case E2BIG: return "E2BIG";
 	}
 	snprintf(buf, sizeof(buf), "errno %d", e);
 	return buf;
@@ -271,6 +272,7 @@ static bool errno_listed(int e)
 	switch (e) {
 	case 0: case EINVAL: case ERANGE: case EEXIST: case ENOENT:
 	case ENOSPC: case EBUSY: case EOPNOTSUPP: case ESTALE: case EPERM:
+	case E2BIG:
 		return true;
 	}
 	return false;

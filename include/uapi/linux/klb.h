@@ -187,7 +187,7 @@
  * KLB_CMD_BACKEND_NEW    KLB_A_SERVICE keys, KLB_A_BACKEND with the id, the
  *                        keys and optional weight and state; or several
  *                        KLB_A_BACKEND (at most KLB_INFO_A_BACKEND_BATCH_MAX,
- *                        E2BIG above), a service's whole list in one
+ *                        E2BIG above it), a service's whole list in one
  *                        message: all are added or none (staged in a
  *                        transaction, a failed request takes its own
  *                        backends out again). EEXIST for a duplicate
@@ -361,6 +361,9 @@
  *                max_netns_memory leaves (SERVICE_NEW, any write to a
  *                service, TXN_BEGIN, a chunk that starts a table, and
  *                TXN_COMMIT for the scheduler's wheel)
+ *   E2BIG        more KLB_A_BACKEND in one BACKEND_NEW than
+ *                KLB_INFO_A_BACKEND_BATCH_MAX (counted in
+ *                KLB_INFO_A_BATCH_LIMIT_HITS)
  *   EBUSY        BACKEND_DEL of a backend the published table names
  *   EOPNOTSUPP   a table for a scheduler that does not use one
  *   ESTALE       KLB_A_GENERATION_EXPECT did not match; a transaction's
