@@ -88,6 +88,7 @@ struct raft {
 	uint64_t reads_over_limit;
 	uint64_t reads_dropped;
 	uint64_t snapshots_too_large;
+	uint64_t leader_forgotten;
 };
 
 static int step_leader(struct raft *r, const struct raft_msg *m);
@@ -1098,6 +1099,28 @@ void raft_tick(struct raft *r)
 	r->tick_role(r);
 }
 
+int raft_forget_leader(struct raft *r)
+{
+	unsigned int window, delay, at;
+
+	if (r->role != RAFT_FOLLOWER || r->lead == RAFT_NONE || !promotable(r))
+		return -EINVAL;
+	r->lead = RAFT_NONE;
+	r->leader_forgotten++;
+	/*
+	 * Campaign soon, but not in step with the other followers that lost
+	 * the same leader at the same moment: a random delay in
+	 * [1, election_ticks / 4] ticks. A pre-vote granted meanwhile, or a
+	 * message from a leader, resets the timer to the full timeout.
+	 */
+	window = r->cfg.election_ticks / 4 ? r->cfg.election_ticks / 4 : 1;
+	delay = 1 + prng_below(&r->prng, window);
+	at = r->randomized_timeout - delay;
+	if (r->election_elapsed < at)
+		r->election_elapsed = at;
+	return 0;
+}
+
 int raft_campaign(struct raft *r)
 {
 	if (r->role == RAFT_LEADER)
@@ -1182,8 +1205,9 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 		if (m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PREVOTE) {
 			bool force = m->type == RAFT_MSG_VOTE && m->context == RAFT_VOTE_TRANSFER;
 			bool in_lease = r->cfg.check_quorum && r->lead != RAFT_NONE &&
-					r->election_elapsed + r->cfg.heartbeat_ticks <
-					r->cfg.election_ticks;
+					(r->role == RAFT_LEADER ||
+					 r->election_elapsed + r->cfg.heartbeat_ticks <
+					 r->cfg.election_ticks);
 
 			/*
 			 * Leader lease: a live leader makes us ignore campaigns.
@@ -1191,7 +1215,10 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 			 * heartbeat interval, so the lease can end one interval
 			 * before the shortest election timeout: then followers
 			 * that heard the last heartbeat a little apart do not
-			 * turn away the first one to time out.
+			 * turn away the first one to time out. A leader is its own
+			 * lease (check_quorum deposes it when a majority is silent):
+			 * a follower that wrongly forgot it must not win its
+			 * pre-vote in the last tick of the leader's window.
 			 */
 			if (in_lease && !force)
 				return 0;
@@ -1534,6 +1561,7 @@ void raft_status(const struct raft *r, struct raft_status *st)
 	st->reads_over_limit = r->reads_over_limit;
 	st->reads_dropped = r->reads_dropped;
 	st->snapshots_too_large = r->snapshots_too_large;
+	st->leader_forgotten = r->leader_forgotten;
 }
 
 enum raft_proposal_state raft_proposal_state(const struct raft *r,
