@@ -121,7 +121,18 @@ static void conn_close(struct conn *c, const char *why)
 
 		if (p && p->conn == c) {
 			p->conn = NULL;
-			peer_backoff(d, p);
+			/*
+			 * The leader's connection closed: dial it again at once
+			 * (transport_redial) to tell a dead daemon from the
+			 * network (a reset or a timeout says nothing).
+			 */
+			if (c->state == CONN_OPEN && !p->retire_ms &&
+			    node_followed(d) == p->id) {
+				p->leader_lost = true;
+				p->next_attempt_ms = d->now_ms;
+			} else {
+				peer_backoff(d, p);
+			}
 		}
 	} else {
 		for (pp = &d->inbound; *pp; pp = &(*pp)->next)
@@ -477,9 +488,8 @@ static void conn_frame(struct conn *c, const uint8_t *buf, size_t len)
 	conn_close(c, "unexpected frame");
 }
 
-static void conn_read_ev(struct loop_ev *ev, int res)
+static void conn_read(struct conn *c, int res)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, rev));
 	struct klbd *d = c->d;
 	unsigned int reads;
 	ssize_t n;
@@ -547,6 +557,41 @@ static void conn_read_ev(struct loop_ev *ev, int res)
 	loop_poll(&d->ring, &c->rev, c->fd, POLLIN);
 }
 
+static void peer_connect(struct klbd *d, struct peer *p);
+
+/* A lost leader is dialled again now, not at the next tick. */
+static void redial_lost_leader(struct klbd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_peers; i++)
+		if (d->peers[i].leader_lost && !d->peers[i].conn)
+			peer_connect(d, &d->peers[i]);
+}
+
+static void conn_read_ev(struct loop_ev *ev, int res)
+{
+	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, rev));
+
+	if (c->dead)
+		return;
+	conn_read(c, res);
+	if (c->dead)
+		redial_lost_leader(c->d);
+}
+
+/* The first attempt to dial a lost leader again ended: err 0 if it connected. */
+static void leader_redialled(struct klbd *d, uint64_t id, int err)
+{
+	struct peer *p = peer_find(d, id);
+
+	if (!p || !p->leader_lost)
+		return;
+	p->leader_lost = false;
+	if (err == ECONNREFUSED)
+		node_leader_refused(d, id);
+}
+
 static void conn_write_ev(struct loop_ev *ev, int res)
 {
 	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, wev));
@@ -560,9 +605,12 @@ static void conn_write_ev(struct loop_ev *ev, int res)
 	if (c->state == CONN_CONNECTING) {
 		if (res < 0 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) ||
 		    err) {
-			conn_close(c, strerror(err ? err : res < 0 ? -res : errno));
+			err = err ? err : res < 0 ? -res : errno;
+			conn_close(c, strerror(err));
+			leader_redialled(d, c->peer, err);
 			return;
 		}
+		leader_redialled(d, c->peer, 0);
 		c->hs.client = d->cfg.id;
 		c->hs.server = c->peer;
 		if (auth_nonce(c->hs.client_nonce)) {
@@ -588,6 +636,8 @@ static void conn_write_ev(struct loop_ev *ev, int res)
 		if (p)
 			peer_drain(d, p);
 	}
+	if (c->dead)
+		redial_lost_leader(d);
 }
 
 static void peer_connect(struct klbd *d, struct peer *p)
@@ -611,7 +661,11 @@ static void peer_connect(struct klbd *d, struct peer *p)
 	c->state = CONN_CONNECTING;
 	p->conn = c;
 	if (connect(fd, (struct sockaddr *)&p->sa.sa, p->sa.len) && errno != EINPROGRESS) {
-		conn_close(c, strerror(errno));
+		int err = errno;
+		uint64_t id = p->id;
+
+		conn_close(c, strerror(err));
+		leader_redialled(d, id, err);
 		return;
 	}
 	loop_poll(&d->ring, &c->wev, fd, POLLOUT);
