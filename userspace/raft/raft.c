@@ -16,6 +16,8 @@
 #include "raft/raft.h"
 
 #define MAX_PENDING_READS 4096
+/* Early campaigns after raft_forget_leader(): a split vote gets retries. */
+#define FORGET_ATTEMPTS 3
 
 enum vote_mark {
 	VOTE_NONE,
@@ -63,6 +65,7 @@ struct raft {
 	unsigned int election_elapsed;
 	unsigned int heartbeat_elapsed;
 	unsigned int randomized_timeout;
+	unsigned int hurry;	/* early campaigns left: the leader is gone */
 	uint64_t transferee;
 	uint64_t uncommitted_bytes;
 	struct prng prng;
@@ -417,6 +420,19 @@ static enum quorum_vote poll(struct raft *r, uint64_t from, bool granted)
 	return quorum_joint_vote(r->conf.n_voters, yes, no, 0, 0, 0);
 }
 
+/*
+ * The next campaign in a random 1 .. max(1, election_ticks / 4) ticks, not
+ * in step with the others that lost the same leader at the same moment.
+ */
+static void campaign_soon(struct raft *r)
+{
+	unsigned int window = r->cfg.election_ticks / 4 ? r->cfg.election_ticks / 4 : 1;
+	unsigned int at = r->randomized_timeout - 1 - prng_below(&r->prng, window);
+
+	if (r->election_elapsed < at)
+		r->election_elapsed = at;
+}
+
 static void campaign(struct raft *r, bool pre, bool transfer)
 {
 	uint32_t type;
@@ -432,6 +448,12 @@ static void campaign(struct raft *r, bool pre, bool transfer)
 		type = RAFT_MSG_VOTE;
 		term = r->term;
 	}
+	/*
+	 * With the leader known gone, a campaign that does not win (two
+	 * that went at once split the vote) is tried again early too.
+	 */
+	if (r->hurry)
+		campaign_soon(r);
 	if (poll(r, r->id, true) == QUORUM_WON) {
 		if (pre)
 			campaign(r, false, false);
@@ -960,8 +982,12 @@ static int step_candidate(struct raft *r, const struct raft_msg *m)
 static void tick_election(struct raft *r)
 {
 	r->election_elapsed++;
+	if (r->lead != RAFT_NONE)
+		r->hurry = 0;
 	if (promotable(r) && r->election_elapsed >= r->randomized_timeout) {
 		r->election_elapsed = 0;
+		if (r->hurry)
+			r->hurry--;
 		hup(r, false);
 	}
 }
@@ -1101,23 +1127,16 @@ void raft_tick(struct raft *r)
 
 int raft_forget_leader(struct raft *r)
 {
-	unsigned int window, delay, at;
-
 	if (r->role != RAFT_FOLLOWER || r->lead == RAFT_NONE || !promotable(r))
 		return -EINVAL;
 	r->lead = RAFT_NONE;
 	r->leader_forgotten++;
 	/*
-	 * Campaign soon, but not in step with the other followers that lost
-	 * the same leader at the same moment: a random delay in
-	 * [1, election_ticks / 4] ticks. A pre-vote granted meanwhile, or a
-	 * message from a leader, resets the timer to the full timeout.
+	 * A pre-vote granted meanwhile, or a message from a leader, resets
+	 * the timer to the full timeout; hearing a leader ends the hurry.
 	 */
-	window = r->cfg.election_ticks / 4 ? r->cfg.election_ticks / 4 : 1;
-	delay = 1 + prng_below(&r->prng, window);
-	at = r->randomized_timeout - delay;
-	if (r->election_elapsed < at)
-		r->election_elapsed = at;
+	r->hurry = FORGET_ATTEMPTS;
+	campaign_soon(r);
 	return 0;
 }
 

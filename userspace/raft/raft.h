@@ -321,9 +321,11 @@ int raft_campaign(struct raft *r);
  * knows its leader forgets it: its term and vote stay, nothing is persisted,
  * its lease ends (it grants pre-votes at once), and it campaigns -- with a
  * pre-vote when pre_vote is on -- after a random 1 .. max(1,
- * election_ticks / 4) ticks instead of its full timeout. A message from a
- * leader of its term (append, heartbeat, snapshot) makes it an ordinary
- * follower again with the usual timeout. Returns 0, or -EINVAL and changes
+ * election_ticks / 4) ticks instead of its full timeout; if that campaign
+ * does not win (two that forgot at once split the vote), up to two more
+ * come as soon. A message from a leader of its term (append, heartbeat,
+ * snapshot) makes it an ordinary follower again with the usual timeout, and
+ * hearing any leader ends the early campaigns. Returns 0, or -EINVAL and changes
  * nothing on a leader, a (pre-)candidate, a learner, or a follower that
  * knows no leader. A wrong suspicion is safe and, with pre_vote and
  * check_quorum on, harmless: the others still hear the leader and turn the
