@@ -105,10 +105,12 @@ struct peer {
 	uint64_t next_attempt_ms;
 	unsigned int backoff_ms;
 	/*
-	 * It was the leader when its connection closed: redialled at once,
+	 * It was the leader when its connection closed: redialled at once
+	 * (leader_redials times at most) until a handshake proves it alive,
 	 * and a refusal tells that its daemon is gone (node_leader_refused).
 	 */
 	bool leader_lost;
+	unsigned int leader_redials;
 	uint64_t dropped;	/* messages refused: queue full */
 };
 

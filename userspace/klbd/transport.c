@@ -31,6 +31,11 @@
 #define READS_PER_EVENT		16
 /* A refusal is logged once per this many ms (and always counted). */
 #define REFUSAL_LOG_MS	10000
+/*
+ * Attempts to reach a lost leader (see conn_close): the first at once,
+ * then one a tick while its dying listener still accepts and resets.
+ */
+#define LEADER_REDIALS_MAX	10
 
 int wbuf_append(struct wbuf *b, const void *p, size_t n)
 {
@@ -123,14 +128,24 @@ static void conn_close(struct conn *c, const char *why)
 			p->conn = NULL;
 			/*
 			 * The leader's connection closed: dial it again at once
-			 * (transport_redial) to tell a dead daemon from the
-			 * network (a reset or a timeout says nothing).
+			 * (redial_lost_leader) to tell a dead daemon from the
+			 * network (a reset or a timeout says nothing). A dying
+			 * process's listener may go last (io_uring releases
+			 * the files it polls later) and accept an attempt,
+			 * then reset it: that is tried again, a tick later.
 			 */
 			if (c->state == CONN_OPEN && !p->retire_ms &&
 			    node_followed(d) == p->id) {
 				p->leader_lost = true;
+				p->leader_redials = 0;
 				p->next_attempt_ms = d->now_ms;
+			} else if (p->leader_lost && c->state == CONN_WAIT_CHALLENGE &&
+				   p->leader_redials < LEADER_REDIALS_MAX) {
+				p->next_attempt_ms = d->now_ms + 1;
 			} else {
+				/* A failed connect is leader_redial_failed()'s. */
+				if (c->state != CONN_CONNECTING)
+					p->leader_lost = false;
 				peer_backoff(d, p);
 			}
 		}
@@ -437,8 +452,10 @@ static void on_challenge(struct conn *c, const struct frame *f)
 	}
 	conn_open(c);
 	d->ts.connects++;
-	if (p)
+	if (p) {
 		p->backoff_ms = BACKOFF_MIN_MS;
+		p->leader_lost = false;	/* it answered: alive */
+	}
 	klbd_log(LOG_INFO, "connected to node %llu", (unsigned long long)c->peer);
 	if (p)
 		peer_drain(d, p);
@@ -565,7 +582,8 @@ static void redial_lost_leader(struct klbd *d)
 	size_t i;
 
 	for (i = 0; i < d->n_peers; i++)
-		if (d->peers[i].leader_lost && !d->peers[i].conn)
+		if (d->peers[i].leader_lost && !d->peers[i].conn &&
+		    d->now_ms >= d->peers[i].next_attempt_ms)
 			peer_connect(d, &d->peers[i]);
 }
 
@@ -580,21 +598,25 @@ static void conn_read_ev(struct loop_ev *ev, int res)
 		redial_lost_leader(c->d);
 }
 
-/* The first attempt to dial a lost leader again ended: err 0 if it connected. */
-static void leader_redialled(struct klbd *d, uint64_t id, int err)
+/* An attempt to dial a lost leader again failed to connect (err). */
+static void leader_redial_failed(struct klbd *d, uint64_t id, int err)
 {
 	struct peer *p = peer_find(d, id);
 
 	if (!p || !p->leader_lost)
 		return;
+	/* Accepted by a dying listener, then reset: see conn_close(). */
+	if (err == ECONNRESET && p->leader_redials < LEADER_REDIALS_MAX) {
+		p->next_attempt_ms = d->now_ms + 1;
+		return;
+	}
 	p->leader_lost = false;
 	if (err == ECONNREFUSED)
 		node_leader_refused(d, id);
 }
 
-static void conn_write_ev(struct loop_ev *ev, int res)
+static void conn_write(struct conn *c, int res)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, wev));
 	struct klbd *d = c->d;
 	uint8_t hello[AUTH_HELLO_BYTES];
 	int err = 0;
@@ -607,10 +629,9 @@ static void conn_write_ev(struct loop_ev *ev, int res)
 		    err) {
 			err = err ? err : res < 0 ? -res : errno;
 			conn_close(c, strerror(err));
-			leader_redialled(d, c->peer, err);
+			leader_redial_failed(d, c->peer, err);
 			return;
 		}
-		leader_redialled(d, c->peer, 0);
 		c->hs.client = d->cfg.id;
 		c->hs.server = c->peer;
 		if (auth_nonce(c->hs.client_nonce)) {
@@ -636,8 +657,17 @@ static void conn_write_ev(struct loop_ev *ev, int res)
 		if (p)
 			peer_drain(d, p);
 	}
+}
+
+static void conn_write_ev(struct loop_ev *ev, int res)
+{
+	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, wev));
+
 	if (c->dead)
-		redial_lost_leader(d);
+		return;
+	conn_write(c, res);
+	if (c->dead)
+		redial_lost_leader(c->d);
 }
 
 static void peer_connect(struct klbd *d, struct peer *p)
@@ -660,12 +690,14 @@ static void peer_connect(struct klbd *d, struct peer *p)
 	c->peer = p->id;
 	c->state = CONN_CONNECTING;
 	p->conn = c;
+	if (p->leader_lost)
+		p->leader_redials++;
 	if (connect(fd, (struct sockaddr *)&p->sa.sa, p->sa.len) && errno != EINPROGRESS) {
 		int err = errno;
 		uint64_t id = p->id;
 
 		conn_close(c, strerror(err));
-		leader_redialled(d, id, err);
+		leader_redial_failed(d, id, err);
 		return;
 	}
 	loop_poll(&d->ring, &c->wev, fd, POLLOUT);
@@ -820,6 +852,7 @@ void transport_tick(struct klbd *d)
 		    d->now_ms > p->conn->deadline_ms) {
 			d->ts.handshake_timeouts++;
 			conn_close(p->conn, "handshake timed out");
+			p->leader_lost = false;	/* a timeout says nothing */
 		}
 		if (!p->conn && d->now_ms >= p->next_attempt_ms)
 			peer_connect(d, p);
