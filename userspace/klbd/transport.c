@@ -611,8 +611,20 @@ static void leader_redial_failed(struct klbd *d, uint64_t id, int err)
 		return;
 	}
 	p->leader_lost = false;
-	if (err == ECONNREFUSED)
+	if (err == ECONNREFUSED) {
+		struct conn *c, *next;
+
+		/*
+		 * What the dead daemon sent and we have not read yet is stale:
+		 * a heartbeat read after this would make it our leader again.
+		 */
+		for (c = d->inbound; c; c = next) {
+			next = c->next;
+			if (c->peer == id && c->state == CONN_OPEN)
+				conn_close(c, "its daemon is gone");
+		}
 		node_leader_refused(d, id);
+	}
 }
 
 static void conn_write(struct conn *c, int res)
