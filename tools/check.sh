@@ -43,10 +43,9 @@ done
 # the sanitizers look for bad memory use and undefined behaviour, which
 # needs the code run, not rare schedules found; the plain run above
 # spends the full budgets on fresh seeds. From seed 10000 each planted bug
-# of sim_test is caught within 18.7M steps (the slowest, two-pending-conf,
-# at 18.62M; commit-old-term at 4.97M), so 20M is enough for all six. A
-# change to the simulator moves these: re-measure with
-# raft-sim --seeds 10000..11000 --bug NAME.
+# of sim_test is caught within 7.1M steps (the slowest, commit-old-term,
+# at 7.06M), so 12M is enough for all six. A change to the simulator
+# moves these: re-measure with raft-sim --seeds 10000..11000 --bug NAME.
 step asan-build make -j2 asan
 for t in $host_tests; do
 	case $t in
@@ -54,7 +53,7 @@ for t in $host_tests; do
 	*.sh) step "asan-$(basename "$t")" env O=build/asan/build "$t" ;;
 	*) step "asan-$(basename "$t")" env \
 		UBSAN_OPTIONS=print_stacktrace=1 \
-		RAFT_SIM_SEED=10000 RAFT_SIM_STEPS=1000000 RAFT_SIM_BUG_STEPS=20000000 \
+		RAFT_SIM_SEED=10000 RAFT_SIM_STEPS=1000000 RAFT_SIM_BUG_STEPS=12000000 \
 		RAFT_CRASH_SEED=1000 RAFT_CRASH_SEEDS=200 \
 		"build/asan/$t" ;;
 	esac

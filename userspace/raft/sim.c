@@ -605,6 +605,12 @@ static void node_forget(struct sim *s, struct sim_node *n, uint64_t lead)
 		return;
 	if (raft_forget_leader(n->r))
 		return;
+	/*
+	 * Told by a refused connection: what the dead leader sent before
+	 * is not read any more (the daemon closes those connections).
+	 */
+	if (lead)
+		n->forgot_dead = lead;
 	s->forgets++;
 	if (st.lead && st.lead <= (uint64_t)s->n_nodes && s->nodes[st.lead].up &&
 	    s->nodes[st.lead].role == RAFT_LEADER)
@@ -1349,6 +1355,13 @@ static void step_event(struct sim *s, struct sim_event *ev)
 		node_process(s, n);
 		break;
 	case EV_DELIVER:
+		if (n->forgot_dead && s->nodes[n->forgot_dead].up)
+			n->forgot_dead = 0;
+		if (n->up && n->forgot_dead && n->forgot_dead == ev->msg->from) {
+			trace(s, EV_DROP, ev->node, ev->msg, 0);
+			msg_destroy(ev->msg);
+			break;
+		}
 		if (!n->up || s->blocked[ev->msg->from][ev->msg->to]) {
 			trace(s, EV_DROP, ev->node, ev->msg, 0);
 			msg_destroy(ev->msg);

@@ -106,6 +106,7 @@ struct sim_node {
 	uint64_t max_durable_commit;
 	uint64_t max_durable_snap;
 	uint64_t conf_tried_term;	/* term whose first moments were tried */
+	uint64_t forgot_dead;	/* its messages dropped while it is down */
 };
 
 struct sim_after {
