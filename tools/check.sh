@@ -43,9 +43,9 @@ done
 # the sanitizers look for bad memory use and undefined behaviour, which
 # needs the code run, not rare schedules found; the plain run above
 # spends the full budgets on fresh seeds. From seed 10000 each planted bug
-# of sim_test is caught within 10.5M steps (the slowest, commit-old-term,
-# at 10.45M), so 12M is enough for all six. A change to the simulator
-# moves these: re-measure with raft-sim --seeds 10000..10600 --bug NAME.
+# of sim_test is caught within 7.1M steps (the slowest, commit-old-term,
+# at 7.06M), so 12M is enough for all six. A change to the simulator
+# moves these: re-measure with raft-sim --seeds 10000..11000 --bug NAME.
 step asan-build make -j2 asan
 for t in $host_tests; do
 	case $t in

@@ -39,6 +39,10 @@ selftests/klbd/lease_test.sh: build/userspace/klbctl/klbctl \
 VM_TESTS += selftests/klbd/bootstrap_test.sh
 selftests/klbd/bootstrap_test.sh: build/userspace/klbctl/klbctl \
 	build/userspace/klbd/klbd
+# The leader's klbd dies: a new leader long before the election timeout.
+VM_TESTS += selftests/klbd/leader_loss_test.sh
+selftests/klbd/leader_loss_test.sh: build/userspace/klbctl/klbctl \
+	build/userspace/klbd/klbd
 
 # Host-side: the configuration parser, the peer frames and handshake, the
 # replicated state, the health verdicts, the save format's reader (its

@@ -141,7 +141,9 @@ same_services() {
 count_is() { [ "$(kern "$1" save 2>/dev/null | grep -c "^$2")" = "$3" ]; }
 all_count() { count_is 1 "$1" "$2" && count_is 2 "$1" "$2" && count_is 3 "$1" "$2"; }
 
-write_conf() {	# write_conf FILE ID KEY [LISTEN]
+# write_conf FILE ID KEY [LISTEN]; [raft] election-ticks is $ELECTION_TICKS
+# (default 10).
+write_conf() {
 	cat >"$1" <<-EOC
 	# gateway $2
 	[node]
@@ -158,7 +160,7 @@ write_conf() {	# write_conf FILE ID KEY [LISTEN]
 
 	[raft]
 	tick-ms = 100
-	election-ticks = 10
+	election-ticks = ${ELECTION_TICKS:-10}
 	snapshot-entries = 8
 	EOC
 }

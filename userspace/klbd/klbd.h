@@ -104,6 +104,13 @@ struct peer {
 	size_t qmsgs, qbytes;
 	uint64_t next_attempt_ms;
 	unsigned int backoff_ms;
+	/*
+	 * It was the leader when its connection closed: redialled at once
+	 * (leader_redials times at most) until a handshake proves it alive,
+	 * and a refusal tells that its daemon is gone (node_leader_refused).
+	 */
+	bool leader_lost;
+	unsigned int leader_redials;
 	uint64_t dropped;	/* messages refused: queue full */
 };
 
@@ -365,6 +372,13 @@ void pending_answer(struct klbd *d, struct pending *p, int status,
 void node_snapshot_now(struct klbd *d);
 /* The leader, when this node can send to it; else 0 and why. */
 uint64_t node_leader(struct klbd *d, const char **why);
+/* The leader this node follows, 0 for none (or when it leads itself). */
+uint64_t node_followed(struct klbd *d);
+/*
+ * Peer id, the leader when its connection closed, refused the reconnect:
+ * its daemon is gone. Forgets it (raft_forget_leader) if still followed.
+ */
+void node_leader_refused(struct klbd *d, uint64_t id);
 
 /* member.c */
 void member_show(struct klbd *d, uint64_t client);

@@ -385,6 +385,9 @@ static void raft_emit(struct klbd *d, struct out *o)
 	single(o, "klb_raft_leader_changes_total", "counter",
 	       "Times this node saw a new leader (the first one included).",
 	       d->stats.leader_changes);
+	single(o, "klb_raft_leader_forgotten_total", "counter",
+	       "Times this node gave up on its leader early: its daemon refused connections.",
+	       rs.leader_forgotten);
 	single(o, "klb_raft_applied_entries_total", "counter", "Log entries applied.",
 	       d->stats.applied_entries);
 	single(o, "klb_raft_apply_refused_total", "counter",

@@ -641,6 +641,29 @@ uint64_t node_leader(struct klbd *d, const char **why)
 	return rs.lead;
 }
 
+uint64_t node_followed(struct klbd *d)
+{
+	struct raft_status rs;
+
+	raft_status(d->raft, &rs);
+	return rs.role == RAFT_FOLLOWER && rs.lead != d->cfg.id ? rs.lead : 0;
+}
+
+void node_leader_refused(struct klbd *d, uint64_t id)
+{
+	/*
+	 * The host answers but nothing listens on the leader's port: its
+	 * daemon died, and waiting out the election timeout would only delay
+	 * a new leader. The core ignores this unless we still follow id; a
+	 * wrong guess costs a pre-vote the others turn away.
+	 */
+	if (node_followed(d) != id || raft_forget_leader(d->raft))
+		return;
+	klbd_log(LOG_NOTICE, "leader %llu unreachable: its daemon refuses connections; campaigning early",
+		 (unsigned long long)id);
+	node_process(d);
+}
+
 void node_transfer(struct klbd *d, uint64_t client, uint64_t target)
 {
 	struct raft_status rs;
@@ -779,6 +802,7 @@ void node_status(struct klbd *d, char *buf, size_t cap)
 	LINE("role %s", raft_role_name(rs.role));
 	U("term", rs.term);
 	U("leader", rs.lead);
+	U("leader_forgotten", rs.leader_forgotten);
 	U("commit", rs.commit);
 	U("applied", d->applied);
 	U("reconciled", d->reconciled_index);

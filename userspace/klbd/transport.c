@@ -31,6 +31,11 @@
 #define READS_PER_EVENT		16
 /* A refusal is logged once per this many ms (and always counted). */
 #define REFUSAL_LOG_MS	10000
+/*
+ * Attempts to reach a lost leader (see conn_close): the first at once,
+ * then one a tick while its dying listener still accepts and resets.
+ */
+#define LEADER_REDIALS_MAX	10
 
 int wbuf_append(struct wbuf *b, const void *p, size_t n)
 {
@@ -121,7 +126,28 @@ static void conn_close(struct conn *c, const char *why)
 
 		if (p && p->conn == c) {
 			p->conn = NULL;
-			peer_backoff(d, p);
+			/*
+			 * The leader's connection closed: dial it again at once
+			 * (redial_lost_leader) to tell a dead daemon from the
+			 * network (a reset or a timeout says nothing). A dying
+			 * process's listener may go last (io_uring releases
+			 * the files it polls later) and accept an attempt,
+			 * then reset it: that is tried again, a tick later.
+			 */
+			if (c->state == CONN_OPEN && !p->retire_ms &&
+			    node_followed(d) == p->id) {
+				p->leader_lost = true;
+				p->leader_redials = 0;
+				p->next_attempt_ms = d->now_ms;
+			} else if (p->leader_lost && c->state == CONN_WAIT_CHALLENGE &&
+				   p->leader_redials < LEADER_REDIALS_MAX) {
+				p->next_attempt_ms = d->now_ms + 1;
+			} else {
+				/* A failed connect is leader_redial_failed()'s. */
+				if (c->state != CONN_CONNECTING)
+					p->leader_lost = false;
+				peer_backoff(d, p);
+			}
 		}
 	} else {
 		for (pp = &d->inbound; *pp; pp = &(*pp)->next)
@@ -426,8 +452,10 @@ static void on_challenge(struct conn *c, const struct frame *f)
 	}
 	conn_open(c);
 	d->ts.connects++;
-	if (p)
+	if (p) {
 		p->backoff_ms = BACKOFF_MIN_MS;
+		p->leader_lost = false;	/* it answered: alive */
+	}
 	klbd_log(LOG_INFO, "connected to node %llu", (unsigned long long)c->peer);
 	if (p)
 		peer_drain(d, p);
@@ -477,9 +505,8 @@ static void conn_frame(struct conn *c, const uint8_t *buf, size_t len)
 	conn_close(c, "unexpected frame");
 }
 
-static void conn_read_ev(struct loop_ev *ev, int res)
+static void conn_read(struct conn *c, int res)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, rev));
 	struct klbd *d = c->d;
 	unsigned int reads;
 	ssize_t n;
@@ -547,9 +574,61 @@ static void conn_read_ev(struct loop_ev *ev, int res)
 	loop_poll(&d->ring, &c->rev, c->fd, POLLIN);
 }
 
-static void conn_write_ev(struct loop_ev *ev, int res)
+static void peer_connect(struct klbd *d, struct peer *p);
+
+/* A lost leader is dialled again now, not at the next tick. */
+static void redial_lost_leader(struct klbd *d)
 {
-	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, wev));
+	size_t i;
+
+	for (i = 0; i < d->n_peers; i++)
+		if (d->peers[i].leader_lost && !d->peers[i].conn &&
+		    d->now_ms >= d->peers[i].next_attempt_ms)
+			peer_connect(d, &d->peers[i]);
+}
+
+static void conn_read_ev(struct loop_ev *ev, int res)
+{
+	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, rev));
+
+	if (c->dead)
+		return;
+	conn_read(c, res);
+	if (c->dead)
+		redial_lost_leader(c->d);
+}
+
+/* An attempt to dial a lost leader again failed to connect (err). */
+static void leader_redial_failed(struct klbd *d, uint64_t id, int err)
+{
+	struct peer *p = peer_find(d, id);
+
+	if (!p || !p->leader_lost)
+		return;
+	/* Accepted by a dying listener, then reset: see conn_close(). */
+	if (err == ECONNRESET && p->leader_redials < LEADER_REDIALS_MAX) {
+		p->next_attempt_ms = d->now_ms + 1;
+		return;
+	}
+	p->leader_lost = false;
+	if (err == ECONNREFUSED) {
+		struct conn *c, *next;
+
+		/*
+		 * What the dead daemon sent and we have not read yet is stale:
+		 * a heartbeat read after this would make it our leader again.
+		 */
+		for (c = d->inbound; c; c = next) {
+			next = c->next;
+			if (c->peer == id && c->state == CONN_OPEN)
+				conn_close(c, "its daemon is gone");
+		}
+		node_leader_refused(d, id);
+	}
+}
+
+static void conn_write(struct conn *c, int res)
+{
 	struct klbd *d = c->d;
 	uint8_t hello[AUTH_HELLO_BYTES];
 	int err = 0;
@@ -560,7 +639,9 @@ static void conn_write_ev(struct loop_ev *ev, int res)
 	if (c->state == CONN_CONNECTING) {
 		if (res < 0 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) ||
 		    err) {
-			conn_close(c, strerror(err ? err : res < 0 ? -res : errno));
+			err = err ? err : res < 0 ? -res : errno;
+			conn_close(c, strerror(err));
+			leader_redial_failed(d, c->peer, err);
 			return;
 		}
 		c->hs.client = d->cfg.id;
@@ -590,6 +671,17 @@ static void conn_write_ev(struct loop_ev *ev, int res)
 	}
 }
 
+static void conn_write_ev(struct loop_ev *ev, int res)
+{
+	struct conn *c = (struct conn *)((char *)ev - offsetof(struct conn, wev));
+
+	if (c->dead)
+		return;
+	conn_write(c, res);
+	if (c->dead)
+		redial_lost_leader(c->d);
+}
+
 static void peer_connect(struct klbd *d, struct peer *p)
 {
 	struct conn *c;
@@ -610,8 +702,14 @@ static void peer_connect(struct klbd *d, struct peer *p)
 	c->peer = p->id;
 	c->state = CONN_CONNECTING;
 	p->conn = c;
+	if (p->leader_lost)
+		p->leader_redials++;
 	if (connect(fd, (struct sockaddr *)&p->sa.sa, p->sa.len) && errno != EINPROGRESS) {
-		conn_close(c, strerror(errno));
+		int err = errno;
+		uint64_t id = p->id;
+
+		conn_close(c, strerror(err));
+		leader_redial_failed(d, id, err);
 		return;
 	}
 	loop_poll(&d->ring, &c->wev, fd, POLLOUT);
@@ -766,6 +864,7 @@ void transport_tick(struct klbd *d)
 		    d->now_ms > p->conn->deadline_ms) {
 			d->ts.handshake_timeouts++;
 			conn_close(p->conn, "handshake timed out");
+			p->leader_lost = false;	/* a timeout says nothing */
 		}
 		if (!p->conn && d->now_ms >= p->next_attempt_ms)
 			peer_connect(d, p);

@@ -5,7 +5,8 @@
 #  2. instructions per committed entry (callgrind), as the difference
 #     between two in-memory runs of fixed size, so start-up cancels out;
 #  3. time to a new leader after the leader crashes, in the simulator
-#     (heartbeat 50 ms, election timeout 300-600 ms).
+#     (heartbeat 50 ms, election timeout 300-600 ms), and again with the
+#     followers told at once that the leader is gone (raft_forget_leader).
 set -eu
 cd "$(dirname "$0")/../.."
 bin=build/userspace/raft
@@ -23,3 +24,4 @@ echo "callgrind: $(( ($4 - $2) / ($3 - $1) )) instructions per committed entry" 
 	"(3 nodes in memory, leader and followers and the test harness; $(( $3 - $1 )) commits)"
 
 "$bin/raft-sim" --elections 1000 --seed 1
+"$bin/raft-sim" --elections 1000 --seed 1 --forget

@@ -16,6 +16,8 @@
 #include "raft/raft.h"
 
 #define MAX_PENDING_READS 4096
+/* Early campaigns after raft_forget_leader(): a split vote gets retries. */
+#define FORGET_ATTEMPTS 3
 
 enum vote_mark {
 	VOTE_NONE,
@@ -63,6 +65,7 @@ struct raft {
 	unsigned int election_elapsed;
 	unsigned int heartbeat_elapsed;
 	unsigned int randomized_timeout;
+	unsigned int hurry;	/* early campaigns left: the leader is gone */
 	uint64_t transferee;
 	uint64_t uncommitted_bytes;
 	struct prng prng;
@@ -88,6 +91,7 @@ struct raft {
 	uint64_t reads_over_limit;
 	uint64_t reads_dropped;
 	uint64_t snapshots_too_large;
+	uint64_t leader_forgotten;
 };
 
 static int step_leader(struct raft *r, const struct raft_msg *m);
@@ -416,6 +420,19 @@ static enum quorum_vote poll(struct raft *r, uint64_t from, bool granted)
 	return quorum_joint_vote(r->conf.n_voters, yes, no, 0, 0, 0);
 }
 
+/*
+ * The next campaign in a random 1 .. max(1, election_ticks / 4) ticks, not
+ * in step with the others that lost the same leader at the same moment.
+ */
+static void campaign_soon(struct raft *r)
+{
+	unsigned int window = r->cfg.election_ticks / 4 ? r->cfg.election_ticks / 4 : 1;
+	unsigned int at = r->randomized_timeout - 1 - prng_below(&r->prng, window);
+
+	if (r->election_elapsed < at)
+		r->election_elapsed = at;
+}
+
 static void campaign(struct raft *r, bool pre, bool transfer)
 {
 	uint32_t type;
@@ -431,6 +448,12 @@ static void campaign(struct raft *r, bool pre, bool transfer)
 		type = RAFT_MSG_VOTE;
 		term = r->term;
 	}
+	/*
+	 * With the leader known gone, a campaign that does not win (two
+	 * that went at once split the vote) is tried again early too.
+	 */
+	if (r->hurry)
+		campaign_soon(r);
 	if (poll(r, r->id, true) == QUORUM_WON) {
 		if (pre)
 			campaign(r, false, false);
@@ -959,8 +982,12 @@ static int step_candidate(struct raft *r, const struct raft_msg *m)
 static void tick_election(struct raft *r)
 {
 	r->election_elapsed++;
+	if (r->lead != RAFT_NONE)
+		r->hurry = 0;
 	if (promotable(r) && r->election_elapsed >= r->randomized_timeout) {
 		r->election_elapsed = 0;
+		if (r->hurry)
+			r->hurry--;
 		hup(r, false);
 	}
 }
@@ -1098,6 +1125,21 @@ void raft_tick(struct raft *r)
 	r->tick_role(r);
 }
 
+int raft_forget_leader(struct raft *r)
+{
+	if (r->role != RAFT_FOLLOWER || r->lead == RAFT_NONE || !promotable(r))
+		return -EINVAL;
+	r->lead = RAFT_NONE;
+	r->leader_forgotten++;
+	/*
+	 * A pre-vote granted meanwhile, or a message from a leader, resets
+	 * the timer to the full timeout; hearing a leader ends the hurry.
+	 */
+	r->hurry = FORGET_ATTEMPTS;
+	campaign_soon(r);
+	return 0;
+}
+
 int raft_campaign(struct raft *r)
 {
 	if (r->role == RAFT_LEADER)
@@ -1182,8 +1224,9 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 		if (m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PREVOTE) {
 			bool force = m->type == RAFT_MSG_VOTE && m->context == RAFT_VOTE_TRANSFER;
 			bool in_lease = r->cfg.check_quorum && r->lead != RAFT_NONE &&
-					r->election_elapsed + r->cfg.heartbeat_ticks <
-					r->cfg.election_ticks;
+					(r->role == RAFT_LEADER ||
+					 r->election_elapsed + r->cfg.heartbeat_ticks <
+					 r->cfg.election_ticks);
 
 			/*
 			 * Leader lease: a live leader makes us ignore campaigns.
@@ -1191,7 +1234,10 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 			 * heartbeat interval, so the lease can end one interval
 			 * before the shortest election timeout: then followers
 			 * that heard the last heartbeat a little apart do not
-			 * turn away the first one to time out.
+			 * turn away the first one to time out. A leader is its own
+			 * lease (check_quorum deposes it when a majority is silent):
+			 * a follower that wrongly forgot it must not win its
+			 * pre-vote in the last tick of the leader's window.
 			 */
 			if (in_lease && !force)
 				return 0;
@@ -1534,6 +1580,7 @@ void raft_status(const struct raft *r, struct raft_status *st)
 	st->reads_over_limit = r->reads_over_limit;
 	st->reads_dropped = r->reads_dropped;
 	st->snapshots_too_large = r->snapshots_too_large;
+	st->leader_forgotten = r->leader_forgotten;
 }
 
 enum raft_proposal_state raft_proposal_state(const struct raft *r,

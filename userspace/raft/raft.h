@@ -271,6 +271,7 @@ struct raft_status {
 	uint64_t reads_over_limit;	/* -ENOBUFS: pending reads */
 	uint64_t reads_dropped;		/* pending when leadership was lost */
 	uint64_t snapshots_too_large;	/* -EMSGSIZE: from a peer or compact */
+	uint64_t leader_forgotten;	/* raft_forget_leader() that took effect */
 };
 
 enum raft_conf_op {
@@ -314,6 +315,23 @@ void raft_free(struct raft *r);
 void raft_tick(struct raft *r);
 int raft_step(struct raft *r, const struct raft_msg *m);
 int raft_campaign(struct raft *r);
+/*
+ * The host has strong evidence that the leader is gone (its daemon refuses
+ * connections) before the election timeout says so. A voting follower that
+ * knows its leader forgets it: its term and vote stay, nothing is persisted,
+ * its lease ends (it grants pre-votes at once), and it campaigns -- with a
+ * pre-vote when pre_vote is on -- after a random 1 .. max(1,
+ * election_ticks / 4) ticks instead of its full timeout; if that campaign
+ * does not win (two that forgot at once split the vote), up to two more
+ * come as soon. A message from a leader of its term (append, heartbeat,
+ * snapshot) makes it an ordinary follower again with the usual timeout, and
+ * hearing any leader ends the early campaigns. Returns 0, or -EINVAL and changes
+ * nothing on a leader, a (pre-)candidate, a learner, or a follower that
+ * knows no leader. A wrong suspicion is safe and, with pre_vote and
+ * check_quorum on, harmless: the others still hear the leader and turn the
+ * pre-vote away.
+ */
+int raft_forget_leader(struct raft *r);
 /*
  * Appends n entries (leader only). *first (may be NULL): the first one's
  * identity; the others follow at first->index + 1 ... in the same term.

@@ -28,13 +28,14 @@ enum event_kind {
 	EV_RESTART,
 	EV_UNPAUSE,
 	EV_DECOMMISSION,
+	EV_FORGET,
 	EV_DROP,	/* trace only */
 	EV_CRASH,	/* trace only */
 };
 
 static const char *const event_names[] = {
 	"tick", "deliver", "io", "client", "fault", "heal-net", "restart", "unpause",
-	"decommission", "drop", "crash",
+	"decommission", "forget", "drop", "crash",
 };
 
 #define LIVENESS_MS 30000
@@ -107,10 +108,8 @@ static bool ev_before(const struct sim_event *a, const struct sim_event *b)
 	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
-static void schedule(struct sim *s, uint64_t at, int kind, int node, uint64_t gen,
-		     struct raft_msg *msg)
+static void heap_push(struct sim *s, struct sim_event ev)
 {
-	struct sim_event ev = { at, s->seq++, kind, node, gen, msg };
 	size_t i;
 
 	if (s->n_heap == s->cap_heap) {
@@ -123,6 +122,12 @@ static void schedule(struct sim *s, uint64_t at, int kind, int node, uint64_t ge
 		i = (i - 1) / 2;
 	}
 	s->heap[i] = ev;
+}
+
+static void schedule(struct sim *s, uint64_t at, int kind, int node, uint64_t gen,
+		     struct raft_msg *msg)
+{
+	heap_push(s, (struct sim_event){ at, s->seq++, kind, node, gen, msg, 0 });
 }
 
 static struct sim_event pop(struct sim *s)
@@ -557,6 +562,63 @@ static void node_crash(struct sim *s, struct sim_node *n)
 	node_down(s, n, !prng_chance(&s->prng, 200));
 }
 
+static void node_process(struct sim *s, struct sim_node *n);
+
+/*
+ * Node n forgets its leader soon: 'lead' if it still follows that
+ * one (0: whoever it follows, a false suspicion if the leader is up).
+ */
+static void forget_later(struct sim *s, struct sim_node *n, uint64_t lead, uint64_t after)
+{
+	heap_push(s, (struct sim_event){ s->now + after, s->seq++, EV_FORGET, n->id,
+					 n->restarts, NULL, lead });
+}
+
+/*
+ * A leader whose daemon died: its followers see the connection close and
+ * the reconnect refused, each after its own short delay.
+ */
+static void leader_gone(struct sim *s, struct sim_node *dead, unsigned int permille)
+{
+	struct raft_status st;
+	int i;
+
+	for (i = 1; i <= s->n_nodes; i++) {
+		struct sim_node *n = &s->nodes[i];
+
+		if (!n->up || n == dead)
+			continue;
+		raft_status(n->r, &st);
+		if (st.lead == dead->id && prng_chance(&s->forget_prng, permille))
+			forget_later(s, n, dead->id, 1 + prng_below(&s->forget_prng, 5));
+	}
+}
+
+static void node_forget(struct sim *s, struct sim_node *n, uint64_t lead)
+{
+	struct raft_status st;
+
+	if (!n->up || s->now < n->paused_until)
+		return;
+	raft_status(n->r, &st);
+	if (lead && st.lead != lead)
+		return;
+	if (raft_forget_leader(n->r))
+		return;
+	/*
+	 * Told by a refused connection: what the dead leader sent before
+	 * is not read any more (the daemon closes those connections).
+	 */
+	if (lead)
+		n->forgot_dead = lead;
+	s->forgets++;
+	if (st.lead && st.lead <= (uint64_t)s->n_nodes && s->nodes[st.lead].up &&
+	    s->nodes[st.lead].role == RAFT_LEADER)
+		s->forgets_false++;
+	trace(s, EV_FORGET, n->id, NULL, st.lead);
+	node_process(s, n);
+}
+
 static void node_restart_later(struct sim *s, struct sim_node *n, uint64_t after)
 {
 	schedule(s, s->now + after, EV_RESTART, n->id, n->restarts, NULL);
@@ -592,7 +654,6 @@ static void decommission_removed(struct sim *s, const struct raft_entry *e)
 	}
 }
 
-static void node_process(struct sim *s, struct sim_node *n);
 
 static void node_apply(struct sim *s, struct sim_node *n, const struct raft_ready *rd)
 {
@@ -1051,7 +1112,11 @@ static void fault_step(struct sim *s)
 	if (pick < s->w_crash) {
 		n = prng_chance(&s->prng, 500) ? find_leader(s) : random_up(s);
 		if (n) {
+			bool led = n->role == RAFT_LEADER;
+
 			node_crash(s, n);
+			if (led)
+				leader_gone(s, n, s->p_forget_on_crash);
 			node_restart_later(s, n, 20 + prng_below(&s->prng, 1500));
 		}
 		return;
@@ -1202,6 +1267,12 @@ static void world_init(struct sim *s, const struct sim_options *opt)
 		s->p_drop = s->p_dup = s->p_long_delay = 0;
 		s->max_delay = 5;
 	}
+	prng_seed(&s->forget_prng, opt->seed ^ 0x666f72676574ULL);
+	if (!opt->no_faults && prng_chance(&s->forget_prng, 750)) {
+		s->p_forget_on_crash = prng_below(&s->forget_prng, 1001);
+		if (prng_chance(&s->forget_prng, 500))
+			s->forget_every_ms = 50 + prng_below(&s->forget_prng, 2000);
+	}
 	s->next_payload = 1;
 	for (i = 1; i <= voters; i++)
 		conf.voters[conf.n_voters++] = i;
@@ -1225,6 +1296,9 @@ static void world_init(struct sim *s, const struct sim_options *opt)
 	schedule(s, 1, EV_CLIENT, 0, 0, NULL);
 	if (!opt->no_faults)
 		schedule(s, 100 + prng_below(&s->prng, 300), EV_FAULT, 0, 0, NULL);
+	if (s->forget_every_ms)
+		schedule(s, prng_below(&s->forget_prng, 2 * s->forget_every_ms), EV_FORGET,
+			 0, 0, NULL);
 }
 
 static void world_free(struct sim *s)
@@ -1281,6 +1355,13 @@ static void step_event(struct sim *s, struct sim_event *ev)
 		node_process(s, n);
 		break;
 	case EV_DELIVER:
+		if (n->forgot_dead && s->nodes[n->forgot_dead].up)
+			n->forgot_dead = 0;
+		if (n->up && n->forgot_dead && n->forgot_dead == ev->msg->from) {
+			trace(s, EV_DROP, ev->node, ev->msg, 0);
+			msg_destroy(ev->msg);
+			break;
+		}
 		if (!n->up || s->blocked[ev->msg->from][ev->msg->to]) {
 			trace(s, EV_DROP, ev->node, ev->msg, 0);
 			msg_destroy(ev->msg);
@@ -1327,6 +1408,20 @@ static void step_event(struct sim *s, struct sim_event *ev)
 		if (n->up)
 			node_process(s, n);
 		break;
+	case EV_FORGET:
+		if (n) {
+			if (ev->gen == n->restarts)
+				node_forget(s, n, ev->arg);
+			break;
+		}
+		/* A false suspicion: a random node forgets whoever it follows. */
+		if (s->healing)
+			break;
+		schedule(s, s->now + 1 + prng_below(&s->forget_prng, 2 * s->forget_every_ms),
+			 EV_FORGET, 0, 0, NULL);
+		n = &s->nodes[1 + prng_below(&s->forget_prng, s->n_nodes)];
+		node_forget(s, n, 0);
+		break;
 	}
 	if (ev->kind != EV_DELIVER && ev->kind != EV_TICK)
 		trace(s, ev->kind, ev->node, NULL, 0);
@@ -1355,7 +1450,11 @@ bool sim_step(struct sim *s)
 
 void sim_crash(struct sim *s, struct sim_node *n)
 {
+	bool led = n->role == RAFT_LEADER;
+
 	node_crash(s, n);
+	if (led && s->opt.forget_on_crash)
+		leader_gone(s, n, 1000);
 }
 
 void sim_restart(struct sim *s, struct sim_node *n)

@@ -106,6 +106,7 @@ struct sim_node {
 	uint64_t max_durable_commit;
 	uint64_t max_durable_snap;
 	uint64_t conf_tried_term;	/* term whose first moments were tried */
+	uint64_t forgot_dead;	/* its messages dropped while it is down */
 };
 
 struct sim_after {
@@ -120,6 +121,7 @@ struct sim_event {
 	int node;
 	uint64_t gen;
 	struct raft_msg *msg;
+	uint64_t arg;		/* EV_FORGET: the leader suspected, 0: any */
 };
 
 struct sim_trace {
@@ -146,6 +148,7 @@ struct sim_options {
 	unsigned int tick_ms;
 	bool no_faults;
 	int nodes;		/* fixed cluster size, all voters (0: seed picks) */
+	bool forget_on_crash;	/* sim_crash(): followers forget the dead leader */
 };
 
 struct sim {
@@ -167,6 +170,16 @@ struct sim {
 	unsigned int p_conf_client;		/* a change with a client's proposal */
 	unsigned int p_isolate_after_conf;	/* the leader cut off as it proposes one */
 	size_t segment_bytes;
+	/*
+	 * raft_forget_leader(): permille of a crashed leader's followers that
+	 * learn it at once (its daemon refuses connections), and a false
+	 * suspicion of a live leader every forget_every_ms on average (0:
+	 * never). Drawn from forget_prng, so the rest of a seed's fault mix
+	 * is what it was before.
+	 */
+	struct prng forget_prng;
+	unsigned int p_forget_on_crash;
+	unsigned int forget_every_ms;
 	bool healing;		/* final phase: faults stop */
 	uint64_t conf_applied;	/* newest conf entry applied anywhere */
 	/* events */
@@ -189,6 +202,8 @@ struct sim {
 	uint64_t conf_changes;
 	uint64_t snapshots_sent;
 	uint64_t reads;
+	uint64_t forgets;		/* raft_forget_leader() that took effect */
+	uint64_t forgets_false;		/* of them, of a leader that was up */
 	uint64_t storage_failures;	/* write/sync errors and deaths: node stopped */
 	uint64_t batches;		/* storage batches completed */
 	uint64_t max_tickets_in_flight;	/* prepared, not durable, at once */

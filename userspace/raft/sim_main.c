@@ -11,7 +11,10 @@
  *                                          conf-before-term-commit,
  *                                          two-pending-conf (which also turns
  *                                          the direct one-pending check off)
- *   raft-sim --elections N                 election-time benchmark
+ *   raft-sim --elections N [--forget]      election-time benchmark; with
+ *                                          --forget the followers are told
+ *                                          the crashed leader is gone
+ *                                          (raft_forget_leader())
  *   -v (per-seed summary)  --trace (print every event)
  *
  * Exit status 1 on the first violation, after printing the seed, what was
@@ -25,13 +28,13 @@
 
 #include "raft/sim.h"
 
-int sim_elections(unsigned int count, uint64_t seed);
+int sim_elections(unsigned int count, uint64_t seed, bool forget);
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: raft-sim [--seed S | --seeds A..B | --budget STEPS] [--steps K]\n"
 			"                [--bug NAME] [-v] [--trace]\n"
-			"       raft-sim --elections N [--seed S]\n");
+			"       raft-sim --elections N [--forget] [--seed S]\n");
 	exit(2);
 }
 
@@ -85,10 +88,11 @@ int main(int argc, char **argv)
 	struct sim_options opt = { .steps = 20000 };
 	uint64_t first = 0, last = 0, budget = 0, total = 0, seeds = 0, elections = 0;
 	uint64_t commits = 0, crashes = 0, confs = 0, snaps = 0, reads = 0;
+	uint64_t forgets = 0, forgets_false = 0;
 	uint64_t failures = 0, batches = 0, torn = 0, lost = 0, inflight = 0;
 	struct timespec t0, t1;
 	unsigned int election_runs = 0;
-	bool have_seed = false;
+	bool have_seed = false, forget = false;
 	static struct sim s;
 	int i;
 
@@ -116,6 +120,8 @@ int main(int argc, char **argv)
 			/* Two changes pending: the invariants must catch it, not this check. */
 			if (opt.bugs & RAFT_BUG_TWO_PENDING_CONF)
 				opt.no_pending_check = true;
+		} else if (!strcmp(argv[i], "--forget")) {
+			forget = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			opt.verbose = true;
 		} else if (!strcmp(argv[i], "--trace")) {
@@ -125,7 +131,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (election_runs)
-		return sim_elections(election_runs, have_seed ? first : (uint64_t)time(NULL));
+		return sim_elections(election_runs, have_seed ? first : (uint64_t)time(NULL),
+				     forget);
 	if (!have_seed) {
 		struct timespec ts;
 
@@ -150,6 +157,8 @@ int main(int argc, char **argv)
 		confs += s.conf_changes;
 		snaps += s.snapshots_sent;
 		reads += s.reads;
+		forgets += s.forgets;
+		forgets_false += s.forgets_false;
 		failures += s.storage_failures;
 		batches += s.batches;
 		torn += s.fs.torn_writes;
@@ -185,6 +194,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)elections, (unsigned long long)commits,
 	       (unsigned long long)crashes, (unsigned long long)confs,
 	       (unsigned long long)snaps, (unsigned long long)reads);
+	printf("leaders forgotten: %llu, %llu of them while the leader was up\n",
+	       (unsigned long long)forgets, (unsigned long long)forgets_false);
 	printf("storage: %llu batches durable, %llu nodes stopped by a storage failure, "
 	       "%llu writes torn and %llu lost by crashes, up to %llu tickets in flight; "
 	       "%.1f s\n", (unsigned long long)batches, (unsigned long long)failures,
