@@ -654,7 +654,6 @@ static void decommission_removed(struct sim *s, const struct raft_entry *e)
 	}
 }
 
-
 static void node_apply(struct sim *s, struct sim_node *n, const struct raft_ready *rd)
 {
 	size_t i;
