@@ -93,7 +93,8 @@ field() {
 # a kernel that runs many times slower than Debian's (make check-debug):
 # every deadline, and the health checks' intervals and timeouts where a
 # test passes them through ms, so that a live backend's probes do not time
-# out. Only timing changes; every check stays.
+# out. A test that asserts something happens before a timeout stretches that
+# timeout by the same factor, so that its check can still fail.
 SLOW=${KLB_TEST_SLOW:-1}
 # ms N: N milliseconds, stretched by KLB_TEST_SLOW.
 ms() { echo $(($1 * SLOW)); }
