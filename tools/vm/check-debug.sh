@@ -24,9 +24,15 @@
 # kernel, probes of live backends time out under this one and fail them
 # over, which is the timing's failure, not the code's.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 repo=$(pwd -P)
 prog=check-debug
+case ${KLB_TEST_SLOW:-4} in
+'' | *[!0-9]* | 0*)
+	echo "$prog: KLB_TEST_SLOW must be a whole number from 1, not '${KLB_TEST_SLOW:-}'" >&2
+	exit 2
+	;;
+esac
 
 kdir=$(tools/vm/debug-kernel.sh) || {
 	echo "$prog: no debug kernel" >&2
