@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Two klbctl builds side by side, run as root inside the test guest:
+#
+#   tools/vm/run --timeout 1800 -- tools/bench/restore-ab.sh OLD NEW \
+#       [SERVICES [BACKENDS [RUNS]]]
+#
+# OLD and NEW are klbctl binaries (e.g. one built from an earlier commit in
+# another worktree). Both restore the same input, what 'klbctl save'
+# printed for SERVICES (default 1000) Maglev services of BACKENDS (default
+# 100) backends each, tables included, alternating, RUNS times (default 3):
+# first the whole restore into an empty configuration, then, with klb.ko
+# unloaded, the parsing alone (klbctl reads and checks all of its input
+# before it asks the kernel anything, then fails for want of the module).
+# The emulated guest's speed changes from boot to boot, so versions are
+# compared within one boot, never across runs of restore.sh.
+set -eu
+cd "$(dirname "$0")/../.."
+[ $# -ge 2 ] || { echo "usage: $0 OLD NEW [SERVICES [BACKENDS [RUNS]]]" >&2; exit 2; }
+old=$1
+new=$2
+services=${3:-1000}
+backends=${4:-100}
+runs=${5:-3}
+for k in "$old" "$new"; do
+	[ -x "$k" ] || { echo "restore-ab: $k is not an executable" >&2; exit 2; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore-ab.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tools/vm/load-klb.sh || exit 1
+awk -v s="$services" -v b="$backends" 'BEGIN {
+	for (i = 0; i < s; i++) {
+		printf "service tcp 203.0.113.%d:%d table-size 16381\n", 1 + int(i / 250), 1000 + i
+		for (j = 0; j < b; j++)
+			printf "backend 198.51.100.%d:8080\n", 1 + j
+	}
+}' >"$work/in"
+"$new" flush
+"$new" restore <"$work/in"
+"$new" save >"$work/save"
+"$new" flush
+# ms CMD...: CMD's wall time in ms, whatever its exit status.
+ms() {
+	local t0
+	t0=$(date +%s%N)
+	"$@" <"$work/save" >/dev/null 2>&1 || true
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+for r in $(seq 1 "$runs"); do
+	"$new" flush
+	a=$(ms "$old" restore)
+	"$new" save | cmp -s - "$work/save" || { echo "restore-ab: OLD restored something else" >&2; exit 1; }
+	"$new" flush
+	b=$(ms "$new" restore)
+	"$new" save | cmp -s - "$work/save" || { echo "restore-ab: NEW restored something else" >&2; exit 1; }
+	echo "restore-ab: whole restore, run $r: old $a ms, new $b ms"
+done
+"$new" flush
+rmmod klb
+for r in $(seq 1 "$runs"); do
+	echo "restore-ab: parsing alone, run $r: old $(ms "$old" restore) ms, new $(ms "$new" restore) ms"
+done
