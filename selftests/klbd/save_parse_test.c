@@ -120,6 +120,13 @@ static const struct {
 	  "line 3: table is not the base64 of 7 ids (8 or 16 bits each)" },
 	{ "service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AQEBAQEBAQ==\n",
 	  "line 4: table of the service of line 1: slot 0 names backend id 1, which the service does not have" },
+	{ "table AwADAAADAA==\n", "line 1: 'table' before any 'service' line" },
+	{ "service tcp 192.0.2.1:80 table-size 7\ntable\n",
+	  "line 2: 'table' needs one base64 word" },
+	{ "service tcp 192.0.2.1:80 table-size 7\ntable AwADAA ADAA==\n",
+	  "line 2: 'table' needs one base64 word" },
+	{ "service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AwADAAADAA==\ntable AwADAAADAA==\n",
+	  "line 4: a second table for the service" },
 	{ "service tcp 192.0.2.1:80 check tcp interval 10\n",
 	  "line 1: check interval must be 50 to 3600000 ms, not 10" },
 	{ "\n\n\nservice tcp 192.0.2.1:80 seed 00\n",
@@ -149,7 +156,8 @@ TEST(errors_name_the_line_and_the_file)
 
 /*
  * Words are split at spaces, tabs and carriage returns, any number of
- * them; 64 words fit on a line, a 65th is refused by line.
+ * them, around a table's word as around any other; 64 words fit on a
+ * line, a 65th is refused by line.
  */
 TEST(words_and_their_limit)
 {
@@ -157,6 +165,10 @@ TEST(words_and_their_limit)
 		"  service\ttcp \t 192.0.2.1:80   table-size\t7\r\n"
 		"\t\r\n"
 		"backend 192.0.2.2:80\tweight  4 \r\n";
+	static const char table_blanks[] =
+		"service tcp 192.0.2.1:80 table-size 7\n"
+		"backend 192.0.2.2:80 id 3\nbackend 192.0.2.3:80 id 0\n"
+		" \ttable \t AwADAAADAA== \t\r\n";
 	char err[KLB_SAVE_ERR_MAX], text[1024], *p = text;
 	struct restore_service *svcs;
 	size_t n;
@@ -167,6 +179,15 @@ TEST(words_and_their_limit)
 	EXPECT_EQ(7, svcs[0].conf.table_size);
 	ASSERT_EQ(1, svcs[0].nr_backends);
 	EXPECT_EQ(4, svcs[0].backends[0].weight);
+	restore_free(svcs, n);
+
+	/* A table line is trimmed, not split: the same blanks around it. */
+	ASSERT_EQ(0, parse(table_blanks, NULL, &svcs, &n, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(1, n);
+	ASSERT_NE(NULL, svcs[0].table);
+	EXPECT_EQ(3, svcs[0].table[0]);
+	EXPECT_EQ(0, svcs[0].table[1]);
+	EXPECT_EQ(3, svcs[0].table[5]);
 	restore_free(svcs, n);
 
 	/* 64 words: the service line's own error, not the limit's. */

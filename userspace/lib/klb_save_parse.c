@@ -301,16 +301,13 @@ static int parse_backend_line(struct restore_parser *p, char **tok, int nt)
 	return 0;
 }
 
-static int parse_table_line(struct restore_parser *p, char **tok, int nt)
+/* word (len chars, as split_table_line() gives it) is the base64. */
+static int parse_table_line(struct restore_parser *p, const char *word, size_t len)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
 	uint32_t m = svc->conf.table_size, i;
 	uint8_t *raw;
-	size_t len;
 
-	if (nt != 2)
-		return parse_fail(p, "'table' needs one base64 word");
-	len = strlen(tok[1]);
 	if (p->table_given)
 		return parse_fail(p, "a second table for the service");
 	if (!klb_sched_is_maglev(svc->conf.sched))
@@ -323,14 +320,17 @@ static int parse_table_line(struct restore_parser *p, char **tok, int nt)
 		return parse_fail(p, "out of memory");
 	}
 	/* The length says the width: M bytes, or M 16-bit little-endian ids. */
-	if (!b64_decode(tok[1], len, raw, m)) {
+	if (!b64_decode(word, len, raw, m)) {
 		for (i = 0; i < m; i++)
 			svc->table[i] = raw[i];
-	} else if (!b64_decode(tok[1], len, raw, 2 * (size_t)m)) {
+	} else if (!b64_decode(word, len, raw, 2 * (size_t)m)) {
 		for (i = 0; i < m; i++)
 			svc->table[i] = (uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8);
 	} else {
 		free(raw);
+		/* The decoder refused the blank; the message names the cause. */
+		if (strpbrk(word, " \t\r"))
+			return parse_fail(p, "'table' needs one base64 word");
 		return parse_fail(p, "table is not the base64 of %u ids (8 or 16 bits each)", m);
 	}
 	free(raw);
@@ -434,6 +434,37 @@ static int split_words(char *line, char **tok, int max)
 	}
 }
 
+/*
+ * A table line, "table BASE64" with any blanks around the words: tok[0]
+ * and tok[1] are its words, terminated, and the second one's length is
+ * returned; 0 (line untouched) for any other line. The base64 word is
+ * most of a restore's input, and b64_decode() looks at each of its
+ * characters anyway, refusing a blank: so it is not scanned for blanks
+ * here, only trimmed at the end of the line (len bytes, from getline()).
+ */
+static size_t split_table_line(char *line, size_t len, char **tok)
+{
+	char *s = line, *end = line + len;
+	char *word;
+
+	while (s < end && is_blank(*s))
+		s++;
+	if (end - s < 6 || memcmp(s, "table", 5) || !is_blank(s[5]))
+		return 0;
+	word = s + 6;
+	while (word < end && is_blank(*word))
+		word++;
+	while (end > word && is_blank(end[-1]))
+		end--;
+	if (word == end)
+		return 0;
+	s[5] = '\0';
+	*end = '\0';
+	tok[0] = s;
+	tok[1] = word;
+	return (size_t)(end - word);
+}
+
 int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 		  size_t *n, char *err, size_t err_len)
 {
@@ -451,9 +482,16 @@ int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 		return -ENOMEM;
 	}
 	while (!ret && (len = getline(&line, &cap, in)) >= 0) {
+		size_t table_len;
 		int nt;
 
 		p.line++;
+		table_len = split_table_line(line, (size_t)len, tok);
+		if (table_len) {
+			ret = p.n ? parse_table_line(&p, tok[1], table_len) :
+				    parse_fail(&p, "'table' before any 'service' line");
+			continue;
+		}
 		nt = split_words(line, tok, MAX_TOKENS);
 		if (nt < 0) {
 			ret = parse_fail(&p, "too many words");
@@ -471,8 +509,8 @@ int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 				ret = parse_fail(&p, "'%s' before any 'service' line", tok[0]);
 			else if (matches(tok[0], "backend"))
 				ret = parse_backend_line(&p, tok, nt);
-			else
-				ret = parse_table_line(&p, tok, nt);
+			else /* not one word after it: split_table_line() took those */
+				ret = parse_fail(&p, "'table' needs one base64 word");
 		} else {
 			ret = parse_fail(&p, "unknown keyword '%s' (want service, backend or table)",
 					 tok[0]);
