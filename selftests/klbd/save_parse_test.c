@@ -125,7 +125,8 @@ static const struct {
 	  "line 2: 'table' needs one base64 word" },
 	{ "service tcp 192.0.2.1:80 table-size 7\ntable AwADAA ADAA==\n",
 	  "line 2: 'table' needs one base64 word" },
-	{ "service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\ntable AwADAAADAA==\ntable AwADAAADAA==\n",
+	{ "service tcp 192.0.2.1:80 table-size 7\nbackend 192.0.2.2:80\n"
+	  "table AwADAAADAA==\ntable AwADAAADAA==\n",
 	  "line 4: a second table for the service" },
 	{ "service tcp 192.0.2.1:80 check tcp interval 10\n",
 	  "line 1: check interval must be 50 to 3600000 ms, not 10" },
