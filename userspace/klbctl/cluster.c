@@ -137,23 +137,15 @@ int cmd_cluster_members(struct ctx *ctx, int argc, char **argv)
 static int member_change(const struct klbd_member_req *m, unsigned int deadline_ms)
 {
 	uint8_t body[KLBD_MEMBER_MAX_BYTES];
-	struct klbd_answer a;
 	char what[32];
-	int n, err;
+	int n;
 
 	snprintf(what, sizeof(what), "member %llu", (unsigned long long)m->id);
 	n = klbd_member_encode(m, body, sizeof(body));
 	if (n < 0)
 		return report_msg(what, "%s", n == -ENAMETOOLONG ?
 				  "the address is too long" : "malformed request");
-	err = klbd_call_retry(KLBD_CTL_MEMBER, body, n, klbd_now_ms() + deadline_ms,
-			      what, &a);
-	if (!err)
-		err = klbd_answer_check(&a, what);
-	if (err)
-		return err;
-	free(a.buf);
-	return EXIT_OK;
+	return klbd_call_ok(KLBD_CTL_MEMBER, body, n, klbd_now_ms() + deadline_ms, what);
 }
 
 /*

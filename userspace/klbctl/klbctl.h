@@ -205,6 +205,12 @@ int klbd_call_retry(uint8_t op, const void *body, size_t len, uint64_t deadline_
  * refusal reported as what's, and a freed.
  */
 int klbd_answer_check(struct klbd_answer *a, const char *what);
+/*
+ * klbd_call_retry and klbd_answer_check for a request whose answer carries
+ * nothing more: EXIT_OK, or the error reported.
+ */
+int klbd_call_ok(uint8_t op, const void *body, size_t len, uint64_t deadline_ms,
+		 const char *what);
 uint64_t klbd_now_ms(void);
 
 /* Commands, one file per object. */

@@ -97,18 +97,6 @@ static void mon_forget(struct monitor *m, struct mon_service *ms)
 	*ms = m->svcs[--m->n];
 }
 
-static const struct klb_backend *find_backend(const struct klb_backend *bes,
-					      size_t n,
-					      const struct klb_endpoint *addr)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (klb_endpoint_equal(&bes[i].addr, addr))
-			return &bes[i];
-	return NULL;
-}
-
 static void diff_conf(struct monitor *m, const struct klb_service *a,
 		      const struct klb_service *b)
 {
@@ -143,7 +131,7 @@ static void diff_backends(struct monitor *m, const struct mon_service *old,
 
 	for (i = 0; i < n; i++) {
 		fmt_endpoint(&bes[i].addr, addr);
-		o = find_backend(old->bes, old->nr_bes, &bes[i].addr);
+		o = klb_backend_find(old->bes, old->nr_bes, &bes[i].addr);
 		if (!o) {
 			change(m, "backend %s added (id %u, weight %u, %s)", addr,
 			       bes[i].id, bes[i].weight, state_name(bes[i].state));
@@ -157,7 +145,7 @@ static void diff_backends(struct monitor *m, const struct mon_service *old,
 			       state_name(bes[i].state));
 	}
 	for (i = 0; i < old->nr_bes; i++)
-		if (!find_backend(bes, n, &old->bes[i].addr))
+		if (!klb_backend_find(bes, n, &old->bes[i].addr))
 			change(m, "backend %s removed",
 			       fmt_endpoint(&old->bes[i].addr, addr));
 }

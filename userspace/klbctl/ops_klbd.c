@@ -200,23 +200,31 @@ int klbd_answer_check(struct klbd_answer *a, const char *what)
 	return EXIT_FAIL;
 }
 
-static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
+int klbd_call_ok(uint8_t op, const void *body, size_t len, uint64_t deadline,
+		 const char *what)
 {
-	uint8_t buf[KLBD_CMD_MAX_BYTES];
 	struct klbd_answer a;
-	int n, err;
+	int err;
 
-	n = klbd_cmd_encode(cmd, buf, sizeof(buf));
-	if (n < 0)
-		return report_msg(what, "cannot encode the command");
-	err = klbd_call_retry(KLBD_CTL_SUBMIT, buf, n, klbd_now_ms() + KLBD_DEADLINE_MS,
-			      what, &a);
+	err = klbd_call_retry(op, body, len, deadline, what, &a);
 	if (!err)
 		err = klbd_answer_check(&a, what);
 	if (err)
 		return err;
 	free(a.buf);
 	return EXIT_OK;
+}
+
+static int klbd_submit(const struct klbd_cmd *cmd, const char *what)
+{
+	uint8_t buf[KLBD_CMD_MAX_BYTES];
+	int n;
+
+	n = klbd_cmd_encode(cmd, buf, sizeof(buf));
+	if (n < 0)
+		return report_msg(what, "cannot encode the command");
+	return klbd_call_ok(KLBD_CTL_SUBMIT, buf, n, klbd_now_ms() + KLBD_DEADLINE_MS,
+			    what);
 }
 
 static int klbd_service_add(struct ctx *ctx, const struct klb_service_key *key,

@@ -188,6 +188,28 @@ static int check_backend(const struct klb_backend *be, char *why, size_t len)
 }
 
 /*
+ * The table in asks for, computed into t, which becomes *out; t is freed
+ * instead when there is no table (no backend takes new flows) or on an
+ * error.
+ */
+static int table_computed(const struct klb_table_input *in, uint16_t *t,
+			  uint16_t **out, char *why, size_t why_len)
+{
+	klb_error e = { 0 };
+	int ret;
+
+	ret = klb_table_compute(in, t, &e);
+	if (ret <= 0) {
+		free(t);
+		if (ret < 0)
+			return klbd_why(why, why_len, ret, "table: %s", klb_error_msg(&e));
+		return 0;
+	}
+	*out = t;
+	return 0;
+}
+
+/*
  * The table conf and bes call for into *out (NULL: none) and its base
  * table into *base (NULL: the table): from old's tables when conf keeps
  * their size and seed, else (old NULL) from scratch. The base comes only
@@ -203,8 +225,6 @@ static int compute_table(const struct klb_service_conf *conf,
 		.conf = conf, .new_bes = bes, .nr_new = n, .new_base = base,
 	};
 	uint16_t *t;
-	klb_error e = { 0 };
-	int ret;
 
 	*out = NULL;
 	*base = NULL;
@@ -219,15 +239,7 @@ static int compute_table(const struct klb_service_conf *conf,
 	t = malloc(conf->table_size * sizeof(*t));
 	if (!t)
 		return klbd_why(why, why_len, -ENOMEM, "out of memory");
-	ret = klb_table_compute(&in, t, &e);
-	if (ret <= 0) {
-		free(t);
-		if (ret < 0)
-			return klbd_why(why, why_len, ret, "table: %s", klb_error_msg(&e));
-		return 0;
-	}
-	*out = t;
-	return 0;
+	return table_computed(&in, t, out, why, why_len);
 }
 
 /*
@@ -617,11 +629,9 @@ static int given_table(const struct klbd_cmd *cmd, const struct klb_backend *bes
 		.old_table = cmd->table, .new_bes = bes, .nr_new = n,
 		.new_base = base,
 	};
-	klb_error e = { 0 };
 	bool verbatim = true;
 	uint16_t *t;
 	uint32_t i;
-	int ret;
 
 	*out = NULL;
 	*base = NULL;
@@ -638,15 +648,7 @@ static int given_table(const struct klbd_cmd *cmd, const struct klb_backend *bes
 		*out = t;
 		return 0;
 	}
-	ret = klb_table_compute(&in, t, &e);
-	if (ret <= 0) {
-		free(t);
-		if (ret < 0)
-			return klbd_why(why, len, ret, "table: %s", klb_error_msg(&e));
-		return 0;
-	}
-	*out = t;
-	return 0;
+	return table_computed(&in, t, out, why, len);
 }
 
 /*

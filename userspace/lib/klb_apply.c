@@ -59,17 +59,6 @@ fail:
 	return err;
 }
 
-static struct klb_backend *find_backend(struct klb_backend *bes, size_t n,
-					const struct klb_endpoint *addr)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (klb_endpoint_equal(&bes[i].addr, addr))
-			return &bes[i];
-	return NULL;
-}
-
 /* Backend ids name table entries: the lowest one bes does not use. */
 static int lowest_free_id(const struct klb_backend *bes, size_t n)
 {
@@ -380,7 +369,7 @@ static int backend_attempt(struct klb_client *c, void *arg, klb_error *e)
 	err = apply_svc_read(c, op->key, &st, e);
 	if (err)
 		return err;
-	cur = find_backend(st.bes, st.nr_bes, &op->req->addr);
+	cur = klb_backend_find(st.bes, st.nr_bes, &op->req->addr);
 	bes = malloc((st.nr_bes + 1) * sizeof(*bes));
 	if (!bes) {
 		err = klb_error_set(e, ENOMEM, "out of memory");

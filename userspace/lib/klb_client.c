@@ -34,6 +34,17 @@ bool klb_endpoint_equal(const struct klb_endpoint *a,
 	       !memcmp(a->addr, b->addr, klb_endpoint_addr_len(a));
 }
 
+struct klb_backend *klb_backend_find(const struct klb_backend *bes, size_t n,
+				     const struct klb_endpoint *addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (klb_endpoint_equal(&bes[i].addr, addr))
+			return (struct klb_backend *)&bes[i];
+	return NULL;
+}
+
 const char *klb_endpoint_format(const struct klb_endpoint *ep, char *buf)
 {
 	char host[INET6_ADDRSTRLEN];

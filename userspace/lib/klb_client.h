@@ -283,6 +283,9 @@ bool klb_service_key_equal(const struct klb_service_key *a,
 bool klb_endpoint_equal(const struct klb_endpoint *a,
 			const struct klb_endpoint *b);
 size_t klb_endpoint_addr_len(const struct klb_endpoint *ep);
+/* The backend of bes[0..n) at addr, or NULL (a linear scan). */
+struct klb_backend *klb_backend_find(const struct klb_backend *bes, size_t n,
+				     const struct klb_endpoint *addr);
 
 /* "ADDR:PORT" or "[ADDR]:PORT" into buf (KLB_ENDPOINT_STRLEN bytes). */
 #define KLB_ENDPOINT_STRLEN	64
