@@ -11,6 +11,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 
 def csum(data):
@@ -30,6 +31,7 @@ def main():
     rnd = random.Random(seed)
     dst = socket.inet_aton(vip)
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    start = time.monotonic()
     for _ in range(count):
         src = socket.inet_aton(prefix + str(rnd.randint(first, last)))
         sport = rnd.randint(1024, 65535)
@@ -40,6 +42,8 @@ def main():
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64,
                          socket.IPPROTO_TCP, 0, src, dst)
         s.sendto(ip + tcp, (vip, 0))
+    took = time.monotonic() - start
+    print(f"# syn_flood: {count} SYNs in {took:.2f} s, {count / took:.0f} a second")
 
 
 if __name__ == "__main__":
