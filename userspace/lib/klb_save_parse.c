@@ -301,7 +301,7 @@ static int parse_backend_line(struct restore_parser *p, char **tok, int nt)
 	return 0;
 }
 
-/* word (len chars, as split_table_line() gives it) is the base64. */
+/* word (len chars, as table_word() gives it) is the base64. */
 static int parse_table_line(struct restore_parser *p, const char *word, size_t len)
 {
 	struct restore_service *svc = &p->svcs[p->n - 1];
@@ -435,34 +435,31 @@ static int split_words(char *line, char **tok, int max)
 }
 
 /*
- * A table line, "table BASE64" with any blanks around the words: tok[0]
- * and tok[1] are its words, terminated, and the second one's length is
- * returned; 0 (line untouched) for any other line. The base64 word is
- * most of a restore's input, and b64_decode() looks at each of its
- * characters anyway, refusing a blank: so it is not scanned for blanks
- * here, only trimmed at the end of the line (len bytes, from getline()).
+ * Of a table line, "table BASE64" with any blanks around the words: the
+ * second word, terminated in place, and its length; 0 (line untouched)
+ * for any other line. The base64 word is most of a restore's input, and
+ * b64_decode() looks at each of its characters anyway, refusing a blank:
+ * so it is not scanned for blanks here, only trimmed at the end of the
+ * line (len bytes, from getline()).
  */
-static size_t split_table_line(char *line, size_t len, char **tok)
+static size_t table_word(char *line, size_t len, char **word)
 {
 	char *s = line, *end = line + len;
-	char *word;
 
 	while (s < end && is_blank(*s))
 		s++;
 	if (end - s < 6 || memcmp(s, "table", 5) || !is_blank(s[5]))
 		return 0;
-	word = s + 6;
-	while (word < end && is_blank(*word))
-		word++;
-	while (end > word && is_blank(end[-1]))
+	s += 6;
+	while (s < end && is_blank(*s))
+		s++;
+	while (end > s && is_blank(end[-1]))
 		end--;
-	if (word == end)
+	if (s == end)
 		return 0;
-	s[5] = '\0';
 	*end = '\0';
-	tok[0] = s;
-	tok[1] = word;
-	return (size_t)(end - word);
+	*word = s;
+	return (size_t)(end - s);
 }
 
 int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
@@ -483,13 +480,14 @@ int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 	}
 	while (!ret && (len = getline(&line, &cap, in)) >= 0) {
 		size_t table_len;
+		char *word;
 		int nt;
 
 		p.line++;
-		table_len = split_table_line(line, (size_t)len, tok);
+		/* Before any service, the general path below says so. */
+		table_len = p.n ? table_word(line, (size_t)len, &word) : 0;
 		if (table_len) {
-			ret = p.n ? parse_table_line(&p, tok[1], table_len) :
-				    parse_fail(&p, "'table' before any 'service' line");
+			ret = parse_table_line(&p, word, table_len);
 			continue;
 		}
 		nt = split_words(line, tok, MAX_TOKENS);
@@ -509,7 +507,7 @@ int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 				ret = parse_fail(&p, "'%s' before any 'service' line", tok[0]);
 			else if (matches(tok[0], "backend"))
 				ret = parse_backend_line(&p, tok, nt);
-			else /* not one word after it: split_table_line() took those */
+			else	/* table_word() found no word after it */
 				ret = parse_fail(&p, "'table' needs one base64 word");
 		} else {
 			ret = parse_fail(&p, "unknown keyword '%s' (want service, backend or table)",
