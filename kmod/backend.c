@@ -4,19 +4,21 @@
  * their service. Flows point at them without a reference (flow.c).
  */
 
-#include <linux/percpu.h>
 #include <linux/slab.h>
 
 #include "klb.h"
 
-/* What a backend costs its netns: itself and its per-CPU counters. */
+/*
+ * What a backend costs its netns besides its per-CPU counters, which the
+ * block they are cut from is charged for (stats.c).
+ */
 static size_t klb_backend_bytes(void)
 {
-	return sizeof(struct klb_backend) + sizeof(struct klb_stats) +
-	       array_size(num_possible_cpus(), sizeof(struct klb_pcpu_stats));
+	return sizeof(struct klb_backend) + sizeof(struct klb_stats);
 }
 
 struct klb_backend *klb_backend_create(struct klb_net *kn,
+				       struct klb_stats_source *counters,
 				       struct klb_stats *svc_stats, u16 id,
 				       u16 family, const union klb_addr *addr,
 				       __be16 port)
@@ -28,10 +30,13 @@ struct klb_backend *klb_backend_create(struct klb_net *kn,
 	if (err)
 		return ERR_PTR(err);
 	be = kzalloc(sizeof(*be), GFP_KERNEL_ACCOUNT);
-	if (!be)
+	if (!be) {
+		err = -ENOMEM;
 		goto err;
-	be->stats = klb_stats_alloc();
-	if (!be->stats) {
+	}
+	be->stats = klb_stats_take(counters);
+	if (IS_ERR(be->stats)) {
+		err = PTR_ERR(be->stats);
 		kfree(be);
 		goto err;
 	}
@@ -49,7 +54,7 @@ struct klb_backend *klb_backend_create(struct klb_net *kn,
 
 err:
 	klb_mem_uncharge(kn->mem, klb_backend_bytes());
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(err);
 }
 
 void klb_backend_put(struct klb_backend *be)

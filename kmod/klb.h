@@ -53,10 +53,32 @@ struct klb_pcpu_stats {
 	s64 active;
 };
 
+/*
+ * One per-CPU allocation cut into the counters of several backends that
+ * one request makes: pcpu_alloc() costs per call far more than per byte,
+ * and was the largest cost of restoring many backends. The block is
+ * charged whole and lives until the last counters cut from it are freed.
+ */
+struct klb_stats_block {
+	refcount_t ref;
+	u32 size;			/* klb_pcpu_stats in it */
+	struct klb_pcpu_stats __percpu *pcpu;
+	struct klb_mem *mem;		/* charged for it; NULL: not charged */
+};
+
+/* Where a request's new counters come from: a block and what is left. */
+struct klb_stats_source {
+	struct klb_mem *mem;
+	struct klb_stats_block *block;
+	u32 used;			/* of block */
+	u32 wanted;			/* still to come, past block */
+};
+
 /* Shared by a service and its backends, which can outlive it in flows. */
 struct klb_stats {
 	refcount_t ref;
-	struct klb_pcpu_stats __percpu *pcpu;
+	struct klb_pcpu_stats __percpu *pcpu;	/* in block */
+	struct klb_stats_block *block;
 	struct rcu_head rcu;
 };
 
@@ -360,6 +382,7 @@ bool klb_snapshot_table_uses(const struct klb_snapshot *snap, u16 id);
 
 /* backend.c */
 struct klb_backend *klb_backend_create(struct klb_net *kn,
+				       struct klb_stats_source *counters,
 				       struct klb_stats *svc_stats, u16 id,
 				       u16 family, const union klb_addr *addr,
 				       __be16 port);
@@ -383,7 +406,8 @@ int klb_txn_commit(struct klb_net *kn, struct klb_txn *txn,
 void klb_txn_abort_released(struct klb_net *kn, u32 portid);
 void klb_txn_abort_all(struct klb_net *kn);
 int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf);
-int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
+int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn,
+			struct klb_stats_source *counters, u16 id,
 			u16 family, const union klb_addr *addr, __be16 port,
 			u32 weight, u8 state, struct netlink_ext_ack *extack);
 void klb_txn_backend_new_undo(struct klb_txn *txn, u16 id);
@@ -397,6 +421,10 @@ int klb_txn_table_chunk(struct klb_txn *txn, u32 size, u32 offset,
 void klb_txn_table_del(struct klb_txn *txn);
 
 /* stats.c */
+void klb_stats_source_init(struct klb_stats_source *src, struct klb_mem *mem,
+			   u32 wanted);
+struct klb_stats *klb_stats_take(struct klb_stats_source *src);
+void klb_stats_source_release(struct klb_stats_source *src);
 struct klb_stats *klb_stats_alloc(void);
 void klb_stats_put(struct klb_stats *stats);
 void klb_stats_read(const struct klb_stats *stats, u64 *ctr, s64 *active);

@@ -814,6 +814,7 @@ static int klb_dump_services(struct sk_buff *skb, struct netlink_callback *cb)
 /* ---- backends --------------------------------------------------------- */
 
 static int klb_backend_new_one(struct genl_info *info, struct klb_write *w,
+			       struct klb_stats_source *counters,
 			       const struct nlattr *nest, u16 *id)
 {
 	struct klb_backend_req req;
@@ -833,8 +834,9 @@ static int klb_backend_new_one(struct genl_info *info, struct klb_write *w,
 	if (req.tb[KLB_BE_A_STATE])
 		state = nla_get_u8(req.tb[KLB_BE_A_STATE]);
 	*id = nla_get_u16(req.tb[KLB_BE_A_ID]);
-	err = klb_txn_backend_new(w->kn, w->txn, *id, req.family, &req.addr,
-				  req.port, weight, state, info->extack);
+	err = klb_txn_backend_new(w->kn, w->txn, counters, *id, req.family,
+				  &req.addr, req.port, weight, state,
+				  info->extack);
 	/* Of several backends, say which. */
 	if (err)
 		NL_SET_BAD_ATTR(info->extack, nest);
@@ -849,6 +851,7 @@ static int klb_backend_new_one(struct genl_info *info, struct klb_write *w,
  */
 static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
 {
+	struct klb_stats_source counters;
 	struct klb_backend *be = NULL;
 	const struct nlattr *attr;
 	u32 n, added = 0;
@@ -869,14 +872,16 @@ static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
 		err = -E2BIG;
 		goto out;
 	}
+	klb_stats_source_init(&counters, w.kn->mem, n);
 	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(attr) != KLB_A_BACKEND)
 			continue;
-		err = klb_backend_new_one(info, &w, attr, &id);
+		err = klb_backend_new_one(info, &w, &counters, attr, &id);
 		if (err)
 			break;
 		added++;
 	}
+	klb_stats_source_release(&counters);
 	if (err && !w.txn->implicit) {
 		/* The ids of the nests before the failed one are this request's. */
 		nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {

@@ -4,33 +4,128 @@
  * never writes a shared cache line, and summed when someone reads them.
  */
 
+#include <linux/overflow.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 
 #include "klb.h"
 
-struct klb_stats *klb_stats_alloc(void)
+/* A page per CPU at most, so that blocks fit the per-CPU allocator's units. */
+#define KLB_STATS_BLOCK_MAX	(PAGE_SIZE / sizeof(struct klb_pcpu_stats))
+
+static size_t klb_stats_block_bytes(u32 size)
 {
+	return sizeof(struct klb_stats_block) +
+	       array3_size(num_possible_cpus(), size,
+			   sizeof(struct klb_pcpu_stats));
+}
+
+static struct klb_stats_block *klb_stats_block_alloc(struct klb_mem *mem,
+						     u32 size)
+{
+	struct klb_stats_block *block;
+	int err;
+
+	if (mem) {
+		err = klb_mem_charge(mem, klb_stats_block_bytes(size));
+		if (err)
+			return ERR_PTR(err);
+	}
+	block = kzalloc(sizeof(*block), GFP_KERNEL_ACCOUNT);
+	if (!block)
+		goto err;
+	block->pcpu = __alloc_percpu_gfp(size * sizeof(struct klb_pcpu_stats),
+					 __alignof__(struct klb_pcpu_stats),
+					 GFP_KERNEL_ACCOUNT);
+	if (!block->pcpu) {
+		kfree(block);
+		goto err;
+	}
+	refcount_set(&block->ref, 1);
+	block->size = size;
+	block->mem = mem;
+	return block;
+
+err:
+	if (mem)
+		klb_mem_uncharge(mem, klb_stats_block_bytes(size));
+	return ERR_PTR(-ENOMEM);
+}
+
+static void klb_stats_block_put(struct klb_stats_block *block)
+{
+	if (!block || !refcount_dec_and_test(&block->ref))
+		return;
+	free_percpu(block->pcpu);
+	if (block->mem)
+		klb_mem_uncharge(block->mem, klb_stats_block_bytes(block->size));
+	kfree(block);
+}
+
+/*
+ * @wanted is how many counters the request will take: blocks are cut to
+ * it, so a request of one backend costs what it did before blocks.
+ */
+void klb_stats_source_init(struct klb_stats_source *src, struct klb_mem *mem,
+			   u32 wanted)
+{
+	src->mem = mem;
+	src->block = NULL;
+	src->used = 0;
+	src->wanted = wanted;
+}
+
+/* Counters for one more object, zeroed; charged to @src's account. */
+struct klb_stats *klb_stats_take(struct klb_stats_source *src)
+{
+	struct klb_stats_block *block = src->block;
 	struct klb_stats *stats;
 
+	if (!block || src->used == block->size) {
+		u32 size = clamp_t(u32, src->wanted, 1, KLB_STATS_BLOCK_MAX);
+
+		block = klb_stats_block_alloc(src->mem, size);
+		if (IS_ERR(block))
+			return ERR_CAST(block);
+		klb_stats_block_put(src->block);
+		src->block = block;
+		src->used = 0;
+		src->wanted -= min(src->wanted, size);
+	}
 	stats = kzalloc(sizeof(*stats), GFP_KERNEL_ACCOUNT);
 	if (!stats)
-		return NULL;
-	stats->pcpu = alloc_percpu_gfp(struct klb_pcpu_stats,
-				       GFP_KERNEL_ACCOUNT);
-	if (!stats->pcpu) {
-		kfree(stats);
-		return NULL;
-	}
+		return ERR_PTR(-ENOMEM);
 	refcount_set(&stats->ref, 1);
+	refcount_inc(&block->ref);
+	stats->block = block;
+	stats->pcpu = block->pcpu + src->used++;
 	return stats;
+}
+
+/* What the request did not take is freed with the block's last user. */
+void klb_stats_source_release(struct klb_stats_source *src)
+{
+	klb_stats_block_put(src->block);
+	src->block = NULL;
+}
+
+/* A service's counters: a block of their own, not charged (as services). */
+struct klb_stats *klb_stats_alloc(void)
+{
+	struct klb_stats_source src;
+	struct klb_stats *stats;
+
+	klb_stats_source_init(&src, NULL, 1);
+	stats = klb_stats_take(&src);
+	klb_stats_source_release(&src);
+	return IS_ERR(stats) ? NULL : stats;
 }
 
 static void klb_stats_free_rcu(struct rcu_head *head)
 {
 	struct klb_stats *stats = container_of(head, struct klb_stats, rcu);
 
-	free_percpu(stats->pcpu);
+	klb_stats_block_put(stats->block);
 	kfree(stats);
 }
 

@@ -165,7 +165,8 @@ int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf)
 	return 0;
 }
 
-int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
+int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn,
+			struct klb_stats_source *counters, u16 id,
 			u16 family, const union klb_addr *addr, __be16 port,
 			u32 weight, u8 state, struct netlink_ext_ack *extack)
 {
@@ -193,7 +194,8 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn, u16 id,
 		NL_SET_ERR_MSG(extack, "too many backends (module parameter max_backends)");
 		return -ENOSPC;
 	}
-	be = klb_backend_create(kn, svc->stats, id, family, addr, port);
+	be = klb_backend_create(kn, counters, svc->stats, id, family, addr,
+				port);
 	if (IS_ERR(be))
 		return klb_mem_error(extack, PTR_ERR(be));
 	slot = klb_snapshot_insert_slot(snap, id);

@@ -500,6 +500,24 @@ static int api_backend_write(struct api_nl *nl, uint8_t cmd,
 	return api_simple(nl, req, err);
 }
 
+void api_backends_req(struct api_req *req, struct api_nl *nl, uint8_t cmd,
+		      const struct api_key *k, uint16_t first, int n,
+		      uint32_t txn)
+{
+	struct api_be be;
+	int i;
+
+	api_req_start(req, nl, cmd, 0);
+	api_put_service(req->nlh, k);
+	for (i = 0; i < n; i++) {
+		/* Addresses repeat every 256: the port keeps them apart. */
+		api_be_v4(&be, first + i, API_BE_ADDR(first + i + 1), 10000 + first + i);
+		mnl_attr_nest_end(req->nlh, api_put_backend_open(req->nlh, &be, true));
+	}
+	if (txn)
+		mnl_attr_put_u32(req->nlh, KLB_A_TXN, txn);
+}
+
 int api_backend_new(struct api_nl *nl, const struct api_key *k,
 		    const struct api_be *be, uint32_t weight, uint32_t txn,
 		    struct api_err *err)

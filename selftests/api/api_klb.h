@@ -16,6 +16,10 @@
 
 #include "api_nl.h"
 
+/* Documentation addresses: VIPs in 192.0.2.0/24, backends in 198.51.100.0/24. */
+#define API_VIP(n)	(0xc0000200u | ((n) & 0xff))
+#define API_BE_ADDR(n)	(0xc6336400u | ((n) & 0xff))
+
 /* A service key. The port is in host byte order here. */
 struct api_key {
 	uint8_t proto;
@@ -149,6 +153,10 @@ int api_service_get(struct api_nl *nl, const struct api_key *k,
 		    struct api_err *err);
 int api_service_dump(struct api_nl *nl, api_msg_cb cb, void *data,
 		     struct api_err *err);
+/* A request for @n backends, ids from @first, in one message (BACKEND_NEW). */
+void api_backends_req(struct api_req *req, struct api_nl *nl, uint8_t cmd,
+		      const struct api_key *k, uint16_t first, int n,
+		      uint32_t txn);
 int api_backend_new(struct api_nl *nl, const struct api_key *k,
 		    const struct api_be *be, uint32_t weight, uint32_t txn,
 		    struct api_err *err);

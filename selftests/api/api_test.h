@@ -22,10 +22,6 @@
 
 #include "api_klb.h"
 
-/* Documentation addresses: VIPs in 192.0.2.0/24, backends in 198.51.100.0/24. */
-#define API_VIP(n)	(0xc0000200u | ((n) & 0xff))
-#define API_BE_ADDR(n)	(0xc6336400u | ((n) & 0xff))
-
 /* A request rejected with @errno_, an extack message and no change. */
 #define ASSERT_REJECTED(errno_, ret, err) do { \
 	int __ret = (ret); \

@@ -310,24 +310,6 @@ TEST_F(klb, backend_new_get_set_del)
 }
 
 /* A request (BACKEND_NEW) naming backends first..first+n-1. */
-static void backends_req(struct api_req *req, struct api_nl *nl,
-			     uint8_t cmd, const struct api_key *k,
-			     uint16_t first, int n, uint32_t txn)
-{
-	struct api_be be;
-	int i;
-
-	api_req_start(req, nl, cmd, 0);
-	api_put_service(req->nlh, k);
-	for (i = 0; i < n; i++) {
-		/* Addresses repeat every 256: the port keeps them apart. */
-		api_be_v4(&be, first + i, API_BE_ADDR(first + i + 1), 10000 + first + i);
-		mnl_attr_nest_end(req->nlh, api_put_backend_open(req->nlh, &be, true));
-	}
-	if (txn)
-		mnl_attr_put_u32(req->nlh, KLB_A_TXN, txn);
-}
-
 /*
  * Several backends in one BACKEND_NEW: all in one write, or none, in a
  * transaction of its own or staged in the caller's; the limit is exact.
@@ -344,7 +326,7 @@ TEST_F(klb, backend_new_several)
 	ASSERT_NE(NULL, req);
 	ASSERT_EQ(0, api_service_new(&self->nl, &self->v4, NULL));
 	ASSERT_EQ(0, api_generation_get(&self->nl, &gen));
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 0, 3, 0);
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 0, 3, 0);
 	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
 	EXPECT_EQ(3, s.backends);
@@ -352,7 +334,7 @@ TEST_F(klb, backend_new_several)
 	EXPECT_EQ(gen + 1, gen2);
 
 	/* The third of three is already there: none is added. */
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 1000, 2, 0);
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 1000, 2, 0);
 	{
 		struct api_be dup;
 
@@ -368,9 +350,9 @@ TEST_F(klb, backend_new_several)
 
 	/* Staged: a failed request takes its own out, the rest stays. */
 	ASSERT_EQ(0, api_txn_begin(&self->nl, &self->v4, &txn, NULL));
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 10, 1, txn);
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 10, 1, txn);
 	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 20, 3, txn);
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 20, 3, txn);
 	{
 		struct api_be dup;
 
@@ -385,21 +367,21 @@ TEST_F(klb, backend_new_several)
 	/* The limit: one more is refused and counted, exactly it is taken. */
 	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
 	ASSERT_EQ(KLB_BACKEND_BATCH_MAX, info.backend_batch_max);
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
 		     KLB_BACKEND_BATCH_MAX + 1, 0);
 	EXPECT_EQ(-E2BIG, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
 	EXPECT_EQ(1, info.batch_limit_hits);
 	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
 	EXPECT_EQ(4, s.backends);
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
 		     KLB_BACKEND_BATCH_MAX, 0);
 	EXPECT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
 	EXPECT_EQ(4 + KLB_BACKEND_BATCH_MAX, s.backends);
 
 	/* SET names one backend. */
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_SET, &self->v4, 0, 2, 0);
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_SET, &self->v4, 0, 2, 0);
 	EXPECT_EQ(-EINVAL, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	free(req);
 }
@@ -947,7 +929,7 @@ TEST_F(klb, events)
 	ASSERT_EQ(0, api_backend_del(&self->nl, &self->v4, &be, 0, NULL));
 	ASSERT_EVENT(KLB_CMD_BACKEND_DEL, true, true);
 	/* Several backends in one request: the event names none. */
-	backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 4, 2, 0);
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 4, 2, 0);
 	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	ASSERT_EVENT(KLB_CMD_BACKEND_NEW, true, false);
 	EXPECT_FALSE(ev.has_backend);

@@ -270,12 +270,32 @@ TEST_F(memory, the_limit_refuses_with_enospc_and_counts)
 	ASSERT_EQ(hits, info.memory_limit_hits);
 }
 
+/*
+ * Also the counters of backends one request made, which share per-CPU
+ * blocks: all but one of them deleted, the last still counts, and the
+ * blocks go with it.
+ */
 TEST_F(memory, what_is_freed_is_given_back)
 {
+	struct api_req *req = malloc(sizeof(*req));
+	struct api_backend got;
+	struct api_be be;
 	long long used;
+	int i;
 
+	ASSERT_NE(NULL, req);
 	ASSERT_NE(0, self->saved_limit) TH_LOG("no module parameter max_netns_memory");
 	ASSERT_LT(0, memory_in_use(&self->nl));
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->k, 1, 100, 0);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	free(req);
+	for (i = 1; i < 100; i++) {
+		api_be_v4(&be, i, API_BE_ADDR(i + 1), 10000 + i);
+		ASSERT_EQ(0, api_backend_del(&self->nl, &self->k, &be, 0, NULL));
+	}
+	api_be_v4(&be, 100, API_BE_ADDR(101), 10100);
+	ASSERT_EQ(0, api_backend_get(&self->nl, &self->k, &be, &got, NULL));
+	ASSERT_EQ(100, got.be.id);
 	ASSERT_EQ(0, api_flush(&self->nl, NULL));
 	/* Backends go after a sweep of the flow table: seconds, not more. */
 	used = wait_memory_at_most(&self->nl, 0);

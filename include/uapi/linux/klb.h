@@ -126,7 +126,12 @@
  *                                        or replaced and not yet freed (a
  *                                        grace period later; a removed
  *                                        backend after the flow table's
- *                                        next sweep, seconds)
+ *                                        next sweep, seconds; the per-CPU
+ *                                        counters of backends one
+ *                                        BACKEND_NEW made are held in
+ *                                        blocks of up to a page per CPU,
+ *                                        until the block's last backend
+ *                                        is freed)
  *   KLB_INFO_A_MEMORY_LIMIT_HITS   u64   writes refused by max_netns_memory
  *   KLB_INFO_A_BACKEND_BATCH_MAX   u32   most KLB_A_BACKEND nests in one
  *                                        BACKEND_NEW (KLB_BACKEND_BATCH_MAX
