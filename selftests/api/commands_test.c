@@ -309,7 +309,6 @@ TEST_F(klb, backend_new_get_set_del)
 	free(req);
 }
 
-/* A request (BACKEND_NEW) naming backends first..first+n-1. */
 /*
  * Several backends in one BACKEND_NEW: all in one write, or none, in a
  * transaction of its own or staged in the caller's; the limit is exact.
@@ -368,14 +367,14 @@ TEST_F(klb, backend_new_several)
 	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
 	ASSERT_EQ(KLB_BACKEND_BATCH_MAX, info.backend_batch_max);
 	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
-		     KLB_BACKEND_BATCH_MAX + 1, 0);
+			 KLB_BACKEND_BATCH_MAX + 1, 0);
 	EXPECT_EQ(-E2BIG, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
 	EXPECT_EQ(1, info.batch_limit_hits);
 	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
 	EXPECT_EQ(4, s.backends);
 	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->v4, 2000,
-		     KLB_BACKEND_BATCH_MAX, 0);
+			 KLB_BACKEND_BATCH_MAX, 0);
 	EXPECT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
 	ASSERT_EQ(0, api_service_get(&self->nl, &self->v4, &s, NULL, NULL));
 	EXPECT_EQ(4 + KLB_BACKEND_BATCH_MAX, s.backends);

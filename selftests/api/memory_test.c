@@ -272,8 +272,8 @@ TEST_F(memory, the_limit_refuses_with_enospc_and_counts)
 
 /*
  * Also the counters of backends one request made, which share per-CPU
- * blocks: all but one of them deleted, the last still counts, and the
- * blocks go with it.
+ * blocks: with all but one of them deleted the last is still there, and
+ * the blocks go with it.
  */
 TEST_F(memory, what_is_freed_is_given_back)
 {
