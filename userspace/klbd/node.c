@@ -746,6 +746,28 @@ void node_client_gone(struct klbd *d, uint64_t client)
 			p->client = 0;
 }
 
+/* Where a request stood when its time ran out: what an operator chases. */
+static void pending_log_timeout(const struct pending *p)
+{
+	switch (p->kind) {
+	case PENDING_PROPOSED:
+		klbd_log(LOG_WARNING, "request timed out: entry %llu (term %llu) not applied%s",
+			 (unsigned long long)p->index, (unsigned long long)p->term,
+			 p->peer ? ", for a follower" : "");
+		break;
+	case PENDING_FORWARDED:
+		klbd_log(LOG_WARNING, "request timed out: forwarded as %llu, no answer from the leader",
+			 (unsigned long long)p->req);
+		break;
+	case PENDING_APPLYING:
+		klbd_log(LOG_WARNING, "request timed out: entry %llu committed, not yet applied here",
+			 (unsigned long long)p->index);
+		break;
+	default:
+		break;
+	}
+}
+
 static void tick_ev(struct loop_ev *ev, int res)
 {
 	struct klbd *d = (struct klbd *)((char *)ev - offsetof(struct klbd, tick_ev));
@@ -764,6 +786,7 @@ static void tick_ev(struct loop_ev *ev, int res)
 		if (d->now_ms < p->deadline_ms || p->kind == PENDING_MEMBER)
 			continue;
 		d->stats.requests_timed_out++;
+		pending_log_timeout(p);
 		if (p->client && p->kind == PENDING_TRANSFER)
 			control_reply(d, p->client, KLBD_CTL_TRANSFER, -ETIMEDOUT,
 				      "the transfer did not complete in time", NULL, 0);
