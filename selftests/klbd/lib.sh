@@ -65,6 +65,9 @@ cleanup() {
 			grep -v ' health: backend ' "$T/log$i" | tail -n 15 | sed 's/^/#   /'
 			echo "# klbd $i's last health verdicts, of $(grep -c ' health: backend ' "$T/log$i"):"
 			grep ' health: backend ' "$T/log$i" | tail -n 5 | sed 's/^/#   /'
+			# KLB_TEST_LOGS: a directory the whole logs are kept in.
+			[ -n "${KLB_TEST_LOGS:-}" ] &&
+				cp "$T/log$i" "$KLB_TEST_LOGS/${0##*/}.$$.log$i"
 		done
 	fi
 	rm -rf "$T"
