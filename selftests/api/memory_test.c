@@ -271,6 +271,60 @@ TEST_F(memory, the_limit_refuses_with_enospc_and_counts)
 }
 
 /*
+ * A request of many backends that the limit stops part way: the backends
+ * it had made, their counter blocks included, are undone and uncharged.
+ * The limit is half of what the same request costs, so the refusal comes
+ * after a block and some of its backends were charged.
+ */
+TEST_F(memory, a_batch_refused_part_way_gives_all_back)
+{
+	struct api_req *req = malloc(sizeof(*req));
+	long long used, cost, back;
+	struct api_backend got;
+	struct api_info info;
+	struct api_err err;
+	uint64_t fp, hits;
+	struct api_be be;
+	int i;
+
+	ASSERT_NE(NULL, req);
+	ASSERT_NE(0, self->saved_limit) TH_LOG("no module parameter max_netns_memory");
+	used = wait_memory_at_most(&self->nl, TABLE_BYTES + 256 * KIB);
+	ASSERT_EQ(0, api_info_get(&self->nl, &info, NULL));
+	hits = info.memory_limit_hits;
+
+	/* What 100 backends in one request cost, then given back. */
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->k, 1, 100, 0);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, NULL));
+	cost = memory_in_use(&self->nl) - used;
+	ASSERT_LT(0, cost);
+	for (i = 1; i <= 100; i++) {
+		api_be_v4(&be, i, API_BE_ADDR(i + 1), 10000 + i);
+		ASSERT_EQ(0, api_backend_del(&self->nl, &self->k, &be, 0, NULL));
+	}
+	back = wait_memory_at_most(&self->nl, used);
+	ASSERT_GE(used, back) TH_LOG("deleted backends left %lld bytes charged", back - used);
+	used = back;
+
+	ASSERT_EQ(0, api_param_write("max_netns_memory", used + cost / 2));
+	ASSERT_EQ(0, api_fingerprint(&self->nl, &fp));
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->k, 1, 100, 0);
+	ASSERT_REFUSED(api_transact(&self->nl, req->nlh, NULL, NULL, &err),
+		       &err, &self->nl, fp, hits);
+	back = wait_memory_at_most(&self->nl, used);
+	EXPECT_GE(used, back) TH_LOG("the refused request left %lld bytes charged", back - used);
+
+	/* Given room again, the same request goes through whole. */
+	ASSERT_EQ(0, api_param_write("max_netns_memory", self->saved_limit));
+	api_backends_req(req, &self->nl, KLB_CMD_BACKEND_NEW, &self->k, 1, 100, 0);
+	ASSERT_EQ(0, api_transact(&self->nl, req->nlh, NULL, NULL, &err))
+		TH_LOG("%s", err.msg);
+	api_be_v4(&be, 100, API_BE_ADDR(101), 10100);
+	ASSERT_EQ(0, api_backend_get(&self->nl, &self->k, &be, &got, NULL));
+	free(req);
+}
+
+/*
  * Also the counters of backends one request made, which share per-CPU
  * blocks: with all but one of them deleted the last is still there, and
  * the blocks go with it.
