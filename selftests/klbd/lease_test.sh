@@ -6,15 +6,15 @@
 # the registration endpoint on 192.0.2.N:9560 and one token.
 #
 # Covers: a backend registered over HTTP (PUT, ttl 10 s, stretched by
-# KLB_TEST_SLOW) reaches all three kernels; renewals every second keep it
-# for more than two ttls; renewals stopped, it leaves all three kernels
-# after its ttl and within ttl + a margin; no token or a wrong one gets 401, changes nothing and is
-# counted; DELETE deregisters, and an operator's backend is not the
-# token's to remove; the leader killed with half a lease spent, the backend
-# stays a full ttl (the new leader's grace), then expires; klbctl backend
-# add ... ttl and backend renew, the same; an operator's drain keeps the
-# lease. Run as root in the test guest. Prints TAP; exits non-zero if any
-# test failed.
+# KLB_TEST_SLOW) reaches all three kernels; renewals every second keep
+# it for more than two ttls; renewals stopped, it leaves all three
+# kernels after its ttl and within ttl + a margin; no token or a wrong
+# one gets 401, changes nothing and is counted; DELETE deregisters, and
+# an operator's backend is not the token's to remove; the leader killed
+# with half a lease spent, the backend stays a full ttl (the new
+# leader's grace), then expires; klbctl backend add ... ttl and backend
+# renew, the same; an operator's drain keeps the lease. Run as root in
+# the test guest. Prints TAP; exits non-zero if any test failed.
 
 set -u
 cd "$(dirname "$0")/../.." || exit 1
