@@ -273,8 +273,8 @@ TEST_F(memory, the_limit_refuses_with_enospc_and_counts)
 /*
  * A request of many backends that the limit stops part way: the backends
  * it had made, their counter blocks included, are undone and uncharged.
- * The limit is half of what the same request costs, so the refusal comes
- * after a block and some of its backends were charged.
+ * The limit is half of what the same request costs: room for part of
+ * it, not for all.
  */
 TEST_F(memory, a_batch_refused_part_way_gives_all_back)
 {
