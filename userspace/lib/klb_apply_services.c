@@ -112,6 +112,14 @@ static bool service_same(const struct replace_op *op)
 				     spec->conf.table_size * sizeof(uint16_t));
 }
 
+static int backend_id_cmp(const void *a, const void *b)
+{
+	const struct klb_backend *x = *(const struct klb_backend *const *)a;
+	const struct klb_backend *y = *(const struct klb_backend *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 static int replace_stage(struct klb_client *c, const struct klb_write *w,
 			 void *arg, klb_error *e)
 {
@@ -131,15 +139,10 @@ static int replace_stage(struct klb_client *c, const struct klb_write *w,
 		if (err)
 			return err;
 	}
-	/*
-	 * Highest id first: the kernel sizes a snapshot's slot array by the
-	 * largest id, so ascending ids would regrow it for every backend.
-	 * The new ones go together: one request, not one per backend.
-	 */
 	news = malloc((spec->nr_backends + 1) * sizeof(*news));
 	if (!news)
 		return klb_error_set(e, ENOMEM, "out of memory");
-	for (i = spec->nr_backends; !err && i-- > 0;) {
+	for (i = 0; !err && i < spec->nr_backends; i++) {
 		const struct klb_backend *b = &spec->backends[i];
 		const struct klb_backend *old = cur ? op->old[i] : NULL;
 
@@ -148,8 +151,16 @@ static int replace_stage(struct klb_client *c, const struct klb_write *w,
 		else if (!backend_same(old, b))
 			err = klb_backend_set(c, &spec->key, b, w, e);
 	}
-	if (!err && n_new)
+	/*
+	 * The new ones go together, one request rather than one per backend,
+	 * and in ascending id order: the kernel keeps a snapshot's slots
+	 * sorted by id, so each lands at the end, where any other order
+	 * moves the slots after it (O(n^2) in all for descending ids).
+	 */
+	if (!err && n_new) {
+		qsort(news, n_new, sizeof(*news), backend_id_cmp);
 		err = klb_backends_new(c, &spec->key, news, n_new, w, e);
+	}
 	free(news);
 	if (err)
 		return err;

@@ -159,6 +159,21 @@ static void put_write(struct nlmsghdr *nlh, const struct klb_write *w)
 }
 
 /*
+ * Where a write is built: a staged write that will be batched goes
+ * straight into the batch, not copied there (a restore's tables are most
+ * of what it sends); others, and a batch without room, use c->buf.
+ */
+static struct nlmsghdr *write_start(struct klb_client *c, uint8_t cmd,
+				    const struct klb_write *w)
+{
+	void *buf = NULL;
+
+	if (c->batching && w && w->txn)
+		buf = nl_batch_tail(&c->nl, KLB_REQ_SIZE);
+	return nl_msg_start(&c->nl, buf ? buf : c->buf, cmd, 0);
+}
+
+/*
  * Sends a write: queued when batching a staged write, else at once. The
  * generation a successful direct write leaves is one more than expected.
  */
@@ -531,7 +546,7 @@ int klb_service_new(struct klb_client *c, const struct klb_service_key *key,
 		    const struct klb_service_conf *conf,
 		    const struct klb_write *w, klb_error *e)
 {
-	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_SERVICE_NEW, 0);
+	struct nlmsghdr *nlh = write_start(c, KLB_CMD_SERVICE_NEW, w);
 
 	put_service(nlh, key, conf);
 	put_write(nlh, w);
@@ -542,7 +557,7 @@ int klb_service_set(struct klb_client *c, const struct klb_service_key *key,
 		    const struct klb_service_conf *conf,
 		    const struct klb_write *w, klb_error *e)
 {
-	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_SERVICE_SET, 0);
+	struct nlmsghdr *nlh = write_start(c, KLB_CMD_SERVICE_SET, w);
 
 	put_service(nlh, key, conf);
 	put_write(nlh, w);
@@ -552,7 +567,7 @@ int klb_service_set(struct klb_client *c, const struct klb_service_key *key,
 int klb_service_del(struct klb_client *c, const struct klb_service_key *key,
 		    const struct klb_write *w, klb_error *e)
 {
-	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_SERVICE_DEL, 0);
+	struct nlmsghdr *nlh = write_start(c, KLB_CMD_SERVICE_DEL, w);
 
 	put_service(nlh, key, NULL);
 	put_write(nlh, w);
@@ -615,7 +630,7 @@ static int backend_write(struct klb_client *c, uint8_t cmd,
 			 const struct klb_backend *be, bool keys_only,
 			 const struct klb_write *w, klb_error *e)
 {
-	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, cmd, 0);
+	struct nlmsghdr *nlh = write_start(c, cmd, w);
 
 	put_service(nlh, key, NULL);
 	put_backend(nlh, be, keys_only);
@@ -672,8 +687,7 @@ int klb_backends_new(struct klb_client *c, const struct klb_service_key *key,
 				    "more than %u new backends need a transaction",
 				    c->backend_batch_max);
 	while (i < n) {
-		struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf,
-						    KLB_CMD_BACKEND_NEW, 0);
+		struct nlmsghdr *nlh = write_start(c, KLB_CMD_BACKEND_NEW, w);
 
 		end = n - i > c->backend_batch_max ? i + c->backend_batch_max : n;
 		put_service(nlh, key, NULL);
@@ -798,7 +812,7 @@ int klb_table_set(struct klb_client *c, const struct klb_service_key *key,
 
 		if (n > KLB_TABLE_CHUNK_MAX)
 			n = KLB_TABLE_CHUNK_MAX;
-		nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_TABLE_SET, 0);
+		nlh = write_start(c, KLB_CMD_TABLE_SET, w);
 		put_service(nlh, key, NULL);
 		nest = mnl_attr_nest_start(nlh, KLB_A_TABLE);
 		mnl_attr_put_u32(nlh, KLB_TBL_A_SIZE, size);
@@ -818,7 +832,7 @@ int klb_table_set(struct klb_client *c, const struct klb_service_key *key,
 int klb_table_del(struct klb_client *c, const struct klb_service_key *key,
 		  const struct klb_write *w, klb_error *e)
 {
-	struct nlmsghdr *nlh = nl_msg_start(&c->nl, c->buf, KLB_CMD_TABLE_DEL, 0);
+	struct nlmsghdr *nlh = write_start(c, KLB_CMD_TABLE_DEL, w);
 
 	put_service(nlh, key, NULL);
 	put_write(nlh, w);

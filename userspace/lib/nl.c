@@ -267,12 +267,20 @@ static int nl_batch_flush(struct nl_sock *nl, struct nl_error *e)
 	return nl_recv_until(nl, first, last->nlmsg_seq, NULL, NULL, e);
 }
 
+void *nl_batch_tail(struct nl_sock *nl, size_t room)
+{
+	return NL_TX_SIZE - nl->tx_len >= room ? nl->tx + nl->tx_len : NULL;
+}
+
 int nl_batch_add(struct nl_sock *nl, const struct nlmsghdr *req,
 		 struct nl_error *e)
 {
-	struct nlmsghdr *copy;
+	struct nlmsghdr *copy = (struct nlmsghdr *)(nl->tx + nl->tx_len);
 	int err;
 
+	/* Built in place by way of nl_batch_tail(): it fits. */
+	if (req == copy)
+		goto queued;
 	if (req->nlmsg_len > NL_TX_SIZE)
 		return nl_error_set(e, EMSGSIZE, "request larger than a batch");
 	if (nl->tx_len + req->nlmsg_len > NL_TX_SIZE) {
@@ -282,6 +290,7 @@ int nl_batch_add(struct nl_sock *nl, const struct nlmsghdr *req,
 	}
 	copy = (struct nlmsghdr *)(nl->tx + nl->tx_len);
 	memcpy(copy, req, req->nlmsg_len);
+queued:
 	copy->nlmsg_seq = ++nl->seq;
 	copy->nlmsg_flags &= ~NLM_F_ACK;
 	if (!nl->tx_count)

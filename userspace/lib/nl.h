@@ -85,6 +85,13 @@ int nl_request(struct nl_sock *nl, struct nlmsghdr *req, nl_msg_cb cb,
  */
 int nl_batch_add(struct nl_sock *nl, const struct nlmsghdr *req,
 		 struct nl_error *e);
+/*
+ * Where the next queued request can be built in place, if the batch has
+ * room bytes free: nl_batch_add() of a request built there copies
+ * nothing. NULL when it has not (build it elsewhere: nl_batch_add() sends
+ * the batch first when it must).
+ */
+void *nl_batch_tail(struct nl_sock *nl, size_t room);
 int nl_batch_send(struct nl_sock *nl, struct nl_error *e);
 
 /* Blocks until the next multicast message, passes it to cb. */
