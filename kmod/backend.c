@@ -14,7 +14,7 @@
  */
 static size_t klb_backend_bytes(void)
 {
-	return sizeof(struct klb_backend) + sizeof(struct klb_stats);
+	return sizeof(struct klb_backend);
 }
 
 struct klb_backend *klb_backend_create(struct klb_net *kn,
@@ -34,9 +34,8 @@ struct klb_backend *klb_backend_create(struct klb_net *kn,
 		err = -ENOMEM;
 		goto err;
 	}
-	be->stats = klb_stats_take(counters);
-	if (IS_ERR(be->stats)) {
-		err = PTR_ERR(be->stats);
+	err = klb_stats_take(counters, &be->stats);
+	if (err) {
 		kfree(be);
 		goto err;
 	}
@@ -67,7 +66,7 @@ void klb_backend_put(struct klb_backend *be)
 /* After the sweep and a grace period; maybe after its netns is gone. */
 void klb_backend_free(struct klb_backend *be)
 {
-	klb_stats_put(be->stats);
+	klb_stats_drop(&be->stats);
 	klb_stats_put(be->svc_stats);
 	klb_mem_uncharge(be->mem, klb_backend_bytes());
 	kfree(be);

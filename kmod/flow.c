@@ -289,7 +289,7 @@ static void klb_flow_unlock2(struct klb_flow_table *ft, u32 a, u32 b)
 
 static void klb_backend_active_add(struct klb_backend *be, int n)
 {
-	this_cpu_add(be->stats->pcpu->active, n);
+	this_cpu_add(be->stats.pcpu->active, n);
 	this_cpu_add(be->svc_stats->pcpu->active, n);
 }
 

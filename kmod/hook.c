@@ -197,7 +197,7 @@ static struct klb_backend *klb_backend_for(struct klb_net *kn,
 	be = klb_flow_backend(flow);
 	if (be == slot->backend) {
 		klb_stats_inc(svc->stats, KLB_STATS_A_FLOWS_NEW);
-		klb_stats_inc(be->stats, KLB_STATS_A_FLOWS_NEW);
+		klb_stats_inc(&be->stats, KLB_STATS_A_FLOWS_NEW);
 		if (resteer)
 			klb_stats_inc(svc->stats, KLB_STATS_A_FLOWS_RESTEERED);
 	}
@@ -243,8 +243,8 @@ static unsigned int klb_steer(struct net *net, struct sk_buff *skb,
 	}
 	klb_stats_inc(svc->stats, KLB_STATS_A_PKTS_IN);
 	klb_stats_add(svc->stats, KLB_STATS_A_BYTES_IN, len);
-	klb_stats_inc(be->stats, KLB_STATS_A_PKTS_IN);
-	klb_stats_add(be->stats, KLB_STATS_A_BYTES_IN, len);
+	klb_stats_inc(&be->stats, KLB_STATS_A_PKTS_IN);
+	klb_stats_add(&be->stats, KLB_STATS_A_BYTES_IN, len);
 
 	if (snap->conf.fwd == KLB_FWD_TUNNEL) {
 		klb_tunnel_xmit(net, skb, be, svc->stats);
@@ -284,8 +284,8 @@ static unsigned int klb_reply(struct net *net, struct sk_buff *skb,
 	klb_flow_update(flow, p->tcp_flags, true);
 	klb_stats_inc(be->svc_stats, KLB_STATS_A_PKTS_OUT);
 	klb_stats_add(be->svc_stats, KLB_STATS_A_BYTES_OUT, len);
-	klb_stats_inc(be->stats, KLB_STATS_A_PKTS_OUT);
-	klb_stats_add(be->stats, KLB_STATS_A_BYTES_OUT, len);
+	klb_stats_inc(&be->stats, KLB_STATS_A_PKTS_OUT);
+	klb_stats_add(&be->stats, KLB_STATS_A_BYTES_OUT, len);
 	return NF_ACCEPT;
 }
 

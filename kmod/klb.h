@@ -39,6 +39,12 @@ extern unsigned int klb_flow_buckets;
 extern unsigned int klb_flow_timeout[];	/* seconds, by enum klb_flow_state */
 extern unsigned long klb_max_netns_memory;	/* bytes */
 
+/* Backends a service may have: the parameter, within the id space. */
+static inline u32 klb_backends_max(void)
+{
+	return min_t(u32, READ_ONCE(klb_max_backends), KLB_BACKEND_ID_MAX + 1);
+}
+
 /* Counters (stats.c): per CPU, summed when read. */
 #define KLB_NR_COUNTERS	(KLB_STATS_A_MAX - KLB_STATS_A_PKTS_IN + 1)
 #define KLB_CTR(attr)	((attr) - KLB_STATS_A_PKTS_IN)
@@ -74,7 +80,11 @@ struct klb_stats_source {
 	u32 wanted;			/* still to come, past block */
 };
 
-/* Shared by a service and its backends, which can outlive it in flows. */
+/*
+ * Counters cut from a block. A service's are allocated and shared with its
+ * backends, which can outlive it in flows (ref, rcu); a backend's are part
+ * of the backend and go with it (klb_stats_drop()).
+ */
 struct klb_stats {
 	refcount_t ref;
 	struct klb_pcpu_stats __percpu *pcpu;	/* in block */
@@ -116,8 +126,13 @@ struct klb_backend {
 	u16 id;
 	u16 family;
 	__be16 port;
+	bool buried;
 	union klb_addr addr;
-	struct klb_stats *stats;
+	/*
+	 * Its own, not a pointer: a restore makes 100,000 backends, and a
+	 * separate allocation each was a tenth of the kernel's share.
+	 */
+	struct klb_stats stats;
 	struct klb_stats *svc_stats;	/* a reference on its service's */
 	/*
 	 * Flows point at a backend without a reference, so that making a
@@ -127,7 +142,6 @@ struct klb_backend {
 	 */
 	struct klb_net *kn;
 	struct klb_mem *mem;		/* kn's: it may be freed after kn */
-	bool buried;
 	struct list_head grave;
 	struct rcu_head rcu;
 };
@@ -370,6 +384,7 @@ struct klb_snapshot *klb_snapshot_alloc(struct klb_mem *mem,
 					const struct klb_service_conf *conf);
 struct klb_snapshot *klb_snapshot_copy(const struct klb_snapshot *old);
 void klb_snapshot_put(struct klb_snapshot *snap);
+int klb_snapshot_reserve(struct klb_snapshot *snap, u32 cap);
 struct klb_backend_slot *klb_snapshot_insert_slot(struct klb_snapshot *snap,
 						  u16 id);
 void klb_snapshot_remove_slot(struct klb_snapshot *snap,
@@ -407,6 +422,7 @@ void klb_txn_abort_released(struct klb_net *kn, u32 portid);
 void klb_txn_abort_all(struct klb_net *kn);
 int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf);
 int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn,
+			struct klb_service *svc,
 			struct klb_stats_source *counters, u16 id,
 			u16 family, const union klb_addr *addr, __be16 port,
 			u32 weight, u8 state, struct netlink_ext_ack *extack);
@@ -423,7 +439,8 @@ void klb_txn_table_del(struct klb_txn *txn);
 /* stats.c */
 void klb_stats_source_init(struct klb_stats_source *src, struct klb_mem *mem,
 			   u32 wanted);
-struct klb_stats *klb_stats_take(struct klb_stats_source *src);
+int klb_stats_take(struct klb_stats_source *src, struct klb_stats *stats);
+void klb_stats_drop(struct klb_stats *stats);
 void klb_stats_source_release(struct klb_stats_source *src);
 struct klb_stats *klb_stats_alloc(void);
 void klb_stats_put(struct klb_stats *stats);

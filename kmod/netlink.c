@@ -316,7 +316,11 @@ static int klb_parse_backend_nest(const struct nlattr *nest, u16 svc_family,
 	int err;
 
 	req->nest = nest;
-	err = nla_parse_nested(tb, KLB_BE_A_MAX, nest, klb_backend_policy, extack);
+	/*
+	 * genl validated every KLB_A_BACKEND nest against the command's
+	 * policy before the handler ran: this only finds the attributes.
+	 */
+	err = nla_parse_nested(tb, KLB_BE_A_MAX, nest, NULL, extack);
 	if (err)
 		return err;
 	if (NL_REQ_ATTR_CHECK(extack, nest, tb, KLB_BE_A_FAMILY) ||
@@ -834,9 +838,9 @@ static int klb_backend_new_one(struct genl_info *info, struct klb_write *w,
 	if (req.tb[KLB_BE_A_STATE])
 		state = nla_get_u8(req.tb[KLB_BE_A_STATE]);
 	*id = nla_get_u16(req.tb[KLB_BE_A_ID]);
-	err = klb_txn_backend_new(w->kn, w->txn, counters, *id, req.family,
-				  &req.addr, req.port, weight, state,
-				  info->extack);
+	err = klb_txn_backend_new(w->kn, w->txn, w->svc, counters, *id,
+				  req.family, &req.addr, req.port, weight,
+				  state, info->extack);
 	/* Of several backends, say which. */
 	if (err)
 		NL_SET_BAD_ATTR(info->extack, nest);
@@ -871,6 +875,16 @@ static int klb_cmd_backend_new(struct sk_buff *skb, struct genl_info *info)
 			       "more than KLB_BACKEND_BATCH_MAX backends in one request");
 		err = -E2BIG;
 		goto out;
+	}
+	/* Room for all of them at once, rather than regrown as they come. */
+	if (n > 1) {
+		err = klb_snapshot_reserve(w.txn->staged,
+					   min(w.txn->staged->nr_backends + n,
+					       klb_backends_max()));
+		if (err) {
+			klb_mem_error(info->extack, err);
+			goto out;
+		}
 	}
 	klb_stats_source_init(&counters, w.kn->mem, n);
 	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
@@ -1378,7 +1392,7 @@ static int klb_fill_stats_msg(struct sk_buff *skb, struct netlink_callback *cb,
 		return -EMSGSIZE;
 	if (klb_put_service(skb, &svc->key, snap, false, false) ||
 	    (slot && klb_put_backend(skb, slot->backend, slot)) ||
-	    klb_put_stats(skb, slot ? slot->backend->stats : svc->stats)) {
+	    klb_put_stats(skb, slot ? &slot->backend->stats : svc->stats)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1580,9 +1594,7 @@ static int klb_reply_generation(struct genl_info *info, u8 cmd, bool with_info)
 		nest = nla_nest_start(msg, KLB_A_INFO);
 		if (!nest ||
 		    nla_put_u32(msg, KLB_INFO_A_MAX_SERVICES, READ_ONCE(klb_max_services)) ||
-		    nla_put_u32(msg, KLB_INFO_A_MAX_BACKENDS,
-				min_t(u32, READ_ONCE(klb_max_backends),
-				      KLB_BACKEND_ID_MAX + 1)) ||
+		    nla_put_u32(msg, KLB_INFO_A_MAX_BACKENDS, klb_backends_max()) ||
 		    nla_put_u32(msg, KLB_INFO_A_MAX_TABLE_SIZE,
 				min_t(u32, READ_ONCE(klb_max_table_size),
 				      KLB_TABLE_SIZE_LIMIT)) ||

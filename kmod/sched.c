@@ -192,7 +192,7 @@ static bool klb_backend_has_room(struct klb_service *svc,
 			    snap->wheel->weight_sum * 100 - 1,
 			    snap->wheel->weight_sum * 100);
 
-	return klb_stats_active(slot->backend->stats) < cap;
+	return klb_stats_active(&slot->backend->stats) < cap;
 }
 
 static const struct klb_backend_slot *
@@ -224,8 +224,8 @@ klb_sched_maglev(struct klb_service *svc, const struct klb_snapshot *snap,
 static bool klb_less_loaded(const struct klb_backend_slot *a,
 			    const struct klb_backend_slot *b)
 {
-	return (u64)klb_stats_active(a->backend->stats) * b->weight <
-	       (u64)klb_stats_active(b->backend->stats) * a->weight;
+	return (u64)klb_stats_active(&a->backend->stats) * b->weight <
+	       (u64)klb_stats_active(&b->backend->stats) * a->weight;
 }
 
 static const struct klb_backend_slot *

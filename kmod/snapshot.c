@@ -65,7 +65,7 @@ void klb_snapshot_put(struct klb_snapshot *snap)
 }
 
 /* Room for @cap slots; what is there stays as it is, even on failure. */
-static int klb_snapshot_reserve(struct klb_snapshot *snap, u32 cap)
+int klb_snapshot_reserve(struct klb_snapshot *snap, u32 cap)
 {
 	struct klb_backend_slot *slots;
 	size_t more;

@@ -76,30 +76,32 @@ void klb_stats_source_init(struct klb_stats_source *src, struct klb_mem *mem,
 }
 
 /* Counters for one more object, zeroed; charged to @src's account. */
-struct klb_stats *klb_stats_take(struct klb_stats_source *src)
+int klb_stats_take(struct klb_stats_source *src, struct klb_stats *stats)
 {
 	struct klb_stats_block *block = src->block;
-	struct klb_stats *stats;
 
 	if (!block || src->used == block->size) {
 		u32 size = clamp_t(u32, src->wanted, 1, KLB_STATS_BLOCK_MAX);
 
 		block = klb_stats_block_alloc(src->mem, size);
 		if (IS_ERR(block))
-			return ERR_CAST(block);
+			return PTR_ERR(block);
 		klb_stats_block_put(src->block);
 		src->block = block;
 		src->used = 0;
 		src->wanted -= min(src->wanted, size);
 	}
-	stats = kzalloc(sizeof(*stats), GFP_KERNEL_ACCOUNT);
-	if (!stats)
-		return ERR_PTR(-ENOMEM);
 	refcount_set(&stats->ref, 1);
 	refcount_inc(&block->ref);
 	stats->block = block;
 	stats->pcpu = block->pcpu + src->used++;
-	return stats;
+	return 0;
+}
+
+/* Of counters that are part of their object, once no reader can see it. */
+void klb_stats_drop(struct klb_stats *stats)
+{
+	klb_stats_block_put(stats->block);
 }
 
 /* What the request did not take is freed with the block's last user. */
@@ -115,17 +117,23 @@ struct klb_stats *klb_stats_alloc(void)
 	struct klb_stats_source src;
 	struct klb_stats *stats;
 
+	stats = kzalloc(sizeof(*stats), GFP_KERNEL_ACCOUNT);
+	if (!stats)
+		return NULL;
 	klb_stats_source_init(&src, NULL, 1);
-	stats = klb_stats_take(&src);
+	if (klb_stats_take(&src, stats)) {
+		kfree(stats);
+		stats = NULL;
+	}
 	klb_stats_source_release(&src);
-	return IS_ERR(stats) ? NULL : stats;
+	return stats;
 }
 
 static void klb_stats_free_rcu(struct rcu_head *head)
 {
 	struct klb_stats *stats = container_of(head, struct klb_stats, rcu);
 
-	klb_stats_block_put(stats->block);
+	klb_stats_drop(stats);
 	kfree(stats);
 }
 

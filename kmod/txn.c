@@ -165,7 +165,9 @@ int klb_txn_set_conf(struct klb_txn *txn, const struct klb_service_conf *conf)
 	return 0;
 }
 
+/* @svc is the transaction's, as the caller found it under kn->lock. */
 int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn,
+			struct klb_service *svc,
 			struct klb_stats_source *counters, u16 id,
 			u16 family, const union klb_addr *addr, __be16 port,
 			u32 weight, u8 state, struct netlink_ext_ack *extack)
@@ -173,13 +175,7 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn,
 	struct klb_snapshot *snap = txn->staged;
 	struct klb_backend_slot *slot;
 	struct klb_backend *be;
-	struct klb_service *svc;
 
-	svc = klb_service_find(kn, &txn->key);
-	if (!svc) {
-		NL_SET_ERR_MSG(extack, "service was deleted during the transaction");
-		return -ESTALE;
-	}
 	if (klb_snapshot_find_backend(snap, family, addr, port)) {
 		NL_SET_ERR_MSG(extack, "backend address and port already exist in the service");
 		return -EEXIST;
@@ -188,8 +184,7 @@ int klb_txn_backend_new(struct klb_net *kn, struct klb_txn *txn,
 		NL_SET_ERR_MSG(extack, "backend id already in use in the service");
 		return -EEXIST;
 	}
-	if (snap->nr_backends >= min_t(u32, READ_ONCE(klb_max_backends),
-				       KLB_BACKEND_ID_MAX + 1)) {
+	if (snap->nr_backends >= klb_backends_max()) {
 		atomic64_inc(&kn->backend_limit_hits);
 		NL_SET_ERR_MSG(extack, "too many backends (module parameter max_backends)");
 		return -ENOSPC;
