@@ -68,15 +68,27 @@ void klb_table_put(struct klb_table *table)
  * KLB_BACKEND_ID_NONE: the fast path looks an id up and moves on to the
  * flow's next candidate when no backend has it, so an empty slot is as
  * safe as a missing one and lets a table exist while no backend is active.
- * O(backends + M): the ids present go in a bitmap first.
+ * O(backends + M): the ids present go in a bitmap first, unless they are
+ * 0..n-1 (slots are sorted and unique, so the last one's id says so), as
+ * klbctl and klbd number them: then an entry needs one comparison.
  */
 int klb_table_check(const struct klb_snapshot *snap, u32 *bad_slot)
 {
 	const struct klb_table *table = snap->table;
+	u32 i, n = snap->nr_backends;
 	unsigned long *present;
 	int err = 0;
-	u32 i;
 
+	if (!n || snap->slots[n - 1].id == n - 1) {
+		for (i = 0; i < table->size; i++) {
+			if (table->ids[i] >= n &&
+			    table->ids[i] != KLB_BACKEND_ID_NONE) {
+				*bad_slot = i;
+				return -ENOENT;
+			}
+		}
+		return 0;
+	}
 	present = bitmap_zalloc(KLB_BACKEND_ID_NONE + 1, GFP_KERNEL);
 	if (!present)
 		return -ENOMEM;

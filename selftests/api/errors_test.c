@@ -926,6 +926,52 @@ TEST_F(klb, table_error_names_slot)
 	ASSERT_UNCHANGED(&self->nl, fp);
 }
 
+/*
+ * The kernel checks a table two ways: ids 0..n-1 against n, others with a
+ * lookup. Both refuse an id no backend has (past the last, or in a gap),
+ * name its slot and change nothing; both take every id present and the
+ * empty entry.
+ */
+TEST_F(klb, table_check_dense_and_sparse_ids)
+{
+	uint16_t t[7] = { 0, 1, KLB_BACKEND_ID_NONE, 1, 0, 1, 0 };
+	static const uint16_t missing[] = { 2, 3, 6 };
+	struct api_err err;
+	struct api_be be;
+	uint64_t fp;
+	int sparse;
+	size_t i;
+
+	for (sparse = 0; sparse < 2; sparse++) {
+		if (sparse) {
+			/* 0, 1 and 5: 2, 3 and 6 are missing. */
+			be_a(&be, 5);
+			ASSERT_EQ(0, api_backend_new(&self->nl, &self->a, &be, 1, 0,
+						     NULL));
+			t[3] = 5;
+		}
+		ASSERT_EQ(0, api_table_set(&self->nl, &self->a, 7, 0, t, 7, 0,
+					   NULL));
+		ASSERT_EQ(0, api_fingerprint(&self->nl, &fp));
+		for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+			uint16_t bad[7];
+
+			if (!sparse && missing[i] != 2)
+				continue;
+			memcpy(bad, t, sizeof(bad));
+			bad[6] = missing[i];
+			ASSERT_REJECTED(ENOENT, api_table_set(&self->nl, &self->a, 7,
+							      0, bad, 7, 0, &err),
+					&err);
+			EXPECT_TRUE((err.has_cookie && err.cookie == 6) ||
+				    strstr(err.msg, "6"))
+				TH_LOG("id %u: extack \"%s\" does not name slot 6",
+				       missing[i], err.msg);
+			ASSERT_UNCHANGED(&self->nl, fp);
+		}
+	}
+}
+
 /* Chunks in a transaction: in order, restartable at 0, complete at commit. */
 TEST_F(klb, txn_table_chunks)
 {
