@@ -38,7 +38,7 @@ FUZZ_RAFT_OBJS := $(patsubst $(O)/%,$(FUZZ_DIR)/%,$(RAFT_STORAGE_OBJS) $(RAFT_CO
 
 $(FUZZ_DIR)/klbctl_args $(FUZZ_DIR)/klbctl_restore: $(FUZZ_DIR)/%: \
 		$(FUZZ_DIR)/selftests/fuzz/%.o $(FUZZ_KLBCTL_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lmnl -ljson-c
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lmnl -pthread -ljson-c
 
 $(FUZZ_DIR)/raft_step: $(FUZZ_DIR)/selftests/fuzz/raft_step.o \
 		$(patsubst $(O)/%,$(FUZZ_DIR)/%,$(RAFT_CORE_OBJS))
@@ -58,7 +58,7 @@ FUZZ_KLBD_OBJS := $(call fuzz_objs,$(addprefix userspace/klbd/,$(KLBD_CORE_SRCS)
 
 $(FUZZ_DIR)/klbd_config $(FUZZ_DIR)/klbd_frame: $(FUZZ_DIR)/%: \
 		$(FUZZ_DIR)/selftests/fuzz/%.o $(FUZZ_KLBD_OBJS) $(FUZZ_KLBCTL_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lmnl -ljson-c -linih -lcrypto
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lmnl -pthread -ljson-c -linih -lcrypto
 
 fuzzers: $(FUZZ_BINS)
 

@@ -61,7 +61,7 @@ $(KLBD_TEST_DIR)/%.o: USER_CFLAGS += -Wno-missing-prototypes
 $(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS)): $(KLBD_TEST_DIR)/%: \
 		$(KLBD_TEST_DIR)/%.o $(KLBD_CORE_OBJS) \
 		build/userspace/lib/libklbclient.a $(MAGLEV_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBD_LDLIBS) -lmnl $(MAGLEV_LDLIBS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBD_LDLIBS) $(KLBCLIENT_LDLIBS) $(MAGLEV_LDLIBS)
 
 HOST_TESTS += $(addprefix $(KLBD_TEST_DIR)/,$(KLBD_TESTS))
 

@@ -6,7 +6,9 @@
  * klbd, into the caller's buffer (a table of cases).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
@@ -217,6 +219,173 @@ TEST(a_short_buffer_is_cut)
 	memset(err, 'x', sizeof(err));
 	EXPECT_EQ(-EINVAL, parse("bogus\n", NULL, &svcs, &n, err, sizeof(err)));
 	EXPECT_STREQ("line 1: unk", err);
+}
+
+/*
+ * A large input is parsed in parts, a thread each. A file of SERVICES
+ * services, 16381-entry tables included, is some 4.5 MB: four parts of
+ * more than 1 MiB. broken (>= 0) breaks service broken in one of three ways.
+ */
+#define SERVICES	200
+
+enum breakage { GOOD, BAD_WEIGHT, BAD_TABLE, SAME_KEY_AS_1 };
+
+static char *big_file(int broken, enum breakage how, size_t *len)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t cap = 32 << 20, at = 0;
+	char *text = malloc(cap);
+	int i, j, k;
+
+	if (!text)
+		return NULL;
+	at += sprintf(text, "# klbctl save 1\n");
+	for (i = 0; i < SERVICES; i++) {
+		int port = broken == i && how == SAME_KEY_AS_1 ? 1001 : 1000 + i;
+		uint8_t ids[16381 + 2] = { 0 };
+
+		at += sprintf(text + at,
+			      "service tcp 203.0.113.1:%d sched maglev table-size 16381 seed %032x\n",
+			      port, i);
+		for (j = 0; j < 10; j++)
+			at += sprintf(text + at, "backend 198.51.100.%d:8080 id %d weight %d\n",
+				      j + 1, j, broken == i && how == BAD_WEIGHT && j == 7 ?
+				      -1 : 1 + (i + j) % 5);
+		/* One byte an id, as klbctl save writes them below 256. */
+		for (k = 0; k < 16381; k++)
+			ids[k] = (uint8_t)((k * 7 + i) % 10);
+		if (broken == i && how == BAD_TABLE)
+			ids[16380] = 10;
+		at += sprintf(text + at, "table ");
+		for (k = 0; k < 16381; k += 3) {
+			uint32_t v = ids[k] << 16 | ids[k + 1] << 8 | ids[k + 2];
+
+			text[at++] = b64[v >> 18 & 63];
+			text[at++] = b64[v >> 12 & 63];
+			text[at++] = k + 1 < 16381 ? b64[v >> 6 & 63] : '=';
+			text[at++] = k + 2 < 16381 ? b64[v & 63] : '=';
+		}
+		text[at++] = '\n';
+	}
+	text[at] = '\0';
+	*len = at;
+	return text;
+}
+
+static bool same_services(const struct restore_service *a,
+			  const struct restore_service *b, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!klb_service_key_equal(&a[i].key, &b[i].key) ||
+		    a[i].line != b[i].line || a[i].nr_backends != b[i].nr_backends ||
+		    memcmp(a[i].conf.seed, b[i].conf.seed, KLB_SEED_LEN) ||
+		    a[i].conf.table_size != b[i].conf.table_size ||
+		    !a[i].table != !b[i].table ||
+		    (a[i].table && memcmp(a[i].table, b[i].table,
+					  a[i].conf.table_size * sizeof(uint16_t))))
+			return false;
+		for (j = 0; j < a[i].nr_backends; j++)
+			if (a[i].backends[j].id != b[i].backends[j].id ||
+			    a[i].backends[j].weight != b[i].backends[j].weight ||
+			    !klb_endpoint_equal(&a[i].backends[j].addr,
+						&b[i].backends[j].addr))
+				return false;
+	}
+	return true;
+}
+
+TEST(parts_give_what_one_piece_gives)
+{
+	struct restore_service *one, *parts;
+	unsigned int used1 = 1, used4 = 4;
+	char err[KLB_SAVE_ERR_MAX];
+	size_t len, n1, n4;
+	char *text = big_file(-1, GOOD, &len);
+
+	ASSERT_NE(NULL, text);
+	ASSERT_LT(4u << 20, len);
+	ASSERT_EQ(0, restore_parse_text(text, len, NULL, &used1, &one, &n1, err,
+					sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, restore_parse_text(text, len, NULL, &used4, &parts, &n4, err,
+					sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1, used1);
+	EXPECT_EQ(4, used4);
+	ASSERT_EQ(SERVICES, n1);
+	ASSERT_EQ(n1, n4);
+	/* Lines numbered through: service i is on line 2 + 12 i. */
+	EXPECT_EQ(2 + 12 * (SERVICES - 1), parts[SERVICES - 1].line);
+	EXPECT_EQ((SERVICES - 1) % 10, parts[SERVICES - 1].table[0]);
+	EXPECT_TRUE(same_services(one, parts, n1));
+	restore_free(one, n1);
+	restore_free(parts, n4);
+	free(text);
+}
+
+/*
+ * text parsed in one piece and in up to four parts: both must fail, with
+ * nothing to free; their errors in err1 and err4.
+ */
+static bool fails_both_ways(const char *text, size_t len, char *err1,
+			    char *err4)
+{
+	struct restore_service *svcs1 = NULL, *svcs4 = NULL;
+	unsigned int one = 1, four = 4;
+	size_t n1 = 0, n4 = 0;
+	int ret1, ret4;
+
+	ret1 = restore_parse_text(text, len, NULL, &one, &svcs1, &n1, err1,
+				  KLB_SAVE_ERR_MAX);
+	ret4 = restore_parse_text(text, len, NULL, &four, &svcs4, &n4, err4,
+				  KLB_SAVE_ERR_MAX);
+	return ret1 == -EINVAL && ret4 == -EINVAL && !svcs1 && !svcs4 &&
+	       !n1 && !n4;
+}
+
+/*
+ * An error anywhere, a part's last service included (its table is checked
+ * at the part's end, where one piece checks it at the next service line),
+ * and a service given in two parts: the error one piece gives, to the byte.
+ */
+TEST(parts_give_the_error_one_piece_gives)
+{
+	static const struct {
+		int broken;
+		enum breakage how;
+		const char *says;
+	} cases[] = {
+		{ 0, BAD_WEIGHT, "line 10: weight '-1'" },
+		{ 120, BAD_WEIGHT, "line 1450: weight '-1'" },
+		{ SERVICES - 1, BAD_WEIGHT, "weight '-1'" },
+		{ 160, SAME_KEY_AS_1, "line 1922: service tcp 203.0.113.1:1001 already given on line 14" },
+		{ SERVICES - 1, BAD_TABLE, "table of the service of line 2390" },
+	};
+	char err1[KLB_SAVE_ERR_MAX], err4[KLB_SAVE_ERR_MAX];
+	size_t i, len;
+	int broken;
+	char *text;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		text = big_file(cases[i].broken, cases[i].how, &len);
+		ASSERT_NE(NULL, text);
+		EXPECT_TRUE(fails_both_ways(text, len, err1, err4)) TH_LOG("case %zu", i);
+		EXPECT_STREQ(err1, err4);
+		EXPECT_NE(NULL, strstr(err4, cases[i].says))
+			TH_LOG("case %zu: '%s' does not say '%s'", i, err4, cases[i].says);
+		free(text);
+	}
+	/* Tables broken around where the parts are cut (every 50 services). */
+	for (broken = 0; broken < SERVICES; broken++) {
+		if (broken % 50 > 1 && broken % 50 < 49)
+			continue;
+		text = big_file(broken, BAD_TABLE, &len);
+		ASSERT_NE(NULL, text);
+		EXPECT_TRUE(fails_both_ways(text, len, err1, err4)) TH_LOG("service %d", broken);
+		EXPECT_STREQ(err1, err4) TH_LOG("service %d", broken);
+		free(text);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -6,7 +6,7 @@ include userspace/lib/maglev_objs.mk
 build/tools/bench/klbd-bench: build/tools/bench/klbd-bench.o \
 		build/userspace/lib/klbd_proto.o build/userspace/lib/libklbclient.a \
 		$(MAGLEV_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) -lmnl $(MAGLEV_LDLIBS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBCLIENT_LDLIBS) $(MAGLEV_LDLIBS)
 
 BINS += build/tools/bench/klbd-bench
 BENCHES += tools/bench/klbd-vm.sh

@@ -10,6 +10,6 @@ KLBCTL_OBJS := $(addprefix build/userspace/klbctl/,$(KLBCTL_SRCS:.c=.o))
 build/userspace/klbctl/klbctl: $(KLBCTL_OBJS) build/userspace/lib/klbd_proto.o \
 		build/userspace/lib/libklbclient.a \
 		$(MAGLEV_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) -lmnl -ljson-c $(MAGLEV_LDLIBS)
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBCLIENT_LDLIBS) -ljson-c $(MAGLEV_LDLIBS)
 
 BINS += build/userspace/klbctl/klbctl

@@ -8,7 +8,7 @@ build/userspace/klbd/klbd: $(KLBD_OBJS) build/userspace/lib/klbd_proto.o \
 		build/userspace/lib/libklbclient.a $(MAGLEV_OBJS) \
 		$(RAFT_STORAGE_OBJS) $(RAFT_URING_OBJS) $(RAFT_CODEC_OBJS) \
 		$(RAFT_CORE_OBJS)
-	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBD_LDLIBS) -lmnl $(MAGLEV_LDLIBS) \
+	$(CC) -o $@ $^ $(USER_LDFLAGS) $(KLBD_LDLIBS) $(KLBCLIENT_LDLIBS) $(MAGLEV_LDLIBS) \
 		$(RAFT_STORAGE_LIBS) $(RAFT_URING_LIBS)
 
 BINS += build/userspace/klbd/klbd

@@ -8,7 +8,8 @@ KLBCLIENT_OBJS := build/userspace/lib/nl.o build/userspace/lib/klb_client.o \
 	build/userspace/lib/klb_apply_services.o build/userspace/lib/klb_words.o \
 	build/userspace/lib/klb_save_parse.o
 KLBCLIENT_LIB := build/userspace/lib/libklbclient.a
-KLBCLIENT_LDLIBS := -lmnl
+# The save reader parses a large input in threads.
+KLBCLIENT_LDLIBS := -lmnl -pthread
 
 $(KLBCLIENT_LIB): $(KLBCLIENT_OBJS)
 	@mkdir -p $(@D)

@@ -15,11 +15,14 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <klb/maglev.h>
 #include <klb/sched.h>
@@ -42,6 +45,7 @@ const char klb_save_b64_alphabet[65] =
  */
 #define B64_BAD	(1u << 24)
 static uint32_t b64_value[4][256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
 
 static void b64_init(void)
 {
@@ -62,8 +66,6 @@ static int b64_decode(const char *s, size_t slen, uint8_t *out, size_t len)
 	size_t i = 0, o = 0;
 	uint32_t v, bad = 0;
 
-	if (!b64_value[0][0])
-		b64_init();
 	if (slen != (len + 2) / 3 * 4)
 		return -1;
 	/* Whole groups first: no padding to look for in a table's bulk. */
@@ -93,6 +95,11 @@ static int b64_decode(const char *s, size_t slen, uint8_t *out, size_t len)
 	return 0;
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* A service block of the input, until it is handed over as a spec. */
 struct restore_parser {
 	struct restore_service *svcs;
@@ -110,6 +117,8 @@ struct restore_parser {
 	 * one AND per slot where a bit test costs twice that.
 	 */
 	uint8_t *id_byte;
+	char *copy;			/* the line being split, a copy */
+	size_t copy_cap;
 	/* Where errors go: "NAME:LINE: problem", or "line LINE: problem". */
 	const char *name;
 	char *err;
@@ -329,7 +338,8 @@ static int parse_table_line(struct restore_parser *p, const char *word, size_t l
 	} else {
 		free(raw);
 		/* The decoder refused the blank; the message names the cause. */
-		if (strpbrk(word, " \t\r"))
+		if (memchr(word, ' ', len) || memchr(word, '\t', len) ||
+		    memchr(word, '\r', len))
 			return parse_fail(p, "'table' needs one base64 word");
 		return parse_fail(p, "table is not the base64 of %u ids (8 or 16 bits each)", m);
 	}
@@ -401,11 +411,6 @@ void restore_free(struct restore_service *svcs, size_t n)
 
 #define MAX_TOKENS 64
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
  * Splits line in place into its blank-separated words: their number, or -1
  * when it has more than max. A plain loop, not strtok_r: a restore reads
@@ -435,16 +440,16 @@ static int split_words(char *line, char **tok, int max)
 }
 
 /*
- * Of a table line, "table BASE64" with any blanks around the words: the
- * second word, terminated in place, and its length; 0 (line untouched)
- * for any other line. The base64 word is most of a restore's input, and
+ * Of a table line, "table BASE64" with any blanks around the words (len
+ * bytes, its newline excluded): the second word and its length; 0 for any
+ * other line. The base64 word is most of a restore's input, and
  * b64_decode() looks at each of its characters anyway, refusing a blank:
- * so it is not scanned for blanks here, only trimmed at the end of the
- * line (len bytes, from getline()).
+ * so it is decoded where it lies, not copied, not scanned for blanks, only
+ * trimmed at the end of the line.
  */
-static size_t table_word(char *line, size_t len, char **word)
+static size_t table_word(const char *line, size_t len, const char **word)
 {
-	char *s = line, *end = line + len;
+	const char *s = line, *end = line + len;
 
 	while (s < end && is_blank(*s))
 		s++;
@@ -457,76 +462,298 @@ static size_t table_word(char *line, size_t len, char **word)
 		end--;
 	if (s == end)
 		return 0;
-	*end = '\0';
 	*word = s;
 	return (size_t)(end - s);
 }
 
-int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
-		  size_t *n, char *err, size_t err_len)
+/* A copy of the line (len bytes), terminated, for split_words(). */
+static char *line_copy(struct restore_parser *p, const char *line, size_t len)
 {
-	struct restore_parser p = { .name = name, .err = err, .err_len = err_len };
-	char *line = NULL, *tok[MAX_TOKENS];
-	size_t cap = 0;
-	ssize_t len;
+	if (len + 1 > p->copy_cap) {
+		char *copy = realloc(p->copy, len + 1);
+
+		if (!copy)
+			return NULL;
+		p->copy = copy;
+		p->copy_cap = len + 1;
+	}
+	memcpy(p->copy, line, len);
+	p->copy[len] = '\0';
+	return p->copy;
+}
+
+static int parse_line(struct restore_parser *p, const char *text, size_t len)
+{
+	char *line, *tok[MAX_TOKENS];
+	size_t table_len;
+	const char *word;
+	int nt;
+
+	/* Before any service, the general path below says so. */
+	table_len = p->n ? table_word(text, len, &word) : 0;
+	if (table_len)
+		return parse_table_line(p, word, table_len);
+	line = line_copy(p, text, len);
+	if (!line)
+		return parse_fail(p, "out of memory");
+	nt = split_words(line, tok, MAX_TOKENS);
+	if (nt < 0)
+		return parse_fail(p, "too many words");
+	if (!nt || tok[0][0] == '#')
+		return 0;
+	if (matches(tok[0], "service")) {
+		int ret = p->n ? check_service(p, &p->svcs[p->n - 1]) : 0;
+
+		return ret ? ret : parse_service_line(p, tok, nt);
+	}
+	if (matches(tok[0], "backend") || matches(tok[0], "table")) {
+		if (!p->n)
+			return parse_fail(p, "'%s' before any 'service' line", tok[0]);
+		if (matches(tok[0], "backend"))
+			return parse_backend_line(p, tok, nt);
+		/* table_word() found no word after it */
+		return parse_fail(p, "'table' needs one base64 word");
+	}
+	return parse_fail(p, "unknown keyword '%s' (want service, backend or table)",
+			  tok[0]);
+}
+
+static int parser_init(struct restore_parser *p, const char *name, char *err,
+		       size_t err_len)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	p->err = err;
+	p->err_len = err_len;
+	p->id_byte = calloc(UINT16_MAX + 1, 1);
+	if (!p->id_byte) {
+		if (err_len)
+			snprintf(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* All but the services, which are handed over or freed with restore_free(). */
+static void parser_free(struct restore_parser *p)
+{
+	klb_keyset_free(&p->keys);
+	klb_keyset_free(&p->addrs);
+	free(p->id_byte);
+	free(p->copy);
+}
+
+/*
+ * Parses the lines of text (len bytes), numbering them from p->line + 1,
+ * and checks the last service: 0, or the first error.
+ */
+static int parse_lines(struct restore_parser *p, const char *text, size_t len)
+{
+	const char *end = text + len, *nl;
 	int ret = 0;
+
+	while (!ret && text < end) {
+		nl = memchr(text, '\n', (size_t)(end - text));
+		if (!nl)
+			nl = end;
+		p->line++;
+		ret = parse_line(p, text, (size_t)(nl - text));
+		text = nl + 1;
+	}
+	/* The last service's errors are the end's, the line after the last. */
+	if (!ret && p->n) {
+		p->line++;
+		ret = check_service(p, &p->svcs[p->n - 1]);
+		p->line--;
+	}
+	return ret;
+}
+
+/*
+ * A large input is cut into parts that each begin with a service line
+ * and parsed by a thread each: the services of one are independent of
+ * the others' but for their keys, checked across parts afterwards. A
+ * restore of 1,000 services of 100 backends is 27 MB, and its parse was a
+ * quarter of its time, on one core of several.
+ */
+#define PART_MIN	(1u << 20)	/* bytes: smaller inputs are not cut */
+#define PARTS_MAX	8
+
+struct parse_part {
+	struct restore_parser p;
+	const char *text;
+	size_t len;
+	int ret;
+	pthread_t thread;
+	bool started;
+};
+
+/* The first service line at or after text + from, or len when there is none. */
+static size_t next_service_line(const char *text, size_t len, size_t from)
+{
+	const char *s = text + from, *end = text + len;
+
+	while (s < end && (s = memmem(s, (size_t)(end - s), "\nservice", 8))) {
+		s++;
+		if (end - s > 7 && (s[7] == ' ' || s[7] == '\t'))
+			return (size_t)(s - text);
+	}
+	return len;
+}
+
+/* Cuts text into at most max parts; their number. */
+static unsigned int cut_parts(const char *text, size_t len, unsigned int max,
+			      struct parse_part *parts)
+{
+	unsigned int n = 0, k;
+	size_t start = 0, next;
+
+	if (max > len / PART_MIN)
+		max = (unsigned int)(len / PART_MIN);
+	for (k = 1; k <= max; k++) {
+		next = k == max ? len :
+		       next_service_line(text, len, len / max * k);
+		if (next <= start)
+			continue;
+		parts[n].text = text + start;
+		parts[n].len = next - start;
+		n++;
+		start = next;
+	}
+	return n;
+}
+
+static void *parse_part_run(void *arg)
+{
+	struct parse_part *part = arg;
+
+	part->ret = parse_lines(&part->p, part->text, part->len);
+	return NULL;
+}
+
+/*
+ * Moves the parts' services into the first's, numbering their lines
+ * through, and checks that no two parts give the same service: 0,
+ * -EEXIST (the caller parses again in one piece to name the line), or
+ * -ENOMEM. The first part holds every service either way.
+ */
+static int join_parts(struct parse_part *parts, unsigned int n)
+{
+	struct restore_parser *first = &parts[0].p;
+	unsigned int lines = first->line, k;
+	uint8_t key[KLB_KEYSET_KEY_MAX];
+	size_t total = first->n, i, j;
+	struct restore_service *svcs;
+	uint32_t old;
+	int ret;
+
+	for (k = 1; k < n; k++)
+		total += parts[k].p.n;
+	svcs = realloc(first->svcs, (total ? total : 1) * sizeof(*svcs));
+	if (!svcs)
+		return -ENOMEM;
+	first->svcs = svcs;
+	i = first->n;
+	for (k = 1; k < n; k++) {
+		struct restore_parser *p = &parts[k].p;
+
+		for (j = 0; j < p->n; j++) {
+			svcs[first->n] = p->svcs[j];
+			svcs[first->n++].line += lines;
+		}
+		lines += p->line;
+		free(p->svcs);
+		p->svcs = NULL;
+		p->n = 0;
+	}
+	for (; i < first->n; i++) {
+		ret = klb_keyset_add(&first->keys, key,
+				     klb_service_key_bytes(&svcs[i].key, key),
+				     (uint32_t)i, &old);
+		if (ret)
+			return ret < 0 ? -ENOMEM : -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * text parsed in parts, one thread each: 0, or -1 when it was not, or did
+ * not go through (the caller parses it in one piece, which names the
+ * first error as it would have). On 0 the first part holds the services.
+ */
+static int parse_in_parts(struct parse_part *parts, unsigned int n)
+{
+	unsigned int k, started = 0;
+	int ret = 0;
+
+	for (k = 0; k < n; k++) {
+		/* No message: only whether it went through counts. */
+		if (parser_init(&parts[k].p, NULL, NULL, 0)) {
+			ret = -1;
+			n = k;
+			goto out;
+		}
+	}
+	for (k = 1; k < n; k++) {
+		if (pthread_create(&parts[k].thread, NULL, parse_part_run, &parts[k]))
+			break;
+		parts[k].started = true;
+		started++;
+	}
+	/* Without threads (at the limit of a container), here in turn. */
+	for (k = started + 1; k < n; k++)
+		parse_part_run(&parts[k]);
+	parse_part_run(&parts[0]);
+	for (k = 1; k < n; k++)
+		if (parts[k].started)
+			pthread_join(parts[k].thread, NULL);
+	for (k = 0; k < n; k++)
+		if (parts[k].ret)
+			ret = -1;
+	if (!ret && join_parts(parts, n))
+		ret = -1;
+out:
+	for (k = 0; k < n; k++) {
+		if (ret)
+			restore_free(parts[k].p.svcs, parts[k].p.n);
+		parser_free(&parts[k].p);
+	}
+	return ret;
+}
+
+int restore_parse_text(const char *text, size_t len, const char *name,
+		       unsigned int *parts_used, struct restore_service **svcs,
+		       size_t *n, char *err, size_t err_len)
+{
+	unsigned int nparts, threads = *parts_used;
+	struct parse_part parts[PARTS_MAX];
+	struct restore_parser p;
+	long cpus;
+	int ret;
 
 	*svcs = NULL;
 	*n = 0;
-	p.id_byte = calloc(UINT16_MAX + 1, 1);
-	if (!p.id_byte) {
-		snprintf(err, err_len, "out of memory");
-		return -ENOMEM;
+	*parts_used = 1;
+	pthread_once(&b64_once, b64_init);
+	if (!threads) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 0 ? (unsigned int)cpus : 1;
 	}
-	while (!ret && (len = getline(&line, &cap, in)) >= 0) {
-		size_t table_len;
-		char *word;
-		int nt;
-
-		p.line++;
-		/* Before any service, the general path below says so. */
-		table_len = p.n ? table_word(line, (size_t)len, &word) : 0;
-		if (table_len) {
-			ret = parse_table_line(&p, word, table_len);
-			continue;
-		}
-		nt = split_words(line, tok, MAX_TOKENS);
-		if (nt < 0) {
-			ret = parse_fail(&p, "too many words");
-			continue;
-		}
-		if (!nt || tok[0][0] == '#')
-			continue;
-		if (matches(tok[0], "service")) {
-			if (p.n)
-				ret = check_service(&p, &p.svcs[p.n - 1]);
-			if (!ret)
-				ret = parse_service_line(&p, tok, nt);
-		} else if (matches(tok[0], "backend") || matches(tok[0], "table")) {
-			if (!p.n)
-				ret = parse_fail(&p, "'%s' before any 'service' line", tok[0]);
-			else if (matches(tok[0], "backend"))
-				ret = parse_backend_line(&p, tok, nt);
-			else	/* table_word() found no word after it */
-				ret = parse_fail(&p, "'table' needs one base64 word");
-		} else {
-			ret = parse_fail(&p, "unknown keyword '%s' (want service, backend or table)",
-					 tok[0]);
-		}
+	if (threads > PARTS_MAX)
+		threads = PARTS_MAX;
+	memset(parts, 0, sizeof(parts));
+	nparts = cut_parts(text, len, threads, parts);
+	if (nparts > 1 && !parse_in_parts(parts, nparts)) {
+		*svcs = parts[0].p.svcs;
+		*n = parts[0].p.n;
+		*parts_used = nparts;
+		return 0;
 	}
-	free(line);
-	if (!ret && ferror(in)) {
-		ret = -errno;
-		snprintf(err, err_len, "reading %s: %s", name ? name : "standard input",
-			 strerror(errno));
-	}
-	if (!ret && p.n) {
-		p.line++;
-		ret = check_service(&p, &p.svcs[p.n - 1]);
-	}
-	klb_keyset_free(&p.keys);
-	klb_keyset_free(&p.addrs);
-	free(p.id_byte);
+	ret = parser_init(&p, name, err, err_len);
+	if (ret)
+		return ret;
+	ret = parse_lines(&p, text, len);
+	parser_free(&p);
 	if (ret) {
 		restore_free(p.svcs, p.n);
 		return ret;
@@ -534,4 +761,67 @@ int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 	*svcs = p.svcs;
 	*n = p.n;
 	return 0;
+}
+
+/* All of in, in memory: a file's size is read at once. */
+static int read_all(FILE *in, char **text, size_t *len)
+{
+	size_t cap = 1u << 16, got = 0, r;
+	struct stat st;
+	char *buf;
+
+	if (!fstat(fileno(in), &st) && S_ISREG(st.st_mode) && st.st_size > 0)
+		cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (got == cap) {
+			char *more = realloc(buf, 2 * cap);
+
+			if (!more) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = more;
+			cap *= 2;
+		}
+		r = fread(buf + got, 1, cap - got, in);
+		got += r;
+		if (r)
+			continue;
+		if (ferror(in)) {
+			free(buf);
+			return -(errno ? errno : EIO);
+		}
+		break;
+	}
+	*text = buf;
+	*len = got;
+	return 0;
+}
+
+int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
+		  size_t *n, char *err, size_t err_len)
+{
+	unsigned int parts = 0;
+	size_t len;
+	char *text;
+	int ret;
+
+	*svcs = NULL;
+	*n = 0;
+	ret = read_all(in, &text, &len);
+	if (ret == -ENOMEM) {
+		snprintf(err, err_len, "out of memory");
+		return ret;
+	}
+	if (ret) {
+		snprintf(err, err_len, "reading %s: %s", name ? name : "standard input",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = restore_parse_text(text, len, name, &parts, svcs, n, err, err_len);
+	free(text);
+	return ret;
 }

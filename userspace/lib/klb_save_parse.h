@@ -42,6 +42,15 @@ struct restore_service {
  */
 int restore_parse(FILE *in, const char *name, struct restore_service **svcs,
 		  size_t *n, char *err, size_t err_len);
+/*
+ * The same of text in memory (len bytes), cut in parts that threads parse
+ * when it is large enough to be worth it. *parts: at most how many (0: one
+ * per CPU); on return, how many parsed it (1: in one piece, as every
+ * failure is parsed again so that its error is the one one piece gives).
+ */
+int restore_parse_text(const char *text, size_t len, const char *name,
+		       unsigned int *parts, struct restore_service **svcs,
+		       size_t *n, char *err, size_t err_len);
 void restore_free(struct restore_service *svcs, size_t n);
 
 #endif
