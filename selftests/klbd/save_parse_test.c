@@ -325,6 +325,47 @@ TEST(parts_give_what_one_piece_gives)
 }
 
 /*
+ * A large file is mapped, from where the stream stands: what it gives is
+ * what the same bytes give from memory, and what a pipe-like stream of
+ * them gives (fmemopen has no file descriptor, so it is read).
+ */
+TEST(a_large_file_is_mapped_from_its_position)
+{
+	struct restore_service *mapped, *read, *mem;
+	size_t len, n_map, n_read, n_mem;
+	char err[KLB_SAVE_ERR_MAX];
+	unsigned int parts = 1;
+	char *text = big_file(-1, GOOD, &len);
+	FILE *f = tmpfile(), *m;
+
+	ASSERT_NE(NULL, text);
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(7, fwrite("# skip\n", 1, 7, f));
+	ASSERT_EQ(len, fwrite(text, 1, len, f));
+	ASSERT_EQ(0, fflush(f));
+	ASSERT_EQ(0, fseek(f, 7, SEEK_SET));
+	ASSERT_EQ(0, restore_parse(f, NULL, &mapped, &n_map, err, sizeof(err)))
+		TH_LOG("%s", err);
+	m = fmemopen(text, len, "r");
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, restore_parse(m, NULL, &read, &n_read, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, restore_parse_text(text, len, NULL, &parts, &mem, &n_mem,
+					err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(SERVICES, n_mem);
+	ASSERT_EQ(n_mem, n_map);
+	ASSERT_EQ(n_mem, n_read);
+	EXPECT_TRUE(same_services(mem, mapped, n_mem));
+	EXPECT_TRUE(same_services(mem, read, n_mem));
+	restore_free(mapped, n_map);
+	restore_free(read, n_read);
+	restore_free(mem, n_mem);
+	fclose(m);
+	fclose(f);
+	free(text);
+}
+
+/*
  * text parsed in one piece and in up to four parts: both must fail, with
  * nothing to free; their errors in err1 and err4.
  */
