@@ -128,10 +128,7 @@ struct klb_backend {
 	__be16 port;
 	bool buried;
 	union klb_addr addr;
-	/*
-	 * Its own, not a pointer: a restore makes 100,000 backends, and a
-	 * separate allocation each was a tenth of the kernel's share.
-	 */
+	/* Part of the backend, not an allocation of its own per backend. */
 	struct klb_stats stats;
 	struct klb_stats *svc_stats;	/* a reference on its service's */
 	/*
