@@ -806,7 +806,9 @@ static int read_all(FILE *in, char **text, size_t *len)
  * A file large enough to be parsed in parts is mapped, not read: a 27 MB
  * restore input is then neither copied nor given fresh zeroed memory.
  * The map starts at in's position. 0 when it is mapped; the caller unmaps
- * it (*map_len bytes at *map).
+ * it (*map_len bytes at *map). A file truncated meanwhile kills the
+ * process (SIGBUS) where read() would have parsed a part of it, which
+ * restore would then apply: the worse outcome of the two.
  */
 static int map_file(FILE *in, const char **text, size_t *len, void **map,
 		    size_t *map_len)
